@@ -1,0 +1,2 @@
+export { isValidUscc, usccCheckCharacter } from './uscc.js';
+export { isValidResidentId, residentIdCheckCharacter } from './residentId.js';

@@ -1,0 +1,178 @@
+/**
+ * Ingestion: one batch of records in, atomically. The input is streamed through the readers, the worker pool
+ * (validate, index, seal) and into a BatchWriter; if any row is invalid the batch is aborted and nothing of it is
+ * stored. The same content ingested again is a no-op. This is the library function the CLI and the HTTP ingest
+ * endpoint share.
+ */
+import { contentHasher } from '../crypto/index.js';
+import type { DatasetRegistry } from '../datasets/registry.js';
+import { GatewayError, InvalidRowsError } from '../errors/index.js';
+import type { RowError } from '../errors/index.js';
+import type { DataKeyring } from '../keys/index.js';
+import type { BatchWriter, Store } from '../store/index.js';
+import { readChunks } from './readers.js';
+import { unpackRows } from './rowProcessor.js';
+import type { InputFormat, ProcessedChunk } from './types.js';
+import { createWorkerPool } from './workerPool.js';
+
+/** Row errors reported in full; the rest are counted. */
+export const MAX_REPORTED_ROW_ERRORS = 100;
+const CHUNK_ROWS = 1000;
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+export interface IngestRequest {
+  readonly dataset: string;
+  readonly format: InputFormat;
+  readonly input: AsyncIterable<Uint8Array>;
+  /** Who sent the batch (a source participant, or the operator). */
+  readonly source: string;
+  /** The date the records describe; defaults to today in Asia/Shanghai. */
+  readonly asOf?: string | undefined;
+  /** A caller-chosen batch id; defaults to one derived from the dataset and content hash. */
+  readonly batchId?: string | undefined;
+  /** SHA-256 of the input when the caller already knows it (a file hashed up front): a repeat returns at once. */
+  readonly expectedContentHash?: string | undefined;
+  readonly onProgress?: ((rowsRead: number) => void) | undefined;
+}
+
+/** What the caller keeps for reconciliation; no record values. */
+export interface IngestReceipt {
+  readonly outcome: 'stored' | 'duplicate';
+  readonly batchId: string;
+  readonly dataset: string;
+  readonly source: string;
+  readonly format: string;
+  readonly rowCount: number;
+  readonly contentHash: string;
+  readonly asOf: string;
+  readonly receivedAt: string;
+}
+
+export interface IngestorDependencies {
+  readonly store: Store;
+  readonly registry: DatasetRegistry;
+  readonly keyring: DataKeyring;
+  readonly blindIndexKey: Buffer;
+  readonly workers: number;
+  readonly maxRecordBytes: number;
+  readonly now?: () => Date;
+  /** Called after each stored batch (metrics). */
+  readonly onStored?: (receipt: IngestReceipt) => void;
+}
+
+export interface Ingestor {
+  ingest(request: IngestRequest): Promise<IngestReceipt>;
+  close(): Promise<void>;
+}
+
+const shanghaiDate = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' });
+
+function checkAsOf(asOf: string, today: string): string {
+  const valid = DATE.test(asOf) && new Date(`${asOf}T00:00:00Z`).toISOString().startsWith(asOf);
+  if (!valid) throw new GatewayError('invalid_argument', `as-of date must be a real date YYYY-MM-DD, got "${asOf.slice(0, 20)}"`);
+  if (asOf > today) throw new GatewayError('invalid_argument', `as-of date ${asOf} is in the future`);
+  return asOf;
+}
+
+const BATCH_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+function receiptOf(outcome: IngestReceipt['outcome'], batch: Omit<IngestReceipt, 'outcome'>): IngestReceipt {
+  return { outcome, ...batch };
+}
+
+/** Keeps the first errors in row order and counts invalid rows. */
+class RowErrorLog {
+  readonly errors: RowError[] = [];
+  invalidRows = 0;
+
+  addRow(errors: readonly RowError[]): void {
+    this.invalidRows++;
+    for (const error of errors) if (this.errors.length < MAX_REPORTED_ROW_ERRORS) this.errors.push(error);
+  }
+
+  addChunk(chunk: ProcessedChunk): void {
+    this.invalidRows += chunk.invalidRows;
+    for (const error of chunk.errors) if (this.errors.length < MAX_REPORTED_ROW_ERRORS) this.errors.push(error);
+  }
+}
+
+export function createIngestor(deps: IngestorDependencies): Ingestor {
+  const pool = createWorkerPool(deps.workers);
+  const now = deps.now ?? (() => new Date());
+  // One batch at a time: SQLite has one writer, and the pool serves one batch.
+  let queue: Promise<unknown> = Promise.resolve();
+
+  async function ingestOne(request: IngestRequest): Promise<IngestReceipt> {
+    const dataset = deps.registry.get(request.dataset);
+    const receivedAt = now();
+    const asOf = checkAsOf(request.asOf ?? shanghaiDate.format(receivedAt), shanghaiDate.format(receivedAt));
+    if (request.batchId !== undefined && !BATCH_ID.test(request.batchId)) {
+      throw new GatewayError('invalid_argument', 'batch id must be 1-128 characters of letters, digits and ._:-');
+    }
+    if (request.expectedContentHash) {
+      const known = deps.store.findBatch(dataset.id, request.expectedContentHash);
+      if (known && (request.batchId === undefined || request.batchId === known.batchId)) return receiptOf('duplicate', known);
+    }
+
+    const hasher = contentHasher();
+    const writer: BatchWriter = deps.store.beginBatch(dataset.id);
+    const errors = new RowErrorLog();
+    const dataKey = deps.keyring.current();
+    let rowCount = 0;
+    const naturalKey = dataset.naturalKey.join(', ');
+    try {
+      const chunks = readChunks(request.input, request.format, dataset, {
+        maxRecordBytes: deps.maxRecordBytes,
+        maxRows: deps.store.maxBatchRows,
+        chunkRows: CHUNK_ROWS,
+      }, hasher);
+      await pool.run(
+        { dataset: dataset.id, recordIdBase: writer.recordId(1) - 1, dataKey: { id: dataKey.id, secret: dataKey.secret }, blindIndexKey: deps.blindIndexKey },
+        chunks,
+        (chunk) => {
+          rowCount = chunk.firstRow + chunk.rowCount - 1;
+          errors.addChunk(chunk);
+          for (const row of unpackRows(chunk.packed)) {
+            const earlier = writer.add({ rowNumber: row.rowNumber, keyIndex: row.keyIndex, subjectIndex: row.subjectIndex, sealed: row.sealed });
+            if (earlier !== undefined) {
+              errors.addRow([{ row: row.rowNumber, reason: `repeats the natural key (${naturalKey}) of row ${earlier}` }]);
+            }
+          }
+          request.onProgress?.(rowCount);
+        },
+      );
+      if (errors.invalidRows > 0) {
+        throw new InvalidRowsError([...errors.errors].sort((a, b) => a.row - b.row), errors.invalidRows);
+      }
+      const contentHash = hasher.digest('hex');
+      if (request.expectedContentHash && request.expectedContentHash !== contentHash) {
+        throw new GatewayError('malformed_input', 'the input changed while it was read');
+      }
+      const result = writer.commit({
+        batchId: request.batchId ?? `${dataset.id}-${contentHash.slice(0, 24)}`,
+        dataset: dataset.id,
+        source: request.source,
+        contentHash,
+        format: request.format,
+        rowCount,
+        asOf,
+        receivedAt: receivedAt.toISOString(),
+      });
+      const receipt = receiptOf(result.outcome, result.batch);
+      if (result.outcome === 'stored') deps.onStored?.(receipt);
+      return receipt;
+    } catch (error) {
+      writer.abort();
+      throw error;
+    }
+  }
+
+  return {
+    ingest(request) {
+      const run = queue.then(() => ingestOne(request));
+      queue = run.catch(() => undefined);
+      return run;
+    },
+    close: () => pool.close(),
+  };
+}

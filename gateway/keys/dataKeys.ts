@@ -1,0 +1,80 @@
+/**
+ * Data keys: the AES-256 keys that seal records, stored in the database wrapped by the KEK. The newest is current
+ * and seals new records; older ones stay until re-encryption has moved every record off them.
+ */
+import { newDataKey, openRecord, recordAssociatedData, sealRecord, sealedKeyId, unwrapDataKey, wrapDataKey, randomNonces, NONCE_BYTES } from '../crypto/index.js';
+import type { DataKey } from '../crypto/index.js';
+import { GatewayError } from '../errors/index.js';
+import type { Store } from '../store/index.js';
+
+export interface DataKeyring {
+  /** The key that seals new records (created on first use). */
+  current(): DataKey;
+  /** Any key a stored record may name. */
+  get(keyId: number): DataKey;
+  /** Makes a new key current. */
+  rotate(): DataKey;
+}
+
+export function openDataKeyring(store: Store, kek: Buffer, now: () => Date = () => new Date()): DataKeyring {
+  const keys = new Map<number, DataKey>();
+  let currentId = 0;
+  const load = () => {
+    for (const wrapped of store.listDataKeys()) {
+      if (!keys.has(wrapped.keyId)) keys.set(wrapped.keyId, unwrapDataKey(kek, wrapped.keyId, wrapped.wrapped));
+      currentId = Math.max(currentId, wrapped.keyId);
+    }
+  };
+  const rotate = (): DataKey => {
+    let created: DataKey | undefined;
+    const keyId = store.addDataKey((id) => {
+      created = newDataKey(id);
+      return wrapDataKey(kek, created);
+    }, now().toISOString());
+    keys.set(keyId, created!);
+    currentId = keyId;
+    return created!;
+  };
+  load();
+  return {
+    current: () => keys.get(currentId) ?? rotate(),
+    get(keyId) {
+      if (!keys.has(keyId)) load();
+      const key = keys.get(keyId);
+      if (!key) throw new GatewayError('key_material_missing', `data key ${keyId} is not in the keyring`);
+      return key;
+    },
+    rotate,
+  };
+}
+
+export interface ReencryptionProgress {
+  /** Resume after this record id. */
+  readonly lastRecordId: number;
+  readonly scanned: number;
+  readonly reencrypted: number;
+  readonly done: boolean;
+}
+
+/**
+ * Moves up to `limit` records sealed under older keys to the current key, in one short transaction, so it can run
+ * beside live traffic: call it again with the returned lastRecordId until done.
+ */
+export function reencryptStep(store: Store, keyring: DataKeyring, afterRecordId: number, limit = 1000): ReencryptionProgress {
+  const current = keyring.current();
+  const rows = store.scanSealed(afterRecordId, limit);
+  const stale = rows.filter((row) => sealedKeyId(row.sealed) !== current.id);
+  const nonces = randomNonces(stale.length);
+  const updates = stale.map((row, i) => {
+    const associatedData = recordAssociatedData(row.dataset, row.recordId);
+    const plaintext = openRecord(keyring.get, associatedData, row.sealed);
+    return { recordId: row.recordId, sealed: sealRecord(current, associatedData, plaintext, nonces.subarray(i * NONCE_BYTES, (i + 1) * NONCE_BYTES)) };
+  });
+  if (updates.length > 0) store.replaceSealed(updates);
+  return {
+    lastRecordId: rows.length > 0 ? rows[rows.length - 1]!.recordId : afterRecordId,
+    scanned: rows.length,
+    reencrypted: updates.length,
+    done: rows.length < limit,
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * Reads a subject's records back: finds them through the blind index and opens them in memory. Only code inside the
+ * gateway calls this (question evaluation, tests); nothing it returns may leave the process.
+ */
+import { createBlindIndexer, openRecord, recordAssociatedData } from '../crypto/index.js';
+import type { SubjectId } from '../crypto/index.js';
+import type { DatasetRegistry, NormalisedRecord } from '../datasets/registry.js';
+import type { DataKeyring } from '../keys/index.js';
+import type { Store } from '../store/index.js';
+
+export interface OpenedRecord {
+  readonly recordId: number;
+  readonly values: NormalisedRecord;
+  readonly batchId: string;
+  readonly source: string;
+  readonly asOf: string;
+  readonly receivedAt: string;
+  readonly supersededBy: string | undefined;
+}
+
+export interface RecordReader {
+  /** Current records of a subject in a dataset (with history when asked). */
+  bySubject(dataset: string, subject: SubjectId, options?: { includeHistory?: boolean }): OpenedRecord[];
+}
+
+export function createRecordReader(store: Store, registry: DatasetRegistry, keyring: DataKeyring, blindIndexKey: Buffer): RecordReader {
+  const indexer = createBlindIndexer(blindIndexKey);
+  return {
+    bySubject(dataset, subject, options) {
+      const definition = registry.get(dataset);
+      return store.recordsBySubject(definition.id, indexer.subject(subject), options).map((stored) => ({
+        recordId: stored.recordId,
+        values: JSON.parse(openRecord(keyring.get, recordAssociatedData(definition.id, stored.recordId), stored.sealed).toString('utf8')) as NormalisedRecord,
+        batchId: stored.batchId,
+        source: stored.source,
+        asOf: stored.asOf,
+        receivedAt: stored.receivedAt,
+        supersededBy: stored.supersededBy,
+      }));
+    },
+  };
+}

@@ -1,0 +1,283 @@
+/**
+ * The embedded SQLite engine (better-sqlite3, WAL, synchronous=FULL). Reads and small writes share one
+ * connection; each batch writes through a connection of its own, so its long transaction never swallows the
+ * statements of anything else running in the process.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
+import { GatewayError } from '../../errors/index.js';
+import { migrationsDir } from '../../paths.js';
+import type {
+  BatchMetadata, BatchWriter, CommitResult, SealedRecord, SealedRow, StoredBatch, StoredRecord, Store, WrappedDataKey,
+} from '../store.js';
+
+const ROWS_PER_BATCH = 2 ** 24;
+const BUSY_TIMEOUT_MS = 30_000;
+
+export interface SqliteStoreOptions {
+  /** Database file; ':memory:' is not supported because batches use a second connection. */
+  readonly file: string;
+}
+
+interface BatchRow {
+  batch_id: string;
+  dataset: string;
+  source: string;
+  content_hash: string;
+  format: string;
+  row_count: number;
+  as_of: string;
+  received_at: string;
+}
+
+const BATCH_COLUMNS = `b.batch_id, d.dataset, b.source, b.content_hash, b.format, b.row_count, b.as_of, b.received_at
+  FROM batches b JOIN datasets d ON d.dataset_no = b.dataset_no`;
+
+function toBatch(row: BatchRow): StoredBatch {
+  return {
+    batchId: row.batch_id,
+    dataset: row.dataset,
+    source: row.source,
+    contentHash: row.content_hash,
+    format: row.format,
+    rowCount: row.row_count,
+    asOf: row.as_of,
+    receivedAt: row.received_at,
+  };
+}
+
+function connect(file: string): SqliteDatabase {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  db.pragma('foreign_keys = ON');
+  return db;
+}
+
+function applyMigrations(db: SqliteDatabase): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+  const applied = new Set(
+    (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((row) => row.version),
+  );
+  const files = fs.readdirSync(migrationsDir).filter((file) => /^\d{4}_[a-z0-9_]+\.sql$/.test(file)).sort();
+  for (const file of files) {
+    const version = Number(file.slice(0, 4));
+    if (applied.has(version)) continue;
+    const sql = fs.readFileSync(path.join(migrationsDir, file), 'utf8');
+    db.transaction(() => {
+      db.exec(sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(version, file, new Date().toISOString());
+    }).immediate();
+  }
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+export function openSqliteStore(options: SqliteStoreOptions): Store {
+  fs.mkdirSync(path.dirname(options.file), { recursive: true });
+  const db = connect(options.file);
+  applyMigrations(db);
+
+  const datasetNumbers = new Map<string, number>();
+  const datasetNo = (dataset: string): number => {
+    let found = datasetNumbers.get(dataset);
+    if (found === undefined) {
+      db.prepare('INSERT OR IGNORE INTO datasets (dataset) VALUES (?)').run(dataset);
+      found = (db.prepare('SELECT dataset_no FROM datasets WHERE dataset = ?').get(dataset) as { dataset_no: number }).dataset_no;
+      datasetNumbers.set(dataset, found);
+    }
+    return found;
+  };
+
+  const statements = {
+    batchByContent: db.prepare(`SELECT ${BATCH_COLUMNS} WHERE d.dataset = ? AND b.content_hash = ?`),
+    batchById: db.prepare(`SELECT ${BATCH_COLUMNS} WHERE b.batch_id = ?`),
+    listBatches: db.prepare(`SELECT ${BATCH_COLUMNS} ORDER BY b.batch_no DESC LIMIT ?`),
+    allocateBatchNo: db.prepare('INSERT INTO batch_numbers DEFAULT VALUES'),
+    bySubject: db.prepare(`
+      SELECT r.record_id, d.dataset, r.sealed, b.batch_id, b.source, b.as_of, b.received_at, sb.batch_id AS superseded_by
+      FROM records r
+      JOIN datasets d ON d.dataset_no = r.dataset_no
+      JOIN batches b ON b.batch_no = r.batch_no
+      LEFT JOIN batches sb ON sb.batch_no = r.superseded_by
+      WHERE r.dataset_no = ? AND r.subject_index = ? AND (? OR r.superseded_by IS NULL)
+      ORDER BY r.superseded_by IS NOT NULL, r.record_id`),
+    countAll: db.prepare('SELECT count(*) AS n FROM records'),
+    countDataset: db.prepare('SELECT count(*) AS n FROM records WHERE dataset_no = ?'),
+    listKeys: db.prepare('SELECT key_id, wrapped, created_at FROM data_keys ORDER BY key_id'),
+    nextKeyId: db.prepare('SELECT coalesce(max(key_id), 0) + 1 AS id FROM data_keys'),
+    insertKey: db.prepare('INSERT INTO data_keys (key_id, wrapped, created_at) VALUES (?, ?, ?)'),
+    scanSealed: db.prepare(`
+      SELECT r.record_id, d.dataset, r.sealed FROM records r JOIN datasets d ON d.dataset_no = r.dataset_no
+      WHERE r.record_id > ? ORDER BY r.record_id LIMIT ?`),
+    replaceSealed: db.prepare('UPDATE records SET sealed = ? WHERE record_id = ?'),
+  };
+
+  function beginBatch(dataset: string): BatchWriter {
+    const dsNo = datasetNo(dataset);
+    const batchNo = Number(statements.allocateBatchNo.run().lastInsertRowid);
+    const firstId = batchNo * ROWS_PER_BATCH;
+    const writer = connect(options.file);
+    writer.pragma('cache_size = -65536');
+    let open = false;
+    let insert: Statement | undefined;
+    const finish = () => {
+      if (open) writer.exec('ROLLBACK');
+      open = false;
+      writer.close();
+    };
+    const begin = () => {
+      if (!open) {
+        writer.exec('BEGIN IMMEDIATE');
+        open = true;
+      }
+    };
+    return {
+      recordId(rowNumber) {
+        if (!Number.isInteger(rowNumber) || rowNumber < 1 || rowNumber >= ROWS_PER_BATCH) {
+          throw new GatewayError('too_many_rows', `a batch holds at most ${ROWS_PER_BATCH - 1} rows`);
+        }
+        return firstId + rowNumber;
+      },
+      add(record: SealedRecord) {
+        begin();
+        insert ??= writer.prepare(
+          'INSERT INTO records (record_id, dataset_no, batch_no, key_index, subject_index, sealed) VALUES (?, ?, ?, ?, ?, ?)',
+        );
+        try {
+          insert.run(this.recordId(record.rowNumber), dsNo, batchNo, record.keyIndex, record.subjectIndex, record.sealed);
+          return undefined;
+        } catch (error) {
+          if (!isUniqueViolation(error)) throw error;
+          const earlier = writer
+            .prepare('SELECT record_id FROM records WHERE dataset_no = ? AND key_index = ? AND batch_no = ?')
+            .get(dsNo, record.keyIndex, batchNo) as { record_id: number };
+          return earlier.record_id - firstId;
+        }
+      },
+      commit(metadata: BatchMetadata): CommitResult {
+        try {
+          begin();
+          const sameContent = writer.prepare(`SELECT ${BATCH_COLUMNS} WHERE d.dataset = ? AND b.content_hash = ?`)
+            .get(metadata.dataset, metadata.contentHash) as BatchRow | undefined;
+          const sameId = writer.prepare(`SELECT ${BATCH_COLUMNS} WHERE b.batch_id = ?`).get(metadata.batchId) as BatchRow | undefined;
+          if (sameId && (sameId.content_hash !== metadata.contentHash || sameId.dataset !== metadata.dataset)) {
+            throw new GatewayError('batch_id_conflict', `batch id "${metadata.batchId}" was already used for different content`);
+          }
+          const existing = sameContent ?? sameId;
+          if (existing) {
+            finish();
+            return { outcome: 'duplicate', batch: toBatch(existing) };
+          }
+          writer.prepare(`INSERT INTO batches (batch_no, batch_id, dataset_no, source, content_hash, format, row_count, as_of, received_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+            batchNo, metadata.batchId, dsNo, metadata.source, metadata.contentHash, metadata.format, metadata.rowCount,
+            metadata.asOf, metadata.receivedAt,
+          );
+          supersede(writer, dsNo, batchNo, firstId, metadata.asOf);
+          writer.exec('COMMIT');
+          open = false;
+          writer.close();
+          return { outcome: 'stored', batch: { ...metadata } };
+        } catch (error) {
+          finish();
+          throw error;
+        }
+      },
+      abort: () => {
+        if (writer.open) finish();
+      },
+    };
+  }
+
+  return {
+    maxBatchRows: ROWS_PER_BATCH - 1,
+    findBatch: (dataset, contentHash) => {
+      const row = statements.batchByContent.get(dataset, contentHash) as BatchRow | undefined;
+      return row && toBatch(row);
+    },
+    findBatchById: (batchId) => {
+      const row = statements.batchById.get(batchId) as BatchRow | undefined;
+      return row && toBatch(row);
+    },
+    listBatches: (limit) => (statements.listBatches.all(limit) as BatchRow[]).map(toBatch),
+    beginBatch,
+    recordsBySubject(dataset, subjectIndex, { includeHistory = false } = {}) {
+      const rows = statements.bySubject.all(datasetNo(dataset), subjectIndex, includeHistory ? 1 : 0) as Array<{
+        record_id: number; dataset: string; sealed: Buffer; batch_id: string; source: string; as_of: string;
+        received_at: string; superseded_by: string | null;
+      }>;
+      return rows.map((row): StoredRecord => ({
+        recordId: row.record_id,
+        dataset: row.dataset,
+        sealed: row.sealed,
+        batchId: row.batch_id,
+        source: row.source,
+        asOf: row.as_of,
+        receivedAt: row.received_at,
+        supersededBy: row.superseded_by ?? undefined,
+      }));
+    },
+    countRecords: (dataset) =>
+      ((dataset === undefined ? statements.countAll.get() : statements.countDataset.get(datasetNo(dataset))) as { n: number }).n,
+    listDataKeys: () =>
+      (statements.listKeys.all() as { key_id: number; wrapped: Buffer; created_at: string }[]).map(
+        (row): WrappedDataKey => ({ keyId: row.key_id, wrapped: row.wrapped, createdAt: row.created_at }),
+      ),
+    addDataKey: (wrap, createdAt) =>
+      db.transaction(() => {
+        const keyId = (statements.nextKeyId.get() as { id: number }).id;
+        statements.insertKey.run(keyId, wrap(keyId), createdAt);
+        return keyId;
+      }).immediate(),
+    scanSealed: (afterRecordId, limit) =>
+      (statements.scanSealed.all(afterRecordId, limit) as { record_id: number; dataset: string; sealed: Buffer }[]).map(
+        (row): SealedRow => ({ recordId: row.record_id, dataset: row.dataset, sealed: row.sealed }),
+      ),
+    replaceSealed: (rows) =>
+      db.transaction(() => {
+        for (const row of rows) statements.replaceSealed.run(row.sealed, row.recordId);
+      }).immediate(),
+    ping: () => {
+      db.prepare('SELECT 1').get();
+    },
+    close: () => {
+      if (db.open) db.close();
+    },
+  };
+}
+
+/**
+ * Applies the batch's records to the current view of the dataset: a record whose key already has a current record
+ * with a later as-of date arrived late and is history at once; otherwise it replaces the current record.
+ */
+function supersede(writer: SqliteDatabase, datasetNo: number, batchNo: number, firstId: number, asOf: string): void {
+  const lastId = firstId + ROWS_PER_BATCH - 1;
+  const hadRecords = writer.prepare('SELECT EXISTS (SELECT 1 FROM records WHERE dataset_no = ? AND record_id < ?) AS found')
+    .get(datasetNo, firstId) as { found: number };
+  if (!hadRecords.found) return;
+  writer.prepare(`
+    UPDATE records AS incoming SET superseded_by = (
+      SELECT current.batch_no FROM records current JOIN batches cb ON cb.batch_no = current.batch_no
+      WHERE current.dataset_no = incoming.dataset_no AND current.key_index = incoming.key_index
+        AND current.batch_no <> incoming.batch_no AND current.superseded_by IS NULL AND cb.as_of > ?
+      ORDER BY cb.as_of DESC LIMIT 1)
+    WHERE incoming.record_id BETWEEN ? AND ? AND EXISTS (
+      SELECT 1 FROM records current JOIN batches cb ON cb.batch_no = current.batch_no
+      WHERE current.dataset_no = incoming.dataset_no AND current.key_index = incoming.key_index
+        AND current.batch_no <> incoming.batch_no AND current.superseded_by IS NULL AND cb.as_of > ?)`)
+    .run(asOf, firstId, lastId, asOf);
+  writer.prepare(`
+    UPDATE records SET superseded_by = ? WHERE record_id IN (
+      SELECT old.record_id FROM records incoming
+      JOIN records old ON old.dataset_no = incoming.dataset_no AND old.key_index = incoming.key_index
+      JOIN batches ob ON ob.batch_no = old.batch_no
+      WHERE incoming.record_id BETWEEN ? AND ? AND incoming.superseded_by IS NULL
+        AND old.batch_no <> ? AND old.superseded_by IS NULL AND ob.as_of <= ?)`)
+    .run(batchNo, firstId, lastId, batchNo, asOf);
+}

@@ -1,0 +1,95 @@
+/**
+ * The storage contract. The domain talks to this interface only; each engine lives in its own folder
+ * (store/sqlite/ today) and must pass the same conformance suite (test/store/contract.ts).
+ *
+ * Contract, in short:
+ * - A batch is atomic: records added through a BatchWriter are visible to readers only after commit(), all of
+ *   them, and never after abort() or a crash.
+ * - commit() is idempotent by content: if a batch with the same dataset and content hash (or the same batch id and
+ *   content hash) is already stored, nothing is written and the stored batch is returned.
+ * - A record supersedes the current record with the same natural key (same dataset and key index) when its batch's
+ *   as-of date is the same or later; superseded records stay, as history.
+ * - Sealed record bytes are opaque to the store; it never sees plaintext.
+ */
+
+export interface BatchMetadata {
+  readonly batchId: string;
+  readonly dataset: string;
+  readonly source: string;
+  /** SHA-256 of the exact input bytes, hex. */
+  readonly contentHash: string;
+  readonly format: string;
+  readonly rowCount: number;
+  /** The date the records describe (YYYY-MM-DD). */
+  readonly asOf: string;
+  /** When the gateway received the batch (RFC 3339). */
+  readonly receivedAt: string;
+}
+
+export type StoredBatch = BatchMetadata;
+
+export interface SealedRecord {
+  readonly rowNumber: number;
+  readonly keyIndex: Uint8Array;
+  readonly subjectIndex: Uint8Array;
+  readonly sealed: Uint8Array;
+}
+
+export type CommitResult =
+  | { readonly outcome: 'stored'; readonly batch: StoredBatch }
+  | { readonly outcome: 'duplicate'; readonly batch: StoredBatch };
+
+export interface BatchWriter {
+  /** The id a record of this batch gets; bound into its ciphertext before it is added. */
+  recordId(rowNumber: number): number;
+  /** Adds a record. Returns the row number of an earlier record in this batch with the same key, if there is one. */
+  add(record: SealedRecord): number | undefined;
+  commit(metadata: BatchMetadata): CommitResult;
+  abort(): void;
+}
+
+export interface StoredRecord {
+  readonly recordId: number;
+  readonly dataset: string;
+  readonly sealed: Uint8Array;
+  readonly batchId: string;
+  readonly source: string;
+  readonly asOf: string;
+  readonly receivedAt: string;
+  /** The batch that replaced this record, when it is history. */
+  readonly supersededBy: string | undefined;
+}
+
+export interface WrappedDataKey {
+  readonly keyId: number;
+  readonly wrapped: Uint8Array;
+  readonly createdAt: string;
+}
+
+export interface SealedRow {
+  readonly recordId: number;
+  readonly dataset: string;
+  readonly sealed: Uint8Array;
+}
+
+export interface Store {
+  findBatch(dataset: string, contentHash: string): StoredBatch | undefined;
+  findBatchById(batchId: string): StoredBatch | undefined;
+  listBatches(limit: number): StoredBatch[];
+  /** The largest row count a batch may have (record ids reserve this many per batch). */
+  readonly maxBatchRows: number;
+  beginBatch(dataset: string): BatchWriter;
+  /** Records about one subject in one dataset, current ones first; history only when asked for. */
+  recordsBySubject(dataset: string, subjectIndex: Uint8Array, options?: { includeHistory?: boolean }): StoredRecord[];
+  countRecords(dataset?: string): number;
+  listDataKeys(): WrappedDataKey[];
+  /** Stores a new wrapped data key under the next id and returns that id. */
+  addDataKey(wrap: (keyId: number) => Uint8Array, createdAt: string): number;
+  /** Sealed records in record-id order after `afterRecordId`, for re-encryption. */
+  scanSealed(afterRecordId: number, limit: number): SealedRow[];
+  /** Replaces sealed bytes of existing records in one transaction (re-encryption). */
+  replaceSealed(rows: readonly { recordId: number; sealed: Uint8Array }[]): void;
+  /** Throws if the store cannot serve (readiness). */
+  ping(): void;
+  close(): void;
+}
