@@ -99,6 +99,7 @@ interface PropertySchema {
   enum?: string[];
   type?: string;
   'x-added'?: string;
+  formatMinimum?: { $data?: string };
 }
 
 interface DatasetSchema {
@@ -165,7 +166,7 @@ function toDefinition(schema: DatasetSchema, file: string): DatasetDefinition {
 }
 
 /** An ajv error as a row error: which field and why, never the value. */
-function toRowError(error: ErrorObject, rowNumber: number): RowError | undefined {
+function toRowError(error: ErrorObject, rowNumber: number, lowerBounds: ReadonlyMap<string, string>): RowError | undefined {
   // The failing `then`/`else` branch is reported through its own, more precise error.
   if (error.keyword === 'if') return undefined;
   const params = error.params as Record<string, unknown>;
@@ -183,8 +184,18 @@ function toRowError(error: ErrorObject, rowNumber: number): RowError | undefined
     };
   }
   const field = error.instancePath.split('/')[1];
-  const reason = error.keyword === 'format' ? `must be a valid ${String(params['format'])}` : (error.message ?? error.keyword);
+  const reason = reasonFor(error, params, lowerBounds);
   return field ? { row: rowNumber, field, reason } : { row: rowNumber, reason };
+}
+
+/** ajv's own messages for comparisons against another field quote that field's value; ours name the field. */
+function reasonFor(error: ErrorObject, params: Record<string, unknown>, lowerBounds: ReadonlyMap<string, string>): string {
+  if (error.keyword === 'format') return `must be a valid ${String(params['format'])}`;
+  if (error.keyword === 'formatMinimum') {
+    const other = lowerBounds.get(error.instancePath.split('/')[1] ?? '');
+    return other ? `must not be earlier than ${other}` : 'is too early';
+  }
+  return error.message ?? error.keyword;
 }
 
 function createAjv(): Ajv2020 {
@@ -199,14 +210,20 @@ function createAjv(): Ajv2020 {
 export function loadDatasetRegistry(directory: string = path.join(schemasDir, 'datasets')): DatasetRegistry {
   const ajv = createAjv();
   ajv.addSchema(readJson(path.join(directory, COMMON_SCHEMA)) as object);
-  const byId = new Map<DatasetId, { definition: DatasetDefinition; validator: ValidateFunction }>();
+  const byId = new Map<DatasetId, { definition: DatasetDefinition; validator: ValidateFunction; lowerBounds: Map<string, string> }>();
   for (const file of fs.readdirSync(directory).sort()) {
     if (file === COMMON_SCHEMA || !file.endsWith('.json')) continue;
     const fullPath = path.join(directory, file);
     const schema = readJson(fullPath) as DatasetSchema;
     const definition = toDefinition(schema, fullPath);
     if (byId.has(definition.id)) throw new GatewayError('invalid_configuration', `${file}: dataset ${definition.id} defined twice`);
-    byId.set(definition.id, { definition, validator: ajv.compile(schema) });
+    // Fields bounded below by another field ({"formatMinimum": {"$data": "1/start"}}), for readable errors.
+    const lowerBounds = new Map<string, string>();
+    for (const [name, property] of Object.entries(schema.properties)) {
+      const other = property.formatMinimum?.$data?.split('/').pop();
+      if (other) lowerBounds.set(name, other);
+    }
+    byId.set(definition.id, { definition, validator: ajv.compile(schema), lowerBounds });
   }
   const missing = datasetIds.filter((id) => !byId.has(id));
   if (missing.length > 0) throw new GatewayError('invalid_configuration', `no schema for dataset(s): ${missing.join(', ')}`);
@@ -220,11 +237,11 @@ export function loadDatasetRegistry(directory: string = path.join(schemasDir, 'd
     datasets: datasetIds.map((id) => entry(id).definition),
     get: (id) => entry(id).definition,
     validate(id, row, rowNumber) {
-      const validator = entry(id).validator;
+      const { validator, lowerBounds } = entry(id);
       if (validator(row)) return [];
       const errors: RowError[] = [];
       for (const error of validator.errors ?? []) {
-        const rowError = toRowError(error, rowNumber);
+        const rowError = toRowError(error, rowNumber, lowerBounds);
         if (rowError) errors.push(rowError);
       }
       return errors;
