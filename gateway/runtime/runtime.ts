@@ -32,7 +32,12 @@ export function initialise(config: GatewayConfig): string[] {
   return ensureSecrets(config.keysDir);
 }
 
-export function openRuntime(config: GatewayConfig, hooks: { onStored?: (receipt: IngestReceipt) => void } = {}): Runtime {
+export interface RuntimeHooks {
+  /** Called after each stored ingestion batch (metrics). */
+  readonly onStored?: (receipt: IngestReceipt) => void;
+}
+
+export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Runtime {
   const secrets = loadSecrets(config.keysDir);
   const registry = loadDatasetRegistry();
   const store = openSqliteStore({ file: path.join(config.dataDir, DATABASE_FILE) });

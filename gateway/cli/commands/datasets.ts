@@ -1,0 +1,46 @@
+/** `gateway datasets` and `gateway batches`: what the gateway accepts, and what it has stored. */
+import type { Command } from 'commander';
+import { renderDataCatalog } from '../../datasets/catalogDoc.js';
+import { loadDatasetRegistry } from '../../datasets/registry.js';
+import { formatCount, guarded, report } from '../output.js';
+import type { CommandContext } from '../context.js';
+
+export function registerDatasets(program: Command, context: CommandContext): void {
+  const datasets = program.command('datasets').description('the twelve datasets of the data catalog');
+  datasets
+    .command('list')
+    .description('list the datasets, their natural keys and sources')
+    .option('--json', 'print as JSON', false)
+    .action(guarded((options: { json: boolean }) => {
+      const registry = loadDatasetRegistry();
+      const rows = registry.datasets.map((dataset) => ({
+        id: dataset.id, catalog: dataset.catalog, title_zh: dataset.titleZh, title_en: dataset.titleEn,
+        source: dataset.source, natural_key: dataset.naturalKey, fields: dataset.fields.map((field) => field.name),
+      }));
+      report(options, rows, () => rows.map((row) => `${row.catalog}  ${row.id.padEnd(30)} ${row.title_zh}  key: ${row.natural_key.join(' + ')}`).join('\n'));
+    }));
+  datasets
+    .command('doc')
+    .description('print docs/data-catalog.md, generated from the schemas')
+    .action(guarded(() => {
+      process.stdout.write(renderDataCatalog(loadDatasetRegistry()));
+    }));
+
+  const batches = program.command('batches').description('ingested batches and their provenance');
+  batches
+    .command('list')
+    .description('the most recent batches')
+    .option('--limit <n>', 'how many', '20')
+    .option('--json', 'print as JSON', false)
+    .action(guarded(async (options: { limit: string; json: boolean }) => {
+      const runtime = await context.open();
+      try {
+        const limit = Math.min(Math.max(Number.parseInt(options.limit, 10) || 20, 1), 1000);
+        const rows = runtime.store.listBatches(limit);
+        report(options, rows, () => rows.map((batch) =>
+          `${batch.receivedAt}  ${batch.batchId}  ${formatCount(batch.rowCount)} rows  as of ${batch.asOf}  from ${batch.source}`).join('\n') || 'no batches');
+      } finally {
+        await runtime.close();
+      }
+    }));
+}

@@ -1,0 +1,10 @@
+/** What every command gets: the validated config, and a way to open the runtime from it. */
+import type { GatewayConfig } from '../config/index.js';
+import type { Runtime, RuntimeHooks } from '../runtime/index.js';
+
+export interface CommandContext {
+  /** Reads and validates the configuration (throws invalid_configuration). */
+  config(): GatewayConfig;
+  /** Creates missing keys, then opens store, keyring and ingestor. */
+  open(hooks?: RuntimeHooks): Promise<Runtime>;
+}

@@ -1,0 +1,56 @@
+/**
+ * RFC 9457 problem details. A GatewayError becomes a problem with its stable code; anything else is a bug, logged
+ * with its stack and shown to the client as a bare internal_error so that nothing internal leaks.
+ */
+import type { NextFunction, Request, Response } from 'express';
+import { GatewayError } from '../errors/index.js';
+import type { ErrorCode } from '../errors/index.js';
+import type { Logger } from '../observability/index.js';
+import { requestIdOf } from './requestContext.js';
+
+export const PROBLEM_TYPE_PREFIX = 'urn:credit-gateway:problem:';
+
+export function problemType(code: ErrorCode): string {
+  return `${PROBLEM_TYPE_PREFIX}${code}`;
+}
+
+export function sendProblem(res: Response, error: GatewayError): void {
+  res.status(error.status).type('application/problem+json').json({
+    type: problemType(error.code),
+    title: error.title,
+    status: error.status,
+    detail: error.message,
+    code: error.code,
+    request_id: requestIdOf(res),
+    ...error.details,
+  });
+}
+
+export function notFound(req: Request, res: Response): void {
+  sendProblem(res, new GatewayError('not_found', `no resource at ${req.method} ${req.path}`));
+}
+
+/** The one error middleware: 4xx logged as warnings, 5xx as errors. */
+export function problemHandler(logger: Logger) {
+  return (error: unknown, req: Request, res: Response, next: NextFunction): void => {
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    const known = error instanceof GatewayError ? error : bodyParserError(error);
+    const problem = known ?? new GatewayError('internal_error', 'the request could not be completed');
+    const entry = { request_id: requestIdOf(res), code: problem.code, method: req.method, path: req.path };
+    if (problem.status >= 500) logger.error({ ...entry, err: error }, 'request failed');
+    else logger.warn(entry, problem.message);
+    sendProblem(res, problem);
+  };
+}
+
+/** Express body parsers throw errors with a status and a type; map the ones a client causes. */
+function bodyParserError(error: unknown): GatewayError | undefined {
+  if (typeof error !== 'object' || error === null || !('type' in error)) return undefined;
+  const type = (error as { type: unknown }).type;
+  if (type === 'entity.too.large') return new GatewayError('record_too_large', 'request body too large');
+  if (type === 'entity.parse.failed') return new GatewayError('malformed_input', 'request body is not valid JSON');
+  return undefined;
+}

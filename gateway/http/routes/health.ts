@@ -1,0 +1,33 @@
+/** Liveness, readiness and metrics: unauthenticated, and telling nothing about the records. */
+import { Router } from 'express';
+import type { Request, Response } from 'express';
+import { GatewayError } from '../../errors/index.js';
+import type { Metrics } from '../../observability/index.js';
+import { sendProblem } from '../problems.js';
+
+export interface HealthDependencies {
+  readonly metrics: Metrics;
+  /** Throws when the gateway cannot serve (store closed or unreachable). */
+  readonly checkReady: () => void;
+  readonly isShuttingDown: () => boolean;
+}
+
+export function healthRoutes(deps: HealthDependencies): Router {
+  const router = Router();
+  router.get('/healthz', function liveness(_req: Request, res: Response) {
+    res.json({ status: 'ok' });
+  });
+  router.get('/readyz', function readiness(_req: Request, res: Response) {
+    try {
+      if (deps.isShuttingDown()) throw new Error('shutting down');
+      deps.checkReady();
+      res.json({ status: 'ready' });
+    } catch (cause) {
+      sendProblem(res, new GatewayError('storage_unavailable', 'the gateway is not ready to serve', { cause }));
+    }
+  });
+  router.get('/metrics', async function prometheus(_req: Request, res: Response) {
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+  return router;
+}

@@ -1,0 +1,16 @@
+// The SQLite engine passes the storage contract.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { openSqliteStore } from '../../gateway/store/index.js';
+import { storeContract } from './contract.js';
+
+let dir = '';
+storeContract('sqlite', {
+  create() {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-store-'));
+    return openSqliteStore({ file: path.join(dir, 'gateway.sqlite') });
+  },
+  reopen: () => openSqliteStore({ file: path.join(dir, 'gateway.sqlite') }),
+  dispose: () => fs.rmSync(dir, { recursive: true, force: true }),
+});
