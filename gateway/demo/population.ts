@@ -45,7 +45,11 @@ import {
   type FarmingType,
   DISTRICTS,
   IdentitySpace,
+  KIND_AGRI,
+  KIND_ARREARS,
+  KIND_MEDICAL,
   MAX_ENTERPRISES,
+  enterpriseKind,
   enterpriseTraits,
   personName,
   profileOf,
@@ -88,27 +92,26 @@ export type DemoRow = Record<string, string | number | boolean>;
 const MONTHS = 24;
 
 // One salt per generator stream, so no two streams of an enterprise coincide.
-const enum Salt {
-  Series = 0x5e41,
-  Payments = 0x1a,
-  Land = 0x1a0d,
-  Insurance = 0x2a,
-  Subsidies = 0x2b,
-  Address = 0xadd,
-  Water = 0x3a,
-  Electricity = 0x3b,
-  Gas = 0x3c,
-}
+const Salt = {
+  Series: 0x5e41,
+  Land: 0x1a0d,
+  Insurance: 0x2a,
+  Subsidies: 0x2b,
+  Address: 0xadd,
+  Water: 0x3a,
+  Electricity: 0x3b,
+  Gas: 0x3c,
+} as const;
 
 // How each contribution month ended up, as of asOf.
-const enum Status {
-  Normal = 0, // paid by the 15th of the next month
-  Late = 1, // paid, but after the 15th
-  Arrears = 2, // overdue and unpaid: a 1b row
-  Unpaid = 3, // unpaid but not yet counted as arrears (the month after a stop)
-  Deferred = 4, // contribution deferred (缓缴)
-  Settled = 5, // was in arrears, paid late: a 1b row with amount 0
-}
+const Status = {
+  Normal: 0, // paid by the 15th of the next month
+  Late: 1, // paid, but after the 15th
+  Arrears: 2, // overdue and unpaid: a 1b row
+  Unpaid: 3, // unpaid but not yet counted as arrears (the month after a stop)
+  Deferred: 4, // contribution deferred (缓缴)
+  Settled: 5, // was in arrears, paid late: a 1b row with amount 0
+} as const;
 
 /** What every generator of one population shares; all of it is derived from the options. */
 interface Context {
@@ -276,8 +279,8 @@ function* medicalInsurancePayments(ctx: Context): Generator<DemoRow> {
 function* medicalInsuranceArrears(ctx: Context): Generator<DemoRow> {
   const series = new Series(ctx);
   for (let i = 0; i < ctx.enterprises; i++) {
+    if ((enterpriseKind(ctx.space, i) & KIND_ARREARS) === 0) continue;
     const traits = enterpriseTraits(ctx.space, i);
-    if (traits.arrears === 0) continue;
     const { fen, status } = series.fill(traits);
     for (let t = 0; t < MONTHS; t++) {
       if (status[t] !== Status.Arrears && status[t] !== Status.Settled) continue;
@@ -310,8 +313,8 @@ function* medicalInsuranceChanges(ctx: Context): Generator<DemoRow> {
 
 function* privateMedicalInstitutions(ctx: Context): Generator<DemoRow> {
   for (let i = 0; i < ctx.enterprises; i++) {
+    if ((enterpriseKind(ctx.space, i) & KIND_MEDICAL) === 0) continue;
     const traits = enterpriseTraits(ctx.space, i);
-    if (!traits.medical) continue;
     const row: DemoRow = { enterprise_name: traits.name, uscc: traits.uscc };
     if (traits.drugLicence !== null) row.drug_trading_licence = traits.drugLicence;
     yield row;
@@ -392,6 +395,7 @@ function holding(ctx: Context, traits: EnterpriseTraits, agri: AgriTraits, rng: 
 /** The enterprises that are agricultural entities, with their agricultural traits unwrapped. */
 function* agriSubjects(ctx: Context): Generator<{ traits: EnterpriseTraits; agri: AgriTraits }> {
   for (let i = 0; i < ctx.enterprises; i++) {
+    if ((enterpriseKind(ctx.space, i) & KIND_AGRI) === 0) continue;
     const traits = enterpriseTraits(ctx.space, i);
     if (traits.agri !== null) yield { traits, agri: traits.agri };
   }

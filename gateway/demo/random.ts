@@ -93,7 +93,7 @@ function gcd(a: number, b: number): number {
 /**
  * A bijection on [0, modulus): x -> (a*x + b) mod modulus with gcd(a, modulus) = 1. Distinct indices
  * give distinct values, which is how codes are made unique while still looking scattered.
- * modulus * modulus must stay below 2^53 so the product is exact.
+ * a * x must stay below 2^53 so the product is exact: moduli up to 10^8 with x below 10^6 (MAX_ENTERPRISES).
  */
 export class AffinePermutation {
   private readonly a: number;
