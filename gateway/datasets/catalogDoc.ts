@@ -34,7 +34,7 @@ function datasetSection(dataset: DatasetDefinition): string {
   const lines = [
     `## ${dataset.catalog} \`${dataset.id}\` — ${dataset.titleZh}`,
     '',
-    `${dataset.titleEn}. ${dataset.description}`,
+    dataset.description,
     '',
     `- **Source:** ${dataset.source.zh} (${dataset.source.en})`,
     `- **Row:** ${dataset.row}`,
