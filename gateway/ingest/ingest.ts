@@ -56,8 +56,8 @@ export interface IngestorDependencies {
   readonly workers: number;
   readonly maxRecordBytes: number;
   readonly now?: () => Date;
-  /** Called after each stored batch (metrics). */
-  readonly onStored?: (receipt: IngestReceipt) => void;
+  /** Called after each committed batch, stored or duplicate (metrics). */
+  readonly onBatch?: (receipt: IngestReceipt) => void;
 }
 
 export interface Ingestor {
@@ -159,7 +159,7 @@ export function createIngestor(deps: IngestorDependencies): Ingestor {
         receivedAt: receivedAt.toISOString(),
       });
       const receipt = receiptOf(result.outcome, result.batch);
-      if (result.outcome === 'stored') deps.onStored?.(receipt);
+      deps.onBatch?.(receipt);
       return receipt;
     } catch (error) {
       writer.abort();

@@ -33,8 +33,8 @@ export function initialise(config: GatewayConfig): string[] {
 }
 
 export interface RuntimeHooks {
-  /** Called after each stored ingestion batch (metrics). */
-  readonly onStored?: (receipt: IngestReceipt) => void;
+  /** Called after each committed ingestion batch, stored or duplicate (metrics). */
+  readonly onBatch?: (receipt: IngestReceipt) => void;
 }
 
 export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Runtime {
@@ -46,7 +46,7 @@ export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Ru
     keyring.current();
     const ingestor = createIngestor({
       store, registry, keyring, blindIndexKey: secrets.blindIndex, workers: config.ingestWorkers,
-      maxRecordBytes: config.maxRecordBytes, onStored: hooks.onStored,
+      maxRecordBytes: config.maxRecordBytes, onBatch: hooks.onBatch,
     });
     return {
       config, store, registry, keyring, ingestor,

@@ -20,8 +20,8 @@ export function registerServe(program: Command, context: CommandContext): void {
       const logger = createLogger(config.logLevel);
       const metrics = createMetrics();
       const runtime = await context.open({
-        onStored: (receipt) => {
-          metrics.rowsIngested.inc({ dataset: receipt.dataset }, receipt.rowCount);
+        onBatch: (receipt) => {
+          if (receipt.outcome === 'stored') metrics.rowsIngested.inc({ dataset: receipt.dataset }, receipt.rowCount);
           metrics.batchesIngested.inc({ dataset: receipt.dataset, outcome: receipt.outcome });
         },
       });
