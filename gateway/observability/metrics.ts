@@ -41,3 +41,9 @@ export function createMetrics(): Metrics {
     }),
   };
 }
+
+/** What an ingestion batch adds to the metrics: its rows only when stored, the batch under its outcome. */
+export function countIngestedBatch(metrics: Metrics, batch: { dataset: string; outcome: string; rowCount: number }): void {
+  if (batch.outcome === 'stored') metrics.rowsIngested.inc({ dataset: batch.dataset }, batch.rowCount);
+  metrics.batchesIngested.inc({ dataset: batch.dataset, outcome: batch.outcome });
+}

@@ -9,7 +9,7 @@ import { loadConfig } from '../../gateway/config/index.js';
 import type { GatewayConfig } from '../../gateway/config/index.js';
 import { startServer } from '../../gateway/http/server.js';
 import type { RunningServer } from '../../gateway/http/server.js';
-import { createLogger, createMetrics } from '../../gateway/observability/index.js';
+import { countIngestedBatch, createLogger, createMetrics } from '../../gateway/observability/index.js';
 import type { Metrics } from '../../gateway/observability/index.js';
 import { packageRoot } from '../../gateway/paths.js';
 import { initialise, openRuntime } from '../../gateway/runtime/index.js';
@@ -57,12 +57,7 @@ function testConfig(root: string): GatewayConfig {
 async function startGateway(config: GatewayConfig): Promise<Gateway> {
   initialise(config);
   const metrics = createMetrics();
-  const runtime = openRuntime(config, {
-    onBatch: (receipt) => {
-      metrics.rowsIngested.inc({ dataset: receipt.dataset }, receipt.rowCount);
-      metrics.batchesIngested.inc({ dataset: receipt.dataset, outcome: receipt.outcome });
-    },
-  });
+  const runtime = openRuntime(config, { onBatch: (receipt) => countIngestedBatch(metrics, receipt) });
   const running = await startServer(runtime, createLogger('silent'), metrics);
   return { runtime, metrics, running };
 }

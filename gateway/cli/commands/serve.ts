@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { loadDemoPopulation } from '../../demo/load.js';
 import { startServer } from '../../http/server.js';
-import { createLogger, createMetrics } from '../../observability/index.js';
+import { countIngestedBatch, createLogger, createMetrics } from '../../observability/index.js';
 import { guarded } from '../output.js';
 import type { CommandContext } from '../context.js';
 
@@ -19,12 +19,7 @@ export function registerServe(program: Command, context: CommandContext): void {
       const config = context.config();
       const logger = createLogger(config.logLevel);
       const metrics = createMetrics();
-      const runtime = await context.open({
-        onBatch: (receipt) => {
-          if (receipt.outcome === 'stored') metrics.rowsIngested.inc({ dataset: receipt.dataset }, receipt.rowCount);
-          metrics.batchesIngested.inc({ dataset: receipt.dataset, outcome: receipt.outcome });
-        },
-      });
+      const runtime = await context.open({ onBatch: (receipt) => countIngestedBatch(metrics, receipt) });
       if (config.demoEnterprises > 0 && runtime.store.countRecords() === 0) {
         const asOf = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
         const receipts = await loadDemoPopulation(runtime.ingestor, { enterprises: config.demoEnterprises, seed: DEMO_SEED, asOf });

@@ -155,8 +155,8 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
         } catch (error) {
           if (!isUniqueViolation(error)) throw error;
           const earlier = writer
-            .prepare('SELECT record_id FROM records WHERE dataset_no = ? AND key_index = ? AND batch_no = ?')
-            .get(dsNo, record.keyIndex, batchNo) as { record_id: number };
+            .prepare('SELECT record_id FROM records WHERE dataset_no = ? AND subject_index = ? AND key_index = ? AND batch_no = ?')
+            .get(dsNo, record.subjectIndex, record.keyIndex, batchNo) as { record_id: number };
           return earlier.record_id - firstId;
         }
       },
@@ -264,18 +264,21 @@ function supersede(writer: SqliteDatabase, datasetNo: number, batchNo: number, f
   writer.prepare(`
     UPDATE records AS incoming SET superseded_by = (
       SELECT current.batch_no FROM records current JOIN batches cb ON cb.batch_no = current.batch_no
-      WHERE current.dataset_no = incoming.dataset_no AND current.key_index = incoming.key_index
+      WHERE current.dataset_no = incoming.dataset_no AND current.subject_index = incoming.subject_index
+        AND current.key_index = incoming.key_index
         AND current.batch_no <> incoming.batch_no AND current.superseded_by IS NULL AND cb.as_of > ?
       ORDER BY cb.as_of DESC LIMIT 1)
     WHERE incoming.record_id BETWEEN ? AND ? AND EXISTS (
       SELECT 1 FROM records current JOIN batches cb ON cb.batch_no = current.batch_no
-      WHERE current.dataset_no = incoming.dataset_no AND current.key_index = incoming.key_index
+      WHERE current.dataset_no = incoming.dataset_no AND current.subject_index = incoming.subject_index
+        AND current.key_index = incoming.key_index
         AND current.batch_no <> incoming.batch_no AND current.superseded_by IS NULL AND cb.as_of > ?)`)
     .run(asOf, firstId, lastId, asOf);
   writer.prepare(`
     UPDATE records SET superseded_by = ? WHERE record_id IN (
       SELECT old.record_id FROM records incoming
-      JOIN records old ON old.dataset_no = incoming.dataset_no AND old.key_index = incoming.key_index
+      JOIN records old ON old.dataset_no = incoming.dataset_no AND old.subject_index = incoming.subject_index
+        AND old.key_index = incoming.key_index
       JOIN batches ob ON ob.batch_no = old.batch_no
       WHERE incoming.record_id BETWEEN ? AND ? AND incoming.superseded_by IS NULL
         AND old.batch_no <> ? AND old.superseded_by IS NULL AND ob.as_of <= ?)`)

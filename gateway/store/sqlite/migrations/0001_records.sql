@@ -37,9 +37,10 @@ CREATE TABLE records (
   sealed        BLOB NOT NULL
 );
 
--- Also rejects a natural key repeated inside one batch.
-CREATE UNIQUE INDEX records_by_key ON records (dataset_no, key_index, batch_no);
-CREATE INDEX records_by_subject ON records (dataset_no, subject_index);
+-- One index serves subject lookups, supersession and duplicate detection (a natural key always determines its
+-- subject). Leading with the subject keeps a subject's rows together, so a batch's inserts stay local in the
+-- B-tree instead of landing on a random page per row. Also rejects a natural key repeated inside one batch.
+CREATE UNIQUE INDEX records_by_subject_key ON records (dataset_no, subject_index, key_index, batch_no);
 
 CREATE TABLE data_keys (
   key_id     INTEGER PRIMARY KEY,
