@@ -67,6 +67,11 @@ export interface Ingestor {
 
 const shanghaiDate = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' });
 
+/** Today's date where the records come from (YYYY-MM-DD), the default as-of date. */
+export function todayInShanghai(now: Date = new Date()): string {
+  return shanghaiDate.format(now);
+}
+
 function checkAsOf(asOf: string, today: string): string {
   const valid = DATE.test(asOf) && new Date(`${asOf}T00:00:00Z`).toISOString().startsWith(asOf);
   if (!valid) throw new GatewayError('invalid_argument', `as-of date must be a real date YYYY-MM-DD, got "${asOf.slice(0, 20)}"`);
@@ -105,7 +110,7 @@ export function createIngestor(deps: IngestorDependencies): Ingestor {
   async function ingestOne(request: IngestRequest): Promise<IngestReceipt> {
     const dataset = deps.registry.get(request.dataset);
     const receivedAt = now();
-    const asOf = checkAsOf(request.asOf ?? shanghaiDate.format(receivedAt), shanghaiDate.format(receivedAt));
+    const asOf = checkAsOf(request.asOf ?? todayInShanghai(receivedAt), todayInShanghai(receivedAt));
     if (request.batchId !== undefined && !BATCH_ID.test(request.batchId)) {
       throw new GatewayError('invalid_argument', 'batch id must be 1-128 characters of letters, digits and ._:-');
     }

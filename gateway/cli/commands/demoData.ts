@@ -1,6 +1,7 @@
 /** `gateway demo-data`: a deterministic synthetic population, through the ordinary ingestion path. */
 import type { Command } from 'commander';
 import { loadDemoPopulation } from '../../demo/load.js';
+import { todayInShanghai } from '../../ingest/index.js';
 import { demoEnterprise } from '../../demo/population.js';
 import { GatewayError } from '../../errors/index.js';
 import { formatCount, guarded, report } from '../output.js';
@@ -34,7 +35,7 @@ export function registerDemoData(program: Command, context: CommandContext): voi
       const seed = positiveInteger('--seed', options.seed, 2 ** 31 - 1);
       const runtime = await context.open();
       try {
-        const asOf = options.asOf ?? new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
+        const asOf = options.asOf ?? todayInShanghai();
         const demo = { enterprises, seed, asOf };
         const receipts = await loadDemoPopulation(runtime.ingestor, demo, (receipt) => {
           if (!options.json) process.stderr.write(`${describeReceipt(receipt)}\n`);

@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { loadDemoPopulation } from '../../demo/load.js';
+import { todayInShanghai } from '../../ingest/index.js';
 import { startServer } from '../../http/server.js';
 import { countIngestedBatch, createLogger, createMetrics } from '../../observability/index.js';
 import { guarded } from '../output.js';
@@ -21,7 +22,7 @@ export function registerServe(program: Command, context: CommandContext): void {
       const metrics = createMetrics();
       const runtime = await context.open({ onBatch: (receipt) => countIngestedBatch(metrics, receipt) });
       if (config.demoEnterprises > 0 && runtime.store.countRecords() === 0) {
-        const asOf = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
+        const asOf = todayInShanghai();
         const receipts = await loadDemoPopulation(runtime.ingestor, { enterprises: config.demoEnterprises, seed: DEMO_SEED, asOf });
         logger.info({ enterprises: config.demoEnterprises, batches: receipts.length, rows: receipts.reduce((sum, r) => sum + r.rowCount, 0) }, 'demo population loaded');
       }
