@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { packageRoot } from '../../gateway/paths.js';
+import type { IngestReceipt as Receipt } from '../../gateway/ingest/index.js';
 
 const CLI = path.join(packageRoot, 'dist/gateway/cli/main.js');
 const BOM = '\uFEFF';
@@ -20,17 +21,6 @@ interface Run {
   readonly stderr: string;
 }
 
-interface Receipt {
-  readonly outcome: 'stored' | 'duplicate';
-  readonly batchId: string;
-  readonly dataset: string;
-  readonly source: string;
-  readonly format: string;
-  readonly rowCount: number;
-  readonly contentHash: string;
-  readonly asOf: string;
-  readonly receivedAt: string;
-}
 
 interface CliError {
   readonly error: {
