@@ -5,6 +5,8 @@ import type { Runtime, RuntimeHooks } from '../runtime/index.js';
 export interface CommandContext {
   /** Reads and validates the configuration (throws invalid_configuration). */
   config(): GatewayConfig;
+  /** Where `gateway client` commands send requests (GATEWAY_URL, default http://127.0.0.1:8080). */
+  gatewayUrl(): string;
   /** Creates missing keys, then opens store, keyring and ingestor. */
   open(hooks?: RuntimeHooks): Promise<Runtime>;
 }

@@ -8,19 +8,22 @@ import { loadConfig } from '../config/index.js';
 import type { GatewayConfig } from '../config/index.js';
 import { initialise, openRuntime } from '../runtime/index.js';
 import type { CommandContext } from './context.js';
+import { registerClient } from './commands/client.js';
 import { registerDatasets } from './commands/datasets.js';
 import { registerDemoData } from './commands/demoData.js';
 import { registerIngest } from './commands/ingest.js';
 import { registerKeys } from './commands/keys.js';
+import { registerParticipants } from './commands/participants.js';
 import { registerServe } from './commands/serve.js';
 import { registerInit } from './commands/setup.js';
 
 let config: GatewayConfig | undefined;
 const context: CommandContext = {
   config: () => (config ??= loadConfig(process.env)),
+  gatewayUrl: () => process.env['GATEWAY_URL'] ?? 'http://127.0.0.1:8080',
   async open(hooks) {
     const loaded = context.config();
-    initialise(loaded);
+    await initialise(loaded);
     return openRuntime(loaded, hooks);
   },
 };
@@ -41,5 +44,7 @@ registerIngest(program, context);
 registerDemoData(program, context);
 registerKeys(program, context);
 registerDatasets(program, context);
+registerParticipants(program, context);
+registerClient(program, context);
 
 await program.parseAsync(process.argv);

@@ -2,6 +2,7 @@
  * How commands report: a human sentence, or with --json one JSON document on stdout for scripts. Failures print a
  * message (or a JSON error) and set a non-zero exit code. Record values never appear in either.
  */
+import { GatewayClientError } from '../client/client.js';
 import { GatewayError, InvalidRowsError } from '../errors/index.js';
 
 export interface OutputOptions {
@@ -15,6 +16,10 @@ export function report(options: OutputOptions, value: unknown, human: () => stri
 function describe(error: unknown): { code: string; message: string; details?: Record<string, unknown> } {
   if (error instanceof GatewayError) {
     return error.details ? { code: error.code, message: error.message, details: error.details } : { code: error.code, message: error.message };
+  }
+  if (error instanceof GatewayClientError) {
+    // A refusal by a running gateway (gateway client ...): its problem code, and the request id to look it up by.
+    return { code: error.code, message: `${error.message} (HTTP ${error.status}, request id ${error.requestId ?? 'none'})`, details: { problem: error.problem } };
   }
   return { code: 'internal_error', message: error instanceof Error ? error.message : String(error) };
 }
@@ -34,7 +39,7 @@ export function reportFailure(options: OutputOptions, error: unknown): void {
     const more = error.invalidRowCount - new Set(error.rowErrors.map((rowError) => rowError.row)).size;
     if (more > 0) process.stderr.write(`  … and ${more} more invalid row(s)\n`);
   }
-  if (!(error instanceof GatewayError) && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  if (!(error instanceof GatewayError) && !(error instanceof GatewayClientError) && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
 }
 
 /** Wraps a command action so every failure ends in reportFailure. */

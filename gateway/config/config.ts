@@ -25,6 +25,24 @@ export interface GatewayConfig {
   readonly demoEnterprises: number;
   /** How long graceful shutdown waits for in-flight requests before closing anyway. */
   readonly shutdownGraceMs: number;
+  /** The gateway's name: the audience of signed requests and the issuer of what the gateway signs. */
+  readonly gatewayId: string;
+  /** Clock difference tolerated between a participant and the gateway, in seconds. */
+  readonly clockSkewSeconds: number;
+  /** Largest request body accepted (an ingested batch travels in one body). */
+  readonly maxBodyBytes: number;
+  /** How long what the gateway signs stays valid; a retired signing key stays published this long. */
+  readonly signatureLifetimeDays: number;
+  readonly tls: TlsConfig | undefined;
+  /** Serve plain HTTP on a non-loopback address anyway (behind a TLS-terminating proxy). */
+  readonly allowPlaintext: boolean;
+}
+
+export interface TlsConfig {
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** `require`: mutual TLS with a certificate from the platform CA; `off`: server authentication only. */
+  readonly clientCertificates: 'require' | 'off';
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -45,6 +63,30 @@ function defaultIngestWorkers(): number {
   return Math.max(1, Math.min(4, os.availableParallelism()));
 }
 
+function flag(env: Environment, name: string): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '' || raw === '0' || raw === 'false') return false;
+  if (raw === '1' || raw === 'true') return true;
+  throw new GatewayError('invalid_configuration', `${name} must be 1/true or 0/false, got "${raw}"`);
+}
+
+function tlsConfig(env: Environment, cwd: string): TlsConfig | undefined {
+  const cert = env['GATEWAY_TLS_CERT'];
+  const key = env['GATEWAY_TLS_KEY'];
+  const clientCertificates = env['GATEWAY_TLS_CLIENT_CERTS'] ?? 'off';
+  if (clientCertificates !== 'off' && clientCertificates !== 'require') {
+    throw new GatewayError('invalid_configuration', `GATEWAY_TLS_CLIENT_CERTS must be "off" or "require", got "${clientCertificates}"`);
+  }
+  if (!cert && !key) {
+    if (clientCertificates === 'require') throw new GatewayError('invalid_configuration', 'GATEWAY_TLS_CLIENT_CERTS=require needs GATEWAY_TLS_CERT and GATEWAY_TLS_KEY');
+    return undefined;
+  }
+  if (!cert || !key) throw new GatewayError('invalid_configuration', 'GATEWAY_TLS_CERT and GATEWAY_TLS_KEY must be set together');
+  return { certFile: path.resolve(cwd, cert), keyFile: path.resolve(cwd, key), clientCertificates };
+}
+
+const GATEWAY_ID = /^[A-Za-z0-9][A-Za-z0-9.:/_-]{0,199}$/;
+
 export function loadConfig(env: Environment, cwd: string = process.cwd()): GatewayConfig {
   const logLevel = (env['LOG_LEVEL'] ?? 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) {
@@ -52,6 +94,10 @@ export function loadConfig(env: Environment, cwd: string = process.cwd()): Gatew
   }
   const host = env['HOST'] ?? '127.0.0.1';
   if (host.trim() === '') throw new GatewayError('invalid_configuration', 'HOST must not be empty');
+  const gatewayId = env['GATEWAY_ID'] ?? 'urn:credit-gateway:local';
+  if (!GATEWAY_ID.test(gatewayId)) {
+    throw new GatewayError('invalid_configuration', 'GATEWAY_ID must be 1-200 characters of letters, digits and .:/_-');
+  }
   return {
     host,
     port: integer(env, 'PORT', 8080, 0, 65535),
@@ -62,5 +108,11 @@ export function loadConfig(env: Environment, cwd: string = process.cwd()): Gatew
     maxRecordBytes: integer(env, 'GATEWAY_MAX_RECORD_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
     demoEnterprises: integer(env, 'GATEWAY_DEMO_ENTERPRISES', 200, 0, 1_000_000),
     shutdownGraceMs: integer(env, 'GATEWAY_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+    gatewayId,
+    clockSkewSeconds: integer(env, 'GATEWAY_CLOCK_SKEW_SECONDS', 60, 0, 300),
+    maxBodyBytes: integer(env, 'GATEWAY_MAX_BODY_BYTES', 64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    signatureLifetimeDays: integer(env, 'GATEWAY_SIGNATURE_LIFETIME_DAYS', 400, 1, 3650),
+    tls: tlsConfig(env, cwd),
+    allowPlaintext: flag(env, 'GATEWAY_ALLOW_PLAINTEXT'),
   };
 }

@@ -14,3 +14,8 @@ export function sha256Hex(data: Uint8Array | string): string {
 export function newSecret(bytes = 32): Buffer {
   return randomBytes(bytes);
 }
+
+/** Random hex for identifiers that must not collide (participant ids): not secret, just unguessable. */
+export function randomHex(bytes: number): string {
+  return randomBytes(bytes).toString('hex');
+}

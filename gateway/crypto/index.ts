@@ -5,4 +5,4 @@ export {
 export type { DataKey } from './envelope.js';
 export { createBlindIndexer } from './blindIndex.js';
 export type { BlindIndexer, SubjectId } from './blindIndex.js';
-export { contentHasher, sha256Hex, newSecret } from './digest.js';
+export { contentHasher, sha256Hex, newSecret, randomHex } from './digest.js';

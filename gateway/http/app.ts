@@ -4,25 +4,46 @@
  */
 import express from 'express';
 import type { Express } from 'express';
+import type { RequestAuthenticator, ParticipantRegistry } from '../identity/index.js';
+import type { Ingestor } from '../ingest/index.js';
+import type { SigningKeySet } from '../keys/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
+import type { GatewaySigner } from '../signing/signer.js';
+import type { IdentityStore } from '../store/index.js';
+import { idempotentResponder } from './idempotency.js';
 import { observeRequests } from './observe.js';
 import { notFound, problemHandler } from './problems.js';
 import { assignRequestId } from './requestContext.js';
 import { healthRoutes } from './routes/health.js';
+import { identityRoutes } from './routes/identity.js';
+import { ingestRoutes } from './routes/ingest.js';
 
 export interface AppDependencies {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly checkReady: () => void;
   readonly isShuttingDown: () => boolean;
+  readonly gatewayId: string;
+  readonly clockSkewSeconds: number;
+  readonly maxBodyBytes: number;
+  readonly caCertificatePem: string;
+  readonly store: IdentityStore;
+  readonly participants: ParticipantRegistry;
+  readonly signingKeys: SigningKeySet;
+  readonly signer: GatewaySigner;
+  readonly authenticator: RequestAuthenticator;
+  readonly ingestor: Ingestor;
 }
 
 export function createApp(deps: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.set('query parser', 'simple');
   app.use(assignRequestId, observeRequests(deps.logger, deps.metrics));
   app.use(healthRoutes(deps));
+  app.use(identityRoutes(deps));
+  app.use(ingestRoutes({ ...deps, idempotency: idempotentResponder(deps.store) }));
   app.use(notFound);
   app.use(problemHandler(deps.logger));
   return app;

@@ -50,7 +50,8 @@ export function problemHandler(logger: Logger) {
 function bodyParserError(error: unknown): GatewayError | undefined {
   if (typeof error !== 'object' || error === null || !('type' in error)) return undefined;
   const type = (error as { type: unknown }).type;
-  if (type === 'entity.too.large') return new GatewayError('record_too_large', 'request body too large');
+  if (type === 'entity.too.large') return new GatewayError('body_too_large', 'the request body exceeds GATEWAY_MAX_BODY_BYTES');
+  if (type === 'encoding.unsupported') return new GatewayError('unsupported_format', 'send the body without Content-Encoding: its exact bytes are signed');
   if (type === 'entity.parse.failed') return new GatewayError('malformed_input', 'request body is not valid JSON');
   return undefined;
 }

@@ -1,30 +1,80 @@
 /**
- * The HTTP entry point: listens, and on SIGTERM/SIGINT stops accepting, lets in-flight requests finish (up to the
- * grace period), then closes the runtime (worker threads, database) cleanly.
+ * The HTTP entry point: listens (HTTPS when a certificate is configured, optionally requiring client certificates
+ * from the platform CA), and on SIGTERM/SIGINT stops accepting, lets in-flight requests finish (up to the grace
+ * period), then closes the runtime (worker threads, database) cleanly. Plain HTTP is refused on anything but a
+ * loopback address unless the operator says a TLS-terminating proxy is in front (GATEWAY_ALLOW_PLAINTEXT=1).
  */
-import type { Server } from 'node:http';
+import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import { isIP } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import type { Express } from 'express';
+import type { GatewayConfig } from '../config/index.js';
+import { GatewayError } from '../errors/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
 import type { Runtime } from '../runtime/index.js';
 import { createApp } from './app.js';
 
 export interface RunningServer {
-  readonly server: Server;
+  readonly server: http.Server;
   readonly url: string;
   /** Graceful stop; resolves once the runtime is closed. */
   stop(): Promise<void>;
 }
 
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return host === '::1' || host === '[::1]';
+}
+
+function createHttpServer(config: GatewayConfig, caCertificatePem: string, app: Express): http.Server {
+  if (!config.tls) {
+    if (!isLoopback(config.host) && !config.allowPlaintext) {
+      throw new GatewayError('invalid_configuration',
+        `refusing to serve plain HTTP on ${config.host}: request signatures stop replay and tampering, but not eavesdropping on answers. ` +
+        'Set GATEWAY_TLS_CERT and GATEWAY_TLS_KEY (`gateway init --tls` issues them), or GATEWAY_ALLOW_PLAINTEXT=1 behind a TLS-terminating proxy');
+    }
+    return http.createServer(app);
+  }
+  const requireClientCertificates = config.tls.clientCertificates === 'require';
+  return https.createServer({
+    cert: fs.readFileSync(config.tls.certFile),
+    key: fs.readFileSync(config.tls.keyFile),
+    ca: caCertificatePem,
+    requestCert: requireClientCertificates,
+    rejectUnauthorized: requireClientCertificates,
+    minVersion: 'TLSv1.2',
+  }, app);
+}
+
 export async function startServer(runtime: Runtime, logger: Logger, metrics: Metrics): Promise<RunningServer> {
   let shuttingDown = false;
+  const { config } = runtime;
   const app = createApp({
     logger,
     metrics,
     checkReady: () => runtime.store.ping(),
     isShuttingDown: () => shuttingDown,
+    gatewayId: config.gatewayId,
+    clockSkewSeconds: config.clockSkewSeconds,
+    maxBodyBytes: config.maxBodyBytes,
+    caCertificatePem: runtime.caCertificatePem,
+    store: runtime.store,
+    participants: runtime.participants,
+    signingKeys: runtime.signingKeys,
+    signer: runtime.signer,
+    authenticator: runtime.authenticator,
+    ingestor: runtime.ingestor,
   });
-  const server = await new Promise<Server>((resolve, reject) => {
-    const listening = app.listen(runtime.config.port, runtime.config.host, (error?: Error) => (error ? reject(error) : resolve(listening)));
+  const server = createHttpServer(config, runtime.caCertificatePem, app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -34,7 +84,7 @@ export async function startServer(runtime: Runtime, logger: Logger, metrics: Met
       shuttingDown = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      const grace = setTimeout(() => server.closeAllConnections(), runtime.config.shutdownGraceMs);
+      const grace = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
       await closed;
       clearTimeout(grace);
       await runtime.close();
@@ -42,5 +92,5 @@ export async function startServer(runtime: Runtime, logger: Logger, metrics: Met
     })();
     return stopping;
   };
-  return { server, url: `http://${host}:${address.port}`, stop };
+  return { server, url: `${config.tls ? 'https' : 'http'}://${host}:${address.port}`, stop };
 }

@@ -2,3 +2,5 @@ export { ensureSecrets, loadSecrets, SECRET_FILES } from './secretFiles.js';
 export type { Secrets } from './secretFiles.js';
 export { openDataKeyring, reencryptStep } from './dataKeys.js';
 export type { DataKeyring, ReencryptionProgress } from './dataKeys.js';
+export { ensureSigningKeys, openSigningKeys, rotateSigningKey, SIGNING_KEYS_FILE } from './signingKeys.js';
+export type { PublishedKey, SigningKeySet } from './signingKeys.js';

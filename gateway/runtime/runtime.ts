@@ -4,12 +4,16 @@
  */
 import path from 'node:path';
 import type { GatewayConfig } from '../config/index.js';
-import { loadDatasetRegistry } from '../datasets/registry.js';
+import { datasetIds, loadDatasetRegistry } from '../datasets/registry.js';
 import type { DatasetRegistry } from '../datasets/registry.js';
 import { createIngestor } from '../ingest/index.js';
 import type { Ingestor, IngestReceipt } from '../ingest/index.js';
-import { ensureSecrets, loadSecrets, openDataKeyring } from '../keys/index.js';
-import type { DataKeyring } from '../keys/index.js';
+import { createParticipantRegistry, createReplayGuard, createRequestAuthenticator, ensureAuthority, loadAuthority } from '../identity/index.js';
+import type { ParticipantRegistry, RequestAuthenticator } from '../identity/index.js';
+import { ensureSecrets, ensureSigningKeys, loadSecrets, openDataKeyring, openSigningKeys, SIGNING_KEYS_FILE } from '../keys/index.js';
+import type { DataKeyring, SigningKeySet } from '../keys/index.js';
+import { createGatewaySigner } from '../signing/signer.js';
+import type { GatewaySigner } from '../signing/signer.js';
 import { createRecordReader } from '../records/index.js';
 import type { RecordReader } from '../records/index.js';
 import { openSqliteStore } from '../store/index.js';
@@ -24,12 +28,23 @@ export interface Runtime {
   readonly keyring: DataKeyring;
   readonly ingestor: Ingestor;
   readonly records: RecordReader;
+  readonly participants: ParticipantRegistry;
+  /** The platform root certificate (PEM), served at GET /v1/ca. */
+  readonly caCertificatePem: string;
+  readonly signingKeys: SigningKeySet;
+  readonly signer: GatewaySigner;
+  readonly authenticator: RequestAuthenticator;
   close(): Promise<void>;
 }
 
-/** Creates missing key material (idempotent); returns the files it created. */
-export function initialise(config: GatewayConfig): string[] {
-  return ensureSecrets(config.keysDir);
+/**
+ * Creates missing key material (idempotent): data secrets, the platform CA and the gateway's signing keys. Returns
+ * the names of the files it created; existing keys are never overwritten.
+ */
+export async function initialise(config: GatewayConfig): Promise<string[]> {
+  const created = [...ensureSecrets(config.keysDir), ...ensureAuthority(config.keysDir, config.gatewayId)];
+  if (await ensureSigningKeys(config.keysDir)) created.push(SIGNING_KEYS_FILE);
+  return created;
 }
 
 export interface RuntimeHooks {
@@ -39,6 +54,8 @@ export interface RuntimeHooks {
 
 export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Runtime {
   const secrets = loadSecrets(config.keysDir);
+  const caCertificatePem = loadAuthority(config.keysDir).certificatePem;
+  const signingKeys = openSigningKeys(config.keysDir, config.signatureLifetimeDays);
   const registry = loadDatasetRegistry();
   const store = openSqliteStore({ file: path.join(config.dataDir, DATABASE_FILE) });
   try {
@@ -48,9 +65,17 @@ export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Ru
       store, registry, keyring, blindIndexKey: secrets.blindIndex, workers: config.ingestWorkers,
       maxRecordBytes: config.maxRecordBytes, onBatch: hooks.onBatch,
     });
+    const nowSeconds = () => Math.floor(Date.now() / 1000);
     return {
-      config, store, registry, keyring, ingestor,
+      config, store, registry, keyring, ingestor, caCertificatePem, signingKeys,
       records: createRecordReader(store, registry, keyring, secrets.blindIndex),
+      // The CA's private key is read only when a certificate is issued, not kept in the serving process.
+      participants: createParticipantRegistry({ store, authority: () => loadAuthority(config.keysDir), datasetIds }),
+      signer: createGatewaySigner({ keys: signingKeys, issuer: config.gatewayId, lifetimeDays: config.signatureLifetimeDays }),
+      authenticator: createRequestAuthenticator({
+        store, caCertificatePem, audience: config.gatewayId, clockSkewSeconds: config.clockSkewSeconds,
+        replayGuard: createReplayGuard(store, nowSeconds), nowSeconds,
+      }),
       async close() {
         await ingestor.close();
         store.close();

@@ -72,7 +72,59 @@ export interface SealedRow {
   readonly sealed: Uint8Array;
 }
 
-export interface Store {
+export type ParticipantRole = 'source' | 'enterprise' | 'bank' | 'auditor';
+export type ParticipantStatus = 'active' | 'suspended' | 'revoked';
+
+export interface ParticipantRecord {
+  readonly participantId: string;
+  readonly role: ParticipantRole;
+  readonly name: string;
+  /** The enterprise a participant of role `enterprise` acts for. */
+  readonly uscc: string | undefined;
+  /** The datasets a participant of role `source` may feed. */
+  readonly datasets: readonly string[];
+  readonly status: ParticipantStatus;
+  readonly certificatePem: string;
+  /** base64url SHA-256 of the certificate DER (JOSE `x5t#S256`). */
+  readonly certificateSha256: string;
+  readonly notAfter: string;
+  readonly createdAt: string;
+  readonly statusChangedAt: string;
+}
+
+export interface SeenRequest {
+  readonly participantId: string;
+  readonly jti: string;
+  /** Unix seconds after which the entry may be forgotten. */
+  readonly expiresAt: number;
+}
+
+export interface IdempotentResponse {
+  readonly requestSha256: string;
+  readonly status: number;
+  readonly body: string;
+}
+
+/**
+ * Participants and request bookkeeping. Contract: a participant id is unique (adding it twice throws
+ * participant_exists) and so is a certificate; a status change is one statement, seen by the next read.
+ */
+export interface IdentityStore {
+  addParticipant(participant: ParticipantRecord): void;
+  getParticipant(participantId: string): ParticipantRecord | undefined;
+  listParticipants(): ParticipantRecord[];
+  setParticipantStatus(participantId: string, status: ParticipantStatus, at: string): void;
+  /**
+   * Records request ids in one durable transaction and says, for each in order, whether it was new. An id already
+   * present (earlier, or earlier in the same call) is not new. Entries that expired before `now` are forgotten.
+   */
+  rememberRequests(requests: readonly SeenRequest[], now: number): boolean[];
+  findIdempotentResponse(participantId: string, key: string): IdempotentResponse | undefined;
+  /** Keeps the first answer given for a key; a second save for the same key leaves it unchanged. */
+  saveIdempotentResponse(participantId: string, key: string, response: IdempotentResponse, at: string): void;
+}
+
+export interface Store extends IdentityStore {
   findBatch(dataset: string, contentHash: string): StoredBatch | undefined;
   findBatchById(batchId: string): StoredBatch | undefined;
   listBatches(limit: number): StoredBatch[];

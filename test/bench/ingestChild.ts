@@ -3,12 +3,12 @@
  * peak RSS. A process of its own, so that its peak RSS is the ingestion's alone (worker threads included).
  */
 import fs from 'node:fs';
-import { initialise, openRuntime } from '../../gateway/runtime/index.js';
-import { testConfig } from '../support/runtime.js';
+import { openRuntime } from '../../gateway/runtime/index.js';
+import { prepareTestKeys, testConfig } from '../support/runtime.js';
 
 const [dir, file, workers] = process.argv.slice(2);
 const config = testConfig(dir!, { GATEWAY_INGEST_WORKERS: workers! });
-initialise(config);
+await prepareTestKeys(config);
 const runtime = openRuntime(config);
 const started = process.hrtime.bigint();
 const receipt = await runtime.ingestor.ingest({

@@ -28,7 +28,7 @@ function encodings(needle: string): Buffer[] {
 describe('encryption at rest', () => {
   let t: TestRuntime;
   beforeEach(async () => {
-    t = openTestRuntime();
+    t = await openTestRuntime();
     const ingest = (dataset: string, rows: object[]) =>
       t.runtime.ingestor.ingest({ dataset, format: 'ndjson', source: 'test', asOf: '2026-11-01', input: bytes(ndjson(rows), 512) });
     await ingest('water_accounts', [{

@@ -12,7 +12,8 @@ import type { RunningServer } from '../../gateway/http/server.js';
 import { countIngestedBatch, createLogger, createMetrics } from '../../gateway/observability/index.js';
 import type { Metrics } from '../../gateway/observability/index.js';
 import { packageRoot } from '../../gateway/paths.js';
-import { initialise, openRuntime } from '../../gateway/runtime/index.js';
+import { openRuntime } from '../../gateway/runtime/index.js';
+import { prepareTestKeys } from '../support/runtime.js';
 import type { Runtime } from '../../gateway/runtime/index.js';
 
 const CLI = path.join(packageRoot, 'dist/gateway/cli/main.js');
@@ -55,7 +56,7 @@ function testConfig(root: string): GatewayConfig {
 
 /** Opens the runtime with the same metrics wiring as `gateway serve`, and listens. */
 async function startGateway(config: GatewayConfig): Promise<Gateway> {
-  initialise(config);
+  await prepareTestKeys(config);
   const metrics = createMetrics();
   const runtime = openRuntime(config, { onBatch: (receipt) => countIngestedBatch(metrics, receipt) });
   const running = await startServer(runtime, createLogger('silent'), metrics);

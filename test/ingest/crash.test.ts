@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { initialise, openRuntime } from '../../gateway/runtime/index.js';
+import { openRuntime } from '../../gateway/runtime/index.js';
 import { testConfig } from '../support/runtime.js';
 
 const CHILD = fileURLToPath(new URL('./ingestChild.js', import.meta.url));
@@ -34,7 +34,6 @@ function runAndKill(dir: string, killWhen: (line: string) => boolean): Promise<s
 
 function countAfterRestart(dir: string): { records: number; batches: number } {
   const config = testConfig(dir);
-  initialise(config);
   const runtime = openRuntime(config);
   try {
     return { records: runtime.store.countRecords(), batches: runtime.store.listBatches(10).length };

@@ -30,8 +30,8 @@ async function failure(promise: Promise<unknown>): Promise<GatewayError> {
 
 describe('ingestion', () => {
   let t: TestRuntime;
-  beforeEach(() => {
-    t = openTestRuntime();
+  beforeEach(async () => {
+    t = await openTestRuntime();
   });
   afterEach(() => t.dispose());
 

@@ -3,13 +3,13 @@
  * prints "progress N" as chunks are written and "committed" once the batch is durable. The test kills it with
  * SIGKILL at a moment of its choosing.
  */
-import { initialise, openRuntime } from '../../gateway/runtime/index.js';
-import { testConfig } from '../support/runtime.js';
+import { openRuntime } from '../../gateway/runtime/index.js';
+import { prepareTestKeys, testConfig } from '../support/runtime.js';
 
 const [dir, rowsArgument] = process.argv.slice(2);
 const rows = Number(rowsArgument);
 const config = testConfig(dir!, { GATEWAY_INGEST_WORKERS: '1' });
-initialise(config);
+await prepareTestKeys(config);
 const runtime = openRuntime(config);
 
 async function* input(): AsyncGenerator<Buffer> {

@@ -25,10 +25,26 @@ export function testConfig(dir: string, env: Record<string, string> = {}): Gatew
   });
 }
 
-export function openTestRuntime(env: Record<string, string> = {}): TestRuntime {
+let templateKeys: Promise<string> | undefined;
+
+/**
+ * Puts key material into the config's keys directory. Making a CA (RSA 3072) costs about a second, so each test
+ * process makes one set of keys and copies it: tests that need keys of their own call initialise() instead.
+ */
+export async function prepareTestKeys(config: GatewayConfig): Promise<void> {
+  templateKeys ??= (async () => {
+    const template = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-keys-'));
+    await initialise(testConfig(template));
+    process.once('exit', () => fs.rmSync(template, { recursive: true, force: true }));
+    return path.join(template, 'keys');
+  })();
+  fs.cpSync(await templateKeys, config.keysDir, { recursive: true, force: false, errorOnExist: false });
+}
+
+export async function openTestRuntime(env: Record<string, string> = {}): Promise<TestRuntime> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-test-'));
   const config = testConfig(dir, env);
-  initialise(config);
+  await prepareTestKeys(config);
   const runtime = openRuntime(config);
   return {
     runtime,

@@ -11,7 +11,8 @@ import type { CommandContext } from '../context.js';
 
 const FORMAT_BY_EXTENSION: Record<string, InputFormat> = { '.csv': 'csv', '.ndjson': 'ndjson', '.jsonl': 'ndjson', '.json': 'json' };
 
-function formatOf(file: string, given: string | undefined): InputFormat {
+/** The format given, or the one the file's extension names. */
+export function formatOf(file: string, given: string | undefined): InputFormat {
   const format = given ?? FORMAT_BY_EXTENSION[path.extname(file).toLowerCase()];
   if (format === undefined) throw new GatewayError('unsupported_format', `cannot tell the format of ${file}: pass --format ${inputFormats.join('|')}`);
   if (!(inputFormats as readonly string[]).includes(format)) {

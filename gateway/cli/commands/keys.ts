@@ -1,13 +1,27 @@
-/** `gateway keys rotate-data`: a new data key, then every record moved onto it in short transactions. */
+/**
+ * `gateway keys rotate`: a new signing key for what the gateway signs (the old one stays in the JWKS while its
+ * signatures can be valid). `gateway keys rotate-data`: a new data key, then every record moved onto it in short
+ * transactions.
+ */
 import type { Command } from 'commander';
-import { reencryptStep } from '../../keys/index.js';
+import { reencryptStep, rotateSigningKey } from '../../keys/index.js';
 import { formatCount, guarded, report } from '../output.js';
 import type { CommandContext } from '../context.js';
 
 const STEP_ROWS = 2000;
 
 export function registerKeys(program: Command, context: CommandContext): void {
-  const keys = program.command('keys').description('manage encryption keys');
+  const keys = program.command('keys').description('manage signing and encryption keys');
+  keys
+    .command('rotate')
+    .description('make a new gateway signing key current; the previous one stays published in the JWKS until what it signed has expired')
+    .option('--json', 'print the result as JSON', false)
+    .action(guarded(async (options: { json: boolean }) => {
+      const config = context.config();
+      const rotated = await rotateSigningKey(config.keysDir);
+      report(options, { current_kid: rotated.current, retired_kid: rotated.retired, published_for_days: config.signatureLifetimeDays }, () =>
+        `signing key ${rotated.current} is current; ${rotated.retired} is retired and stays in the JWKS for ${config.signatureLifetimeDays} days`);
+    }));
   keys
     .command('rotate-data')
     .description('make a new data key current and re-encrypt stored records under it, in small transactions that run beside live traffic')

@@ -1,9 +1,13 @@
 /**
- * `gateway serve` (what `npm start` runs): creates missing keys, loads the demo population into an empty store
- * (unless GATEWAY_DEMO_ENTERPRISES=0), and serves HTTP until SIGTERM/SIGINT.
+ * `gateway serve` (what `npm start` runs): creates missing keys, loads the demo population into an empty store and
+ * creates one development participant per role in an empty registry (both unless GATEWAY_DEMO_ENTERPRISES=0), and
+ * serves until SIGTERM/SIGINT.
  */
 import type { Command } from 'commander';
+import { datasetIds } from '../../datasets/registry.js';
 import { loadDemoPopulation } from '../../demo/load.js';
+import { demoEnterprise } from '../../demo/population.js';
+import { DEV_PARTICIPANT_IDS, ensureDevParticipants } from '../../identity/index.js';
 import { todayInShanghai } from '../../ingest/index.js';
 import { startServer } from '../../http/server.js';
 import { countIngestedBatch, createLogger, createMetrics } from '../../observability/index.js';
@@ -26,13 +30,21 @@ export function registerServe(program: Command, context: CommandContext): void {
         const receipts = await loadDemoPopulation(runtime.ingestor, { enterprises: config.demoEnterprises, seed: DEMO_SEED, asOf });
         logger.info({ enterprises: config.demoEnterprises, batches: receipts.length, rows: receipts.reduce((sum, r) => sum + r.rowCount, 0) }, 'demo population loaded');
       }
+      if (config.demoEnterprises > 0) {
+        const enterprise = demoEnterprise({ enterprises: config.demoEnterprises, seed: DEMO_SEED, asOf: todayInShanghai() }, 0);
+        const created = ensureDevParticipants(runtime.participants, config.keysDir, {
+          enterpriseUscc: enterprise.uscc, enterpriseName: enterprise.name, datasets: datasetIds,
+        });
+        if (created.length > 0) logger.info({ participants: created.map((participant) => participant.participantId) }, 'development participants created');
+      }
       const running = await startServer(runtime, logger, metrics);
       logger.info({ url: running.url, data_dir: config.dataDir }, 'gateway listening');
       process.stderr.write([
         `gateway listening on ${running.url}`,
         `  try:  curl -i ${running.url}/healthz`,
-        `        curl ${running.url}/metrics | grep gateway_rows_ingested_total`,
-        '        npx gateway datasets list',
+        `        curl ${running.url}/.well-known/jwks.json`,
+        '        npx gateway participants list',
+        `        npx gateway client ingest medical_insurance_arrears arrears.csv --as ${DEV_PARTICIPANT_IDS.source}   (see README "Try it")`,
         '  stop: Ctrl-C (finishes in-flight requests, then closes the database)',
         '',
       ].join('\n'));

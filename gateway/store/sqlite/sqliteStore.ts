@@ -10,7 +10,8 @@ import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
 import { GatewayError } from '../../errors/index.js';
 import { migrationsDir } from '../../paths.js';
 import type {
-  BatchMetadata, BatchWriter, CommitResult, SealedRecord, SealedRow, StoredBatch, StoredRecord, Store, WrappedDataKey,
+  BatchMetadata, BatchWriter, CommitResult, IdentityStore, ParticipantRecord, ParticipantRole, ParticipantStatus,
+  SealedRecord, SealedRow, StoredBatch, StoredRecord, Store, WrappedDataKey,
 } from '../store.js';
 
 const ROWS_PER_BATCH = 2 ** 24;
@@ -196,6 +197,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
   }
 
   return {
+    ...identityStore(db),
     maxBatchRows: ROWS_PER_BATCH - 1,
     findBatch: (dataset, contentHash) => {
       const row = statements.batchByContent.get(dataset, contentHash) as BatchRow | undefined;
@@ -283,4 +285,85 @@ function supersede(writer: SqliteDatabase, datasetNo: number, batchNo: number, f
       WHERE incoming.record_id BETWEEN ? AND ? AND incoming.superseded_by IS NULL
         AND old.batch_no <> ? AND old.superseded_by IS NULL AND ob.as_of <= ?)`)
     .run(batchNo, firstId, lastId, batchNo, asOf);
+}
+
+interface ParticipantRow {
+  participant_id: string;
+  role: ParticipantRole;
+  name: string;
+  uscc: string | null;
+  datasets: string;
+  status: ParticipantStatus;
+  certificate_pem: string;
+  certificate_sha256: string;
+  not_after: string;
+  created_at: string;
+  status_changed_at: string;
+}
+
+function toParticipant(row: ParticipantRow): ParticipantRecord {
+  return {
+    participantId: row.participant_id,
+    role: row.role,
+    name: row.name,
+    uscc: row.uscc ?? undefined,
+    datasets: JSON.parse(row.datasets) as string[],
+    status: row.status,
+    certificatePem: row.certificate_pem,
+    certificateSha256: row.certificate_sha256,
+    notAfter: row.not_after,
+    createdAt: row.created_at,
+    statusChangedAt: row.status_changed_at,
+  };
+}
+
+function identityStore(db: SqliteDatabase): IdentityStore {
+  const statements = {
+    insertParticipant: db.prepare(`INSERT INTO participants (participant_id, role, name, uscc, datasets, status, certificate_pem,
+      certificate_sha256, not_after, created_at, status_changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    participant: db.prepare('SELECT * FROM participants WHERE participant_id = ?'),
+    participants: db.prepare('SELECT * FROM participants ORDER BY created_at, participant_id'),
+    setStatus: db.prepare('UPDATE participants SET status = ?, status_changed_at = ? WHERE participant_id = ?'),
+    rememberRequest: db.prepare('INSERT OR IGNORE INTO seen_requests (participant_id, jti, expires_at) VALUES (?, ?, ?)'),
+    forgetRequests: db.prepare('DELETE FROM seen_requests WHERE expires_at < ?'),
+    idempotent: db.prepare('SELECT request_sha256, status, body FROM idempotent_responses WHERE participant_id = ? AND idempotency_key = ?'),
+    saveIdempotent: db.prepare(`INSERT OR IGNORE INTO idempotent_responses (participant_id, idempotency_key, request_sha256, status, body, created_at)
+      VALUES (?, ?, ?, ?, ?, ?)`),
+  };
+  return {
+    addParticipant(participant) {
+      try {
+        statements.insertParticipant.run(
+          participant.participantId, participant.role, participant.name, participant.uscc ?? null, JSON.stringify(participant.datasets),
+          participant.status, participant.certificatePem, participant.certificateSha256, participant.notAfter, participant.createdAt,
+          participant.statusChangedAt,
+        );
+      } catch (error) {
+        if (isUniqueViolation(error) || (error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY')) {
+          throw new GatewayError('participant_exists', `participant "${participant.participantId}" already exists`);
+        }
+        throw error;
+      }
+    },
+    getParticipant(participantId) {
+      const row = statements.participant.get(participantId) as ParticipantRow | undefined;
+      return row && toParticipant(row);
+    },
+    listParticipants: () => (statements.participants.all() as ParticipantRow[]).map(toParticipant),
+    setParticipantStatus(participantId, status, at) {
+      statements.setStatus.run(status, at, participantId);
+    },
+    rememberRequests: (requests, now) =>
+      db.transaction(() => {
+        statements.forgetRequests.run(now);
+        return requests.map((request) => statements.rememberRequest.run(request.participantId, request.jti, request.expiresAt).changes === 1);
+      }).immediate(),
+    findIdempotentResponse(participantId, key) {
+      const row = statements.idempotent.get(participantId, key) as { request_sha256: string; status: number; body: string } | undefined;
+      return row && { requestSha256: row.request_sha256, status: row.status, body: row.body };
+    },
+    saveIdempotentResponse(participantId, key, response, at) {
+      statements.saveIdempotent.run(participantId, key, response.requestSha256, response.status, response.body, at);
+    },
+  };
 }

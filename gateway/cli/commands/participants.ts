@@ -1,0 +1,143 @@
+/**
+ * `gateway participants`: onboard participants (a certificate from the platform CA, for the key in their CSR or,
+ * for development, a key generated here), list them, and suspend, resume or revoke them. Changes take effect on
+ * the participant's next request, also in a gateway already running.
+ */
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { CsrError, publicKeyFromCsr } from '../../crypto/x509.js';
+import { GatewayError } from '../../errors/index.js';
+import { enrolWithGeneratedKey, participantFiles, writeParticipantCertificate } from '../../identity/index.js';
+import type { StatusChange } from '../../identity/index.js';
+import type { ParticipantRecord } from '../../store/index.js';
+import { guarded, report } from '../output.js';
+import type { CommandContext } from '../context.js';
+
+interface AddOptions {
+  role: string;
+  name: string;
+  id?: string;
+  uscc?: string;
+  datasets?: string;
+  days: string;
+  csr?: string;
+  generate: boolean;
+  json: boolean;
+}
+
+function summary(participant: ParticipantRecord) {
+  return {
+    id: participant.participantId,
+    role: participant.role,
+    name: participant.name,
+    status: participant.status,
+    ...(participant.uscc ? { uscc: participant.uscc } : {}),
+    ...(participant.datasets.length > 0 ? { datasets: participant.datasets } : {}),
+    certificate_sha256: participant.certificateSha256,
+    not_after: participant.notAfter,
+    created_at: participant.createdAt,
+  };
+}
+
+function readCsrKey(file: string): string {
+  let pem: string;
+  try {
+    pem = fs.readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new GatewayError('invalid_argument', `cannot read ${file}`, { cause });
+  }
+  try {
+    return publicKeyFromCsr(pem);
+  } catch (error) {
+    if (error instanceof CsrError) throw new GatewayError('invalid_csr', error.message);
+    throw error;
+  }
+}
+
+export function registerParticipants(program: Command, context: CommandContext): void {
+  const participants = program.command('participants').description('the participants who may talk to the gateway');
+  participants
+    .command('add')
+    .description('register a participant and issue its certificate from the platform CA')
+    .requiredOption('--role <role>', 'source, enterprise, bank or auditor')
+    .requiredOption('--name <name>', 'the organisation\'s name')
+    .option('--id <id>', 'participant id (default: <role>-<8 hex>)')
+    .option('--uscc <code>', 'enterprise: the Unified Social Credit Code it acts for')
+    .option('--datasets <ids>', 'source: comma-separated datasets it may feed')
+    .option('--days <n>', 'certificate validity in days', '365')
+    .option('--csr <file.pem>', 'PKCS#10 CSR holding the participant\'s RSA public key (openssl req -new -newkey rsa:2048 ...)')
+    .option('--generate', 'development: generate the key pair here, into the keys directory', false)
+    .option('--json', 'print the result as JSON', false)
+    .action(guarded(async (options: AddOptions) => {
+      if (Boolean(options.csr) === options.generate) throw new GatewayError('invalid_argument', 'give exactly one of --csr <file.pem> or --generate');
+      const request = {
+        participantId: options.id,
+        role: options.role,
+        name: options.name,
+        uscc: options.uscc,
+        datasets: options.datasets?.split(',').map((dataset) => dataset.trim()).filter(Boolean),
+        certificateDays: Number(options.days),
+      };
+      const publicKeyPem = options.csr ? readCsrKey(options.csr) : undefined;
+      const config = context.config();
+      const runtime = await context.open();
+      try {
+        let participant: ParticipantRecord;
+        if (publicKeyPem) {
+          participant = runtime.participants.add({ ...request, publicKeyPem });
+          writeParticipantCertificate(config.keysDir, participant.participantId, participant.certificatePem);
+        } else {
+          participant = enrolWithGeneratedKey(runtime.participants, config.keysDir, { ...request, participantId: request.participantId ?? `${options.role}-dev-${Date.now().toString(36)}` });
+        }
+        const files = participantFiles(config.keysDir, participant.participantId);
+        const result = {
+          ...summary(participant),
+          certificate_file: files.certificateFile,
+          ...(options.generate ? { key_file: files.keyFile } : {}),
+          certificate: participant.certificatePem,
+        };
+        report(options, result, () => [
+          `participant ${participant.participantId} (${participant.role}) registered; certificate valid until ${participant.notAfter}`,
+          `  certificate: ${files.certificateFile}`,
+          ...(options.generate ? [`  private key: ${files.keyFile} (development only)`] : []),
+        ].join('\n'));
+      } finally {
+        await runtime.close();
+      }
+    }));
+  participants
+    .command('list')
+    .description('list participants and their status')
+    .option('--json', 'print as JSON', false)
+    .action(guarded(async (options: { json: boolean }) => {
+      const runtime = await context.open();
+      try {
+        const rows = runtime.participants.list().map(summary);
+        report(options, rows, () => rows.map((row) =>
+          `${row.id.padEnd(24)} ${row.role.padEnd(10)} ${row.status.padEnd(9)} ${row.name}${row.uscc ? `  ${row.uscc}` : ''}${row.datasets ? `  ${row.datasets.join(',')}` : ''}`,
+        ).join('\n') || 'no participants');
+      } finally {
+        await runtime.close();
+      }
+    }));
+  const changes: Record<StatusChange, string> = {
+    suspend: 'refuse the participant\'s requests until it is resumed',
+    resume: 'accept a suspended participant\'s requests again',
+    revoke: 'refuse the participant\'s requests for good (its certificate is no longer honoured)',
+  };
+  for (const [change, description] of Object.entries(changes) as [StatusChange, string][]) {
+    participants
+      .command(`${change} <id>`)
+      .description(description)
+      .option('--json', 'print the result as JSON', false)
+      .action(guarded(async (id: string, options: { json: boolean }) => {
+        const runtime = await context.open();
+        try {
+          const participant = runtime.participants.changeStatus(id, change);
+          report(options, summary(participant), () => `participant ${participant.participantId} is ${participant.status}`);
+        } finally {
+          await runtime.close();
+        }
+      }));
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * Public identity documents, unauthenticated because anyone checking a signature needs them: the platform root
+ * certificate, a participant's certificate and status, the gateway's signing keys (JWKS) and a discovery document
+ * telling a client the audience and rules for signing requests.
+ */
+import { Router } from 'express';
+import type { Request, Response } from 'express';
+import { REQUEST_ALGORITHMS } from '../../crypto/jws.js';
+import { GatewayError } from '../../errors/index.js';
+import { MAX_REQUEST_LIFETIME_SECONDS, PARTICIPANT_ID } from '../../identity/index.js';
+import type { ParticipantRegistry } from '../../identity/index.js';
+import type { SigningKeySet } from '../../keys/index.js';
+
+export interface IdentityDependencies {
+  readonly gatewayId: string;
+  readonly clockSkewSeconds: number;
+  readonly caCertificatePem: string;
+  readonly participants: ParticipantRegistry;
+  readonly signingKeys: SigningKeySet;
+}
+
+/** Clients may cache the key set this long; a rotated-in key is published before anything is signed with it only after this. */
+const JWKS_MAX_AGE_SECONDS = 300;
+
+export function identityRoutes(deps: IdentityDependencies): Router {
+  const router = Router();
+  router.get('/.well-known/credit-gateway', function discovery(_req: Request, res: Response) {
+    res.json({
+      gateway_id: deps.gatewayId,
+      jwks_uri: '/.well-known/jwks.json',
+      ca_uri: '/v1/ca',
+      request_signing: {
+        authorization_scheme: 'JWS',
+        typ: 'gateway-request+jwt',
+        algorithms: REQUEST_ALGORITHMS,
+        audience: deps.gatewayId,
+        max_lifetime_seconds: MAX_REQUEST_LIFETIME_SECONDS,
+        clock_skew_seconds: deps.clockSkewSeconds,
+        documentation: 'docs/request-signing.md',
+      },
+    });
+  });
+  router.get('/.well-known/jwks.json', function jwks(_req: Request, res: Response) {
+    res.set('Cache-Control', `public, max-age=${JWKS_MAX_AGE_SECONDS}`);
+    res.type('application/jwk-set+json').send(JSON.stringify({ keys: deps.signingKeys.published() }));
+  });
+  router.get('/v1/ca', function rootCertificate(_req: Request, res: Response) {
+    res.set('Cache-Control', 'public, max-age=3600');
+    res.type('application/x-pem-file').send(deps.caCertificatePem);
+  });
+  router.get('/v1/participants/:participantId/certificate', function participantCertificate(req: Request, res: Response) {
+    const participantId = String(req.params['participantId']);
+    const participant = PARTICIPANT_ID.test(participantId) ? deps.participants.get(participantId) : undefined;
+    if (!participant) throw new GatewayError('not_found', 'no participant with this id');
+    res.set('Cache-Control', 'no-cache');
+    res.json({
+      participant_id: participant.participantId,
+      role: participant.role,
+      status: participant.status,
+      status_changed_at: participant.statusChangedAt,
+      certificate: participant.certificatePem,
+      certificate_sha256: participant.certificateSha256,
+      not_after: participant.notAfter,
+    });
+  });
+  return router;
+}

@@ -1,0 +1,45 @@
+/**
+ * Enrolment of a participant whose key the gateway generates: development participants (`--generate`, and the
+ * ones `npm start` creates for the README's "try it"). The private key is written to the keys directory (0600)
+ * before the participant is registered, so a failure leaves no registered participant without its key.
+ */
+import fs from 'node:fs';
+import { generateRsaKeyPair } from '../crypto/x509.js';
+import type { ParticipantRecord } from '../store/index.js';
+import { participantFiles, writeParticipantCertificate, writeParticipantKey } from './participantFiles.js';
+import type { NewParticipant, ParticipantRegistry } from './participants.js';
+
+export function enrolWithGeneratedKey(
+  registry: ParticipantRegistry, keysDir: string, participant: Omit<NewParticipant, 'publicKeyPem'> & { participantId: string },
+): ParticipantRecord {
+  const pair = generateRsaKeyPair();
+  const files = writeParticipantKey(keysDir, participant.participantId, pair.privateKeyPem);
+  try {
+    const record = registry.add({ ...participant, publicKeyPem: pair.publicKeyPem });
+    writeParticipantCertificate(keysDir, record.participantId, record.certificatePem);
+    return record;
+  } catch (error) {
+    fs.rmSync(files.keyFile, { force: true });
+    throw error;
+  }
+}
+
+export const DEV_PARTICIPANT_IDS = { source: 'dev-source', enterprise: 'dev-enterprise', bank: 'dev-bank', auditor: 'dev-auditor' } as const;
+
+/**
+ * One participant of each role for trying the gateway out, created only in an empty registry. Their keys are in
+ * the keys directory (git-ignored): development only.
+ */
+export function ensureDevParticipants(
+  registry: ParticipantRegistry, keysDir: string, options: { enterpriseUscc: string; enterpriseName: string; datasets: readonly string[] },
+): ParticipantRecord[] {
+  if (registry.list().length > 0) return [];
+  const days = 365;
+  for (const id of Object.values(DEV_PARTICIPANT_IDS)) fs.rmSync(participantFiles(keysDir, id).keyFile, { force: true });
+  return [
+    enrolWithGeneratedKey(registry, keysDir, { participantId: DEV_PARTICIPANT_IDS.source, role: 'source', name: 'Development data source', datasets: options.datasets, certificateDays: days }),
+    enrolWithGeneratedKey(registry, keysDir, { participantId: DEV_PARTICIPANT_IDS.enterprise, role: 'enterprise', name: options.enterpriseName, uscc: options.enterpriseUscc, certificateDays: days }),
+    enrolWithGeneratedKey(registry, keysDir, { participantId: DEV_PARTICIPANT_IDS.bank, role: 'bank', name: 'Development bank', certificateDays: days }),
+    enrolWithGeneratedKey(registry, keysDir, { participantId: DEV_PARTICIPANT_IDS.auditor, role: 'auditor', name: 'Development auditor', certificateDays: days }),
+  ];
+}

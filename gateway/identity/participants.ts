@@ -1,0 +1,134 @@
+/**
+ * The participant registry: who may talk to the gateway, in which role, bound to what. Adding a participant issues
+ * its certificate from the platform CA, for a public key that came from a CSR or was generated for development.
+ * An enterprise is bound to one USCC (checked), a source to the datasets it may feed. Status changes are read by
+ * the next request; revocation is final.
+ */
+import { randomHex } from '../crypto/index.js';
+import { certificateFacts, issueParticipantCertificate } from '../crypto/x509.js';
+import type { CertificateAuthority } from '../crypto/x509.js';
+import { GatewayError } from '../errors/index.js';
+import { isValidUscc } from '../identifiers/index.js';
+import type { IdentityStore, ParticipantRecord, ParticipantRole, ParticipantStatus } from '../store/index.js';
+
+export const PARTICIPANT_ROLES: readonly ParticipantRole[] = ['source', 'enterprise', 'bank', 'auditor'];
+export const PARTICIPANT_ID = /^[a-z][a-z0-9-]{2,63}$/;
+/** RFC 5280's upper bound for an organisation name, which the certificate carries. */
+const MAX_NAME_LENGTH = 64;
+const MAX_CERTIFICATE_DAYS = 825;
+
+export interface NewParticipant {
+  /** Chosen by the operator, or generated as `<role>-<8 hex>`. */
+  readonly participantId?: string | undefined;
+  readonly role: string;
+  readonly name: string;
+  readonly uscc?: string | undefined;
+  readonly datasets?: readonly string[] | undefined;
+  /** SPKI PEM of the participant's RSA key (from its CSR, or generated). */
+  readonly publicKeyPem: string;
+  readonly certificateDays: number;
+}
+
+export type StatusChange = 'suspend' | 'resume' | 'revoke';
+
+/** Which status each change leads to, and from which statuses it may be made. */
+const STATUS_CHANGES: Record<StatusChange, { from: readonly ParticipantStatus[]; to: ParticipantStatus }> = {
+  suspend: { from: ['active'], to: 'suspended' },
+  resume: { from: ['suspended'], to: 'active' },
+  revoke: { from: ['active', 'suspended'], to: 'revoked' },
+};
+
+export interface ParticipantRegistry {
+  /** Validates, issues the certificate and stores the participant (active). */
+  add(participant: NewParticipant): ParticipantRecord;
+  get(participantId: string): ParticipantRecord | undefined;
+  list(): ParticipantRecord[];
+  changeStatus(participantId: string, change: StatusChange): ParticipantRecord;
+}
+
+export interface RegistryDependencies {
+  readonly store: IdentityStore;
+  readonly authority: () => CertificateAuthority;
+  readonly datasetIds: readonly string[];
+  readonly now?: () => Date;
+}
+
+function isRole(role: string): role is ParticipantRole {
+  return (PARTICIPANT_ROLES as readonly string[]).includes(role);
+}
+
+function invalid(message: string): GatewayError {
+  return new GatewayError('invalid_argument', message);
+}
+
+function checkBindings(role: ParticipantRole, participant: NewParticipant, datasetIds: readonly string[]): { uscc: string | undefined; datasets: string[] } {
+  const datasets = [...new Set(participant.datasets ?? [])];
+  if (role === 'enterprise') {
+    if (participant.uscc === undefined) throw invalid('an enterprise participant needs --uscc, the enterprise it acts for');
+    if (!isValidUscc(participant.uscc)) throw invalid('the USCC is not a valid Unified Social Credit Code (check character or alphabet)');
+  } else if (participant.uscc !== undefined) {
+    throw invalid('only an enterprise participant is bound to a USCC');
+  }
+  if (role === 'source') {
+    if (datasets.length === 0) throw invalid('a source participant needs --datasets, the datasets it may feed');
+    const unknown = datasets.filter((dataset) => !datasetIds.includes(dataset));
+    if (unknown.length > 0) throw invalid(`unknown dataset(s): ${unknown.join(', ')}`);
+  } else if (datasets.length > 0) {
+    throw invalid('only a source participant is bound to datasets');
+  }
+  return { uscc: participant.uscc, datasets: datasets.sort() };
+}
+
+export function createParticipantRegistry(deps: RegistryDependencies): ParticipantRegistry {
+  const now = deps.now ?? (() => new Date());
+  const find = (participantId: string) => {
+    const found = deps.store.getParticipant(participantId);
+    if (!found) throw new GatewayError('not_found', `no participant "${participantId}"`);
+    return found;
+  };
+  return {
+    add(participant) {
+      if (!isRole(participant.role)) throw invalid(`role must be one of ${PARTICIPANT_ROLES.join(', ')}`);
+      const role = participant.role;
+      const name = participant.name.trim();
+      if (name.length === 0 || name.length > MAX_NAME_LENGTH) throw invalid(`name must be 1-${MAX_NAME_LENGTH} characters`);
+      const participantId = participant.participantId ?? `${role}-${randomHex(4)}`;
+      if (!PARTICIPANT_ID.test(participantId)) throw invalid('participant id must be 3-64 characters: a lowercase letter, then lowercase letters, digits and -');
+      if (!Number.isInteger(participant.certificateDays) || participant.certificateDays < 1 || participant.certificateDays > MAX_CERTIFICATE_DAYS) {
+        throw invalid(`certificate validity must be 1-${MAX_CERTIFICATE_DAYS} days`);
+      }
+      const bindings = checkBindings(role, participant, deps.datasetIds);
+      if (deps.store.getParticipant(participantId)) throw new GatewayError('participant_exists', `participant "${participantId}" already exists`);
+      const issuedAt = now();
+      let certificatePem: string;
+      try {
+        certificatePem = issueParticipantCertificate(deps.authority(), {
+          participantId, role, name, publicKeyPem: participant.publicKeyPem, days: participant.certificateDays, now: issuedAt,
+        });
+      } catch (error) {
+        // The issuer refuses weak or non-RSA keys with fixed messages that quote nothing of the input.
+        if (error instanceof RangeError) throw invalid(error.message);
+        throw error;
+      }
+      const facts = certificateFacts(certificatePem);
+      const record: ParticipantRecord = {
+        participantId, role, name, ...bindings, status: 'active', certificatePem,
+        certificateSha256: facts.sha256Thumbprint, notAfter: facts.notAfter.toISOString(),
+        createdAt: issuedAt.toISOString(), statusChangedAt: issuedAt.toISOString(),
+      };
+      deps.store.addParticipant(record);
+      return record;
+    },
+    get: (participantId) => deps.store.getParticipant(participantId),
+    list: () => deps.store.listParticipants(),
+    changeStatus(participantId, change) {
+      const current = find(participantId);
+      const rule = STATUS_CHANGES[change];
+      if (!rule.from.includes(current.status)) {
+        throw new GatewayError('invalid_status_change', `cannot ${change} participant "${participantId}": it is ${current.status}`);
+      }
+      deps.store.setParticipantStatus(participantId, rule.to, now().toISOString());
+      return find(participantId);
+    },
+  };
+}
