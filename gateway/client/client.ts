@@ -33,26 +33,37 @@ export interface RequestToSign {
   readonly jti?: string;
 }
 
+export interface RequestSigner {
+  /** The compact JWS for the Authorization header (`Authorization: JWS <this>`). */
+  sign(request: RequestToSign): Promise<string>;
+}
+
+/** Parses the participant's key and certificate once, for signing many requests. */
+export function createRequestSigner(credentials: ParticipantCredentials): RequestSigner {
+  const key = privateKeyFromPem(credentials.privateKeyPem);
+  const thumbprint = certificateFacts(credentials.certificatePem).sha256Thumbprint;
+  return {
+    sign(request) {
+      const iat = Math.floor((request.now ?? new Date()).getTime() / 1000);
+      const header = { alg: request.algorithm ?? 'RS256', typ: REQUEST_TYPE, kid: credentials.participantId, 'x5t#S256': thumbprint };
+      const claims = {
+        iss: credentials.participantId,
+        aud: request.audience,
+        method: request.method.toUpperCase(),
+        path: request.path,
+        body_sha256: sha256Base64url(request.body),
+        iat,
+        exp: iat + (request.lifetimeSeconds ?? 60),
+        jti: request.jti ?? randomUUID(),
+      };
+      return signJws(Buffer.from(JSON.stringify(claims), 'utf8'), header, key);
+    },
+  };
+}
+
 /** The compact JWS for the Authorization header (`Authorization: JWS <this>`). */
-export async function signRequest(credentials: ParticipantCredentials, request: RequestToSign): Promise<string> {
-  const iat = Math.floor((request.now ?? new Date()).getTime() / 1000);
-  const header = {
-    alg: request.algorithm ?? 'RS256',
-    typ: REQUEST_TYPE,
-    kid: credentials.participantId,
-    'x5t#S256': certificateFacts(credentials.certificatePem).sha256Thumbprint,
-  };
-  const claims = {
-    iss: credentials.participantId,
-    aud: request.audience,
-    method: request.method.toUpperCase(),
-    path: request.path,
-    body_sha256: sha256Base64url(request.body),
-    iat,
-    exp: iat + (request.lifetimeSeconds ?? 60),
-    jti: request.jti ?? randomUUID(),
-  };
-  return signJws(Buffer.from(JSON.stringify(claims), 'utf8'), header, privateKeyFromPem(credentials.privateKeyPem));
+export function signRequest(credentials: ParticipantCredentials, request: RequestToSign): Promise<string> {
+  return createRequestSigner(credentials).sign(request);
 }
 
 /** An answer the gateway refused with an RFC 9457 problem. */
@@ -127,12 +138,14 @@ const CONTENT_TYPES = { csv: 'text/csv', ndjson: 'application/x-ndjson', json: '
 
 export class GatewayClient {
   readonly #options: ClientOptions;
+  readonly #signer: RequestSigner;
   readonly #base: URL;
   #audience: string | undefined;
   #keySet: JSONWebKeySet | undefined;
 
   constructor(options: ClientOptions) {
     this.#options = options;
+    this.#signer = createRequestSigner(options.credentials);
     this.#base = new URL(options.baseUrl);
     this.#audience = options.audience;
   }
@@ -147,7 +160,7 @@ export class GatewayClient {
     const body = typeof options.body === 'string' ? Buffer.from(options.body, 'utf8') : Buffer.from(options.body ?? new Uint8Array(0));
     const headers: Record<string, string> = { ...options.headers };
     if (!options.unsigned) {
-      const token = await signRequest(this.#options.credentials, {
+      const token = await this.#signer.sign({
         method, path, body, audience: await this.audience(), algorithm: this.#options.algorithm ?? 'RS256',
       });
       headers['authorization'] = `${AUTHORIZATION_SCHEME} ${token}`;

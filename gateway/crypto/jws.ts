@@ -7,7 +7,7 @@ import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import type { JsonWebKey, KeyObject } from 'node:crypto';
 import {
   calculateJwkThumbprint, CompactSign, compactVerify, createLocalJWKSet, decodeProtectedHeader, errors, exportJWK,
-  generateKeyPair,
+  generateKeyPair, importSPKI,
 } from 'jose';
 import type { CompactJWSHeaderParameters, JSONWebKeySet, JWK } from 'jose';
 
@@ -44,8 +44,19 @@ export function decodeJwsHeader(token: string): JwsHeader {
   }
 }
 
+/** A public key ready for WebCrypto verification with one algorithm. */
+export type VerificationKey = Awaited<ReturnType<typeof importSPKI>>;
+
+/**
+ * Imports an SPKI public key for one algorithm. Worth caching: jose would otherwise convert a KeyObject into a
+ * WebCrypto key on every verification, which costs more than the RSA verification itself.
+ */
+export function importVerificationKey(spkiPem: string, algorithm: string): Promise<VerificationKey> {
+  return importSPKI(spkiPem, algorithm);
+}
+
 /** Verifies a compact JWS with one key and an algorithm allow-list; returns the payload bytes. */
-export async function verifyJws(token: string, key: KeyObject, algorithms: readonly string[]): Promise<Uint8Array> {
+export async function verifyJws(token: string, key: KeyObject | VerificationKey, algorithms: readonly string[]): Promise<Uint8Array> {
   try {
     const { payload } = await compactVerify(token, key, { algorithms: [...algorithms] });
     return payload;

@@ -7,8 +7,8 @@
  * Everything in the header and the token is attacker-controlled until the signature has been verified: before
  * that, the header is used only to pick the certificate, and nothing from the payload is used at all.
  */
-import type { KeyObject } from 'node:crypto';
-import { decodeJwsHeader, JwsError, publicKeyFromPem, REQUEST_ALGORITHMS, sha256Base64url, verifyJws } from '../crypto/jws.js';
+import { decodeJwsHeader, importVerificationKey, JwsError, REQUEST_ALGORITHMS, sha256Base64url, verifyJws } from '../crypto/jws.js';
+import type { VerificationKey } from '../crypto/jws.js';
 import { sha256Hex } from '../crypto/index.js';
 import { certificateFacts, isIssuedBy } from '../crypto/x509.js';
 import { GatewayError } from '../errors/index.js';
@@ -70,7 +70,9 @@ interface RequestClaims {
 }
 
 interface CertificateKey {
-  readonly key: KeyObject;
+  readonly publicKeyPem: string;
+  /** Imported per algorithm on first use. */
+  readonly imported: Map<string, Promise<VerificationKey>>;
   readonly trusted: boolean;
   readonly notBefore: number;
   readonly notAfter: number;
@@ -124,7 +126,8 @@ export function createRequestAuthenticator(deps: AuthenticatorDependencies): Req
     if (cached) return cached;
     const facts = certificateFacts(participant.certificatePem);
     const entry: CertificateKey = {
-      key: publicKeyFromPem(facts.publicKeyPem),
+      publicKeyPem: facts.publicKeyPem,
+      imported: new Map(),
       trusted: facts.sha256Thumbprint === participant.certificateSha256 && isIssuedBy(deps.caCertificatePem, participant.certificatePem),
       notBefore: Math.floor(facts.notBefore.getTime() / 1000),
       notAfter: Math.floor(facts.notAfter.getTime() / 1000),
@@ -134,9 +137,14 @@ export function createRequestAuthenticator(deps: AuthenticatorDependencies): Req
     return entry;
   }
 
-  async function verifySignature(token: string, key: KeyObject): Promise<Uint8Array> {
+  async function verifySignature(token: string, certificate: CertificateKey, algorithm: string): Promise<Uint8Array> {
     try {
-      return await verifyJws(token, key, REQUEST_ALGORITHMS);
+      let key = certificate.imported.get(algorithm);
+      if (!key) {
+        key = importVerificationKey(certificate.publicKeyPem, algorithm);
+        certificate.imported.set(algorithm, key);
+      }
+      return await verifyJws(token, await key, REQUEST_ALGORITHMS);
     } catch (error) {
       if (!(error instanceof JwsError)) throw error;
       if (error.reason === 'signature') throw refuse('signature_invalid', 'the signature does not verify with the key of the participant\'s certificate');
@@ -173,7 +181,7 @@ export function createRequestAuthenticator(deps: AuthenticatorDependencies): Req
         throw refuse('client_certificate_mismatch', 'the TLS client certificate belongs to someone else than the request signer');
       }
 
-      const claims = parseClaims(await verifySignature(token, certificate.key));
+      const claims = parseClaims(await verifySignature(token, certificate, header.alg));
       // From here on the claims are the participant's own words.
       if (participant.status === 'revoked') throw refuse('participant_revoked', 'the participant is revoked');
       if (participant.status === 'suspended') throw refuse('participant_suspended', 'the participant is suspended');
