@@ -118,7 +118,11 @@ describe('gateway CLI', function () {
   });
 
   describe('--help', function () {
-    const commands = ['init', 'serve', 'ingest', 'demo-data', 'keys', 'keys rotate-data', 'datasets', 'datasets list', 'datasets doc', 'batches', 'batches list'];
+    const commands = [
+      'init', 'serve', 'ingest', 'demo-data', 'keys', 'keys rotate', 'keys rotate-data', 'datasets', 'datasets list', 'datasets doc',
+      'batches', 'batches list', 'participants', 'participants add', 'participants list', 'participants suspend', 'participants resume',
+      'participants revoke', 'client', 'client ingest', 'client request',
+    ];
     const runs = new Map<string, Run>();
 
     before(async function () {
