@@ -7,3 +7,4 @@ export const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 export const schemasDir = path.join(packageRoot, 'schemas');
 export const migrationsDir = path.join(packageRoot, 'gateway', 'store', 'sqlite', 'migrations');
+export const auditMigrationsDir = path.join(packageRoot, 'gateway', 'store', 'sqlite', 'audit-migrations');

@@ -1,2 +1,4 @@
 export type * from './store.js';
 export { openSqliteStore } from './sqlite/sqliteStore.js';
+export type * from './auditStore.js';
+export { openSqliteAuditStore } from './sqlite/sqliteAuditStore.js';

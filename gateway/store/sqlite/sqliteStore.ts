@@ -49,7 +49,7 @@ function toBatch(row: BatchRow): StoredBatch {
   };
 }
 
-function connect(file: string): SqliteDatabase {
+export function connect(file: string): SqliteDatabase {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
@@ -58,16 +58,16 @@ function connect(file: string): SqliteDatabase {
   return db;
 }
 
-function applyMigrations(db: SqliteDatabase): void {
+export function applyMigrations(db: SqliteDatabase, directory: string = migrationsDir): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
   const applied = new Set(
     (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((row) => row.version),
   );
-  const files = fs.readdirSync(migrationsDir).filter((file) => /^\d{4}_[a-z0-9_]+\.sql$/.test(file)).sort();
+  const files = fs.readdirSync(directory).filter((file) => /^\d{4}_[a-z0-9_]+\.sql$/.test(file)).sort();
   for (const file of files) {
     const version = Number(file.slice(0, 4));
     if (applied.has(version)) continue;
-    const sql = fs.readFileSync(path.join(migrationsDir, file), 'utf8');
+    const sql = fs.readFileSync(path.join(directory, file), 'utf8');
     db.transaction(() => {
       db.exec(sql);
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(version, file, new Date().toISOString());

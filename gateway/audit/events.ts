@@ -1,0 +1,62 @@
+/**
+ * What goes into the audit log: one entry per security-relevant event, as RFC 8785 canonical JSON (JCS), so that
+ * the bytes that are hashed are the same whoever re-serialises the entry. Entries never carry record values: who
+ * did what, about which subject, under which consent, and hashes of what was signed.
+ */
+import canonicalize from 'canonicalize';
+import { GatewayError } from '../errors/index.js';
+
+/** The closed set of event kinds. */
+export const AUDIT_KINDS = [
+  'ingest.batch',
+  'participant.added',
+  'participant.status_changed',
+  'signing_key.rotated',
+  'audit.read',
+] as const;
+
+export type AuditKind = (typeof AUDIT_KINDS)[number];
+
+export type JsonValue = string | number | boolean | null | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+
+export interface AuditEvent {
+  readonly kind: AuditKind;
+  /** Who acted: a participant id, "operator" (the CLI on the host) or "gateway". */
+  readonly actor: string;
+  /** The enterprise (USCC) or person (keyed hash) the event is about, when there is one. */
+  readonly subject?: string | undefined;
+  readonly consentId?: string | undefined;
+  /** Event-specific members; never record values. */
+  readonly details: Readonly<Record<string, JsonValue>>;
+}
+
+/** Version of the entry format, inside every entry. */
+export const ENTRY_VERSION = 1;
+
+function checkJson(value: JsonValue, where: string): void {
+  if (typeof value === 'number' && !Number.isSafeInteger(value)) {
+    // JCS serialises numbers as doubles; integers beyond 2^53 and fractions would not survive another parser.
+    throw new GatewayError('internal_error', `audit entry member ${where} must be a safe integer`);
+  }
+  if (Array.isArray(value)) value.forEach((item, index) => checkJson(item as JsonValue, `${where}[${index}]`));
+  else if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) checkJson(item as JsonValue, `${where}.${key}`);
+  }
+}
+
+/** The canonical bytes of an entry recorded at `recordedAt`. */
+export function entryBytes(event: AuditEvent, recordedAt: string): Buffer {
+  const entry: Record<string, JsonValue> = {
+    ...event.details,
+    v: ENTRY_VERSION,
+    kind: event.kind,
+    at: recordedAt,
+    actor: event.actor,
+    ...(event.subject === undefined ? {} : { subject: event.subject }),
+    ...(event.consentId === undefined ? {} : { consent_id: event.consentId }),
+  };
+  checkJson(entry, 'entry');
+  const text = canonicalize(entry);
+  if (text === undefined) throw new GatewayError('internal_error', 'an audit entry could not be canonicalised');
+  return Buffer.from(text, 'utf8');
+}

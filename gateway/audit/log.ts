@@ -1,0 +1,127 @@
+/**
+ * The audit log: an append-only RFC 6962 Merkle tree of canonical JSON entries, kept in an AuditStore.
+ *
+ * Appends are group-committed: the entries arriving in one round of I/O are written in one durable transaction,
+ * together with the tree's stored hashes, and each caller's promise resolves only after that commit — so nothing is
+ * acknowledged before it is on disk, and an action whose entry could not be written fails (fail closed). Stored
+ * hashes never change once written, so those read for later appends are cached.
+ */
+import { leafHash } from '../crypto/merkleHash.js';
+import type { AuditEntryQuery, AuditStore, NewAuditEntry, StoredAuditEntry } from '../store/index.js';
+import { entryBytes } from './events.js';
+import type { AuditEvent } from './events.js';
+import { consistencyProof, inclusionProof, storedHashCount, storedHashesForRecord, treeHash } from './merkle.js';
+
+/** Entries per transaction at most: bounds the time the write lock is held. */
+const MAX_GROUP = 1024;
+/** Cached stored hashes at most (about 100 bytes each); the cache is dropped and refilled when it is full. */
+const MAX_CACHED_HASHES = 1 << 17;
+
+export interface AppendedEntry {
+  readonly index: number;
+  /** SHA-256(0x00 ‖ entry). */
+  readonly leafHash: Buffer;
+  /** The tree size right after this entry's commit. */
+  readonly treeSize: number;
+}
+
+export interface AuditLog {
+  /** Appends an entry; resolves once it is durable, rejects if it could not be written. */
+  append(event: AuditEvent): Promise<AppendedEntry>;
+  size(): number;
+  rootAt(size: number): Buffer;
+  inclusionProof(index: number, size: number): Buffer[];
+  consistencyProof(first: number, second: number): Buffer[];
+  entries(query: AuditEntryQuery): StoredAuditEntry[];
+  /** Waits for pending appends. */
+  flush(): Promise<void>;
+}
+
+interface Pending {
+  readonly entry: NewAuditEntry;
+  readonly resolve: (appended: AppendedEntry) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+export function createAuditLog(store: AuditStore, now: () => Date = () => new Date()): AuditLog {
+  const cache = new Map<number, Buffer>();
+  let pending: Pending[] = [];
+  let flushing: Promise<void> = Promise.resolve();
+
+  const readHashes = (indexes: readonly number[]): Buffer[] => {
+    const missing = indexes.filter((index) => !cache.has(index));
+    const fetched = missing.length > 0 ? store.readHashes(missing) : [];
+    missing.forEach((index, offset) => remember(index, fetched[offset] as Buffer));
+    return indexes.map((index) => cache.get(index) as Buffer);
+  };
+
+  function remember(index: number, hash: Buffer): void {
+    if (cache.size >= MAX_CACHED_HASHES) cache.clear();
+    cache.set(index, hash);
+  }
+
+  function commit(group: Pending[]): void {
+    const leaves = group.map((item) => leafHash(item.entry.entry));
+    const hashes: Buffer[] = [];
+    let result: { firstIndex: number; size: number };
+    try {
+      result = store.append((size, storeReader) => {
+        hashes.length = 0;
+        const firstHash = storedHashCount(size);
+        // Within the transaction: this group's own hashes from `hashes`, committed ones from the cache or the store.
+        const read = (indexes: readonly number[]) => {
+          const known = indexes.map((index) => (index >= firstHash ? hashes[index - firstHash] : cache.get(index)));
+          const unknown = indexes.filter((_, position) => known[position] === undefined);
+          const loaded = unknown.length > 0 ? storeReader(unknown) : [];
+          let next = 0;
+          return known.map((hash) => hash ?? (loaded[next++] as Buffer));
+        };
+        leaves.forEach((leaf, offset) => hashes.push(...storedHashesForRecord(size + offset, leaf, read)));
+        return { entries: group.map((item) => item.entry), hashes };
+      });
+    } catch (error) {
+      for (const item of group) item.reject(error);
+      return;
+    }
+    // Committed: the new hashes are immutable from now on, so they may be cached.
+    const firstHash = storedHashCount(result.firstIndex);
+    hashes.forEach((hash, offset) => remember(firstHash + offset, hash));
+    group.forEach((item, offset) => item.resolve({ index: result.firstIndex + offset, leafHash: leaves[offset] as Buffer, treeSize: result.size }));
+  }
+
+  function flushNow(): void {
+    while (pending.length > 0) {
+      const group = pending.slice(0, MAX_GROUP);
+      pending = pending.slice(MAX_GROUP);
+      commit(group);
+    }
+  }
+
+  return {
+    append(event) {
+      const recordedAt = now().toISOString();
+      let entry: NewAuditEntry;
+      try {
+        entry = { entry: entryBytes(event, recordedAt), kind: event.kind, actor: event.actor, subject: event.subject, consentId: event.consentId, recordedAt };
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return new Promise((resolve, reject) => {
+        if (pending.length === 0) {
+          flushing = new Promise((done) => setImmediate(() => {
+            flushNow();
+            done();
+          }));
+        }
+        pending.push({ entry, resolve, reject });
+      });
+    },
+    size: () => store.size(),
+    rootAt: (size) => treeHash(size, readHashes),
+    inclusionProof: (index, size) => inclusionProof(index, size, readHashes),
+    consistencyProof: (first, second) => consistencyProof(first, second, readHashes),
+    entries: (query) => store.entries(query),
+    flush: () => flushing,
+  };
+}
+

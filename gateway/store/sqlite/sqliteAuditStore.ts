@@ -1,0 +1,141 @@
+/**
+ * The audit log on SQLite: a database file of its own (audit.sqlite), WAL, synchronous=FULL, so that an append is
+ * on disk when its transaction commits and a long ingestion batch in the records database never holds it up.
+ * BEGIN IMMEDIATE serialises appends, also between the server and CLI processes.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Statement } from 'better-sqlite3';
+import { GatewayError } from '../../errors/index.js';
+import { auditMigrationsDir } from '../../paths.js';
+import type { AuditStore, StoredAuditEntry, StoredCheckpoint } from '../auditStore.js';
+import { applyMigrations, connect } from './sqliteStore.js';
+
+interface EntryRow {
+  entry_index: number;
+  entry: Buffer;
+  kind: string;
+  actor: string;
+  subject: string | null;
+  consent_id: string | null;
+  recorded_at: string;
+}
+
+interface CheckpointRow {
+  tree_size: number;
+  root_hash: Buffer;
+  note: string;
+  created_at: string;
+}
+
+function toEntry(row: EntryRow): StoredAuditEntry {
+  return {
+    index: row.entry_index, entry: row.entry, kind: row.kind, actor: row.actor, subject: row.subject ?? undefined,
+    consentId: row.consent_id ?? undefined, recordedAt: row.recorded_at,
+  };
+}
+
+function toCheckpoint(row: CheckpointRow): StoredCheckpoint {
+  return { treeSize: row.tree_size, rootHash: row.root_hash, note: row.note, createdAt: row.created_at };
+}
+
+/** Enough placeholders for one query; larger reads are split. */
+const MAX_PARAMETERS = 500;
+
+export function openSqliteAuditStore(options: { file: string }): AuditStore {
+  fs.mkdirSync(path.dirname(options.file), { recursive: true });
+  const db = connect(options.file);
+  applyMigrations(db, auditMigrationsDir);
+  const statements = {
+    size: db.prepare('SELECT coalesce(max(entry_index) + 1, 0) AS size FROM audit_entries'),
+    insertEntry: db.prepare(`INSERT INTO audit_entries (entry_index, entry, kind, actor, subject, consent_id, recorded_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?)`),
+    insertHash: db.prepare('INSERT INTO audit_hashes (hash_index, hash) VALUES (?, ?)'),
+    hashCount: db.prepare('SELECT coalesce(max(hash_index) + 1, 0) AS n FROM audit_hashes'),
+    addCheckpoint: db.prepare('INSERT OR IGNORE INTO audit_checkpoints (tree_size, root_hash, note, created_at) VALUES (?, ?, ?, ?)'),
+    latestCheckpoint: db.prepare('SELECT * FROM audit_checkpoints ORDER BY tree_size DESC LIMIT 1'),
+    checkpointAt: db.prepare('SELECT * FROM audit_checkpoints WHERE tree_size = ?'),
+    checkpoints: db.prepare('SELECT * FROM audit_checkpoints ORDER BY tree_size'),
+    addCosignature: db.prepare('INSERT OR REPLACE INTO audit_cosignatures (tree_size, witness, signature_line, received_at) VALUES (?, ?, ?, ?)'),
+    cosignatures: db.prepare('SELECT witness, signature_line FROM audit_cosignatures WHERE tree_size = ? ORDER BY witness'),
+  };
+  const hashStatements = new Map<number, Statement<number[]>>();
+
+  function readStored(indexes: readonly number[]): Map<number, Buffer> {
+    const found = new Map<number, Buffer>();
+    for (let offset = 0; offset < indexes.length; offset += MAX_PARAMETERS) {
+      const part = indexes.slice(offset, offset + MAX_PARAMETERS);
+      let statement = hashStatements.get(part.length);
+      if (!statement) {
+        statement = db.prepare<number[]>(`SELECT hash_index, hash FROM audit_hashes WHERE hash_index IN (${part.map(() => '?').join(',')})`);
+        hashStatements.set(part.length, statement);
+      }
+      for (const row of statement.all(...part) as { hash_index: number; hash: Buffer }[]) found.set(row.hash_index, row.hash);
+    }
+    return found;
+  }
+
+  function readHashes(indexes: readonly number[]): Buffer[] {
+    const stored = readStored(indexes);
+    return indexes.map((index) => {
+      const hash = stored.get(index);
+      if (!hash) throw new GatewayError('internal_error', `stored hash ${index} is missing from the audit log`);
+      return hash;
+    });
+  }
+
+  return {
+    append(build) {
+      return db.transaction(() => {
+        const size = (statements.size.get() as { size: number }).size;
+        const firstHash = (statements.hashCount.get() as { n: number }).n;
+        const batch = build(size, readHashes);
+        batch.entries.forEach((entry, offset) => {
+          statements.insertEntry.run(size + offset, entry.entry, entry.kind, entry.actor, entry.subject ?? null, entry.consentId ?? null, entry.recordedAt);
+        });
+        batch.hashes.forEach((hash, offset) => statements.insertHash.run(firstHash + offset, hash));
+        return { firstIndex: size, size: size + batch.entries.length };
+      }).immediate();
+    },
+    size: () => (statements.size.get() as { size: number }).size,
+    readHashes: (indexes) => readHashes(indexes),
+    entries(query) {
+      const conditions = ['entry_index >= ?', 'entry_index < ?'];
+      const parameters: (string | number)[] = [query.start, query.end];
+      const add = (condition: string, value: string | undefined) => {
+        if (value === undefined) return;
+        conditions.push(condition);
+        parameters.push(value);
+      };
+      add('actor = ?', query.actor);
+      add('subject = ?', query.subject);
+      add('consent_id = ?', query.consentId);
+      add('kind = ?', query.kind);
+      add('recorded_at >= ?', query.from);
+      add('recorded_at < ?', query.to);
+      const rows = db.prepare(`SELECT * FROM audit_entries WHERE ${conditions.join(' AND ')} ORDER BY entry_index LIMIT ?`)
+        .all(...parameters, query.limit) as EntryRow[];
+      return rows.map(toEntry);
+    },
+    addCheckpoint(checkpoint) {
+      statements.addCheckpoint.run(checkpoint.treeSize, checkpoint.rootHash, checkpoint.note, checkpoint.createdAt);
+    },
+    latestCheckpoint() {
+      const row = statements.latestCheckpoint.get() as CheckpointRow | undefined;
+      return row && toCheckpoint(row);
+    },
+    checkpointAt(treeSize) {
+      const row = statements.checkpointAt.get(treeSize) as CheckpointRow | undefined;
+      return row && toCheckpoint(row);
+    },
+    checkpoints: () => (statements.checkpoints.all() as CheckpointRow[]).map(toCheckpoint),
+    addCosignature(treeSize, cosignature, receivedAt) {
+      statements.addCosignature.run(treeSize, cosignature.witness, cosignature.signatureLine, receivedAt);
+    },
+    cosignatures: (treeSize) =>
+      (statements.cosignatures.all(treeSize) as { witness: string; signature_line: string }[]).map((row) => ({ witness: row.witness, signatureLine: row.signature_line })),
+    close: () => {
+      if (db.open) db.close();
+    },
+  };
+}
