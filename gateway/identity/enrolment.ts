@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import { generateRsaKeyPair } from '../crypto/x509.js';
+import { GatewayError } from '../errors/index.js';
 import type { ParticipantRecord } from '../store/index.js';
 import { participantFiles, writeParticipantCertificate, writeParticipantKey } from './participantFiles.js';
 import type { NewParticipant, ParticipantRegistry } from './participants.js';
@@ -12,6 +13,7 @@ import type { NewParticipant, ParticipantRegistry } from './participants.js';
 export function enrolWithGeneratedKey(
   registry: ParticipantRegistry, keysDir: string, participant: Omit<NewParticipant, 'publicKeyPem'> & { participantId: string },
 ): ParticipantRecord {
+  if (registry.get(participant.participantId)) throw new GatewayError('participant_exists', `participant "${participant.participantId}" already exists`);
   const pair = generateRsaKeyPair();
   const files = writeParticipantKey(keysDir, participant.participantId, pair.privateKeyPem);
   try {

@@ -355,8 +355,10 @@ function identityStore(db: SqliteDatabase): IdentityStore {
     },
     rememberRequests: (requests, now) =>
       db.transaction(() => {
+        // Insert before forgetting: a request checked just before its entry expired must still find that entry.
+        const fresh = requests.map((request) => statements.rememberRequest.run(request.participantId, request.jti, request.expiresAt).changes === 1);
         statements.forgetRequests.run(now);
-        return requests.map((request) => statements.rememberRequest.run(request.participantId, request.jti, request.expiresAt).changes === 1);
+        return fresh;
       }).immediate(),
     findIdempotentResponse(participantId, key) {
       const row = statements.idempotent.get(participantId, key) as { request_sha256: string; status: number; body: string } | undefined;
