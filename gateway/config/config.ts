@@ -34,8 +34,21 @@ export interface GatewayConfig {
   /** How long what the gateway signs stays valid; a retired signing key stays published this long. */
   readonly signatureLifetimeDays: number;
   readonly tls: TlsConfig | undefined;
+  /** The audit log's origin (first line of its checkpoints, name of its note key). */
+  readonly auditOrigin: string;
+  /** How often a checkpoint is made while entries arrive. */
+  readonly checkpointIntervalMs: number;
+  /** C2SP witnesses each new checkpoint is submitted to. */
+  readonly witnesses: readonly WitnessConfig[];
   /** Serve plain HTTP on a non-loopback address anyway (behind a TLS-terminating proxy). */
   readonly allowPlaintext: boolean;
+}
+
+export interface WitnessConfig {
+  /** Base URL; the gateway POSTs to <url>/add-checkpoint. */
+  readonly url: string;
+  /** The witness's C2SP verifier key (`<name>+<key id>+<base64 key>`). */
+  readonly verifierKey: string;
 }
 
 export interface TlsConfig {
@@ -85,6 +98,21 @@ function tlsConfig(env: Environment, cwd: string): TlsConfig | undefined {
   return { certFile: path.resolve(cwd, cert), keyFile: path.resolve(cwd, key), clientCertificates };
 }
 
+/** "<url> <verifier key>" pairs separated by commas. */
+function witnesses(env: Environment): WitnessConfig[] {
+  const raw = env['GATEWAY_AUDIT_WITNESSES'];
+  if (raw === undefined || raw.trim() === '') return [];
+  return raw.split(',').map((item) => {
+    const [url, verifierKey, ...rest] = item.trim().split(/\s+/);
+    if (!url || !verifierKey || rest.length > 0 || !/^https?:\/\/[^\s]+$/.test(url)) {
+      throw new GatewayError('invalid_configuration', 'GATEWAY_AUDIT_WITNESSES must be "<http(s) url> <verifier key>" pairs separated by commas');
+    }
+    return { url: url.replace(/\/+$/, ''), verifierKey };
+  });
+}
+
+const AUDIT_ORIGIN = /^[^\s+\u0000-\u001f]{1,200}$/;
+
 const GATEWAY_ID = /^[A-Za-z0-9][A-Za-z0-9.:/_-]{0,199}$/;
 
 export function loadConfig(env: Environment, cwd: string = process.cwd()): GatewayConfig {
@@ -95,6 +123,10 @@ export function loadConfig(env: Environment, cwd: string = process.cwd()): Gatew
   const host = env['HOST'] ?? '127.0.0.1';
   if (host.trim() === '') throw new GatewayError('invalid_configuration', 'HOST must not be empty');
   const gatewayId = env['GATEWAY_ID'] ?? 'urn:credit-gateway:local';
+  const auditOrigin = env['GATEWAY_AUDIT_ORIGIN'] ?? 'credit-gateway.local/audit';
+  if (!AUDIT_ORIGIN.test(auditOrigin)) {
+    throw new GatewayError('invalid_configuration', 'GATEWAY_AUDIT_ORIGIN must be 1-200 characters without spaces, "+" or control characters');
+  }
   if (!GATEWAY_ID.test(gatewayId)) {
     throw new GatewayError('invalid_configuration', 'GATEWAY_ID must be 1-200 characters of letters, digits and .:/_-');
   }
@@ -113,6 +145,9 @@ export function loadConfig(env: Environment, cwd: string = process.cwd()): Gatew
     maxBodyBytes: integer(env, 'GATEWAY_MAX_BODY_BYTES', 64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     signatureLifetimeDays: integer(env, 'GATEWAY_SIGNATURE_LIFETIME_DAYS', 400, 1, 3650),
     tls: tlsConfig(env, cwd),
+    auditOrigin,
+    checkpointIntervalMs: integer(env, 'GATEWAY_CHECKPOINT_INTERVAL_MS', 2000, 100, 3_600_000),
+    witnesses: witnesses(env),
     allowPlaintext: flag(env, 'GATEWAY_ALLOW_PLAINTEXT'),
   };
 }

@@ -1,2 +1,2 @@
 export { loadConfig } from './config.js';
-export type { GatewayConfig, LogLevel, TlsConfig } from './config.js';
+export type { GatewayConfig, LogLevel, TlsConfig, WitnessConfig } from './config.js';

@@ -76,6 +76,7 @@ export async function startServer(runtime: Runtime, logger: Logger, metrics: Met
       resolve();
     });
   });
+  runtime.audit.checkpointer.start();
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   let stopping: Promise<void> | undefined;

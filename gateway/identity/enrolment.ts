@@ -10,14 +10,14 @@ import type { ParticipantRecord } from '../store/index.js';
 import { participantFiles, writeParticipantCertificate, writeParticipantKey } from './participantFiles.js';
 import type { NewParticipant, ParticipantRegistry } from './participants.js';
 
-export function enrolWithGeneratedKey(
+export async function enrolWithGeneratedKey(
   registry: ParticipantRegistry, keysDir: string, participant: Omit<NewParticipant, 'publicKeyPem'> & { participantId: string },
-): ParticipantRecord {
+): Promise<ParticipantRecord> {
   if (registry.get(participant.participantId)) throw new GatewayError('participant_exists', `participant "${participant.participantId}" already exists`);
   const pair = generateRsaKeyPair();
   const files = writeParticipantKey(keysDir, participant.participantId, pair.privateKeyPem);
   try {
-    const record = registry.add({ ...participant, publicKeyPem: pair.publicKeyPem });
+    const record = await registry.add({ ...participant, publicKeyPem: pair.publicKeyPem });
     writeParticipantCertificate(keysDir, record.participantId, record.certificatePem);
     return record;
   } catch (error) {
@@ -32,16 +32,16 @@ export const DEV_PARTICIPANT_IDS = { source: 'dev-source', enterprise: 'dev-ente
  * One participant of each role for trying the gateway out, created only in an empty registry. Their keys are in
  * the keys directory (git-ignored): development only.
  */
-export function ensureDevParticipants(
+export async function ensureDevParticipants(
   registry: ParticipantRegistry, keysDir: string, options: { enterpriseUscc: string; enterpriseName: string; datasets: readonly string[] },
-): ParticipantRecord[] {
+): Promise<ParticipantRecord[]> {
   if (registry.list().length > 0) return [];
   const days = 365;
   for (const id of Object.values(DEV_PARTICIPANT_IDS)) fs.rmSync(participantFiles(keysDir, id).keyFile, { force: true });
   return [
-    enrolWithGeneratedKey(registry, keysDir, { participantId: DEV_PARTICIPANT_IDS.source, role: 'source', name: 'Development data source', datasets: options.datasets, certificateDays: days }),
-    enrolWithGeneratedKey(registry, keysDir, { participantId: DEV_PARTICIPANT_IDS.enterprise, role: 'enterprise', name: options.enterpriseName, uscc: options.enterpriseUscc, certificateDays: days }),
-    enrolWithGeneratedKey(registry, keysDir, { participantId: DEV_PARTICIPANT_IDS.bank, role: 'bank', name: 'Development bank', certificateDays: days }),
-    enrolWithGeneratedKey(registry, keysDir, { participantId: DEV_PARTICIPANT_IDS.auditor, role: 'auditor', name: 'Development auditor', certificateDays: days }),
+    await enrolWithGeneratedKey(registry, keysDir, { participantId: DEV_PARTICIPANT_IDS.source, role: 'source', name: 'Development data source', datasets: options.datasets, certificateDays: days }),
+    await enrolWithGeneratedKey(registry, keysDir, { participantId: DEV_PARTICIPANT_IDS.enterprise, role: 'enterprise', name: options.enterpriseName, uscc: options.enterpriseUscc, certificateDays: days }),
+    await enrolWithGeneratedKey(registry, keysDir, { participantId: DEV_PARTICIPANT_IDS.bank, role: 'bank', name: 'Development bank', certificateDays: days }),
+    await enrolWithGeneratedKey(registry, keysDir, { participantId: DEV_PARTICIPANT_IDS.auditor, role: 'auditor', name: 'Development auditor', certificateDays: days }),
   ];
 }

@@ -9,6 +9,7 @@ import { certificateFacts, issueParticipantCertificate } from '../crypto/x509.js
 import type { CertificateAuthority } from '../crypto/x509.js';
 import { GatewayError } from '../errors/index.js';
 import { isValidUscc } from '../identifiers/index.js';
+import type { AuditLog } from '../audit/index.js';
 import type { IdentityStore, ParticipantRecord, ParticipantRole, ParticipantStatus } from '../store/index.js';
 
 export const PARTICIPANT_ROLES: readonly ParticipantRole[] = ['source', 'enterprise', 'bank', 'auditor'];
@@ -39,17 +40,19 @@ const STATUS_CHANGES: Record<StatusChange, { from: readonly ParticipantStatus[];
 };
 
 export interface ParticipantRegistry {
-  /** Validates, issues the certificate and stores the participant (active). */
-  add(participant: NewParticipant): ParticipantRecord;
+  /** Validates, issues the certificate, records the audit entry and stores the participant (active). */
+  add(participant: NewParticipant): Promise<ParticipantRecord>;
   get(participantId: string): ParticipantRecord | undefined;
   list(): ParticipantRecord[];
-  changeStatus(participantId: string, change: StatusChange): ParticipantRecord;
+  changeStatus(participantId: string, change: StatusChange): Promise<ParticipantRecord>;
 }
 
 export interface RegistryDependencies {
   readonly store: IdentityStore;
   readonly authority: () => CertificateAuthority;
   readonly datasetIds: readonly string[];
+  /** Every change is an audit entry, written before the change (fail closed: no entry, no change). */
+  readonly audit: AuditLog;
   readonly now?: () => Date;
 }
 
@@ -87,7 +90,7 @@ export function createParticipantRegistry(deps: RegistryDependencies): Participa
     return found;
   };
   return {
-    add(participant) {
+    async add(participant) {
       if (!isRole(participant.role)) throw invalid(`role must be one of ${PARTICIPANT_ROLES.join(', ')}`);
       const role = participant.role;
       const name = participant.name.trim();
@@ -116,17 +119,32 @@ export function createParticipantRegistry(deps: RegistryDependencies): Participa
         certificateSha256: facts.sha256Thumbprint, notAfter: facts.notAfter.toISOString(),
         createdAt: issuedAt.toISOString(), statusChangedAt: issuedAt.toISOString(),
       };
+      await deps.audit.append({
+        kind: 'participant.added',
+        actor: 'operator',
+        ...(record.uscc ? { subject: record.uscc } : {}),
+        details: {
+          participant_id: participantId, role, certificate_sha256: record.certificateSha256, not_after: record.notAfter,
+          ...(record.uscc ? { uscc: record.uscc } : {}),
+          ...(record.datasets.length > 0 ? { datasets: [...record.datasets] } : {}),
+        },
+      });
       deps.store.addParticipant(record);
       return record;
     },
     get: (participantId) => deps.store.getParticipant(participantId),
     list: () => deps.store.listParticipants(),
-    changeStatus(participantId, change) {
+    async changeStatus(participantId, change) {
       const current = find(participantId);
       const rule = STATUS_CHANGES[change];
       if (!rule.from.includes(current.status)) {
         throw new GatewayError('invalid_status_change', `cannot ${change} participant "${participantId}": it is ${current.status}`);
       }
+      await deps.audit.append({
+        kind: 'participant.status_changed',
+        actor: 'operator',
+        details: { participant_id: participantId, from: current.status, to: rule.to },
+      });
       deps.store.setParticipantStatus(participantId, rule.to, now().toISOString());
       return find(participantId);
     },

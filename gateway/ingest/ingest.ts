@@ -3,7 +3,12 @@
  * (validate, index, seal) and into a BatchWriter; if any row is invalid the batch is aborted and nothing of it is
  * stored. The same content ingested again is a no-op. This is the library function the CLI and the HTTP ingest
  * endpoint share.
+ *
+ * Every batch, stored or duplicate, gets an audit entry before the receipt is returned; if the entry cannot be
+ * written the caller gets an error, and a stored batch left without its entry (a crash in between) gets it from
+ * `auditUnloggedBatches` at the next start.
  */
+import type { AuditLog } from '../audit/index.js';
 import { contentHasher } from '../crypto/index.js';
 import type { DatasetRegistry } from '../datasets/registry.js';
 import { GatewayError, InvalidRowsError } from '../errors/index.js';
@@ -33,6 +38,8 @@ export interface IngestRequest {
   /** SHA-256 of the input when the caller already knows it (a file hashed up front): a repeat returns at once. */
   readonly expectedContentHash?: string | undefined;
   readonly onProgress?: ((rowsRead: number) => void) | undefined;
+  /** SHA-256 of the signed request that carried the batch, for the audit entry. */
+  readonly requestSha256?: string | undefined;
 }
 
 /** What the caller keeps for reconciliation; no record values. */
@@ -46,6 +53,8 @@ export interface IngestReceipt {
   readonly contentHash: string;
   readonly asOf: string;
   readonly receivedAt: string;
+  /** The batch's entry in the audit log. */
+  readonly auditIndex: number;
 }
 
 export interface IngestorDependencies {
@@ -55,6 +64,7 @@ export interface IngestorDependencies {
   readonly blindIndexKey: Buffer;
   readonly workers: number;
   readonly maxRecordBytes: number;
+  readonly audit: AuditLog;
   readonly now?: () => Date;
   /** Called after each committed batch, stored or duplicate (metrics). */
   readonly onBatch?: (receipt: IngestReceipt) => void;
@@ -81,8 +91,36 @@ function checkAsOf(asOf: string, today: string): string {
 
 const BATCH_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
-function receiptOf(outcome: IngestReceipt['outcome'], batch: Omit<IngestReceipt, 'outcome'>): IngestReceipt {
-  return { outcome, ...batch };
+type CommittedBatch = Omit<IngestReceipt, 'outcome' | 'auditIndex'>;
+
+/** The audit entry of a batch: what was stored, from whom, never a value. */
+function batchEvent(outcome: IngestReceipt['outcome'], batch: CommittedBatch, extra: { requestSha256?: string | undefined; recovered?: boolean }) {
+  return {
+    kind: 'ingest.batch' as const,
+    actor: batch.source,
+    details: {
+      outcome,
+      batch_id: batch.batchId,
+      dataset: batch.dataset,
+      format: batch.format,
+      row_count: batch.rowCount,
+      content_sha256: batch.contentHash,
+      as_of: batch.asOf,
+      received_at: batch.receivedAt,
+      ...(extra.requestSha256 ? { request_sha256: extra.requestSha256 } : {}),
+      ...(extra.recovered ? { recovered: true } : {}),
+    },
+  };
+}
+
+/** Gives every committed batch still without an audit entry its entry (after a crash between the two). */
+export async function auditUnloggedBatches(store: Store, audit: AuditLog): Promise<number> {
+  const unlogged = store.unauditedBatches();
+  for (const batch of unlogged) {
+    const appended = await audit.append(batchEvent('stored', batch, { recovered: true }));
+    store.markBatchAudited(batch.batchId, appended.index);
+  }
+  return unlogged.length;
 }
 
 /** Keeps the first errors in row order and counts invalid rows. */
@@ -116,7 +154,7 @@ export function createIngestor(deps: IngestorDependencies): Ingestor {
     }
     if (request.expectedContentHash) {
       const known = deps.store.findBatch(dataset.id, request.expectedContentHash);
-      if (known && (request.batchId === undefined || request.batchId === known.batchId)) return receiptOf('duplicate', known);
+      if (known && (request.batchId === undefined || request.batchId === known.batchId)) return receiptOf('duplicate', known, request);
     }
 
     const hasher = contentHasher();
@@ -163,13 +201,22 @@ export function createIngestor(deps: IngestorDependencies): Ingestor {
         asOf,
         receivedAt: receivedAt.toISOString(),
       });
-      const receipt = receiptOf(result.outcome, result.batch);
-      deps.onBatch?.(receipt);
-      return receipt;
+      return await receiptOf(result.outcome, result.batch, request);
     } catch (error) {
       writer.abort();
       throw error;
     }
+  }
+
+  async function receiptOf(outcome: IngestReceipt['outcome'], batch: CommittedBatch, request: IngestRequest): Promise<IngestReceipt> {
+    const appended = await deps.audit.append(batchEvent(outcome, batch, { requestSha256: request.requestSha256 }));
+    if (outcome === 'stored') deps.store.markBatchAudited(batch.batchId, appended.index);
+    const receipt: IngestReceipt = {
+      outcome, batchId: batch.batchId, dataset: batch.dataset, source: batch.source, format: batch.format, rowCount: batch.rowCount,
+      contentHash: batch.contentHash, asOf: batch.asOf, receivedAt: batch.receivedAt, auditIndex: appended.index,
+    };
+    deps.onBatch?.(receipt);
+    return receipt;
   }
 
   return {

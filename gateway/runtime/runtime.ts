@@ -3,6 +3,8 @@
  * reader. The CLI commands and the HTTP server both start from here, so there is one way to open the gateway.
  */
 import path from 'node:path';
+import { createAuditLog, createCheckpointer } from '../audit/index.js';
+import type { AuditLog, Checkpointer } from '../audit/index.js';
 import type { GatewayConfig } from '../config/index.js';
 import { datasetIds, loadDatasetRegistry } from '../datasets/registry.js';
 import type { DatasetRegistry } from '../datasets/registry.js';
@@ -10,16 +12,27 @@ import { createIngestor } from '../ingest/index.js';
 import type { Ingestor, IngestReceipt } from '../ingest/index.js';
 import { createParticipantRegistry, createReplayGuard, createRequestAuthenticator, ensureAuthority, loadAuthority } from '../identity/index.js';
 import type { ParticipantRegistry, RequestAuthenticator } from '../identity/index.js';
-import { ensureSecrets, ensureSigningKeys, loadSecrets, openDataKeyring, openSigningKeys, SIGNING_KEYS_FILE } from '../keys/index.js';
-import type { DataKeyring, SigningKeySet } from '../keys/index.js';
+import {
+  ensureNoteKey, ensureSecrets, ensureSigningKeys, loadNoteKey, loadSecrets, NOTE_KEY_FILE, openDataKeyring, openSigningKeys, SIGNING_KEYS_FILE,
+} from '../keys/index.js';
+import type { DataKeyring, NoteKey, SigningKeySet } from '../keys/index.js';
 import { createGatewaySigner } from '../signing/signer.js';
 import type { GatewaySigner } from '../signing/signer.js';
 import { createRecordReader } from '../records/index.js';
 import type { RecordReader } from '../records/index.js';
-import { openSqliteStore } from '../store/index.js';
-import type { Store } from '../store/index.js';
+import { openSqliteAuditStore, openSqliteStore } from '../store/index.js';
+import type { AuditStore, Store } from '../store/index.js';
 
 export const DATABASE_FILE = 'gateway.sqlite';
+export const AUDIT_DATABASE_FILE = 'audit.sqlite';
+
+/** The audit log and what signs and serves its checkpoints. */
+export interface AuditRuntime {
+  readonly store: AuditStore;
+  readonly log: AuditLog;
+  readonly checkpointer: Checkpointer;
+  readonly noteKey: NoteKey;
+}
 
 export interface Runtime {
   readonly config: GatewayConfig;
@@ -34,6 +47,7 @@ export interface Runtime {
   readonly signingKeys: SigningKeySet;
   readonly signer: GatewaySigner;
   readonly authenticator: RequestAuthenticator;
+  readonly audit: AuditRuntime;
   close(): Promise<void>;
 }
 
@@ -44,6 +58,7 @@ export interface Runtime {
 export async function initialise(config: GatewayConfig): Promise<string[]> {
   const created = [...ensureSecrets(config.keysDir), ...ensureAuthority(config.keysDir, config.gatewayId)];
   if (await ensureSigningKeys(config.keysDir)) created.push(SIGNING_KEYS_FILE);
+  if (ensureNoteKey(config.keysDir, config.auditOrigin)) created.push(NOTE_KEY_FILE);
   return created;
 }
 
@@ -57,20 +72,28 @@ export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Ru
   const caCertificatePem = loadAuthority(config.keysDir).certificatePem;
   const signingKeys = openSigningKeys(config.keysDir, config.signatureLifetimeDays);
   const registry = loadDatasetRegistry();
+  const noteKey = loadNoteKey(config.keysDir, config.auditOrigin);
   const store = openSqliteStore({ file: path.join(config.dataDir, DATABASE_FILE) });
+  let auditStore: AuditStore | undefined;
   try {
+    auditStore = openSqliteAuditStore({ file: path.join(config.dataDir, AUDIT_DATABASE_FILE) });
+    const log = createAuditLog(auditStore);
+    const audit: AuditRuntime = {
+      store: auditStore, log, noteKey,
+      checkpointer: createCheckpointer({ store: auditStore, log, key: noteKey, intervalMs: config.checkpointIntervalMs }),
+    };
     const keyring = openDataKeyring(store, secrets.kek);
     keyring.current();
     const ingestor = createIngestor({
       store, registry, keyring, blindIndexKey: secrets.blindIndex, workers: config.ingestWorkers,
-      maxRecordBytes: config.maxRecordBytes, onBatch: hooks.onBatch,
+      maxRecordBytes: config.maxRecordBytes, onBatch: hooks.onBatch, audit: log,
     });
     const nowSeconds = () => Math.floor(Date.now() / 1000);
     return {
-      config, store, registry, keyring, ingestor, caCertificatePem, signingKeys,
+      config, store, registry, keyring, ingestor, caCertificatePem, signingKeys, audit,
       records: createRecordReader(store, registry, keyring, secrets.blindIndex),
       // The CA's private key is read only when a certificate is issued, not kept in the serving process.
-      participants: createParticipantRegistry({ store, authority: () => loadAuthority(config.keysDir), datasetIds }),
+      participants: createParticipantRegistry({ store, authority: () => loadAuthority(config.keysDir), datasetIds, audit: log }),
       signer: createGatewaySigner({ keys: signingKeys, issuer: config.gatewayId, lifetimeDays: config.signatureLifetimeDays }),
       authenticator: createRequestAuthenticator({
         store, caCertificatePem, audience: config.gatewayId, clockSkewSeconds: config.clockSkewSeconds,
@@ -78,10 +101,14 @@ export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Ru
       }),
       async close() {
         await ingestor.close();
+        await log.flush();
+        audit.checkpointer.stop();
+        auditStore?.close();
         store.close();
       },
     };
   } catch (error) {
+    auditStore?.close();
     store.close();
     throw error;
   }

@@ -141,6 +141,10 @@ export interface Store extends IdentityStore {
   scanSealed(afterRecordId: number, limit: number): SealedRow[];
   /** Replaces sealed bytes of existing records in one transaction (re-encryption). */
   replaceSealed(rows: readonly { recordId: number; sealed: Uint8Array }[]): void;
+  /** Records the audit entry of a committed batch. */
+  markBatchAudited(batchId: string, auditIndex: number): void;
+  /** Committed batches whose audit entry was never recorded, oldest first. */
+  unauditedBatches(): StoredBatch[];
   /** Throws if the store cannot serve (readiness). */
   ping(): void;
   close(): void;

@@ -20,7 +20,7 @@ const config = testConfig(dir!);
 await prepareTestKeys(config);
 const runtime = openRuntime(config);
 const pair = generateRsaKeyPair();
-const participant = runtime.participants.add({
+const participant = await runtime.participants.add({
   participantId: 'bench-source', role: 'source', name: 'Bench source', datasets: ['medical_insurance_arrears'],
   publicKeyPem: pair.publicKeyPem, certificateDays: 30,
 });

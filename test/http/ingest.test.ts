@@ -125,7 +125,7 @@ describe('POST /v1/ingest/{dataset}', function () {
 
   before(async function () {
     gateway = await startTestGateway();
-    source = gateway.enrol('source');
+    source = await gateway.enrol('source');
     client = gateway.client(source);
   });
 
@@ -255,7 +255,7 @@ describe('POST /v1/ingest/{dataset} with an Idempotency-Key', function () {
 
   before(async function () {
     gateway = await startTestGateway();
-    client = gateway.client(gateway.enrol('source'));
+    client = gateway.client(await gateway.enrol('source'));
     first = await ingestRequest(client, 'ndjson', body, { 'idempotency-key': key });
     firstReceipt = first.json<{ receipt: string }>().receipt;
   });
@@ -311,7 +311,7 @@ describe('POST /v1/ingest/{dataset} with GATEWAY_MAX_BODY_BYTES=2048', function 
 
   before(async function () {
     gateway = await startTestGateway({ GATEWAY_MAX_BODY_BYTES: '2048' });
-    client = gateway.client(gateway.enrol('source'));
+    client = gateway.client(await gateway.enrol('source'));
   });
 
   after(async function () {
@@ -359,7 +359,7 @@ describe('public identity documents', function () {
 
   describe('GET /v1/participants/{id}/certificate', function () {
     it('answers the certificate and status, and reflects a suspension on the next read', async function () {
-      const participant = gateway.enrol('source');
+      const participant = await gateway.enrol('source');
       const read = async () => {
         const response = await fetch(`${gateway.url}/v1/participants/${participant.record.participantId}/certificate`);
         expect(response.status).to.equal(200);
@@ -372,7 +372,7 @@ describe('public identity documents', function () {
         certificate: participant.record.certificatePem,
         certificate_sha256: participant.record.certificateSha256,
       });
-      gateway.runtime.participants.changeStatus(participant.record.participantId, 'suspend');
+      await gateway.runtime.participants.changeStatus(participant.record.participantId, 'suspend');
       expect((await read())['status']).to.equal('suspended');
     });
 

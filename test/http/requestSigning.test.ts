@@ -194,7 +194,7 @@ describe('POST /v1/ingest/{dataset}', function () {
 
     before(async function () {
       gateway = await startTestGateway();
-      source = gateway.enrol('source', { id: 'source-signer', name: 'Test source' });
+      source = await gateway.enrol('source', { id: 'source-signer', name: 'Test source' });
       // A second root with its own key: what an attacker who runs a CA of their own can issue.
       foreignAuthority = createCertificateAuthority({ commonName: 'elsewhere root CA' });
     });
@@ -299,7 +299,7 @@ describe('POST /v1/ingest/{dataset}', function () {
 
     describe('with claims whose iss is another participant than the kid', function () {
       it('answers 401 signature_malformed', async function () {
-        const other = gateway.enrol('source');
+        const other = await gateway.enrol('source');
         const parts = tokenParts(gateway, source.credentials, body);
         const token = await signParts({ ...parts, claims: { ...parts.claims, iss: other.record.participantId } }, createPrivateKey(source.credentials.privateKeyPem));
         expectProblem(await post({ authorization: authorization(token), body }), 401, 'signature_malformed');
@@ -433,7 +433,7 @@ describe('POST /v1/ingest/{dataset}', function () {
     describe('from a participant whose role may not ingest', function () {
       for (const role of ['bank', 'enterprise'] as const) {
         it(`answers 403 role_not_allowed to ${role === 'enterprise' ? 'an' : 'a'} ${role}, and leaves its jti unused`, async function () {
-          const participant = gateway.enrol(role, role === 'enterprise' ? { uscc: '91350100M000100Y43' } : {});
+          const participant = await gateway.enrol(role, role === 'enterprise' ? { uscc: '91350100M000100Y43' } : {});
           const jti = randomUUID();
           const token = await sign(gateway, participant.credentials, body, { jti });
           expectProblem(await post({ authorization: authorization(token), body }), 403, 'role_not_allowed');
@@ -448,7 +448,7 @@ describe('POST /v1/ingest/{dataset}', function () {
 
     describe('from a source not bound to the dataset', function () {
       it('answers 403 dataset_not_permitted', async function () {
-        const other = gateway.enrol('source', { datasets: ['water_accounts'] });
+        const other = await gateway.enrol('source', { datasets: ['water_accounts'] });
         const token = await sign(gateway, other.credentials, body);
         expectProblem(await post({ authorization: authorization(token), body }), 403, 'dataset_not_permitted');
         expectNothingRecorded(gateway);
@@ -472,7 +472,7 @@ describe('POST /v1/ingest/{dataset}', function () {
 
     before(async function () {
       gateway = await startTestGateway();
-      source = gateway.enrol('source');
+      source = await gateway.enrol('source');
     });
 
     after(async function () {
@@ -485,8 +485,8 @@ describe('POST /v1/ingest/{dataset}', function () {
     };
 
     describe('while suspended', function () {
-      before(function () {
-        gateway.runtime.participants.changeStatus(source.record.participantId, 'suspend');
+      before(async function () {
+        await gateway.runtime.participants.changeStatus(source.record.participantId, 'suspend');
       });
 
       it('answers 403 participant_suspended', async function () {
@@ -496,8 +496,8 @@ describe('POST /v1/ingest/{dataset}', function () {
     });
 
     describe('once resumed', function () {
-      before(function () {
-        gateway.runtime.participants.changeStatus(source.record.participantId, 'resume');
+      before(async function () {
+        await gateway.runtime.participants.changeStatus(source.record.participantId, 'resume');
       });
 
       it('accepts the very next request (201)', async function () {
@@ -508,8 +508,8 @@ describe('POST /v1/ingest/{dataset}', function () {
     });
 
     describe('once revoked', function () {
-      before(function () {
-        gateway.runtime.participants.changeStatus(source.record.participantId, 'revoke');
+      before(async function () {
+        await gateway.runtime.participants.changeStatus(source.record.participantId, 'revoke');
       });
 
       it('answers 401 participant_revoked', async function () {
@@ -520,7 +520,7 @@ describe('POST /v1/ingest/{dataset}', function () {
       it('stays revoked: resume throws invalid_status_change', async function () {
         let refusal: unknown;
         try {
-          gateway.runtime.participants.changeStatus(source.record.participantId, 'resume');
+          await gateway.runtime.participants.changeStatus(source.record.participantId, 'resume');
         } catch (error) {
           refusal = error;
         }
@@ -538,7 +538,7 @@ describe('POST /v1/ingest/{dataset}', function () {
 
     before(async function () {
       gateway = await startTestGateway();
-      source = gateway.enrol('source');
+      source = await gateway.enrol('source');
     });
 
     after(async function () {
@@ -594,7 +594,7 @@ describe('POST /v1/ingest/{dataset}', function () {
     it('answers 401 request_replayed from the restarted gateway (the replay cache is durable)', async function () {
       const gateway = await startTestGateway();
       try {
-        const source = gateway.enrol('source');
+        const source = await gateway.enrol('source');
         const body = arrearsBody('2026-09');
         const request = { authorization: authorization(await sign(gateway, source.credentials, body)), body };
         expect((await send(gateway.url, request)).status).to.equal(201);

@@ -109,12 +109,17 @@ describe('ingestion', () => {
   });
 
   describe('idempotence and supersession', () => {
-    it('treats the same content again as a no-op', async () => {
+    it('treats the same content again as a no-op, with an audit entry of its own', async () => {
       const input = `${HEADER}a,${USCC},2026-01,1\n`;
       const first = await ingest({ input: bytes(input) });
       const again = await ingest({ input: bytes(input) });
-      expect(again).to.deep.equal({ ...first, outcome: 'duplicate' });
+      expect(again).to.deep.equal({ ...first, outcome: 'duplicate', auditIndex: first.auditIndex + 1 });
       expect(t.runtime.store.countRecords()).to.equal(1);
+      const entries = t.runtime.audit.log.entries({ start: 0, end: 10, limit: 10 }).map((entry) => JSON.parse(Buffer.from(entry.entry).toString('utf8')) as Record<string, unknown>);
+      expect(entries.map((entry) => [entry['kind'], entry['outcome'], entry['batch_id']])).to.deep.equal([
+        ['ingest.batch', 'stored', first.batchId], ['ingest.batch', 'duplicate', first.batchId],
+      ]);
+      expect(t.runtime.store.unauditedBatches()).to.deep.equal([]);
     });
 
     it('treats a repeated batch id with the same content as a no-op and with other content as a conflict', async () => {

@@ -29,7 +29,7 @@ export interface TestGateway {
   readonly url: string;
   readonly dir: string;
   /** Registers a participant with a fresh RSA key; id defaults to `<role>-<n>`. */
-  enrol(role: 'source' | 'enterprise' | 'bank' | 'auditor', options?: { id?: string; uscc?: string; datasets?: string[]; name?: string }): EnrolledParticipant;
+  enrol(role: 'source' | 'enterprise' | 'bank' | 'auditor', options?: { id?: string; uscc?: string; datasets?: string[]; name?: string }): Promise<EnrolledParticipant>;
   client(participant: EnrolledParticipant, options?: Partial<ClientOptions>): GatewayClient;
   /** Stops the server, closes the runtime and removes the directories. */
   stop(): Promise<void>;
@@ -49,9 +49,9 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
     running,
     url: running.url,
     dir,
-    enrol(role, options = {}) {
+    async enrol(role, options = {}) {
       const pair = generateRsaKeyPair();
-      const record = runtime.participants.add({
+      const record = await runtime.participants.add({
         participantId: options.id ?? `${role}-${++enrolled}`,
         role,
         name: options.name ?? `Test ${role}`,

@@ -84,10 +84,10 @@ export function registerParticipants(program: Command, context: CommandContext):
       try {
         let participant: ParticipantRecord;
         if (publicKeyPem) {
-          participant = runtime.participants.add({ ...request, publicKeyPem });
+          participant = await runtime.participants.add({ ...request, publicKeyPem });
           writeParticipantCertificate(config.keysDir, participant.participantId, participant.certificatePem);
         } else {
-          participant = enrolWithGeneratedKey(runtime.participants, config.keysDir, { ...request, participantId: request.participantId ?? `${options.role}-dev-${Date.now().toString(36)}` });
+          participant = await enrolWithGeneratedKey(runtime.participants, config.keysDir, { ...request, participantId: request.participantId ?? `${options.role}-dev-${Date.now().toString(36)}` });
         }
         const files = participantFiles(config.keysDir, participant.participantId);
         const result = {
@@ -133,7 +133,7 @@ export function registerParticipants(program: Command, context: CommandContext):
       .action(guarded(async (id: string, options: { json: boolean }) => {
         const runtime = await context.open();
         try {
-          const participant = runtime.participants.changeStatus(id, change);
+          const participant = await runtime.participants.changeStatus(id, change);
           report(options, summary(participant), () => `participant ${participant.participantId} is ${participant.status}`);
         } finally {
           await runtime.close();

@@ -8,7 +8,7 @@ import { datasetIds } from '../../datasets/registry.js';
 import { loadDemoPopulation } from '../../demo/load.js';
 import { demoEnterprise } from '../../demo/population.js';
 import { DEV_PARTICIPANT_IDS, ensureDevParticipants } from '../../identity/index.js';
-import { todayInShanghai } from '../../ingest/index.js';
+import { auditUnloggedBatches, todayInShanghai } from '../../ingest/index.js';
 import { startServer } from '../../http/server.js';
 import { countIngestedBatch, createLogger, createMetrics } from '../../observability/index.js';
 import { guarded } from '../output.js';
@@ -32,11 +32,13 @@ export function registerServe(program: Command, context: CommandContext): void {
       }
       if (config.demoEnterprises > 0) {
         const enterprise = demoEnterprise({ enterprises: config.demoEnterprises, seed: DEMO_SEED, asOf: todayInShanghai() }, 0);
-        const created = ensureDevParticipants(runtime.participants, config.keysDir, {
+        const created = await ensureDevParticipants(runtime.participants, config.keysDir, {
           enterpriseUscc: enterprise.uscc, enterpriseName: enterprise.name, datasets: datasetIds,
         });
         if (created.length > 0) logger.info({ participants: created.map((participant) => participant.participantId) }, 'development participants created');
       }
+      const recovered = await auditUnloggedBatches(runtime.store, runtime.audit.log);
+      if (recovered > 0) logger.warn({ batches: recovered }, 'audit entries written for batches committed before a crash');
       const running = await startServer(runtime, logger, metrics);
       logger.info({ url: running.url, data_dir: config.dataDir }, 'gateway listening');
       process.stderr.write([

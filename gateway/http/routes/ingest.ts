@@ -54,6 +54,7 @@ export function receiptClaims(receipt: IngestReceipt) {
     content_sha256: receipt.contentHash,
     as_of: receipt.asOf,
     received_at: receipt.receivedAt,
+    audit_index: receipt.auditIndex,
   };
 }
 
@@ -79,6 +80,7 @@ export function ingestRoutes(deps: IngestDependencies): Router {
         source: principal.participantId,
         asOf: optionalQuery(req, 'as_of'),
         batchId: optionalQuery(req, 'batch_id'),
+        requestSha256: principal.requestSha256,
       });
       const claims = receiptClaims(receipt);
       const signed = await deps.signer.sign(SIGNED_TYPES.ingestReceipt, principal.participantId, {

@@ -117,6 +117,8 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
       SELECT r.record_id, d.dataset, r.sealed FROM records r JOIN datasets d ON d.dataset_no = r.dataset_no
       WHERE r.record_id > ? ORDER BY r.record_id LIMIT ?`),
     replaceSealed: db.prepare('UPDATE records SET sealed = ? WHERE record_id = ?'),
+    markAudited: db.prepare('UPDATE batches SET audit_index = ? WHERE batch_id = ?'),
+    unaudited: db.prepare(`SELECT ${BATCH_COLUMNS} WHERE b.audit_index IS NULL ORDER BY b.batch_no`),
   };
 
   function beginBatch(dataset: string): BatchWriter {
@@ -245,6 +247,10 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
       db.transaction(() => {
         for (const row of rows) statements.replaceSealed.run(row.sealed, row.recordId);
       }).immediate(),
+    markBatchAudited: (batchId, auditIndex) => {
+      statements.markAudited.run(auditIndex, batchId);
+    },
+    unauditedBatches: () => (statements.unaudited.all() as BatchRow[]).map(toBatch),
     ping: () => {
       db.prepare('SELECT 1').get();
     },
