@@ -7,6 +7,7 @@
  * hashes never change once written, so those read for later appends are cached.
  */
 import { leafHash } from '../crypto/merkleHash.js';
+import { GatewayError } from '../errors/index.js';
 import type { AuditEntryQuery, AuditStore, NewAuditEntry, StoredAuditEntry } from '../store/index.js';
 import { entryBytes } from './events.js';
 import type { AuditEvent } from './events.js';
@@ -79,7 +80,8 @@ export function createAuditLog(store: AuditStore, now: () => Date = () => new Da
         leaves.forEach((leaf, offset) => hashes.push(...storedHashesForRecord(size + offset, leaf, read)));
         return { entries: group.map((item) => item.entry), hashes };
       });
-    } catch (error) {
+    } catch (cause) {
+      const error = new GatewayError('audit_unavailable', 'the audit entry could not be written, so the action was not done', { cause });
       for (const item of group) item.reject(error);
       return;
     }

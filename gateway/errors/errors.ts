@@ -48,6 +48,7 @@ export const errorRegistry = {
   dataset_not_permitted: { status: 403, title: 'The source is not bound to this dataset' },
   idempotency_key_reused: { status: 422, title: 'The Idempotency-Key was already used for a different request' },
   idempotency_key_in_use: { status: 409, title: 'A request with this Idempotency-Key is still in progress' },
+  audit_unavailable: { status: 503, title: 'The audit log could not record the action, so it was not done' },
   internal_error: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

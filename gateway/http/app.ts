@@ -9,6 +9,7 @@ import type { Ingestor } from '../ingest/index.js';
 import type { SigningKeySet } from '../keys/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
 import type { GatewaySigner } from '../signing/signer.js';
+import type { AuditRuntime } from '../runtime/index.js';
 import type { IdentityStore } from '../store/index.js';
 import { idempotentResponder } from './idempotency.js';
 import { observeRequests } from './observe.js';
@@ -16,6 +17,7 @@ import { notFound, problemHandler } from './problems.js';
 import { assignRequestId } from './requestContext.js';
 import { healthRoutes } from './routes/health.js';
 import { identityRoutes } from './routes/identity.js';
+import { auditRoutes } from './routes/audit.js';
 import { ingestRoutes } from './routes/ingest.js';
 
 export interface AppDependencies {
@@ -33,6 +35,7 @@ export interface AppDependencies {
   readonly signer: GatewaySigner;
   readonly authenticator: RequestAuthenticator;
   readonly ingestor: Ingestor;
+  readonly audit: AuditRuntime;
 }
 
 export function createApp(deps: AppDependencies): Express {
@@ -44,6 +47,7 @@ export function createApp(deps: AppDependencies): Express {
   app.use(healthRoutes(deps));
   app.use(identityRoutes(deps));
   app.use(ingestRoutes({ ...deps, idempotency: idempotentResponder(deps.store) }));
+  app.use(auditRoutes(deps));
   app.use(notFound);
   app.use(problemHandler(deps.logger));
   return app;

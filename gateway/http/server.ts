@@ -67,6 +67,7 @@ export async function startServer(runtime: Runtime, logger: Logger, metrics: Met
     signer: runtime.signer,
     authenticator: runtime.authenticator,
     ingestor: runtime.ingestor,
+    audit: runtime.audit,
   });
   const server = createHttpServer(config, runtime.caCertificatePem, app);
   await new Promise<void>((resolve, reject) => {

@@ -18,6 +18,7 @@ import { identityRoutes } from '../../gateway/http/routes/identity.js';
 import { PROBLEM_TYPE_PREFIX } from '../../gateway/http/problems.js';
 import { createReplayGuard, createRequestAuthenticator } from '../../gateway/identity/index.js';
 import type { ParticipantRegistry, RequestAuthenticator } from '../../gateway/identity/index.js';
+import type { AuditRuntime } from '../../gateway/runtime/index.js';
 import type { SigningKeySet } from '../../gateway/keys/index.js';
 import { packageRoot } from '../../gateway/paths.js';
 import { openSqliteStore } from '../../gateway/store/index.js';
@@ -306,6 +307,8 @@ describe('docs/request-signing.md', function () {
         caCertificatePem: block('ca-certificate'),
         participants: {} as ParticipantRegistry,
         signingKeys: {} as SigningKeySet,
+        // Only the note key's public parts appear in the discovery document.
+        audit: { noteKey: { origin: 'example.gateway/audit', verifierKey: 'example.gateway/audit+8d2e1c6b+AaGG4BzPdKDrv5yNpLAWZr0f6jkCB1xXExvTU3aryhSC' } } as AuditRuntime,
       }));
       const server = app.listen(0, '127.0.0.1');
       await new Promise((resolve) => server.once('listening', resolve));

@@ -10,6 +10,7 @@ import { GatewayError } from '../../errors/index.js';
 import { MAX_REQUEST_LIFETIME_SECONDS, PARTICIPANT_ID } from '../../identity/index.js';
 import type { ParticipantRegistry } from '../../identity/index.js';
 import type { SigningKeySet } from '../../keys/index.js';
+import type { AuditRuntime } from '../../runtime/index.js';
 
 export interface IdentityDependencies {
   readonly gatewayId: string;
@@ -17,6 +18,7 @@ export interface IdentityDependencies {
   readonly caCertificatePem: string;
   readonly participants: ParticipantRegistry;
   readonly signingKeys: SigningKeySet;
+  readonly audit: AuditRuntime;
 }
 
 /** Clients may cache the key set this long; a rotated-in key is published before anything is signed with it only after this. */
@@ -37,6 +39,12 @@ export function identityRoutes(deps: IdentityDependencies): Router {
         max_lifetime_seconds: MAX_REQUEST_LIFETIME_SECONDS,
         clock_skew_seconds: deps.clockSkewSeconds,
         documentation: 'docs/request-signing.md',
+      },
+      audit_log: {
+        origin: deps.audit.noteKey.origin,
+        note_verifier_key: deps.audit.noteKey.verifierKey,
+        checkpoint_uri: '/v1/audit/checkpoint',
+        documentation: 'docs/audit.md',
       },
     });
   });
