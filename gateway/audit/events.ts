@@ -12,6 +12,7 @@ export const AUDIT_KINDS = [
   'participant.added',
   'participant.status_changed',
   'signing_key.rotated',
+  'data_key.rotated',
   'audit.read',
 ] as const;
 

@@ -82,11 +82,22 @@ export async function ensureSigningKeys(keysDir: string, now: Date = new Date())
   return true;
 }
 
-/** Makes a new key current and retires the previous one; returns both kids. */
-export async function rotateSigningKey(keysDir: string, now: Date = new Date()): Promise<{ current: string; retired: string }> {
+export interface Rotation {
+  readonly current: string;
+  readonly retired: string;
+}
+
+/**
+ * Makes a new key current and retires the previous one; returns both kids. `beforeWrite` runs once the new key
+ * exists and before it replaces the old one (the audit entry): if it throws, nothing changes.
+ */
+export async function rotateSigningKey(
+  keysDir: string, now: Date = new Date(), beforeWrite: (rotation: Rotation) => Promise<void> = async () => undefined,
+): Promise<Rotation> {
   const file = readKeyFile(keysDir);
   const next = await newStoredKey(now);
   const previous = file.keys.find((key) => key.retired_at === null) as StoredSigningKey;
+  await beforeWrite({ current: next.kid, retired: previous.kid });
   writeKeyFile(keysDir, {
     keys: [next, ...file.keys.map((key) => (key.retired_at === null ? { ...key, retired_at: now.toISOString() } : key))],
   });

@@ -18,9 +18,18 @@ export function registerKeys(program: Command, context: CommandContext): void {
     .option('--json', 'print the result as JSON', false)
     .action(guarded(async (options: { json: boolean }) => {
       const config = context.config();
-      const rotated = await rotateSigningKey(config.keysDir);
-      report(options, { current_kid: rotated.current, retired_kid: rotated.retired, published_for_days: config.signatureLifetimeDays }, () =>
-        `signing key ${rotated.current} is current; ${rotated.retired} is retired and stays in the JWKS for ${config.signatureLifetimeDays} days`);
+      const runtime = await context.open();
+      let rotated;
+      try {
+        rotated = await rotateSigningKey(config.keysDir, new Date(), async (rotation) => {
+          await runtime.audit.log.append({ kind: 'signing_key.rotated', actor: 'operator', details: { current_kid: rotation.current, retired_kid: rotation.retired } });
+        });
+      } finally {
+        await runtime.close();
+      }
+      const { current, retired } = rotated;
+      report(options, { current_kid: current, retired_kid: retired, published_for_days: config.signatureLifetimeDays }, () =>
+        `signing key ${current} is current; ${retired} is retired and stays in the JWKS for ${config.signatureLifetimeDays} days`);
     }));
   keys
     .command('rotate-data')
@@ -30,6 +39,8 @@ export function registerKeys(program: Command, context: CommandContext): void {
       const runtime = await context.open();
       try {
         const key = runtime.keyring.rotate();
+        // The new data key exists but guards nothing yet: logging it after the fact loses nothing.
+        await runtime.audit.log.append({ kind: 'data_key.rotated', actor: 'operator', details: { data_key_id: key.id } });
         let progress = { lastRecordId: 0, scanned: 0, reencrypted: 0, done: false };
         let scanned = 0;
         let reencrypted = 0;
