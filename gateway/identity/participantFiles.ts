@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { GatewayError } from '../errors/index.js';
+import { PARTICIPANT_ID } from './participants.js';
 
 export interface ParticipantFiles {
   readonly keyFile: string;
@@ -13,6 +14,10 @@ export interface ParticipantFiles {
 }
 
 export function participantFiles(keysDir: string, participantId: string): ParticipantFiles {
+  // The id names files: refuse anything but a participant id before it can reach a path.
+  if (!PARTICIPANT_ID.test(participantId)) {
+    throw new GatewayError('invalid_argument', 'participant id must be 3-64 characters: a lowercase letter, then lowercase letters, digits and -');
+  }
   const dir = path.join(keysDir, 'participants');
   return { keyFile: path.join(dir, `${participantId}.key.pem`), certificateFile: path.join(dir, `${participantId}.cert.pem`) };
 }
