@@ -30,6 +30,12 @@ export interface ParticipantCertificateRequest {
   readonly name: string;
   /** SPKI PEM of an RSA key of at least 2048 bits. */
   readonly publicKeyPem: string;
+  /**
+   * An enterprise's Unified Social Credit Code, written as the subject's organizationIdentifier (2.5.4.97) in the
+   * ETSI EN 319 412-1 form `NTRCN-<code>` (national trade register, China), so that a consent can be checked
+   * against the certificate alone.
+   */
+  readonly uscc?: string | undefined;
   /** Validity from `now`. */
   readonly days: number;
   readonly now?: Date;
@@ -42,6 +48,8 @@ export interface CertificateFacts {
   readonly participantId: string | undefined;
   /** The subject OU; undefined when absent or repeated. */
   readonly role: string | undefined;
+  /** The USCC of the subject's organizationIdentifier `NTRCN-<code>`, when there is one. */
+  readonly uscc: string | undefined;
   readonly notBefore: Date;
   readonly notAfter: Date;
   /** SPKI PEM. */
@@ -73,6 +81,7 @@ const DNS_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:
 const OID_RSA_ENCRYPTION = '1.2.840.113549.1.1.1';
 const OID_COMMON_NAME = '2.5.4.3';
 const OID_ORGANIZATIONAL_UNIT = '2.5.4.11';
+const OID_ORGANIZATION_IDENTIFIER = '2.5.4.97';
 const SAN_DNS_NAME = 2;
 const SAN_URI = 6;
 const SAN_IP_ADDRESS = 7;
@@ -125,6 +134,7 @@ export function issueParticipantCertificate(ca: CertificateAuthority, request: P
       nameAttribute('CN', request.participantId),
       nameAttribute('O', request.name),
       nameAttribute('OU', request.role),
+      ...(request.uscc === undefined ? [] : [usccAttribute(request.uscc)]),
     ],
     publicKey: supportedPublicKey(request.publicKeyPem),
     days: request.days,
@@ -198,6 +208,7 @@ export function certificateFacts(certificatePem: string): CertificateFacts {
     sha256Thumbprint: createHash('sha256').update(certificate.raw).digest('base64url'),
     participantId: singleValue(subject, OID_COMMON_NAME),
     role: singleValue(subject, OID_ORGANIZATIONAL_UNIT),
+    uscc: singleValue(subject, OID_ORGANIZATION_IDENTIFIER)?.match(/^NTRCN-([0-9A-Z]{18})$/)?.[1],
     notBefore,
     notAfter,
     publicKeyPem: spkiPem(certificate.publicKey),
@@ -281,6 +292,11 @@ function nameAttribute(shortName: NameAttribute, value: string): forge.pki.Certi
   const length = [...value].length;
   if (length === 0 || length > MAX_NAME_CHARS) throw new RangeError(`a ${shortName} is 1 to ${MAX_NAME_CHARS} characters`);
   return { shortName, value, valueTagClass: UTF8_STRING };
+}
+
+function usccAttribute(uscc: string): forge.pki.CertificateField {
+  if (!/^[0-9A-Z]{18}$/.test(uscc)) throw new RangeError('a USCC is 18 characters of digits and capital letters');
+  return { type: OID_ORGANIZATION_IDENTIFIER, value: `NTRCN-${uscc}`, valueTagClass: UTF8_STRING } as forge.pki.CertificateField;
 }
 
 function hostAltName(host: string): { type: number; value: string } {

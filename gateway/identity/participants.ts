@@ -106,7 +106,7 @@ export function createParticipantRegistry(deps: RegistryDependencies): Participa
       let certificatePem: string;
       try {
         certificatePem = issueParticipantCertificate(deps.authority(), {
-          participantId, role, name, publicKeyPem: participant.publicKeyPem, days: participant.certificateDays, now: issuedAt,
+          participantId, role, name, uscc: bindings.uscc, publicKeyPem: participant.publicKeyPem, days: participant.certificateDays, now: issuedAt,
         });
       } catch (error) {
         // The issuer refuses weak or non-RSA keys with fixed messages that quote nothing of the input.

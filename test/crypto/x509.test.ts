@@ -107,6 +107,16 @@ describe('crypto/x509', () => {
   });
 
   describe('issueParticipantCertificate', () => {
+    it('writes an enterprise\'s USCC as organizationIdentifier NTRCN-<code>, and only when given', () => {
+      const key = generateRsaKeyPair();
+      const pem = issueParticipantCertificate(ca, {
+        participantId: 'enterprise-01', role: 'enterprise', name: '某某公司', uscc: '91350100M000100Y43', publicKeyPem: key.publicKeyPem, days: 30,
+      });
+      expect(certificateFacts(pem).uscc).to.equal('91350100M000100Y43');
+      expect(new X509Certificate(pem).subject).to.include('NTRCN-91350100M000100Y43');
+      expect(certificateFacts(bankCertificate(ca, nowInSeconds())).uscc).to.equal(undefined);
+    });
+
     it('writes the participant id, role and Chinese name where certificateFacts and X509Certificate read them', () => {
       const now = nowInSeconds();
       const pem = bankCertificate(ca, now);
