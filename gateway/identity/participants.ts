@@ -143,6 +143,7 @@ export function createParticipantRegistry(deps: RegistryDependencies): Participa
       await deps.audit.append({
         kind: 'participant.status_changed',
         actor: 'operator',
+        ...(current.uscc ? { subject: current.uscc } : {}),
         details: { participant_id: participantId, from: current.status, to: rule.to },
       });
       deps.store.setParticipantStatus(participantId, rule.to, now().toISOString());

@@ -40,6 +40,13 @@ export function registerServe(program: Command, context: CommandContext): void {
       const recovered = await auditUnloggedBatches(runtime.store, runtime.audit.log);
       if (recovered > 0) logger.warn({ batches: recovered }, 'audit entries written for batches committed before a crash');
       const running = await startServer(runtime, logger, metrics);
+      // Handlers before the banner: a supervisor may signal as soon as it reads "listening".
+      const shutdown = (signal: string) => {
+        logger.info({ signal }, 'shutting down');
+        void running.stop().then(() => process.exit(0));
+      };
+      process.once('SIGTERM', () => shutdown('SIGTERM'));
+      process.once('SIGINT', () => shutdown('SIGINT'));
       logger.info({ url: running.url, data_dir: config.dataDir }, 'gateway listening');
       process.stderr.write([
         `gateway listening on ${running.url}`,
@@ -50,11 +57,5 @@ export function registerServe(program: Command, context: CommandContext): void {
         '  stop: Ctrl-C (finishes in-flight requests, then closes the database)',
         '',
       ].join('\n'));
-      const shutdown = (signal: string) => {
-        logger.info({ signal }, 'shutting down');
-        void running.stop().then(() => process.exit(0));
-      };
-      process.once('SIGTERM', () => shutdown('SIGTERM'));
-      process.once('SIGINT', () => shutdown('SIGINT'));
     }));
 }

@@ -41,12 +41,16 @@ function integer(req: Request, name: string, fallback?: number): number {
   return Number(raw);
 }
 
+/** An instant in the stored form (ISO 8601 with milliseconds), so that comparing text compares times. */
 function time(req: Request, name: string): string | undefined {
   const raw = query(req, name);
-  if (raw !== undefined && (!TIME.test(raw) || Number.isNaN(Date.parse(raw)))) {
+  if (raw === undefined) return undefined;
+  const instant = TIME.test(raw) ? new Date(raw.length === 10 ? `${raw}T00:00:00Z` : raw) : new Date(Number.NaN);
+  // Date rolls 2026-02-30 over to March: a date that does not read back the same is not a date.
+  if (Number.isNaN(instant.getTime()) || !instant.toISOString().startsWith(raw.slice(0, 10))) {
     throw new GatewayError('invalid_argument', `query parameter "${name}" must be an RFC 3339 UTC time or a date`);
   }
-  return raw;
+  return instant.toISOString();
 }
 
 const base64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
@@ -60,10 +64,13 @@ export function auditRoutes(deps: AuditDependencies): Router {
   /** Records the read before anything is answered: no entry, no answer. */
   async function recordRead(req: Request, res: Response, details: Record<string, string | number>): Promise<number> {
     const principal = principalOf(res);
+    // An enterprise's reads are about itself; an auditor's read filtered by subject is about that subject, so the
+    // enterprise sees that it was read.
+    const subject = principal.role === 'enterprise' ? principal.uscc : query(req, 'subject');
     const appended = await log.append({
       kind: 'audit.read',
       actor: principal.participantId,
-      ...(principal.role === 'enterprise' && principal.uscc ? { subject: principal.uscc } : {}),
+      ...(subject ? { subject } : {}),
       details: { endpoint: req.path, ...details, request_sha256: principal.requestSha256 },
     });
     res.set('Audit-Index', String(appended.index));
