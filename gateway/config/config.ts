@@ -4,6 +4,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
+import { parseCosignatureVerifierKey } from '../crypto/note.js';
 import { GatewayError } from '../errors/index.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -40,8 +41,38 @@ export interface GatewayConfig {
   readonly checkpointIntervalMs: number;
   /** C2SP witnesses each new checkpoint is submitted to. */
   readonly witnesses: readonly WitnessConfig[];
+  /** The longest a consent may last, in days, per lending purpose. */
+  readonly consentMaxDays: Readonly<Record<ConsentPurpose, number>>;
   /** Serve plain HTTP on a non-loopback address anyway (behind a TLS-terminating proxy). */
   readonly allowPlaintext: boolean;
+}
+
+export type ConsentPurpose = 'customer_screening' | 'pre_loan_investigation' | 'loan_approval' | 'post_loan_management';
+
+/**
+ * Defaults (docs/consent.md): screening a list of applicants is a moment, not a relationship (30 days); a pre-loan
+ * investigation takes weeks (90); approval may wait on committees and collateral-free credit lines are reviewed
+ * yearly (180); post-loan monitoring lasts the loan, and SME credit lines here run up to three years (1,095).
+ */
+export const DEFAULT_CONSENT_MAX_DAYS: Readonly<Record<ConsentPurpose, number>> = {
+  customer_screening: 30,
+  pre_loan_investigation: 90,
+  loan_approval: 180,
+  post_loan_management: 1095,
+};
+
+function consentMaxDays(env: Environment): Record<ConsentPurpose, number> {
+  const days = { ...DEFAULT_CONSENT_MAX_DAYS };
+  const raw = env['GATEWAY_CONSENT_MAX_DAYS'];
+  if (raw === undefined || raw.trim() === '') return days;
+  for (const item of raw.split(',')) {
+    const [purpose, value] = item.trim().split('=');
+    if (!purpose || !(purpose in days) || !value || !/^\d{1,4}$/.test(value) || Number(value) < 1 || Number(value) > 3650) {
+      throw new GatewayError('invalid_configuration', `GATEWAY_CONSENT_MAX_DAYS must be <purpose>=<1-3650 days> pairs separated by commas, e.g. customer_screening=30`);
+    }
+    days[purpose as ConsentPurpose] = Number(value);
+  }
+  return days;
 }
 
 export interface WitnessConfig {
@@ -107,6 +138,11 @@ function witnesses(env: Environment): WitnessConfig[] {
     if (!url || !verifierKey || rest.length > 0 || !/^https?:\/\/[^\s]+$/.test(url)) {
       throw new GatewayError('invalid_configuration', 'GATEWAY_AUDIT_WITNESSES must be "<http(s) url> <verifier key>" pairs separated by commas');
     }
+    try {
+      parseCosignatureVerifierKey(verifierKey);
+    } catch {
+      throw new GatewayError('invalid_configuration', `GATEWAY_AUDIT_WITNESSES: "${verifierKey.slice(0, 80)}" is not a C2SP cosignature verifier key (type 0x04)`);
+    }
     return { url: url.replace(/\/+$/, ''), verifierKey };
   });
 }
@@ -148,6 +184,7 @@ export function loadConfig(env: Environment, cwd: string = process.cwd()): Gatew
     auditOrigin,
     checkpointIntervalMs: integer(env, 'GATEWAY_CHECKPOINT_INTERVAL_MS', 2000, 100, 3_600_000),
     witnesses: witnesses(env),
+    consentMaxDays: consentMaxDays(env),
     allowPlaintext: flag(env, 'GATEWAY_ALLOW_PLAINTEXT'),
   };
 }

@@ -3,7 +3,7 @@
  * reader. The CLI commands and the HTTP server both start from here, so there is one way to open the gateway.
  */
 import path from 'node:path';
-import { createAuditLog, createCheckpointer } from '../audit/index.js';
+import { createAuditLog, createCheckpointer, createWitnessSubmitter } from '../audit/index.js';
 import type { AuditLog, Checkpointer } from '../audit/index.js';
 import type { GatewayConfig } from '../config/index.js';
 import { datasetIds, loadDatasetRegistry } from '../datasets/registry.js';
@@ -16,6 +16,8 @@ import {
   ensureNoteKey, ensureSecrets, ensureSigningKeys, loadNoteKey, loadSecrets, NOTE_KEY_FILE, openDataKeyring, openSigningKeys, SIGNING_KEYS_FILE,
 } from '../keys/index.js';
 import type { DataKeyring, NoteKey, SigningKeySet } from '../keys/index.js';
+import { createLogger } from '../observability/index.js';
+import type { Logger } from '../observability/index.js';
 import { createGatewaySigner } from '../signing/signer.js';
 import type { GatewaySigner } from '../signing/signer.js';
 import { createRecordReader } from '../records/index.js';
@@ -65,6 +67,8 @@ export async function initialise(config: GatewayConfig): Promise<string[]> {
 export interface RuntimeHooks {
   /** Called after each committed ingestion batch, stored or duplicate (metrics). */
   readonly onBatch?: (receipt: IngestReceipt) => void;
+  /** Where failed witness submissions are reported; without one, stderr at the configured level. */
+  readonly logger?: Logger;
 }
 
 export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Runtime {
@@ -78,9 +82,16 @@ export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Ru
   try {
     auditStore = openSqliteAuditStore({ file: path.join(config.dataDir, AUDIT_DATABASE_FILE) });
     const log = createAuditLog(auditStore);
+    const witnesses = config.witnesses.length === 0 ? undefined : createWitnessSubmitter({
+      witnesses: config.witnesses, log, store: auditStore, logger: hooks.logger ?? createLogger(config.logLevel, process.stderr),
+    });
     const audit: AuditRuntime = {
       store: auditStore, log, noteKey,
-      checkpointer: createCheckpointer({ store: auditStore, log, key: noteKey, intervalMs: config.checkpointIntervalMs }),
+      checkpointer: createCheckpointer({
+        store: auditStore, log, key: noteKey, intervalMs: config.checkpointIntervalMs,
+        // Submission runs in the background and never throws: a witness that is down does not stop checkpoints.
+        onCheckpoint: witnesses && ((checkpoint) => void witnesses.submit(checkpoint)),
+      }),
     };
     const keyring = openDataKeyring(store, secrets.kek);
     keyring.current();
@@ -103,6 +114,8 @@ export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Ru
         await ingestor.close();
         await log.flush();
         audit.checkpointer.stop();
+        // The last checkpoint's submission is awaited (bounded by the witness timeout) before the store closes.
+        await witnesses?.close();
         auditStore?.close();
         store.close();
       },

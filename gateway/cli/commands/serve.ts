@@ -24,7 +24,7 @@ export function registerServe(program: Command, context: CommandContext): void {
       const config = context.config();
       const logger = createLogger(config.logLevel);
       const metrics = createMetrics();
-      const runtime = await context.open({ onBatch: (receipt) => countIngestedBatch(metrics, receipt) });
+      const runtime = await context.open({ onBatch: (receipt) => countIngestedBatch(metrics, receipt), logger });
       if (config.demoEnterprises > 0 && runtime.store.countRecords() === 0) {
         const asOf = todayInShanghai();
         const receipts = await loadDemoPopulation(runtime.ingestor, { enterprises: config.demoEnterprises, seed: DEMO_SEED, asOf });

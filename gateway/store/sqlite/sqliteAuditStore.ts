@@ -56,7 +56,7 @@ export function openSqliteAuditStore(options: { file: string }): AuditStore {
     latestCheckpoint: db.prepare('SELECT * FROM audit_checkpoints ORDER BY tree_size DESC LIMIT 1'),
     checkpointAt: db.prepare('SELECT * FROM audit_checkpoints WHERE tree_size = ?'),
     checkpoints: db.prepare('SELECT * FROM audit_checkpoints ORDER BY tree_size'),
-    addCosignature: db.prepare('INSERT OR REPLACE INTO audit_cosignatures (tree_size, witness, signature_line, received_at) VALUES (?, ?, ?, ?)'),
+    addCosignature: db.prepare('INSERT OR IGNORE INTO audit_cosignatures (tree_size, witness, signature_line, received_at) VALUES (?, ?, ?, ?)'),
     cosignatures: db.prepare('SELECT witness, signature_line FROM audit_cosignatures WHERE tree_size = ? ORDER BY witness'),
   };
   const hashStatements = new Map<number, Statement<number[]>>();
