@@ -13,6 +13,9 @@ export const AUDIT_KINDS = [
   'participant.status_changed',
   'signing_key.rotated',
   'data_key.rotated',
+  'consent.granted',
+  'consent.revoked',
+  'consent.accesses_read',
   'audit.read',
 ] as const;
 

@@ -8,7 +8,9 @@ import { loadConfig } from '../config/index.js';
 import type { GatewayConfig } from '../config/index.js';
 import { initialise, openRuntime } from '../runtime/index.js';
 import type { CommandContext } from './context.js';
+import { registerAudit } from './commands/audit.js';
 import { registerClient } from './commands/client.js';
+import { registerConsent } from './commands/consent.js';
 import { registerDatasets } from './commands/datasets.js';
 import { registerDemoData } from './commands/demoData.js';
 import { registerIngest } from './commands/ingest.js';
@@ -46,5 +48,7 @@ registerKeys(program, context);
 registerDatasets(program, context);
 registerParticipants(program, context);
 registerClient(program, context);
+registerConsent(program, context);
+registerAudit(program, context);
 
 await program.parseAsync(process.argv);

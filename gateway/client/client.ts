@@ -5,11 +5,11 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import { randomUUID } from 'node:crypto';
+import { randomUUID, X509Certificate } from 'node:crypto';
 import { GATEWAY_ALGORITHM, privateKeyFromPem, REQUEST_ALGORITHMS, sha256Base64url, signJws, verifyWithKeySet } from '../crypto/jws.js';
 import type { JSONWebKeySet } from '../crypto/jws.js';
 import { certificateFacts } from '../crypto/x509.js';
-import { AUTHORIZATION_SCHEME, REQUEST_TYPE } from '../identity/protocol.js';
+import { AUTHORIZATION_SCHEME, CONSENT_TYPE, REQUEST_TYPE } from '../identity/protocol.js';
 import { SIGNED_TYPES } from '../signing/signer.js';
 export type RequestAlgorithm = (typeof REQUEST_ALGORITHMS)[number];
 
@@ -64,6 +64,45 @@ export function createRequestSigner(credentials: ParticipantCredentials): Reques
 /** The compact JWS for the Authorization header (`Authorization: JWS <this>`). */
 export function signRequest(credentials: ParticipantCredentials, request: RequestToSign): Promise<string> {
   return createRequestSigner(credentials).sign(request);
+}
+
+export interface ConsentToSign {
+  /** The enterprise's USCC (the consent's subject). */
+  readonly uscc: string;
+  /** The bank participant's id. */
+  readonly bank: string;
+  readonly purpose: 'customer_screening' | 'pre_loan_investigation' | 'loan_approval' | 'post_loan_management';
+  /** Question ids or question pack names. */
+  readonly questions: readonly string[];
+  readonly days: number;
+  readonly maxUses?: number | undefined;
+  readonly replaces?: string | undefined;
+  readonly consentId?: string | undefined;
+  readonly now?: Date;
+}
+
+/** An enterprise's consent: a compact JWS signed with its key, carrying its certificate (docs/consent.md). */
+export function signConsent(credentials: ParticipantCredentials, consent: ConsentToSign): Promise<string> {
+  const now = Math.floor((consent.now ?? new Date()).getTime() / 1000);
+  const der = new X509Certificate(credentials.certificatePem).raw;
+  const header = {
+    alg: 'RS256', typ: CONSENT_TYPE, kid: credentials.participantId,
+    'x5t#S256': sha256Base64url(der), x5c: [der.toString('base64')],
+  };
+  const claims = {
+    jti: consent.consentId ?? randomUUID(),
+    iss: credentials.participantId,
+    sub: consent.uscc,
+    aud: consent.bank,
+    purpose: consent.purpose,
+    questions: consent.questions,
+    iat: now,
+    nbf: now,
+    exp: now + consent.days * 86_400,
+    ...(consent.maxUses === undefined ? {} : { max_uses: consent.maxUses }),
+    ...(consent.replaces === undefined ? {} : { replaces: consent.replaces }),
+  };
+  return signJws(Buffer.from(JSON.stringify(claims), 'utf8'), header, privateKeyFromPem(credentials.privateKeyPem));
 }
 
 /** An answer the gateway refused with an RFC 9457 problem. */
@@ -216,6 +255,20 @@ export class GatewayClient {
       verified: await this.verify(receipt, SIGNED_TYPES.ingestReceipt),
       replayed: response.headers['idempotent-replayed'] === 'true',
     };
+  }
+
+  /** Enterprises: signs a consent with this participant's key and submits it; returns the verified receipt too. */
+  async grantConsent(consent: ConsentToSign): Promise<{ consent: Record<string, unknown>; receipt: string; verified: VerifiedDocument }> {
+    const token = await signConsent(this.#options.credentials, consent);
+    const response = await this.send('POST', '/v1/consents', { body: JSON.stringify({ consent: token }), headers: { 'content-type': 'application/json' } });
+    const answer = response.json<{ consent: Record<string, unknown>; receipt: string }>();
+    return { ...answer, verified: await this.verify(answer.receipt, SIGNED_TYPES.consentReceipt) };
+  }
+
+  async revokeConsent(consentId: string): Promise<{ consent: Record<string, unknown>; receipt: string; verified: VerifiedDocument }> {
+    const response = await this.send('POST', `/v1/consents/${encodeURIComponent(consentId)}/revocation`);
+    const answer = response.json<{ consent: Record<string, unknown>; receipt: string }>();
+    return { ...answer, verified: await this.verify(answer.receipt, SIGNED_TYPES.consentReceipt) };
   }
 
   #transport(method: string, path: string, headers: Record<string, string>, body: Buffer): Promise<GatewayResponse> {

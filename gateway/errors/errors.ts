@@ -49,6 +49,18 @@ export const errorRegistry = {
   idempotency_key_reused: { status: 422, title: 'The Idempotency-Key was already used for a different request' },
   idempotency_key_in_use: { status: 409, title: 'A request with this Idempotency-Key is still in progress' },
   audit_unavailable: { status: 503, title: 'The audit log could not record the action, so it was not done' },
+  // Consents (docs/consent.md).
+  consent_malformed: { status: 400, title: 'The consent is not a well-formed consent JWS' },
+  consent_signature_invalid: { status: 422, title: 'The consent is not signed by the enterprise named in it' },
+  consent_subject_mismatch: { status: 403, title: 'An enterprise may consent only for its own USCC' },
+  consent_bank_unavailable: { status: 422, title: 'The consent\'s bank is unknown, suspended, revoked or not a bank' },
+  question_unknown: { status: 422, title: 'A question or question pack does not exist' },
+  purpose_not_allowed: { status: 422, title: 'A question does not allow the consent\'s purpose' },
+  consent_expired: { status: 422, title: 'The consent has already expired' },
+  consent_too_long: { status: 422, title: 'The consent is valid for longer than its purpose allows' },
+  consent_duplicate: { status: 409, title: 'A consent with this id already exists' },
+  consent_replaces_invalid: { status: 422, title: 'The consent to replace is not an active consent of the same enterprise' },
+  consent_not_active: { status: 409, title: 'The consent is not active' },
   internal_error: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

@@ -4,6 +4,7 @@
  */
 import express from 'express';
 import type { Express } from 'express';
+import type { ConsentService } from '../consent/index.js';
 import type { RequestAuthenticator, ParticipantRegistry } from '../identity/index.js';
 import type { Ingestor } from '../ingest/index.js';
 import type { SigningKeySet } from '../keys/index.js';
@@ -18,6 +19,7 @@ import { assignRequestId } from './requestContext.js';
 import { healthRoutes } from './routes/health.js';
 import { identityRoutes } from './routes/identity.js';
 import { auditRoutes } from './routes/audit.js';
+import { consentRoutes } from './routes/consents.js';
 import { ingestRoutes } from './routes/ingest.js';
 
 export interface AppDependencies {
@@ -36,6 +38,7 @@ export interface AppDependencies {
   readonly authenticator: RequestAuthenticator;
   readonly ingestor: Ingestor;
   readonly audit: AuditRuntime;
+  readonly consents: ConsentService;
 }
 
 export function createApp(deps: AppDependencies): Express {
@@ -48,6 +51,7 @@ export function createApp(deps: AppDependencies): Express {
   app.use(identityRoutes(deps));
   app.use(ingestRoutes({ ...deps, idempotency: idempotentResponder(deps.store) }));
   app.use(auditRoutes(deps));
+  app.use(consentRoutes(deps));
   app.use(notFound);
   app.use(problemHandler(deps.logger));
   return app;

@@ -68,6 +68,7 @@ export async function startServer(runtime: Runtime, logger: Logger, metrics: Met
     authenticator: runtime.authenticator,
     ingestor: runtime.ingestor,
     audit: runtime.audit,
+    consents: runtime.consents,
   });
   const server = createHttpServer(config, runtime.caCertificatePem, app);
   await new Promise<void>((resolve, reject) => {

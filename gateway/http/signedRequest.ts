@@ -7,6 +7,7 @@ import type { TLSSocket } from 'node:tls';
 import express from 'express';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { sha256Base64url } from '../crypto/jws.js';
+import { GatewayError } from '../errors/index.js';
 import { AUTHORIZATION_SCHEME } from '../identity/index.js';
 import type { Principal, RequestAuthenticator } from '../identity/index.js';
 import type { ParticipantRole } from '../store/index.js';
@@ -49,4 +50,18 @@ export function signedRequest(authenticator: RequestAuthenticator, roles: readon
       }
     },
   ];
+}
+
+/** The raw body parsed as a JSON object (signed endpoints read bytes first, since their hash is signed). */
+export function jsonBodyOf(req: Request): Record<string, unknown> {
+  const mediaType = (req.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  if (mediaType !== 'application/json') throw new GatewayError('unsupported_format', 'Content-Type must be application/json');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(bodyOf(req)).toString('utf8'));
+  } catch {
+    throw new GatewayError('malformed_input', 'the body is not valid JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new GatewayError('malformed_input', 'the body must be a JSON object');
+  return parsed as Record<string, unknown>;
 }

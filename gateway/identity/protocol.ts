@@ -5,3 +5,5 @@ export const AUTHORIZATION_SCHEME = 'JWS';
 export const REQUEST_TYPE = 'gateway-request+jwt';
 /** Longest a request signature may be valid (exp − iat), in seconds. */
 export const MAX_REQUEST_LIFETIME_SECONDS = 300;
+/** The `typ` header of an enterprise's consent (docs/consent.md). */
+export const CONSENT_TYPE = 'gateway-consent+jwt';

@@ -6,6 +6,11 @@ import path from 'node:path';
 import { createAuditLog, createCheckpointer, createWitnessSubmitter } from '../audit/index.js';
 import type { AuditLog, Checkpointer } from '../audit/index.js';
 import type { GatewayConfig } from '../config/index.js';
+import { createConsentService } from '../consent/index.js';
+import type { ConsentQuestions, ConsentService } from '../consent/index.js';
+import { GatewayError } from '../errors/index.js';
+import { loadQuestionCatalog } from '../policies/index.js';
+import type { QuestionCatalog } from '../policies/index.js';
 import { datasetIds, loadDatasetRegistry } from '../datasets/registry.js';
 import type { DatasetRegistry } from '../datasets/registry.js';
 import { createIngestor } from '../ingest/index.js';
@@ -50,6 +55,8 @@ export interface Runtime {
   readonly signer: GatewaySigner;
   readonly authenticator: RequestAuthenticator;
   readonly audit: AuditRuntime;
+  readonly questions: QuestionCatalog;
+  readonly consents: ConsentService;
   close(): Promise<void>;
 }
 
@@ -71,11 +78,27 @@ export interface RuntimeHooks {
   readonly logger?: Logger;
 }
 
+/** The catalog as consents see it: a name that is neither a question nor a pack is question_unknown. */
+function consentQuestions(catalog: QuestionCatalog): ConsentQuestions {
+  return {
+    resolve(names) {
+      try {
+        return catalog.resolve(names);
+      } catch (error) {
+        if (error instanceof GatewayError && error.code === 'invalid_argument') throw new GatewayError('question_unknown', error.message);
+        throw error;
+      }
+    },
+    allowsPurpose: (id, purpose) => catalog.allowsPurpose(id, purpose),
+  };
+}
+
 export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Runtime {
   const secrets = loadSecrets(config.keysDir);
   const caCertificatePem = loadAuthority(config.keysDir).certificatePem;
   const signingKeys = openSigningKeys(config.keysDir, config.signatureLifetimeDays);
   const registry = loadDatasetRegistry();
+  const questions = loadQuestionCatalog(undefined, registry);
   const noteKey = loadNoteKey(config.keysDir, config.auditOrigin);
   const store = openSqliteStore({ file: path.join(config.dataDir, DATABASE_FILE) });
   let auditStore: AuditStore | undefined;
@@ -100,12 +123,15 @@ export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Ru
       maxRecordBytes: config.maxRecordBytes, onBatch: hooks.onBatch, audit: log,
     });
     const nowSeconds = () => Math.floor(Date.now() / 1000);
+    const signer = createGatewaySigner({ keys: signingKeys, issuer: config.gatewayId, lifetimeDays: config.signatureLifetimeDays });
     return {
-      config, store, registry, keyring, ingestor, caCertificatePem, signingKeys, audit,
+      config, store, registry, keyring, ingestor, caCertificatePem, signingKeys, audit, signer, questions,
+      consents: createConsentService({
+        store, audit: log, questions: consentQuestions(questions), maxDays: config.consentMaxDays, signer, nowSeconds,
+      }),
       records: createRecordReader(store, registry, keyring, secrets.blindIndex),
       // The CA's private key is read only when a certificate is issued, not kept in the serving process.
       participants: createParticipantRegistry({ store, authority: () => loadAuthority(config.keysDir), datasetIds, audit: log }),
-      signer: createGatewaySigner({ keys: signingKeys, issuer: config.gatewayId, lifetimeDays: config.signatureLifetimeDays }),
       authenticator: createRequestAuthenticator({
         store, caCertificatePem, audience: config.gatewayId, clockSkewSeconds: config.clockSkewSeconds,
         replayGuard: createReplayGuard(store, nowSeconds), nowSeconds,

@@ -12,6 +12,7 @@ const DAY_SECONDS = 86_400;
 /** The `typ` of each kind of document the gateway signs (RFC 8725 §3.11: explicit typing). */
 export const SIGNED_TYPES = {
   ingestReceipt: 'gateway-ingest-receipt+jwt',
+  consentReceipt: 'gateway-consent-receipt+jwt',
 } as const;
 
 export type SignedType = (typeof SIGNED_TYPES)[keyof typeof SIGNED_TYPES];

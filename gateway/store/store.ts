@@ -124,7 +124,49 @@ export interface IdentityStore {
   saveIdempotentResponse(participantId: string, key: string, response: IdempotentResponse, at: string): void;
 }
 
-export interface Store extends IdentityStore {
+export type StoredConsentState = 'active' | 'revoked' | 'exhausted' | 'replaced';
+
+export interface ConsentRecord {
+  readonly seq: number;
+  readonly consentId: string;
+  readonly enterpriseId: string;
+  readonly uscc: string;
+  readonly bankId: string;
+  readonly purpose: string;
+  readonly questions: readonly string[];
+  readonly notBefore: number;
+  readonly expiresAt: number;
+  readonly maxUses: number | undefined;
+  readonly uses: number;
+  readonly state: StoredConsentState;
+  readonly replaces: string | undefined;
+  readonly replacedBy: string | undefined;
+  readonly artefact: string;
+  readonly artefactSha256: string;
+  readonly grantedAt: string;
+  readonly endedAt: string | undefined;
+  readonly auditIndex: number;
+}
+
+export type NewConsent = Omit<ConsentRecord, 'seq' | 'uses' | 'state' | 'replacedBy' | 'endedAt'>;
+
+/**
+ * Consents. Contract: a consent id is unique (a second insert throws consent_duplicate); addConsent ends the
+ * consent it replaces in the same transaction, and only if that one is still active; state changes are
+ * conditional on the current state, so two racing changes cannot both apply.
+ */
+export interface ConsentStore {
+  addConsent(consent: NewConsent, replacesActive: boolean): void;
+  getConsent(consentId: string): ConsentRecord | undefined;
+  /** Consents about `uscc` or addressed to `bankId`, in grant order after the cursor. */
+  listConsents(scope: { uscc: string } | { bankId: string }, afterSeq: number, limit: number): ConsentRecord[];
+  /** active → revoked/exhausted; returns false when the consent was not active. */
+  endConsent(consentId: string, state: 'revoked' | 'exhausted', at: string): boolean;
+  /** Counts uses; returns false (and counts nothing) when the consent is not active or its uses are spent. */
+  useConsent(consentId: string, count: number, at: string): boolean;
+}
+
+export interface Store extends IdentityStore, ConsentStore {
   findBatch(dataset: string, contentHash: string): StoredBatch | undefined;
   findBatchById(batchId: string): StoredBatch | undefined;
   listBatches(limit: number): StoredBatch[];

@@ -17,7 +17,8 @@ interface ClientOptions {
   json: boolean;
 }
 
-function clientFor(context: CommandContext, participantId: string): GatewayClient {
+/** A client signing as `participantId`, with its key and certificate from the keys directory. */
+export function clientFor(context: CommandContext, participantId: string): GatewayClient {
   const config = context.config();
   const { privateKeyPem, certificatePem } = readParticipantFiles(config.keysDir, participantId);
   const caFile = path.join(config.keysDir, CA_FILES.certificate);

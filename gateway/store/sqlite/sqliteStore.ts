@@ -10,7 +10,7 @@ import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
 import { GatewayError } from '../../errors/index.js';
 import { migrationsDir } from '../../paths.js';
 import type {
-  BatchMetadata, BatchWriter, CommitResult, IdentityStore, ParticipantRecord, ParticipantRole, ParticipantStatus,
+  BatchMetadata, BatchWriter, CommitResult, ConsentRecord, ConsentStore, IdentityStore, StoredConsentState, ParticipantRecord, ParticipantRole, ParticipantStatus,
   SealedRecord, SealedRow, StoredBatch, StoredRecord, Store, WrappedDataKey,
 } from '../store.js';
 
@@ -200,6 +200,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
 
   return {
     ...identityStore(db),
+    ...consentStore(db),
     maxBatchRows: ROWS_PER_BATCH - 1,
     findBatch: (dataset, contentHash) => {
       const row = statements.batchByContent.get(dataset, contentHash) as BatchRow | undefined;
@@ -373,5 +374,81 @@ function identityStore(db: SqliteDatabase): IdentityStore {
     saveIdempotentResponse(participantId, key, response, at) {
       statements.saveIdempotent.run(participantId, key, response.requestSha256, response.status, response.body, at);
     },
+  };
+}
+
+interface ConsentRow {
+  seq: number;
+  consent_id: string;
+  enterprise_id: string;
+  uscc: string;
+  bank_id: string;
+  purpose: string;
+  questions: string;
+  not_before: number;
+  expires_at: number;
+  max_uses: number | null;
+  uses: number;
+  state: StoredConsentState;
+  replaces: string | null;
+  replaced_by: string | null;
+  artefact: string;
+  artefact_sha256: string;
+  granted_at: string;
+  ended_at: string | null;
+  audit_index: number;
+}
+
+function toConsent(row: ConsentRow): ConsentRecord {
+  return {
+    seq: row.seq, consentId: row.consent_id, enterpriseId: row.enterprise_id, uscc: row.uscc, bankId: row.bank_id,
+    purpose: row.purpose, questions: JSON.parse(row.questions) as string[], notBefore: row.not_before, expiresAt: row.expires_at,
+    maxUses: row.max_uses ?? undefined, uses: row.uses, state: row.state, replaces: row.replaces ?? undefined,
+    replacedBy: row.replaced_by ?? undefined, artefact: row.artefact, artefactSha256: row.artefact_sha256,
+    grantedAt: row.granted_at, endedAt: row.ended_at ?? undefined, auditIndex: row.audit_index,
+  };
+}
+
+function consentStore(db: SqliteDatabase): ConsentStore {
+  const statements = {
+    insert: db.prepare(`INSERT INTO consents (consent_id, enterprise_id, uscc, bank_id, purpose, questions, not_before, expires_at,
+      max_uses, state, replaces, artefact, artefact_sha256, granted_at, audit_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?)`),
+    replace: db.prepare(`UPDATE consents SET state = 'replaced', replaced_by = ?, ended_at = ? WHERE consent_id = ? AND state = 'active'`),
+    get: db.prepare('SELECT * FROM consents WHERE consent_id = ?'),
+    byUscc: db.prepare('SELECT * FROM consents WHERE uscc = ? AND seq > ? ORDER BY seq LIMIT ?'),
+    byBank: db.prepare('SELECT * FROM consents WHERE bank_id = ? AND seq > ? ORDER BY seq LIMIT ?'),
+    end: db.prepare(`UPDATE consents SET state = ?, ended_at = ? WHERE consent_id = ? AND state = 'active'`),
+    use: db.prepare(`UPDATE consents SET uses = uses + ?, state = CASE WHEN max_uses IS NOT NULL AND uses + ? >= max_uses THEN 'exhausted' ELSE state END,
+      ended_at = CASE WHEN max_uses IS NOT NULL AND uses + ? >= max_uses THEN ? ELSE ended_at END
+      WHERE consent_id = ? AND state = 'active' AND (max_uses IS NULL OR uses + ? <= max_uses)`),
+  };
+  return {
+    addConsent: (consent, replacesActive) => db.transaction(() => {
+      try {
+        statements.insert.run(
+          consent.consentId, consent.enterpriseId, consent.uscc, consent.bankId, consent.purpose, JSON.stringify(consent.questions),
+          consent.notBefore, consent.expiresAt, consent.maxUses ?? null, consent.replaces ?? null, consent.artefact,
+          consent.artefactSha256, consent.grantedAt, consent.auditIndex,
+        );
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new GatewayError('consent_duplicate', 'a consent with this id already exists');
+        throw error;
+      }
+      if (consent.replaces !== undefined && replacesActive) {
+        if (statements.replace.run(consent.consentId, consent.grantedAt, consent.replaces).changes !== 1) {
+          throw new GatewayError('consent_replaces_invalid', 'the consent to replace is no longer active');
+        }
+      }
+    }).immediate(),
+    getConsent(consentId) {
+      const row = statements.get.get(consentId) as ConsentRow | undefined;
+      return row && toConsent(row);
+    },
+    listConsents(scope, afterSeq, limit) {
+      const rows = ('uscc' in scope ? statements.byUscc.all(scope.uscc, afterSeq, limit) : statements.byBank.all(scope.bankId, afterSeq, limit)) as ConsentRow[];
+      return rows.map(toConsent);
+    },
+    endConsent: (consentId, state, at) => statements.end.run(state, at, consentId).changes === 1,
+    useConsent: (consentId, count, at) => statements.use.run(count, count, count, at, consentId, count).changes === 1,
   };
 }

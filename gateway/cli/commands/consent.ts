@@ -1,0 +1,124 @@
+/**
+ * `gateway consent`: an enterprise grants, revokes and watches consents, a bank lists them, through a running
+ * gateway (GATEWAY_URL) with the participant's key from the keys directory; and `consent verify` checks a stored
+ * consent artefact offline, with nothing but the platform CA certificate.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { PURPOSES, verifyConsentOffline } from '../../consent/index.js';
+import type { Purpose } from '../../consent/index.js';
+import { certificateFacts } from '../../crypto/x509.js';
+import { GatewayError } from '../../errors/index.js';
+import { CA_FILES, DEV_PARTICIPANT_IDS, readParticipantFiles } from '../../identity/index.js';
+import { guarded, report } from '../output.js';
+import type { CommandContext } from '../context.js';
+import { clientFor } from './client.js';
+
+interface GrantOptions {
+  enterprise: string;
+  bank: string;
+  purpose: string;
+  questions: string;
+  days: string;
+  maxUses?: string;
+  replaces?: string;
+  json: boolean;
+}
+
+function positive(name: string, value: string): number {
+  if (!/^\d{1,7}$/.test(value) || Number(value) < 1) throw new GatewayError('invalid_argument', `${name} must be a positive integer`);
+  return Number(value);
+}
+
+export function registerConsent(program: Command, context: CommandContext): void {
+  const consent = program.command('consent').description('enterprises\' consents for banks (through a running gateway, GATEWAY_URL)');
+  consent
+    .command('grant')
+    .description('sign a consent as an enterprise and submit it; prints the new consent id')
+    .requiredOption('--enterprise <id>', 'the enterprise participant that signs')
+    .requiredOption('--bank <id>', 'the bank participant it is for')
+    .requiredOption('--purpose <purpose>', PURPOSES.join(', '))
+    .requiredOption('--questions <ids>', 'comma-separated question ids or question packs')
+    .requiredOption('--days <n>', 'how long it lasts')
+    .option('--max-uses <n>', 'answers the bank may receive under it, at most')
+    .option('--replaces <id>', 'an active consent of the same enterprise that this one supersedes')
+    .option('--json', 'print the result as JSON', false)
+    .action(guarded(async (options: GrantOptions) => {
+      if (!(PURPOSES as readonly string[]).includes(options.purpose)) throw new GatewayError('invalid_argument', `--purpose must be one of ${PURPOSES.join(', ')}`);
+      const uscc = certificateFacts(readParticipantFiles(context.config().keysDir, options.enterprise).certificatePem).uscc;
+      if (!uscc) throw new GatewayError('invalid_argument', `participant "${options.enterprise}" is not an enterprise (its certificate carries no USCC)`);
+      const granted = await clientFor(context, options.enterprise).grantConsent({
+        uscc, bank: options.bank, purpose: options.purpose as Purpose,
+        questions: options.questions.split(',').map((question) => question.trim()).filter(Boolean),
+        days: positive('--days', options.days),
+        maxUses: options.maxUses === undefined ? undefined : positive('--max-uses', options.maxUses),
+        replaces: options.replaces,
+      });
+      const id = String(granted.consent['consent_id']);
+      report(options, { id, consent: granted.consent, receipt: granted.receipt }, () => id);
+    }));
+  consent
+    .command('revoke <id>')
+    .description('revoke a consent, effective for the very next request')
+    .option('--as <enterprise>', 'the enterprise participant that revokes', DEV_PARTICIPANT_IDS.enterprise)
+    .option('--json', 'print the result as JSON', false)
+    .action(guarded(async (id: string, options: { as: string; json: boolean }) => {
+      const revoked = await clientFor(context, options.as).revokeConsent(id);
+      report(options, revoked, () => `consent ${id} is ${String(revoked.consent['state'])}`);
+    }));
+  consent
+    .command('list')
+    .description('an enterprise\'s consents, or those addressed to a bank')
+    .requiredOption('--as <participant>', 'the enterprise or bank participant')
+    .option('--json', 'print as JSON', false)
+    .action(guarded(async (options: { as: string; json: boolean }) => {
+      const client = clientFor(context, options.as);
+      const consents: Record<string, unknown>[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: { consents: Record<string, unknown>[]; next_cursor: string | null } =
+          (await client.send('GET', `/v1/consents?limit=500${cursor ? `&cursor=${cursor}` : ''}`)).json();
+        consents.push(...page.consents);
+        cursor = page.next_cursor;
+      } while (cursor);
+      report(options, consents, () => consents.map((item) =>
+        `${String(item['consent_id'])}  ${String(item['state']).padEnd(9)} ${String(item['purpose']).padEnd(22)} bank ${String(item['bank'])}  until ${String(item['expires_at'])}  uses ${String(item['uses'])}`,
+      ).join('\n') || 'no consents');
+    }));
+  consent
+    .command('accesses <id>')
+    .description('every access made under a consent, from the audit log (reading it is itself logged)')
+    .option('--as <enterprise>', 'the enterprise participant', DEV_PARTICIPANT_IDS.enterprise)
+    .option('--json', 'print as JSON', false)
+    .action(guarded(async (id: string, options: { as: string; json: boolean }) => {
+      const answer = (await clientFor(context, options.as).send('GET', `/v1/consents/${encodeURIComponent(id)}/accesses`))
+        .json<{ entries: { index: number; kind: string; actor: string; recorded_at: string }[] }>();
+      report(options, answer, () => answer.entries.map((entry) => `#${entry.index}  ${entry.recorded_at}  ${entry.kind.padEnd(24)} by ${entry.actor}`).join('\n') || 'no accesses');
+    }));
+  consent
+    .command('export <id>')
+    .description('operator: print a stored consent artefact (compact JWS), e.g. for an auditor to check with `consent verify`')
+    .action(guarded(async (id: string) => {
+      const runtime = await context.open();
+      try {
+        process.stdout.write(`${runtime.consents.exportArtefact(id)}\n`);
+      } finally {
+        await runtime.close();
+      }
+    }));
+  consent
+    .command('verify <file>')
+    .description('check offline that a consent artefact (compact JWS) was signed by the enterprise named in it')
+    .option('--ca <file>', 'the platform CA certificate (default: ca.cert.pem in the keys directory)')
+    .option('--json', 'print the result as JSON', false)
+    .action(guarded(async (file: string, options: { ca?: string; json: boolean }) => {
+      const caFile = options.ca ?? path.join(context.config().keysDir, CA_FILES.certificate);
+      const token = fs.readFileSync(file, 'utf8').trim();
+      const verified = await verifyConsentOffline(token, fs.readFileSync(caFile, 'utf8'));
+      const { claims } = verified;
+      report(options, { valid: true, claims, certificate_sha256: verified.certificateSha256 }, () =>
+        `valid: consent ${claims.jti} signed by enterprise ${claims.iss} (${claims.sub}) for bank ${claims.aud}, ${claims.purpose}, ` +
+        `${new Date(claims.nbf * 1000).toISOString()} to ${new Date(claims.exp * 1000).toISOString()}`);
+    }));
+}

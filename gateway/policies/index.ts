@@ -1,0 +1,11 @@
+export { loadQuestionCatalog, policiesDir } from './catalog.js';
+export type { QuestionCatalog, QuestionPack } from './catalog.js';
+export { evaluate } from './evaluate.js';
+export type { Evaluation, EvaluationInput } from './evaluate.js';
+export type { EvaluationRecord, RecordsByDataset } from './compile.js';
+export { hashDefinition } from './question.js';
+export type { Question, QuestionRef } from './question.js';
+export { PURPOSES, UNKNOWN, isPurpose } from './definition.js';
+export type { Answer, Purpose, QuestionDefinition } from './definition.js';
+export { loadQuestionFixtures, fixtureInput } from './fixtures.js';
+export type { FixtureCase, QuestionFixtures } from './fixtures.js';
