@@ -16,6 +16,9 @@ export const AUDIT_KINDS = [
   'consent.granted',
   'consent.revoked',
   'consent.accesses_read',
+  'verification.answered',
+  'verification.refused',
+  'verification.signed',
   'audit.read',
 ] as const;
 

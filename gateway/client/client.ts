@@ -271,6 +271,21 @@ export class GatewayClient {
     return { ...answer, verified: await this.verify(answer.receipt, SIGNED_TYPES.consentReceipt) };
   }
 
+  /** Banks: asks questions under consents; returns the signed answer and its verified claims. */
+  async askQuestions(request: {
+    loanReference: string; officer: string; items: readonly { uscc: string; consentId: string; questions: readonly string[] }[];
+  }): Promise<{ answer: string; verified: VerifiedDocument; auditIndex: number | undefined }> {
+    const body = JSON.stringify({
+      loan_reference: request.loanReference,
+      officer: request.officer,
+      items: request.items.map((item) => ({ subject: { uscc: item.uscc }, consent_id: item.consentId, questions: item.questions })),
+    });
+    const response = await this.send('POST', '/v1/verifications', { body, headers: { 'content-type': 'application/json' } });
+    const { answer } = response.json<{ answer: string }>();
+    const auditIndex = response.headers['audit-index'];
+    return { answer, verified: await this.verify(answer, SIGNED_TYPES.verification), auditIndex: typeof auditIndex === 'string' ? Number(auditIndex) : undefined };
+  }
+
   #transport(method: string, path: string, headers: Record<string, string>, body: Buffer): Promise<GatewayResponse> {
     const isHttps = this.#base.protocol === 'https:';
     const tls = isHttps ? {

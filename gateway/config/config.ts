@@ -41,6 +41,12 @@ export interface GatewayConfig {
   readonly checkpointIntervalMs: number;
   /** C2SP witnesses each new checkpoint is submitted to. */
   readonly witnesses: readonly WitnessConfig[];
+  /** Questions a bank may have answered per second (all its requests together). */
+  readonly bankQuestionsPerSecond: number;
+  /** Questions per consent per minute. */
+  readonly consentQuestionsPerMinute: number;
+  /** Seconds within which the same question about the same subject under the same consent gets the same answer. */
+  readonly answerReuseSeconds: number;
   /** The longest a consent may last, in days, per lending purpose. */
   readonly consentMaxDays: Readonly<Record<ConsentPurpose, number>>;
   /** Serve plain HTTP on a non-loopback address anyway (behind a TLS-terminating proxy). */
@@ -185,6 +191,9 @@ export function loadConfig(env: Environment, cwd: string = process.cwd()): Gatew
     checkpointIntervalMs: integer(env, 'GATEWAY_CHECKPOINT_INTERVAL_MS', 2000, 100, 3_600_000),
     witnesses: witnesses(env),
     consentMaxDays: consentMaxDays(env),
+    bankQuestionsPerSecond: integer(env, 'GATEWAY_BANK_QUESTIONS_PER_SECOND', 50_000, 1, 10_000_000),
+    consentQuestionsPerMinute: integer(env, 'GATEWAY_CONSENT_QUESTIONS_PER_MINUTE', 600, 1, 1_000_000),
+    answerReuseSeconds: integer(env, 'GATEWAY_ANSWER_REUSE_SECONDS', 86_400, 0, 30 * 86_400),
     allowPlaintext: flag(env, 'GATEWAY_ALLOW_PLAINTEXT'),
   };
 }

@@ -61,6 +61,8 @@ export const errorRegistry = {
   consent_duplicate: { status: 409, title: 'A consent with this id already exists' },
   consent_replaces_invalid: { status: 422, title: 'The consent to replace is not an active consent of the same enterprise' },
   consent_not_active: { status: 409, title: 'The consent is not active' },
+  // Verifications (docs/privacy.md).
+  rate_limited: { status: 429, title: 'Too many questions; retry after the time given' },
   internal_error: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

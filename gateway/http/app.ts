@@ -12,6 +12,7 @@ import type { Logger, Metrics } from '../observability/index.js';
 import type { GatewaySigner } from '../signing/signer.js';
 import type { AuditRuntime } from '../runtime/index.js';
 import type { IdentityStore } from '../store/index.js';
+import type { VerificationService } from '../verification/index.js';
 import { idempotentResponder } from './idempotency.js';
 import { observeRequests } from './observe.js';
 import { notFound, problemHandler } from './problems.js';
@@ -20,6 +21,7 @@ import { healthRoutes } from './routes/health.js';
 import { identityRoutes } from './routes/identity.js';
 import { auditRoutes } from './routes/audit.js';
 import { consentRoutes } from './routes/consents.js';
+import { verificationRoutes } from './routes/verifications.js';
 import { ingestRoutes } from './routes/ingest.js';
 
 export interface AppDependencies {
@@ -39,6 +41,7 @@ export interface AppDependencies {
   readonly ingestor: Ingestor;
   readonly audit: AuditRuntime;
   readonly consents: ConsentService;
+  readonly verifications: VerificationService;
 }
 
 export function createApp(deps: AppDependencies): Express {
@@ -52,6 +55,7 @@ export function createApp(deps: AppDependencies): Express {
   app.use(ingestRoutes({ ...deps, idempotency: idempotentResponder(deps.store) }));
   app.use(auditRoutes(deps));
   app.use(consentRoutes(deps));
+  app.use(verificationRoutes(deps));
   app.use(notFound);
   app.use(problemHandler(deps.logger));
   return app;

@@ -69,6 +69,7 @@ export async function startServer(runtime: Runtime, logger: Logger, metrics: Met
     ingestor: runtime.ingestor,
     audit: runtime.audit,
     consents: runtime.consents,
+    verifications: runtime.verifications,
   });
   const server = createHttpServer(config, runtime.caCertificatePem, app);
   await new Promise<void>((resolve, reject) => {

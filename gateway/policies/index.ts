@@ -9,3 +9,4 @@ export { PURPOSES, UNKNOWN, isPurpose } from './definition.js';
 export type { Answer, Purpose, QuestionDefinition } from './definition.js';
 export { loadQuestionFixtures, fixtureInput } from './fixtures.js';
 export type { FixtureCase, QuestionFixtures } from './fixtures.js';
+export { renderQuestionsDoc, renderQuestionTables } from './catalogDoc.js';

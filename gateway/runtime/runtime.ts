@@ -11,6 +11,8 @@ import type { ConsentQuestions, ConsentService } from '../consent/index.js';
 import { GatewayError } from '../errors/index.js';
 import { loadQuestionCatalog } from '../policies/index.js';
 import type { QuestionCatalog } from '../policies/index.js';
+import { createVerificationService } from '../verification/index.js';
+import type { VerificationService } from '../verification/index.js';
 import { datasetIds, loadDatasetRegistry } from '../datasets/registry.js';
 import type { DatasetRegistry } from '../datasets/registry.js';
 import { createIngestor } from '../ingest/index.js';
@@ -57,6 +59,7 @@ export interface Runtime {
   readonly audit: AuditRuntime;
   readonly questions: QuestionCatalog;
   readonly consents: ConsentService;
+  readonly verifications: VerificationService;
   close(): Promise<void>;
 }
 
@@ -124,12 +127,18 @@ export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Ru
     });
     const nowSeconds = () => Math.floor(Date.now() / 1000);
     const signer = createGatewaySigner({ keys: signingKeys, issuer: config.gatewayId, lifetimeDays: config.signatureLifetimeDays });
+    const records = createRecordReader(store, registry, keyring, secrets.blindIndex);
+    const consents = createConsentService({
+      store, audit: log, questions: consentQuestions(questions), maxDays: config.consentMaxDays, signer, nowSeconds,
+    });
     return {
       config, store, registry, keyring, ingestor, caCertificatePem, signingKeys, audit, signer, questions,
-      consents: createConsentService({
-        store, audit: log, questions: consentQuestions(questions), maxDays: config.consentMaxDays, signer, nowSeconds,
+      consents,
+      verifications: createVerificationService({
+        consents, consentStore: store, questions, records, audit: log, signer,
+        limits: { bankPerSecond: config.bankQuestionsPerSecond, consentPerMinute: config.consentQuestionsPerMinute, reuseSeconds: config.answerReuseSeconds },
       }),
-      records: createRecordReader(store, registry, keyring, secrets.blindIndex),
+      records,
       // The CA's private key is read only when a certificate is issued, not kept in the serving process.
       participants: createParticipantRegistry({ store, authority: () => loadAuthority(config.keysDir), datasetIds, audit: log }),
       authenticator: createRequestAuthenticator({

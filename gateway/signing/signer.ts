@@ -13,6 +13,7 @@ const DAY_SECONDS = 86_400;
 export const SIGNED_TYPES = {
   ingestReceipt: 'gateway-ingest-receipt+jwt',
   consentReceipt: 'gateway-consent-receipt+jwt',
+  verification: 'gateway-verification+jwt',
 } as const;
 
 export type SignedType = (typeof SIGNED_TYPES)[keyof typeof SIGNED_TYPES];

@@ -55,6 +55,24 @@ export function registerClient(program: Command, context: CommandContext): void 
       ].join('\n'));
     }));
   client
+    .command('verify')
+    .description('ask questions about a subject under a consent, as a bank; prints the signed answer (compact JWS)')
+    .requiredOption('--as <bank>', 'the bank participant to sign as')
+    .requiredOption('--subject <uscc>', 'the enterprise\'s USCC')
+    .requiredOption('--consent <id>', 'the consent the enterprise gave this bank')
+    .requiredOption('--questions <ids>', 'comma-separated question ids')
+    .option('--loan-reference <reference>', 'the application or loan number (recorded in the audit log)', 'unspecified')
+    .option('--officer <name>', 'who at the bank asks (recorded in the audit log)', 'cli')
+    .option('--json', 'print the verified, decoded payload instead of the JWS', false)
+    .action(guarded(async (options: ClientOptions & { subject: string; consent: string; questions: string; loanReference: string; officer: string }) => {
+      const result = await clientFor(context, options.as).askQuestions({
+        loanReference: options.loanReference,
+        officer: options.officer,
+        items: [{ uscc: options.subject, consentId: options.consent, questions: options.questions.split(',').map((id) => id.trim()).filter(Boolean) }],
+      });
+      report(options, { ...result.verified.claims }, () => result.answer);
+    }));
+  client
     .command('request <method> <path>')
     .description('send any signed request and print the answer (e.g. GET /v1/ca)')
     .requiredOption('--as <participant>', 'the participant to sign as')

@@ -1,0 +1,219 @@
+/**
+ * Verifications: a bank asks fixed questions about subjects that consented, and gets one JWS signed by the gateway
+ * with an answer per question — never a record value, never a threshold of its choosing (docs/privacy.md).
+ *
+ * For each item, under the consent's lock (so a revocation is ordered against it): the consent must be addressed to
+ * this bank, be about this subject, be active, cover each question, and the question must allow its purpose; the
+ * records are read and the questions evaluated in memory; the item's audit entry is appended durably. Then the
+ * whole answer is signed, and an entry with the hash of the signed answer is appended, before it is returned.
+ *
+ * Probing: the same question about the same subject under the same consent within the reuse window gets the same
+ * answer again and does not count against the consent's budget; the bank and each consent have rate limits. An item
+ * the bank has no usable consent for is refused with the same `consent_missing` whether or not the gateway holds
+ * anything about the subject.
+ */
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import type { AuditLog } from '../audit/index.js';
+import type { ConsentService } from '../consent/index.js';
+import { sha256Hex } from '../crypto/index.js';
+import { GatewayError } from '../errors/index.js';
+import type { Principal } from '../identity/index.js';
+import { todayInShanghai } from '../ingest/index.js';
+import type { Answer, QuestionCatalog, RecordsByDataset } from '../policies/index.js';
+import { evaluate } from '../policies/index.js';
+import type { RecordReader } from '../records/index.js';
+import { SIGNED_TYPES } from '../signing/signer.js';
+import type { GatewaySigner } from '../signing/signer.js';
+import type { ConsentStore } from '../store/index.js';
+
+export interface VerificationItemRequest {
+  readonly subject: { readonly uscc: string };
+  readonly consent_id: string;
+  readonly questions: readonly string[];
+}
+
+export interface VerificationRequest {
+  readonly loan_reference: string;
+  readonly officer: string;
+  readonly items: readonly VerificationItemRequest[];
+}
+
+export interface AnsweredQuestion {
+  readonly id: string;
+  readonly version: number;
+  readonly definition_hash: string;
+  readonly answer: Answer;
+  /** The newest as-of date of the records behind the answer; absent when the answer is unknown. */
+  readonly data_as_of?: string;
+  /** True when that date is older than the question allows: the answer says so rather than pretending. */
+  readonly stale: boolean;
+  /** True when this is the answer given earlier in the reuse window. */
+  readonly repeated: boolean;
+}
+
+/** Why an item was refused; the same code whether or not the gateway holds data about the subject. */
+export type RefusalCode = 'consent_missing' | 'consent_not_active' | 'question_not_covered' | 'purpose_not_allowed';
+
+export type ItemOutcome =
+  | { readonly subject: { readonly uscc: string }; readonly consent_id: string; readonly status: 'answered'; readonly purpose: string;
+      readonly questions: readonly AnsweredQuestion[]; readonly audit_index: number }
+  | { readonly subject: { readonly uscc: string }; readonly consent_id: string; readonly status: 'refused'; readonly code: RefusalCode;
+      readonly audit_index: number };
+
+export interface VerificationResult {
+  /** The compact JWS the bank keeps. */
+  readonly answer: string;
+  readonly items: readonly ItemOutcome[];
+  readonly answerAuditIndex: number;
+}
+
+export interface VerificationLimits {
+  /** Questions a bank may have answered per second. */
+  readonly bankPerSecond: number;
+  /** Questions per consent per minute. */
+  readonly consentPerMinute: number;
+  /** Seconds within which the same question gets the same answer and counts once. */
+  readonly reuseSeconds: number;
+}
+
+export interface VerificationDependencies {
+  readonly consents: ConsentService;
+  readonly consentStore: ConsentStore;
+  readonly questions: QuestionCatalog;
+  readonly records: RecordReader;
+  readonly audit: AuditLog;
+  readonly signer: GatewaySigner;
+  readonly limits: VerificationLimits;
+  readonly now?: () => Date;
+}
+
+export interface VerificationService {
+  verify(principal: Principal, request: VerificationRequest): Promise<VerificationResult>;
+}
+
+interface RememberedAnswer {
+  readonly question: AnsweredQuestion;
+  readonly until: number;
+}
+
+/** Bounds memory: the reuse cache is cleared when it grows past this (answers are then recomputed and recounted). */
+const MAX_REMEMBERED = 200_000;
+
+export function createVerificationService(deps: VerificationDependencies): VerificationService {
+  const now = deps.now ?? (() => new Date());
+  const bankLimiter = new RateLimiterMemory({ points: deps.limits.bankPerSecond, duration: 1 });
+  const consentLimiter = new RateLimiterMemory({ points: deps.limits.consentPerMinute, duration: 60 });
+  const remembered = new Map<string, RememberedAnswer>();
+
+  async function consume(limiter: RateLimiterMemory, key: string, points: number): Promise<void> {
+    try {
+      await limiter.consume(key, points);
+    } catch (rejection) {
+      if (!(rejection instanceof RateLimiterRes)) throw rejection;
+      throw new GatewayError('rate_limited', 'too many questions; retry later', { details: { retry_after: Math.ceil(rejection.msBeforeNext / 1000) } });
+    }
+  }
+
+  function readRecords(uscc: string, datasets: Iterable<string>): RecordsByDataset {
+    const records: Record<string, { values: Record<string, string | number | boolean>; asOf: string }[]> = {};
+    for (const dataset of datasets) {
+      records[dataset] = deps.records.bySubject(dataset, { idType: 'uscc', idNumber: uscc }).map((record) => ({ values: record.values, asOf: record.asOf }));
+    }
+    return records;
+  }
+
+  async function answerItem(principal: Principal, request: VerificationRequest, item: VerificationItemRequest): Promise<ItemOutcome> {
+    const base = { subject: { uscc: item.subject.uscc }, consent_id: item.consent_id };
+    const refuse = async (code: RefusalCode, purpose?: string): Promise<ItemOutcome> => {
+      const appended = await deps.audit.append({
+        kind: 'verification.refused',
+        actor: principal.participantId,
+        // About the subject even without a consent: the enterprise should see that a bank asked about it.
+        subject: item.subject.uscc,
+        consentId: item.consent_id,
+        details: {
+          code, questions: [...item.questions], loan_reference: request.loan_reference, officer: request.officer,
+          ...(purpose ? { purpose } : {}), request_sha256: principal.requestSha256,
+        },
+      });
+      return { ...base, status: 'refused', code, audit_index: appended.index };
+    };
+
+    const consent = deps.consentStore.getConsent(item.consent_id);
+    const nowSeconds = Math.floor(now().getTime() / 1000);
+    if (!consent || consent.bankId !== principal.participantId || consent.uscc !== item.subject.uscc) return refuse('consent_missing');
+    if (deps.consents.stateOf(consent) !== 'active' || consent.notBefore > nowSeconds) return refuse('consent_not_active', consent.purpose);
+    if (item.questions.some((question) => !consent.questions.includes(question))) return refuse('question_not_covered', consent.purpose);
+    if (item.questions.some((question) => !deps.questions.allowsPurpose(question, consent.purpose))) return refuse('purpose_not_allowed', consent.purpose);
+
+    const asOf = todayInShanghai(now());
+    const fresh = item.questions.filter((id) => {
+      const kept = remembered.get(`${consent.consentId}\u0000${id}`);
+      return !kept || kept.until <= nowSeconds;
+    });
+    const questions = fresh.map((id) => deps.questions.get(id));
+    const records = readRecords(consent.uscc, new Set(questions.flatMap((question) => question.datasets)));
+    const answers = new Map<string, AnsweredQuestion>();
+    for (const question of questions) {
+      const evaluation = evaluate(question, { asOf, records });
+      answers.set(question.id, {
+        id: question.id, version: question.version, definition_hash: question.definitionHash, answer: evaluation.answer,
+        ...(evaluation.dataAsOf ? { data_as_of: evaluation.dataAsOf } : {}), stale: evaluation.stale, repeated: false,
+      });
+    }
+    const answered: AnsweredQuestion[] = item.questions.map((id) =>
+      answers.get(id) ?? { ...(remembered.get(`${consent.consentId}\u0000${id}`) as RememberedAnswer).question, repeated: true });
+
+    // Fresh answers count against the consent's budget; a consent whose budget cannot cover them is exhausted.
+    if (fresh.length > 0 && !deps.consentStore.useConsent(consent.consentId, fresh.length, now().toISOString())) {
+      return refuse('consent_not_active', consent.purpose);
+    }
+    const appended = await deps.audit.append({
+      kind: 'verification.answered',
+      actor: principal.participantId,
+      subject: consent.uscc,
+      consentId: consent.consentId,
+      details: {
+        purpose: consent.purpose, loan_reference: request.loan_reference, officer: request.officer,
+        questions: answered.map((question) => ({
+          id: question.id, version: question.version, definition_hash: question.definition_hash, answer: question.answer,
+          ...(question.data_as_of ? { data_as_of: question.data_as_of } : {}), stale: question.stale, repeated: question.repeated,
+        })),
+        request_sha256: principal.requestSha256,
+      },
+    });
+    if (remembered.size > MAX_REMEMBERED) remembered.clear();
+    for (const question of answers.values()) {
+      remembered.set(`${consent.consentId}\u0000${question.id}`, { question, until: nowSeconds + deps.limits.reuseSeconds });
+    }
+    return { ...base, status: 'answered', purpose: consent.purpose, questions: answered, audit_index: appended.index };
+  }
+
+  return {
+    async verify(principal, request) {
+      const questionCount = request.items.reduce((sum, item) => sum + item.questions.length, 0);
+      await consume(bankLimiter, principal.participantId, questionCount);
+      const perConsent = new Map<string, number>();
+      for (const item of request.items) perConsent.set(item.consent_id, (perConsent.get(item.consent_id) ?? 0) + item.questions.length);
+      for (const [consentId, points] of perConsent) await consume(consentLimiter, consentId, points);
+
+      const items = await Promise.all(request.items.map((item) =>
+        deps.consents.exclusive(item.consent_id, () => answerItem(principal, request, item))));
+      const answer = await deps.signer.sign(SIGNED_TYPES.verification, principal.participantId, {
+        request_sha256: principal.requestSha256,
+        loan_reference: request.loan_reference,
+        officer: request.officer,
+        items,
+      });
+      const signed = await deps.audit.append({
+        kind: 'verification.signed',
+        actor: 'gateway',
+        details: {
+          bank: principal.participantId, answer_sha256: sha256Hex(answer), item_audit_indexes: items.map((item) => item.audit_index),
+          request_sha256: principal.requestSha256,
+        },
+      });
+      return { answer, items, answerAuditIndex: signed.index };
+    },
+  };
+}
