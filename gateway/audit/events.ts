@@ -41,18 +41,30 @@ export interface AuditEvent {
 export const ENTRY_VERSION = 1;
 
 function checkJson(value: JsonValue, where: string): void {
+  // In a u-mode regex a paired surrogate is one code point, so \p{Cs} matches only lone halves.
+  if (typeof value === 'string' && /\p{Cs}/u.test(value)) {
+    throw new GatewayError('internal_error', `audit entry member ${where} is not well-formed Unicode`);
+  }
   if (typeof value === 'number' && !Number.isSafeInteger(value)) {
     // JCS serialises numbers as doubles; integers beyond 2^53 and fractions would not survive another parser.
     throw new GatewayError('internal_error', `audit entry member ${where} must be a safe integer`);
   }
   if (Array.isArray(value)) value.forEach((item, index) => checkJson(item as JsonValue, `${where}[${index}]`));
   else if (value !== null && typeof value === 'object') {
-    for (const [key, item] of Object.entries(value)) checkJson(item as JsonValue, `${where}.${key}`);
+    for (const [key, item] of Object.entries(value)) {
+      checkJson(key, `${where} member name`);
+      checkJson(item as JsonValue, `${where}.${key}`);
+    }
   }
 }
 
 /** The canonical bytes of an entry recorded at `recordedAt`. */
+/** Members every entry has; event details may not use these names. */
+const ENVELOPE = new Set(['v', 'kind', 'at', 'actor', 'subject', 'consent_id']);
+
 export function entryBytes(event: AuditEvent, recordedAt: string): Buffer {
+  const clash = Object.keys(event.details).find((key) => ENVELOPE.has(key));
+  if (clash) throw new GatewayError('internal_error', `audit entry detail "${clash}" would shadow an entry member`);
   const entry: Record<string, JsonValue> = {
     ...event.details,
     v: ENTRY_VERSION,

@@ -20,7 +20,7 @@ import { parseVerifierKey } from '../../crypto/note.js';
 import { GatewayError } from '../../errors/index.js';
 import { loadNoteKey } from '../../keys/index.js';
 // Not re-exported by runtime/index.ts (yet): imported from the module that defines it.
-import { AUDIT_DATABASE_FILE } from '../../runtime/runtime.js';
+import { AUDIT_DATABASE_FILE } from '../../runtime/index.js';
 import { openSqliteAuditStore } from '../../store/index.js';
 import { guarded, report, reportFailure } from '../output.js';
 import type { CommandContext } from '../context.js';

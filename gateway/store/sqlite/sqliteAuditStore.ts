@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Statement } from 'better-sqlite3';
 import { GatewayError } from '../../errors/index.js';
+import { storedHashCount } from '../../audit/merkle.js';
 import { auditMigrationsDir } from '../../paths.js';
 import type { AuditStore, StoredAuditEntry, StoredCheckpoint } from '../auditStore.js';
 import { applyMigrations, connect } from './sqliteStore.js';
@@ -89,6 +90,11 @@ export function openSqliteAuditStore(options: { file: string }): AuditStore {
       return db.transaction(() => {
         const size = (statements.size.get() as { size: number }).size;
         const firstHash = (statements.hashCount.get() as { n: number }).n;
+        // The hashes of a tree of `size` entries end exactly where the next entry's begin; anything else is damage
+        // (deleted entries, stray hashes), and appending would misplace every new hash.
+        if (firstHash !== storedHashCount(size)) {
+          throw new GatewayError('internal_error', `the audit log holds ${firstHash} stored hashes for ${size} entries; run \`gateway audit verify\``);
+        }
         const batch = build(size, readHashes);
         batch.entries.forEach((entry, offset) => {
           statements.insertEntry.run(size + offset, entry.entry, entry.kind, entry.actor, entry.subject ?? null, entry.consentId ?? null, entry.recordedAt);
