@@ -14,7 +14,7 @@ import { isPurpose } from './definition.js';
 import type { PackDefinition, PackFile, Purpose, QuestionDefinition } from './definition.js';
 import { buildQuestion } from './question.js';
 import type { Question } from './question.js';
-import { compilePolicySchemas, schemaErrors } from './schemas.js';
+import { compilePolicySchemas, readPolicyFile, schemaErrors } from './schemas.js';
 
 export const policiesDir = path.join(packageRoot, 'policies');
 
@@ -51,20 +51,6 @@ function fail(file: string, message: string): never {
   throw new GatewayError('invalid_configuration', `${file}: ${message}`);
 }
 
-function readJson(file: string): unknown {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new GatewayError('invalid_configuration', `${file}: cannot be read`, { cause: error });
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new GatewayError('invalid_configuration', `${file}: not valid JSON (${(error as Error).message})`, { cause: error });
-  }
-}
-
 /**
  * Loads the catalog under `directory` (questions/ and packs.json). `registry` is the dataset registry the
  * expressions are checked against; the running gateway passes its own.
@@ -79,7 +65,7 @@ export function loadQuestionCatalog(directory: string = policiesDir, registry: D
     const file = path.join(questionsDir, name);
     const match = QUESTION_FILE.exec(name);
     if (!match) fail(file, 'a question file must be named <id>.v<version>.json');
-    const parsed = readJson(file);
+    const parsed = readPolicyFile(file);
     if (!validators.question(parsed)) fail(file, schemaErrors(validators.question.errors));
     const definition = parsed as QuestionDefinition;
     if (definition.id !== match[1] || definition.version !== Number(match[2])) {
@@ -92,7 +78,7 @@ export function loadQuestionCatalog(directory: string = policiesDir, registry: D
   if (byId.size === 0) fail(questionsDir, 'no questions');
 
   const packsFile = path.join(directory, 'packs.json');
-  const parsedPacks = readJson(packsFile);
+  const parsedPacks = readPolicyFile(packsFile);
   if (!validators.packs(parsedPacks)) fail(packsFile, schemaErrors(validators.packs.errors));
   const packs = new Map<string, QuestionPack>();
   for (const pack of (parsedPacks as PackFile).packs) {

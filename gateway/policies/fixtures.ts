@@ -7,13 +7,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { isDatasetId } from '../datasets/registry.js';
 import type { DatasetRegistry, NormalisedRecord } from '../datasets/registry.js';
 import { GatewayError } from '../errors/index.js';
 import { policiesDir } from './catalog.js';
 import type { EvaluationRecord } from './compile.js';
 import type { Answer } from './definition.js';
 import type { EvaluationInput } from './evaluate.js';
-import { compilePolicySchemas, schemaErrors } from './schemas.js';
+import { compilePolicySchemas, readPolicyFile, schemaErrors } from './schemas.js';
 
 export interface FixtureCase {
   readonly name: string;
@@ -49,7 +50,7 @@ export function loadQuestionFixtures(directory: string = policiesDir): QuestionF
   const fixturesDir = path.join(directory, 'fixtures');
   return fs.readdirSync(fixturesDir).filter((name) => name.endsWith('.json')).sort().map((name) => {
     const file = path.join(fixturesDir, name);
-    const parsed: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
+    const parsed = readPolicyFile(file);
     if (!validate(parsed)) throw new GatewayError('invalid_configuration', `${file}: ${schemaErrors(validate.errors)}`);
     const fixtures = parsed as Omit<QuestionFixtures, 'file'>;
     if (name !== `${fixtures.question}.json`) {
@@ -63,7 +64,9 @@ export function loadQuestionFixtures(directory: string = policiesDir): QuestionF
 export function fixtureInput(registry: DatasetRegistry, fixture: QuestionFixtures, fixtureCase: FixtureCase): EvaluationInput {
   const asOf = fixtureCase.data_as_of ?? fixtureCase.as_of;
   const records: Record<string, EvaluationRecord[]> = {};
+  const where = `${fixture.file}: case "${fixtureCase.name}"`;
   for (const [datasetId, rows] of Object.entries(fixtureCase.records)) {
+    if (!isDatasetId(datasetId)) throw new GatewayError('invalid_configuration', `${where}: unknown dataset "${datasetId}"`);
     const dataset = registry.get(datasetId);
     records[dataset.id] = rows.map((source, index) => {
       const row: Record<string, unknown> = { ...source };
@@ -74,8 +77,7 @@ export function fixtureInput(registry: DatasetRegistry, fixture: QuestionFixture
       const errors = registry.validate(dataset.id, row, index + 1);
       if (errors.length > 0) {
         const reasons = errors.map((error) => `${error.field ?? ''} ${error.reason}`.trim()).join('; ');
-        throw new GatewayError('invalid_configuration',
-          `${fixture.file}: case "${fixtureCase.name}": ${dataset.id} row ${index + 1}: ${reasons}`);
+        throw new GatewayError('invalid_configuration', `${where}: ${dataset.id} row ${index + 1}: ${reasons}`);
       }
       return { values: row as NormalisedRecord, asOf };
     });

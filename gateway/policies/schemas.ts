@@ -1,6 +1,6 @@
 /**
- * The policy schemas (schemas/policy.schema.json, schemas/question-pack.schema.json), compiled once per load, and
- * ajv errors turned into one readable line that names the member at fault.
+ * The policy schemas (schemas/policy.schema.json, schemas/question-pack.schema.json), compiled once per load, the
+ * reading of policy files, and ajv errors turned into one readable line that names the member at fault.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -17,6 +17,21 @@ export interface PolicyValidators {
   readonly question: ValidateFunction;
   readonly packs: ValidateFunction;
   readonly fixtures: ValidateFunction;
+}
+
+/** A policy data file parsed, or invalid_configuration naming the file. */
+export function readPolicyFile(file: string): unknown {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new GatewayError('invalid_configuration', `${file}: cannot be read`, { cause: error });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new GatewayError('invalid_configuration', `${file}: not valid JSON (${(error as Error).message})`, { cause: error });
+  }
 }
 
 function readSchema(file: string): object {
