@@ -16,6 +16,7 @@ import { registerDemoData } from './commands/demoData.js';
 import { registerIngest } from './commands/ingest.js';
 import { registerKeys } from './commands/keys.js';
 import { registerParticipants } from './commands/participants.js';
+import { registerQuestions } from './commands/questions.js';
 import { registerServe } from './commands/serve.js';
 import { registerInit } from './commands/setup.js';
 
@@ -47,6 +48,7 @@ registerDemoData(program, context);
 registerKeys(program, context);
 registerDatasets(program, context);
 registerParticipants(program, context);
+registerQuestions(program);
 registerClient(program, context);
 registerConsent(program, context);
 registerAudit(program, context);
