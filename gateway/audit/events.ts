@@ -20,6 +20,11 @@ export const AUDIT_KINDS = [
   'verification.refused',
   'verification.signed',
   'audit.read',
+  'subscription.created',
+  'subscription.ended',
+  'alert.raised',
+  'alert.replayed',
+  'webhook.configured',
 ] as const;
 
 export type AuditKind = (typeof AUDIT_KINDS)[number];
@@ -75,7 +80,29 @@ export function entryBytes(event: AuditEvent, recordedAt: string): Buffer {
     ...(event.consentId === undefined ? {} : { consent_id: event.consentId }),
   };
   checkJson(entry, 'entry');
+  if (!hasIndexLikeKey(entry)) return Buffer.from(JSON.stringify(sortedKeys(entry)), 'utf8');
   const text = canonicalize(entry);
   if (text === undefined) throw new GatewayError('internal_error', 'an audit entry could not be canonicalised');
   return Buffer.from(text, 'utf8');
+}
+
+/** JavaScript objects list integer-like keys ("9", "10") first and in numeric order, whatever the insertion order. */
+function hasIndexLikeKey(value: JsonValue): boolean {
+  if (Array.isArray(value)) return value.some((item) => hasIndexLikeKey(item as JsonValue));
+  if (value === null || typeof value !== 'object') return false;
+  return Object.entries(value).some(([key, item]) => /^(0|[1-9]\d*)$/.test(key) || hasIndexLikeKey(item as JsonValue));
+}
+
+/**
+ * RFC 8785 for the values checkJson admits: with only safe integers, well-formed strings, booleans and null, JCS is
+ * ECMAScript's JSON.stringify with object members sorted by UTF-16 code units (JavaScript's default string order).
+ * About twice as fast as the general canonicalize, which the tests compare it with, and which handles the one case
+ * it cannot: integer-like member names.
+ */
+function sortedKeys(value: JsonValue): JsonValue {
+  if (Array.isArray(value)) return value.map((item) => sortedKeys(item as JsonValue));
+  if (value === null || typeof value !== 'object') return value;
+  const sorted: Record<string, JsonValue> = {};
+  for (const key of Object.keys(value).sort()) sorted[key] = sortedKeys((value as Record<string, JsonValue>)[key] as JsonValue);
+  return sorted;
 }

@@ -50,10 +50,14 @@ export function createAuditLog(store: AuditStore, now: () => Date = () => new Da
   let flushing: Promise<void> = Promise.resolve();
 
   const readHashes = (indexes: readonly number[]): Buffer[] => {
-    const missing = indexes.filter((index) => !cache.has(index));
+    // The answer is built from local values before anything is cached: remembering may clear the cache.
+    const known = indexes.map((index) => cache.get(index));
+    const missing = indexes.filter((_, position) => known[position] === undefined);
     const fetched = missing.length > 0 ? store.readHashes(missing) : [];
+    let next = 0;
+    const answer = known.map((hash) => hash ?? (fetched[next++] as Buffer));
     missing.forEach((index, offset) => remember(index, fetched[offset] as Buffer));
-    return indexes.map((index) => cache.get(index) as Buffer);
+    return answer;
   };
 
   function remember(index: number, hash: Buffer): void {

@@ -212,7 +212,7 @@ function perfectSubtreeIndexes({ lo, hi }: Span): number[] {
 function read(readHashes: HashReader, indexes: readonly number[]): Buffer[] {
   if (indexes.length === 0) return [];
   const hashes = readHashes(indexes);
-  if (hashes.length !== indexes.length || hashes.some((hash) => hash.length !== HASH_SIZE)) {
+  if (hashes.length !== indexes.length || hashes.some((hash) => hash === undefined || hash.length !== HASH_SIZE)) {
     throw new GatewayError('internal_error', `the hash store answered ${hashes.length} hash(es) for ${indexes.length} index(es), or a hash of the wrong size`);
   }
   return hashes.map((hash) => Buffer.from(hash));

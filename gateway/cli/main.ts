@@ -8,6 +8,7 @@ import { loadConfig } from '../config/index.js';
 import type { GatewayConfig } from '../config/index.js';
 import { initialise, openRuntime } from '../runtime/index.js';
 import type { CommandContext } from './context.js';
+import { registerAlerts } from './commands/alerts.js';
 import { registerAudit } from './commands/audit.js';
 import { registerClient } from './commands/client.js';
 import { registerConsent } from './commands/consent.js';
@@ -52,5 +53,6 @@ registerQuestions(program);
 registerClient(program, context);
 registerConsent(program, context);
 registerAudit(program, context);
+registerAlerts(program, context);
 
 await program.parseAsync(process.argv);

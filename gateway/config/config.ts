@@ -51,6 +51,22 @@ export interface GatewayConfig {
   readonly consentMaxDays: Readonly<Record<ConsentPurpose, number>>;
   /** Serve plain HTTP on a non-loopback address anyway (behind a TLS-terminating proxy). */
   readonly allowPlaintext: boolean;
+  /** Webhook delivery of monitoring events (docs/monitoring.md). */
+  readonly alertDelivery: AlertDeliveryConfig;
+}
+
+export interface AlertDeliveryConfig {
+  /** How long an event is retried, from its creation (or replay), before it is dead-lettered. */
+  readonly retryHorizonMs: number;
+  /** The first retry's delay; each later one doubles, up to maxBackoffMs, with full jitter. */
+  readonly baseBackoffMs: number;
+  readonly maxBackoffMs: number;
+  /** How long one delivery may take before it counts as failed. */
+  readonly timeoutMs: number;
+  /** How often the outbox is looked at for due events (new events also wake the worker at once). */
+  readonly pollMs: number;
+  /** Deliveries in flight per bank; banks never wait for each other. */
+  readonly concurrencyPerBank: number;
 }
 
 export type ConsentPurpose = 'customer_screening' | 'pre_loan_investigation' | 'loan_approval' | 'post_loan_management';
@@ -195,5 +211,13 @@ export function loadConfig(env: Environment, cwd: string = process.cwd()): Gatew
     consentQuestionsPerMinute: integer(env, 'GATEWAY_CONSENT_QUESTIONS_PER_MINUTE', 600, 1, 1_000_000),
     answerReuseSeconds: integer(env, 'GATEWAY_ANSWER_REUSE_SECONDS', 86_400, 0, 30 * 86_400),
     allowPlaintext: flag(env, 'GATEWAY_ALLOW_PLAINTEXT'),
+    alertDelivery: {
+      retryHorizonMs: integer(env, 'GATEWAY_ALERT_RETRY_HORIZON_SECONDS', 3 * 86_400, 1, 30 * 86_400) * 1000,
+      baseBackoffMs: integer(env, 'GATEWAY_ALERT_RETRY_BASE_MS', 1000, 1, 3_600_000),
+      maxBackoffMs: integer(env, 'GATEWAY_ALERT_RETRY_MAX_MS', 3_600_000, 1, 86_400_000),
+      timeoutMs: integer(env, 'GATEWAY_ALERT_DELIVERY_TIMEOUT_MS', 10_000, 100, 120_000),
+      pollMs: integer(env, 'GATEWAY_ALERT_POLL_MS', 1000, 10, 60_000),
+      concurrencyPerBank: integer(env, 'GATEWAY_ALERT_CONCURRENCY_PER_BANK', 16, 1, 256),
+    },
   };
 }

@@ -20,7 +20,7 @@ import type { Principal } from '../identity/index.js';
 import { SIGNED_TYPES } from '../signing/signer.js';
 import type { SignedType } from '../signing/signer.js';
 import type { ConsentRecord, ConsentStore, IdentityStore, StoredAuditEntry } from '../store/index.js';
-import { parseConsent } from './artefact.js';
+import { parseConsent, verifyConsentOffline } from './artefact.js';
 import type { Purpose } from '../policies/definition.js';
 import { createKeyedLock } from './keyedLock.js';
 
@@ -64,6 +64,14 @@ export interface ConsentDependencies {
   readonly maxDays: Readonly<Record<ConsentPurpose, number>>;
   readonly signer: ConsentSigner;
   readonly nowSeconds: () => number;
+  /** The platform CA, for the same check `gateway consent verify` makes. */
+  readonly caCertificatePem: string;
+  readonly clockSkewSeconds: number;
+  /**
+   * Called inside the consent's lock right after it stops being active by revocation or replacement (monitoring ends
+   * its subscriptions and tells the bank). A throw is reported to the caller; the state change stands.
+   */
+  readonly onConsentEnded?: ((consent: ConsentRecord, reason: 'revoked' | 'replaced') => void) | undefined;
 }
 
 export interface ConsentPage {
@@ -136,6 +144,10 @@ export function createConsentService(deps: ConsentDependencies): ConsentService 
   async function checkGrant(principal: Principal, token: string) {
     const parsed = await parseConsent(token);
     const { claims } = parsed;
+    // Exactly what an auditor will check offline (`gateway consent verify`): the gateway accepts no consent that
+    // check would refuse.
+    await verifyConsentOffline(token, deps.caCertificatePem);
+    if (claims.iat > deps.nowSeconds() + deps.clockSkewSeconds) throw new GatewayError('consent_malformed', 'the consent was signed in the future (iat)');
     // Signed by the enterprise named in it: its registered certificate, and that enterprise is the one submitting.
     const issuer = deps.store.getParticipant(claims.iss);
     if (!issuer || issuer.role !== 'enterprise' || issuer.certificateSha256 !== parsed.certificateSha256 || claims.iss !== principal.participantId) {
@@ -153,7 +165,7 @@ export function createConsentService(deps: ConsentDependencies): ConsentService 
     const now = deps.nowSeconds();
     if (claims.exp <= now || claims.exp <= claims.nbf) throw new GatewayError('consent_expired', 'the consent\'s exp has passed (or is not after nbf)');
     const maxSeconds = deps.maxDays[claims.purpose] * DAY_SECONDS;
-    if (claims.exp - Math.max(claims.nbf, Math.min(claims.iat, now)) > maxSeconds || claims.exp - now > maxSeconds) {
+    if (claims.exp - claims.nbf > maxSeconds || claims.exp - now > maxSeconds) {
       throw new GatewayError('consent_too_long', `a ${claims.purpose} consent may last at most ${deps.maxDays[claims.purpose]} days`);
     }
     if (deps.store.getConsent(claims.jti)) throw new GatewayError('consent_duplicate', 'a consent with this id already exists');
@@ -193,6 +205,7 @@ export function createConsentService(deps: ConsentDependencies): ConsentService 
           notBefore: claims.nbf, expiresAt: claims.exp, maxUses: claims.max_uses, replaces: claims.replaces, artefact: token,
           artefactSha256, grantedAt: iso(deps.nowSeconds()), auditIndex: appended.index,
         }, true);
+        if (claims.replaces !== undefined) deps.onConsentEnded?.(deps.store.getConsent(claims.replaces) as ConsentRecord, 'replaced');
         const consent = view(deps.store.getConsent(claims.jti) as ConsentRecord);
         const receipt = await deps.signer.sign(SIGNED_TYPES.consentReceipt, principal.participantId, {
           consent_id: claims.jti, artefact_sha256: artefactSha256, audit_index: appended.index, state: consent.state,
@@ -234,7 +247,9 @@ export function createConsentService(deps: ConsentDependencies): ConsentService 
         if (!deps.store.endConsent(consentId, 'revoked', iso(deps.nowSeconds()))) {
           throw new GatewayError('consent_not_active', 'the consent ended while it was being revoked');
         }
-        const revoked = view(deps.store.getConsent(consentId) as ConsentRecord);
+        const ended = deps.store.getConsent(consentId) as ConsentRecord;
+        deps.onConsentEnded?.(ended, 'revoked');
+        const revoked = view(ended);
         const receipt = await deps.signer.sign(SIGNED_TYPES.consentReceipt, principal.participantId, {
           consent_id: consentId, artefact_sha256: consent.artefactSha256, audit_index: appended.index, state: 'revoked',
         });

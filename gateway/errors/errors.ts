@@ -63,6 +63,11 @@ export const errorRegistry = {
   consent_not_active: { status: 409, title: 'The consent is not active' },
   // Verifications (docs/privacy.md).
   rate_limited: { status: 429, title: 'Too many questions; retry after the time given' },
+  // Monitoring (docs/monitoring.md).
+  consent_missing: { status: 403, title: 'No consent of this bank about this subject' },
+  question_not_covered: { status: 403, title: 'The consent does not cover a monitored question' },
+  monitor_rule_unknown: { status: 422, title: 'A monitor rule does not exist' },
+  subscription_exists: { status: 409, title: 'The consent already has an active subscription' },
   internal_error: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

@@ -13,16 +13,19 @@ import type { GatewaySigner } from '../signing/signer.js';
 import type { AuditRuntime } from '../runtime/index.js';
 import type { IdentityStore } from '../store/index.js';
 import type { VerificationService } from '../verification/index.js';
+import type { Monitoring } from '../monitoring/index.js';
 import { idempotentResponder } from './idempotency.js';
 import { observeRequests } from './observe.js';
 import { notFound, problemHandler } from './problems.js';
 import { assignRequestId } from './requestContext.js';
 import { healthRoutes } from './routes/health.js';
 import { identityRoutes } from './routes/identity.js';
+import { openApiRoutes } from './routes/openapi.js';
 import { auditRoutes } from './routes/audit.js';
 import { consentRoutes } from './routes/consents.js';
 import { verificationRoutes } from './routes/verifications.js';
 import { ingestRoutes } from './routes/ingest.js';
+import { monitoringRoutes } from './routes/monitoring.js';
 
 export interface AppDependencies {
   readonly logger: Logger;
@@ -42,6 +45,7 @@ export interface AppDependencies {
   readonly audit: AuditRuntime;
   readonly consents: ConsentService;
   readonly verifications: VerificationService;
+  readonly monitoring: Monitoring;
 }
 
 export function createApp(deps: AppDependencies): Express {
@@ -51,11 +55,13 @@ export function createApp(deps: AppDependencies): Express {
   app.set('query parser', 'simple');
   app.use(assignRequestId, observeRequests(deps.logger, deps.metrics));
   app.use(healthRoutes(deps));
+  app.use(openApiRoutes());
   app.use(identityRoutes(deps));
   app.use(ingestRoutes({ ...deps, idempotency: idempotentResponder(deps.store) }));
   app.use(auditRoutes(deps));
   app.use(consentRoutes(deps));
   app.use(verificationRoutes(deps));
+  app.use(monitoringRoutes(deps));
   app.use(notFound);
   app.use(problemHandler(deps.logger));
   return app;

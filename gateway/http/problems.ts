@@ -46,8 +46,9 @@ export function problemHandler(logger: Logger) {
   };
 }
 
-/** Express body parsers throw errors with a status and a type; map the ones a client causes. */
+/** Express body parsers throw errors with a status and a type, the router a URIError; map the ones a client causes. */
 function bodyParserError(error: unknown): GatewayError | undefined {
+  if (error instanceof URIError) return new GatewayError('invalid_argument', 'the path is not valid percent-encoding');
   if (typeof error !== 'object' || error === null || !('type' in error)) return undefined;
   const type = (error as { type: unknown }).type;
   if (type === 'entity.too.large') return new GatewayError('body_too_large', 'the request body exceeds GATEWAY_MAX_BODY_BYTES');

@@ -70,6 +70,7 @@ export async function startServer(runtime: Runtime, logger: Logger, metrics: Met
     audit: runtime.audit,
     consents: runtime.consents,
     verifications: runtime.verifications,
+    monitoring: runtime.monitoring,
   });
   const server = createHttpServer(config, runtime.caCertificatePem, app);
   await new Promise<void>((resolve, reject) => {
@@ -80,6 +81,7 @@ export async function startServer(runtime: Runtime, logger: Logger, metrics: Met
     });
   });
   runtime.audit.checkpointer.start();
+  runtime.monitoring.delivery.start();
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   let stopping: Promise<void> | undefined;
@@ -91,6 +93,7 @@ export async function startServer(runtime: Runtime, logger: Logger, metrics: Met
       const grace = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
       await closed;
       clearTimeout(grace);
+      await runtime.monitoring.delivery.stop();
       await runtime.close();
       logger.info('gateway stopped');
     })();

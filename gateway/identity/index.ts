@@ -9,3 +9,5 @@ export { createRequestAuthenticator } from './requestAuthentication.js';
 export { AUTHORIZATION_SCHEME, REQUEST_TYPE, MAX_REQUEST_LIFETIME_SECONDS } from './protocol.js';
 export type { Principal, RequestAuthenticator, SignedRequest } from './requestAuthentication.js';
 export { enrolWithGeneratedKey, ensureDevParticipants, DEV_PARTICIPANT_IDS } from './enrolment.js';
+export { configureWebhook } from './webhooks.js';
+export type { WebhookChange, WebhookResult } from './webhooks.js';

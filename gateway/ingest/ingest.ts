@@ -14,7 +14,7 @@ import type { DatasetRegistry } from '../datasets/registry.js';
 import { GatewayError, InvalidRowsError } from '../errors/index.js';
 import type { RowError } from '../errors/index.js';
 import type { DataKeyring } from '../keys/index.js';
-import type { BatchWriter, Store } from '../store/index.js';
+import type { BatchTransaction, BatchWriter, Store } from '../store/index.js';
 import { readChunks } from './readers.js';
 import { unpackRows } from './rowProcessor.js';
 import type { InputFormat, ProcessedChunk } from './types.js';
@@ -68,6 +68,11 @@ export interface IngestorDependencies {
   readonly now?: () => Date;
   /** Called after each committed batch, stored or duplicate (metrics). */
   readonly onBatch?: (receipt: IngestReceipt) => void;
+  /**
+   * Runs inside a stored batch's transaction, after its records are applied (risk monitoring writes its alerts
+   * there, so they commit with the data or not at all). A throw aborts the batch.
+   */
+  readonly beforeCommit?: ((transaction: BatchTransaction, dataset: string) => void) | undefined;
 }
 
 export interface Ingestor {
@@ -200,7 +205,7 @@ export function createIngestor(deps: IngestorDependencies): Ingestor {
         rowCount,
         asOf,
         receivedAt: receivedAt.toISOString(),
-      });
+      }, deps.beforeCommit && ((transaction) => deps.beforeCommit?.(transaction, dataset.id)));
       return await receiptOf(result.outcome, result.batch, request);
     } catch (error) {
       writer.abort();

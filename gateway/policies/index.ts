@@ -10,3 +10,5 @@ export type { Answer, Purpose, QuestionDefinition } from './definition.js';
 export { loadQuestionFixtures, fixtureInput } from './fixtures.js';
 export type { FixtureCase, QuestionFixtures } from './fixtures.js';
 export { renderQuestionsDoc, renderQuestionTables } from './catalogDoc.js';
+export { loadMonitorRules, ruleFires, MONITOR_PURPOSE, SEVERITIES } from './monitors.js';
+export type { MonitorRule, MonitorRules, Severity } from './monitors.js';

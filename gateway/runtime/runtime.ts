@@ -9,7 +9,7 @@ import type { GatewayConfig } from '../config/index.js';
 import { createConsentService } from '../consent/index.js';
 import type { ConsentQuestions, ConsentService } from '../consent/index.js';
 import { GatewayError } from '../errors/index.js';
-import { loadQuestionCatalog } from '../policies/index.js';
+import { loadMonitorRules, loadQuestionCatalog } from '../policies/index.js';
 import type { QuestionCatalog } from '../policies/index.js';
 import { createVerificationService } from '../verification/index.js';
 import type { VerificationService } from '../verification/index.js';
@@ -17,8 +17,10 @@ import { datasetIds, loadDatasetRegistry } from '../datasets/registry.js';
 import type { DatasetRegistry } from '../datasets/registry.js';
 import { createIngestor } from '../ingest/index.js';
 import type { Ingestor, IngestReceipt } from '../ingest/index.js';
-import { createParticipantRegistry, createReplayGuard, createRequestAuthenticator, ensureAuthority, loadAuthority } from '../identity/index.js';
-import type { ParticipantRegistry, RequestAuthenticator } from '../identity/index.js';
+import { configureWebhook, createParticipantRegistry, createReplayGuard, createRequestAuthenticator, ensureAuthority, loadAuthority } from '../identity/index.js';
+import type { ParticipantRegistry, RequestAuthenticator, WebhookChange, WebhookResult } from '../identity/index.js';
+import { createMonitoring } from '../monitoring/index.js';
+import type { Monitoring } from '../monitoring/index.js';
 import {
   ensureNoteKey, ensureSecrets, ensureSigningKeys, loadNoteKey, loadSecrets, NOTE_KEY_FILE, openDataKeyring, openSigningKeys, SIGNING_KEYS_FILE,
 } from '../keys/index.js';
@@ -60,6 +62,10 @@ export interface Runtime {
   readonly questions: QuestionCatalog;
   readonly consents: ConsentService;
   readonly verifications: VerificationService;
+  /** Risk monitoring; its delivery worker runs only in the serving process (startServer starts it). */
+  readonly monitoring: Monitoring;
+  /** The operator registers a bank's webhook URL or rotates its secret. */
+  configureWebhook(participantId: string, change: WebhookChange): Promise<WebhookResult>;
   close(): Promise<void>;
 }
 
@@ -102,6 +108,7 @@ export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Ru
   const signingKeys = openSigningKeys(config.keysDir, config.signatureLifetimeDays);
   const registry = loadDatasetRegistry();
   const questions = loadQuestionCatalog(undefined, registry);
+  const monitorRules = loadMonitorRules(questions);
   const noteKey = loadNoteKey(config.keysDir, config.auditOrigin);
   const store = openSqliteStore({ file: path.join(config.dataDir, DATABASE_FILE) });
   let auditStore: AuditStore | undefined;
@@ -121,19 +128,26 @@ export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Ru
     };
     const keyring = openDataKeyring(store, secrets.kek);
     keyring.current();
-    const ingestor = createIngestor({
-      store, registry, keyring, blindIndexKey: secrets.blindIndex, workers: config.ingestWorkers,
-      maxRecordBytes: config.maxRecordBytes, onBatch: hooks.onBatch, audit: log,
-    });
     const nowSeconds = () => Math.floor(Date.now() / 1000);
     const signer = createGatewaySigner({ keys: signingKeys, issuer: config.gatewayId, lifetimeDays: config.signatureLifetimeDays });
     const records = createRecordReader(store, registry, keyring, secrets.blindIndex);
+    const monitoring = createMonitoring({
+      store, questions, rules: monitorRules, keyring, blindIndexKey: secrets.blindIndex, records, audit: log, signer,
+      consents: () => consents, delivery: config.alertDelivery, logger: hooks.logger ?? createLogger(config.logLevel, process.stderr),
+    });
     const consents = createConsentService({
       store, audit: log, questions: consentQuestions(questions), maxDays: config.consentMaxDays, signer, nowSeconds,
+      caCertificatePem, clockSkewSeconds: config.clockSkewSeconds, onConsentEnded: monitoring.consentEnded,
+    });
+    const ingestor = createIngestor({
+      store, registry, keyring, blindIndexKey: secrets.blindIndex, workers: config.ingestWorkers,
+      maxRecordBytes: config.maxRecordBytes, onBatch: hooks.onBatch, audit: log, beforeCommit: monitoring.beforeCommit,
     });
     return {
       config, store, registry, keyring, ingestor, caCertificatePem, signingKeys, audit, signer, questions,
       consents,
+      monitoring,
+      configureWebhook: (participantId, change) => configureWebhook({ store, audit: log }, participantId, change),
       verifications: createVerificationService({
         consents, consentStore: store, questions, records, audit: log, signer,
         limits: { bankPerSecond: config.bankQuestionsPerSecond, consentPerMinute: config.consentQuestionsPerMinute, reuseSeconds: config.answerReuseSeconds },
@@ -146,6 +160,7 @@ export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Ru
         replayGuard: createReplayGuard(store, nowSeconds), nowSeconds,
       }),
       async close() {
+        await monitoring.delivery.stop();
         await ingestor.close();
         await log.flush();
         audit.checkpointer.stop();

@@ -14,6 +14,7 @@ export const SIGNED_TYPES = {
   ingestReceipt: 'gateway-ingest-receipt+jwt',
   consentReceipt: 'gateway-consent-receipt+jwt',
   verification: 'gateway-verification+jwt',
+  alert: 'gateway-alert+jwt',
 } as const;
 
 export type SignedType = (typeof SIGNED_TYPES)[keyof typeof SIGNED_TYPES];

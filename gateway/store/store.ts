@@ -44,8 +44,55 @@ export interface BatchWriter {
   recordId(rowNumber: number): number;
   /** Adds a record. Returns the row number of an earlier record in this batch with the same key, if there is one. */
   add(record: SealedRecord): number | undefined;
-  commit(metadata: BatchMetadata): CommitResult;
+  /**
+   * Commits the batch. `beforeCommit`, when given, runs inside the batch's transaction after its records are applied
+   * (only when the batch is stored, not for a duplicate): what it writes commits or rolls back with the records.
+   */
+  commit(metadata: BatchMetadata, beforeCommit?: (transaction: BatchTransaction) => void): CommitResult;
   abort(): void;
+}
+
+/** A subscription as ingestion sees it: active, under a consent that is active and unexpired at the time asked. */
+export interface WatchedSubject {
+  readonly subscriptionId: string;
+  readonly bankId: string;
+  readonly consentId: string;
+  readonly uscc: string;
+  readonly subjectIndex: Uint8Array;
+  readonly rules: readonly string[];
+}
+
+/** The answer a subscription last saw for a question, as JSON text. */
+export interface MonitorAnswer {
+  readonly subscriptionId: string;
+  readonly questionId: string;
+  readonly answer: string;
+}
+
+export type OutboxEventType = 'alert' | 'consent.revoked' | 'consent.expired';
+
+export interface NewOutboxEvent {
+  readonly eventId: string;
+  readonly bankId: string;
+  readonly type: OutboxEventType;
+  readonly subscriptionId: string;
+  /** JSON claims of the event (no record values). */
+  readonly content: string;
+  readonly createdAt: string;
+}
+
+/**
+ * What a batch's `beforeCommit` may do, synchronously, inside the batch's transaction (the writer's connection):
+ * read what the batch is about to make current, and write monitoring state and outbox events with it.
+ */
+export interface BatchTransaction {
+  /** Subscriptions watching a subject that has a record in this batch (one indexed probe when there are none). */
+  watchedSubjects(nowSeconds: number): WatchedSubject[];
+  /** Current records of a subject in a dataset, this batch's included. */
+  currentRecords(dataset: string, subjectIndex: Uint8Array): { readonly recordId: number; readonly sealed: Uint8Array; readonly asOf: string }[];
+  monitorAnswers(subscriptionId: string): MonitorAnswer[];
+  setMonitorAnswers(answers: readonly MonitorAnswer[]): void;
+  addEvents(events: readonly NewOutboxEvent[]): void;
 }
 
 export interface StoredRecord {
@@ -148,6 +195,12 @@ export interface ConsentRecord {
   readonly auditIndex: number;
 }
 
+export interface ConsentUse {
+  readonly consentId: string;
+  readonly count: number;
+  readonly at: string;
+}
+
 export type NewConsent = Omit<ConsentRecord, 'seq' | 'uses' | 'state' | 'replacedBy' | 'endedAt'>;
 
 /**
@@ -162,11 +215,92 @@ export interface ConsentStore {
   listConsents(scope: { uscc: string } | { bankId: string }, afterSeq: number, limit: number): ConsentRecord[];
   /** active → revoked/exhausted; returns false when the consent was not active. */
   endConsent(consentId: string, state: 'revoked' | 'exhausted', at: string): boolean;
-  /** Counts uses; returns false (and counts nothing) when the consent is not active or its uses are spent. */
-  useConsent(consentId: string, count: number, at: string): boolean;
+  /**
+   * Counts uses, in one transaction for all; for each, false (and nothing counted) when the consent is not active or
+   * its remaining uses cannot cover the count.
+   */
+  useConsents(uses: readonly ConsentUse[]): boolean[];
 }
 
-export interface Store extends IdentityStore, ConsentStore {
+export interface WebhookRecord {
+  readonly participantId: string;
+  readonly url: string;
+  readonly secret: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export interface SubscriptionRecord {
+  readonly seq: number;
+  readonly subscriptionId: string;
+  readonly bankId: string;
+  readonly consentId: string;
+  readonly uscc: string;
+  readonly subjectIndex: Uint8Array;
+  readonly rules: readonly string[];
+  readonly state: 'active' | 'ended';
+  readonly endReason: string | undefined;
+  readonly createdAt: string;
+  readonly endedAt: string | undefined;
+  readonly auditIndex: number;
+}
+
+export type NewSubscription = Omit<SubscriptionRecord, 'seq' | 'state' | 'endReason' | 'endedAt'>;
+
+export type OutboxState = 'pending' | 'delivered' | 'dead';
+
+export interface OutboxEvent extends NewOutboxEvent {
+  readonly seq: number;
+  readonly jws: string | undefined;
+  readonly auditIndex: number | undefined;
+  readonly state: OutboxState;
+  readonly attempts: number;
+  /** Unix ms from which the retry horizon counts (creation, or the last replay). */
+  readonly retryFrom: number;
+  readonly nextAttemptAt: number;
+  readonly lastError: string | undefined;
+  readonly deliveredAt: string | undefined;
+}
+
+/** A subscription to end, and the event that tells its bank why (none when the bank ended it itself). */
+export interface SubscriptionEnding {
+  readonly subscriptionId: string;
+  readonly reason: string;
+  readonly event: NewOutboxEvent | undefined;
+}
+
+/**
+ * Monitoring. Contract: at most one active subscription per consent (a second throws subscription_exists); a
+ * subscription and its baseline answers are stored in one transaction, and so are an ending and its event; an
+ * event is signed once (markEventSigned keeps the first JWS) and leaves `pending` only for `delivered` or `dead`.
+ */
+export interface MonitorStore {
+  getWebhook(participantId: string): WebhookRecord | undefined;
+  setWebhook(webhook: WebhookRecord): void;
+  /** Stores the subscription with the answers `baseline` computes, in one write transaction (so no batch commits in between). */
+  addSubscription(subscription: NewSubscription, baseline: () => readonly MonitorAnswer[]): void;
+  getSubscription(subscriptionId: string): SubscriptionRecord | undefined;
+  listSubscriptions(bankId: string, afterSeq: number, limit: number): SubscriptionRecord[];
+  activeSubscriptionsOfConsent(consentId: string): SubscriptionRecord[];
+  /** Active subscriptions whose consent is no longer active or has expired by `nowSeconds`, with the consent's stored state. */
+  subscriptionsOfEndedConsents(nowSeconds: number, limit: number): { subscription: SubscriptionRecord; consentState: StoredConsentState }[];
+  /** Ends those still active and inserts their events, in one transaction; returns how many it ended. */
+  endSubscriptions(endings: readonly SubscriptionEnding[], at: string): number;
+  /** Banks with a registered webhook and a pending event due at `nowMs` (a bank without one reads the pull feed). */
+  banksWithDueEvents(nowMs: number): string[];
+  dueEvents(bankId: string, nowMs: number, limit: number): OutboxEvent[];
+  /** A bank's events after the cursor, whatever their delivery state (the pull feed). */
+  eventsAfter(bankId: string, afterSeq: number, limit: number): OutboxEvent[];
+  listEvents(filter: { state?: OutboxState | undefined; bankId?: string | undefined }, afterSeq: number, limit: number): OutboxEvent[];
+  getEvent(eventId: string): OutboxEvent | undefined;
+  markEventSigned(eventId: string, jws: string, auditIndex: number): void;
+  markEventDelivered(eventId: string, at: string): void;
+  markEventFailed(eventId: string, failure: { attempts: number; nextAttemptAt: number; error: string; dead: boolean }): void;
+  /** Dead events back to pending, their horizon restarting at `nowMs`; returns the ids replayed. */
+  replayEvents(eventIds: readonly string[] | 'all_dead', nowMs: number): string[];
+}
+
+export interface Store extends IdentityStore, ConsentStore, MonitorStore {
   findBatch(dataset: string, contentHash: string): StoredBatch | undefined;
   findBatchById(batchId: string): StoredBatch | undefined;
   listBatches(limit: number): StoredBatch[];

@@ -24,7 +24,8 @@ import { evaluate } from '../policies/index.js';
 import type { RecordReader } from '../records/index.js';
 import { SIGNED_TYPES } from '../signing/signer.js';
 import type { GatewaySigner } from '../signing/signer.js';
-import type { ConsentStore } from '../store/index.js';
+import { createGroupCommit } from '../store/groupCommit.js';
+import type { ConsentStore, ConsentUse } from '../store/index.js';
 
 export interface VerificationItemRequest {
   readonly subject: { readonly uscc: string };
@@ -104,6 +105,9 @@ export function createVerificationService(deps: VerificationDependencies): Verif
   const bankLimiter = new RateLimiterMemory({ points: deps.limits.bankPerSecond, duration: 1 });
   const consentLimiter = new RateLimiterMemory({ points: deps.limits.consentPerMinute, duration: 60 });
   const remembered = new Map<string, RememberedAnswer>();
+  // Use counts of all items in one round of I/O share a durable transaction; each item waits for it (and holds its
+  // consent's lock meanwhile), so a budget is never overspent and nothing is answered before its use is counted.
+  const useConsent = createGroupCommit((uses: readonly ConsentUse[]) => deps.consentStore.useConsents(uses));
 
   async function consume(limiter: RateLimiterMemory, key: string, points: number): Promise<void> {
     try {
@@ -165,7 +169,7 @@ export function createVerificationService(deps: VerificationDependencies): Verif
       answers.get(id) ?? { ...(remembered.get(`${consent.consentId}\u0000${id}`) as RememberedAnswer).question, repeated: true });
 
     // Fresh answers count against the consent's budget; a consent whose budget cannot cover them is exhausted.
-    if (fresh.length > 0 && !deps.consentStore.useConsent(consent.consentId, fresh.length, now().toISOString())) {
+    if (fresh.length > 0 && !(await useConsent({ consentId: consent.consentId, count: fresh.length, at: now().toISOString() }))) {
       return refuse('consent_not_active', consent.purpose);
     }
     const appended = await deps.audit.append({
@@ -195,7 +199,8 @@ export function createVerificationService(deps: VerificationDependencies): Verif
       await consume(bankLimiter, principal.participantId, questionCount);
       const perConsent = new Map<string, number>();
       for (const item of request.items) perConsent.set(item.consent_id, (perConsent.get(item.consent_id) ?? 0) + item.questions.length);
-      for (const [consentId, points] of perConsent) await consume(consentLimiter, consentId, points);
+      // Keyed by bank and consent: a bank naming another bank's consent spends only its own points.
+      for (const [consentId, points] of perConsent) await consume(consentLimiter, `${principal.participantId}\u0000${consentId}`, points);
 
       const items = await Promise.all(request.items.map((item) =>
         deps.consents.exclusive(item.consent_id, () => answerItem(principal, request, item))));

@@ -70,6 +70,15 @@ export function registerClient(program: Command, context: CommandContext): void 
         officer: options.officer,
         items: [{ uscc: options.subject, consentId: options.consent, questions: options.questions.split(',').map((id) => id.trim()).filter(Boolean) }],
       });
+      const [item] = result.verified.claims['items'] as { status: string; code?: string }[];
+      if (item?.status === 'refused') {
+        // The gateway answered, signed, and refused: a script must see the refusal in the exit status.
+        process.exitCode = 1;
+        const message = `the gateway refused the question: ${item.code ?? 'refused'}`;
+        if (options.json) report(options, { error: { code: item.code, message }, answer: result.verified.claims }, () => '');
+        else process.stderr.write(`error (${item.code ?? 'refused'}): ${message}\n${result.answer}\n`);
+        return;
+      }
       report(options, { ...result.verified.claims }, () => result.answer);
     }));
   client

@@ -120,6 +120,25 @@ export function registerParticipants(program: Command, context: CommandContext):
         await runtime.close();
       }
     }));
+  participants
+    .command('webhook <id>')
+    .description('register a bank\'s webhook URL for monitoring alerts, or rotate its secret (the secret is printed once)')
+    .option('--url <url>', 'where alerts are POSTed: https, or http on a loopback address')
+    .option('--rotate-secret', 'issue a new signing secret; the old one stops working at once', false)
+    .option('--json', 'print the result as JSON', false)
+    .action(guarded(async (id: string, options: { url?: string; rotateSecret: boolean; json: boolean }) => {
+      const runtime = await context.open();
+      try {
+        const result = await runtime.configureWebhook(id, { url: options.url, rotateSecret: options.rotateSecret });
+        const shown = { participant: result.participantId, url: result.url, updated_at: result.updatedAt, ...(result.secret ? { secret: result.secret } : {}) };
+        report(options, shown, () => [
+          `webhook of ${result.participantId}: ${result.url}`,
+          ...(result.secret ? [`  secret (shown once; give it to the bank): ${result.secret}`] : []),
+        ].join('\n'));
+      } finally {
+        await runtime.close();
+      }
+    }));
   const changes: Record<StatusChange, string> = {
     suspend: 'refuse the participant\'s requests until it is resumed',
     resume: 'accept a suspended participant\'s requests again',

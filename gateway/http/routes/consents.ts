@@ -31,7 +31,7 @@ function pageSize(req: Request): number {
 function cursor(req: Request): string | undefined {
   const raw = req.query['cursor'];
   if (raw === undefined) return undefined;
-  if (typeof raw !== 'string' || raw.length > 64) throw new GatewayError('invalid_argument', 'cursor must appear once');
+  if (typeof raw !== 'string' || raw.length > 64) throw new GatewayError('invalid_argument', 'cursor must appear once and be one this gateway gave');
   return raw;
 }
 

@@ -61,6 +61,7 @@ export function openSqliteAuditStore(options: { file: string }): AuditStore {
     cosignatures: db.prepare('SELECT witness, signature_line FROM audit_cosignatures WHERE tree_size = ? ORDER BY witness'),
   };
   const hashStatements = new Map<number, Statement<number[]>>();
+  const entryQueries = new Map<string, Statement<(string | number)[]>>();
 
   function readStored(indexes: readonly number[]): Map<number, Buffer> {
     const found = new Map<number, Buffer>();
@@ -119,8 +120,14 @@ export function openSqliteAuditStore(options: { file: string }): AuditStore {
       add('kind = ?', query.kind);
       add('recorded_at >= ?', query.from);
       add('recorded_at < ?', query.to);
-      const rows = db.prepare(`SELECT * FROM audit_entries WHERE ${conditions.join(' AND ')} ORDER BY entry_index LIMIT ?`)
-        .all(...parameters, query.limit) as EntryRow[];
+      // One prepared statement per combination of filters (at most 64), not one per call.
+      const sql = `SELECT * FROM audit_entries WHERE ${conditions.join(' AND ')} ORDER BY entry_index LIMIT ?`;
+      let statement = entryQueries.get(sql);
+      if (!statement) {
+        statement = db.prepare<(string | number)[]>(sql);
+        entryQueries.set(sql, statement);
+      }
+      const rows = statement.all(...parameters, query.limit) as EntryRow[];
       return rows.map(toEntry);
     },
     addCheckpoint(checkpoint) {

@@ -1,0 +1,97 @@
+/**
+ * Change detection, run inside an ingested batch's transaction: for each subscription watching a subject that has a
+ * record in the batch, re-evaluate the subscription's monitored questions that read the batch's dataset, compare
+ * with the answers it last saw, store the new answers and write an outbox event for each rule that fires. All of it
+ * is synchronous on the batch's connection, so the alerts commit with the data that caused them or not at all.
+ * Subjects nobody watches cost nothing beyond one index probe.
+ */
+import { randomUUID } from 'node:crypto';
+import { openRecord, recordAssociatedData } from '../crypto/index.js';
+import type { NormalisedRecord } from '../datasets/registry.js';
+import { todayInShanghai } from '../ingest/index.js';
+import type { DataKeyring } from '../keys/index.js';
+import { evaluate, ruleFires, UNKNOWN } from '../policies/index.js';
+import type { Answer, EvaluationRecord, MonitorRules, Question, QuestionCatalog } from '../policies/index.js';
+import type { BatchTransaction, MonitorAnswer, NewOutboxEvent } from '../store/index.js';
+import { questionClaim } from './events.js';
+import type { AlertClaims } from './events.js';
+
+export interface ChangeDetectorDependencies {
+  readonly questions: QuestionCatalog;
+  readonly rules: MonitorRules;
+  readonly keyring: DataKeyring;
+  readonly now: () => Date;
+  /** Called (after the current task) when a batch wrote events, to wake the delivery worker. */
+  readonly onEvents?: (() => void) | undefined;
+}
+
+/** Reads current records through `read` and evaluates `questions` about one subject today. */
+export function answersFor(
+  questions: readonly Question[], asOf: string, read: (dataset: string) => EvaluationRecord[],
+): Map<string, { answer: Answer; dataAsOf: string | undefined; question: Question }> {
+  const records: Record<string, EvaluationRecord[]> = {};
+  for (const question of questions) for (const dataset of question.datasets) records[dataset] ??= read(dataset);
+  const answers = new Map<string, { answer: Answer; dataAsOf: string | undefined; question: Question }>();
+  for (const question of questions) {
+    const evaluation = evaluate(question, { asOf, records });
+    answers.set(question.id, { answer: evaluation.answer, dataAsOf: evaluation.dataAsOf, question });
+  }
+  return answers;
+}
+
+export function encodeAnswer(answer: Answer): string {
+  return JSON.stringify(answer);
+}
+
+function decodeAnswer(text: string): Answer {
+  const value = JSON.parse(text) as unknown;
+  return typeof value === 'boolean' || typeof value === 'string' ? value : UNKNOWN;
+}
+
+export function createChangeDetector(deps: ChangeDetectorDependencies): (transaction: BatchTransaction, dataset: string) => void {
+  return (transaction, dataset) => {
+    const now = deps.now();
+    const watched = transaction.watchedSubjects(Math.floor(now.getTime() / 1000));
+    if (watched.length === 0) return;
+    const asOf = todayInShanghai(now);
+    const raisedAt = now.toISOString();
+    const events: NewOutboxEvent[] = [];
+    const changed: MonitorAnswer[] = [];
+    for (const subscription of watched) {
+      const rules = subscription.rules.map((id) => deps.rules.get(id));
+      const questions = [...new Set(rules.map((rule) => rule.question))]
+        .map((id) => deps.questions.get(id))
+        .filter((question) => (question.datasets as readonly string[]).includes(dataset));
+      if (questions.length === 0) continue;
+      const read = (from: string): EvaluationRecord[] => transaction.currentRecords(from, subscription.subjectIndex).map((record) => ({
+        values: JSON.parse(openRecord(deps.keyring.get, recordAssociatedData(from, record.recordId), record.sealed).toString('utf8')) as NormalisedRecord,
+        asOf: record.asOf,
+      }));
+      const seen = new Map(transaction.monitorAnswers(subscription.subscriptionId).map((row) => [row.questionId, decodeAnswer(row.answer)]));
+      for (const [questionId, now] of answersFor(questions, asOf, read)) {
+        const before = seen.get(questionId);
+        if (before === now.answer) continue;
+        changed.push({ subscriptionId: subscription.subscriptionId, questionId, answer: encodeAnswer(now.answer) });
+        // No baseline (a rule's question added later): this answer becomes the baseline, nothing to compare with.
+        if (before === undefined) continue;
+        const bands = now.question.answer.type === 'band' ? now.question.answer.values : [];
+        for (const rule of rules) {
+          if (rule.question !== questionId || !ruleFires(rule, before, now.answer, bands)) continue;
+          const eventId = randomUUID();
+          const claims: AlertClaims = {
+            type: 'alert', event_id: eventId, subscription_id: subscription.subscriptionId, consent_id: subscription.consentId,
+            subject: { uscc: subscription.uscc }, rule: rule.id, severity: rule.severity, question: questionClaim(now.question.ref),
+            old_answer: before, new_answer: now.answer, ...(now.dataAsOf ? { data_as_of: now.dataAsOf } : {}), raised_at: raisedAt,
+          };
+          events.push({
+            eventId, bankId: subscription.bankId, type: 'alert', subscriptionId: subscription.subscriptionId,
+            content: JSON.stringify(claims), createdAt: raisedAt,
+          });
+        }
+      }
+    }
+    transaction.setMonitorAnswers(changed);
+    transaction.addEvents(events);
+    if (events.length > 0 && deps.onEvents) setImmediate(deps.onEvents);
+  };
+}

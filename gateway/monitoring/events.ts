@@ -1,0 +1,88 @@
+/**
+ * Monitoring events as banks receive them: alerts and consent endings. An event's claims are written to the outbox
+ * when it happens; it is signed (a `gateway-alert+jwt` JWS for its bank) and given its `alert.raised` audit entry
+ * the first time it is about to leave — pushed or pulled — and the JWS is stored, so every retry and every pull sends
+ * the same bytes. Fail closed: an event whose audit entry cannot be written is not sent.
+ */
+import type { AuditLog } from '../audit/index.js';
+import { createKeyedLock } from '../consent/keyedLock.js';
+import { sha256Hex } from '../crypto/index.js';
+import { GatewayError } from '../errors/index.js';
+import type { Answer, QuestionRef, Severity } from '../policies/index.js';
+import { SIGNED_TYPES } from '../signing/signer.js';
+import type { GatewaySigner } from '../signing/signer.js';
+import type { MonitorStore, OutboxEvent } from '../store/index.js';
+
+/** The claims of an alert: which question changed how, never a record value. */
+export interface AlertClaims {
+  readonly type: 'alert';
+  readonly event_id: string;
+  readonly subscription_id: string;
+  readonly consent_id: string;
+  readonly subject: { readonly uscc: string };
+  readonly rule: string;
+  readonly severity: Severity;
+  readonly question: { readonly id: string; readonly version: number; readonly definition_hash: string };
+  readonly old_answer: Answer;
+  readonly new_answer: Answer;
+  /** The newest as-of date of the records behind the new answer; absent when it is unknown. */
+  readonly data_as_of?: string;
+  readonly raised_at: string;
+}
+
+/** The claims telling a bank that a subscription ended because its consent did. */
+export interface ConsentEndedClaims {
+  readonly type: 'consent.revoked' | 'consent.expired';
+  readonly event_id: string;
+  readonly subscription_id: string;
+  readonly consent_id: string;
+  readonly subject: { readonly uscc: string };
+  /** revoked, replaced, expired or exhausted. */
+  readonly reason: string;
+  readonly raised_at: string;
+}
+
+export type EventClaims = AlertClaims | ConsentEndedClaims;
+
+export function questionClaim(ref: QuestionRef): AlertClaims['question'] {
+  return { id: ref.id, version: ref.version, definition_hash: ref.definitionHash };
+}
+
+export interface EventSigner {
+  /** The event's JWS, signing and auditing it first if it has none yet. */
+  signed(event: OutboxEvent): Promise<string>;
+}
+
+export function createEventSigner(deps: { store: MonitorStore; signer: GatewaySigner; audit: AuditLog }): EventSigner {
+  // One signature per event even when a delivery and a pull reach it at the same moment.
+  const lock = createKeyedLock();
+  return {
+    async signed(event) {
+      if (event.jws) return event.jws;
+      return lock.run(event.eventId, async () => {
+        const current = deps.store.getEvent(event.eventId);
+        if (!current) throw new GatewayError('not_found', 'no such event');
+        if (current.jws) return current.jws;
+        const claims = JSON.parse(current.content) as EventClaims;
+        // jti is the event id: the receiver's deduplication key, the same as the webhook-id header.
+        const jws = await deps.signer.sign(SIGNED_TYPES.alert, current.bankId, { ...claims, jti: current.eventId });
+        const appended = await deps.audit.append({
+          kind: 'alert.raised',
+          actor: 'gateway',
+          subject: claims.subject.uscc,
+          consentId: claims.consent_id,
+          details: {
+            bank: current.bankId, event_id: current.eventId, type: claims.type, subscription_id: claims.subscription_id,
+            ...(claims.type === 'alert'
+              ? { rule: claims.rule, severity: claims.severity, question: claims.question.id, old_answer: claims.old_answer, new_answer: claims.new_answer }
+              : { reason: claims.reason }),
+            alert_sha256: sha256Hex(jws),
+          },
+        });
+        deps.store.markEventSigned(current.eventId, jws, appended.index);
+        // Another process may have signed it first; the stored JWS is the one that is sent.
+        return deps.store.getEvent(current.eventId)?.jws ?? jws;
+      });
+    },
+  };
+}

@@ -1,0 +1,216 @@
+/**
+ * Monitoring tables on SQLite (migration 0005): webhooks, subscriptions, their last answers and the outbox. The
+ * batch transaction part runs on a batch writer's own connection, inside its open transaction, so what monitoring
+ * writes for a batch commits with the batch's records or not at all.
+ */
+import Database from 'better-sqlite3';
+import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
+import { GatewayError } from '../../errors/index.js';
+import type {
+  BatchTransaction, MonitorAnswer, MonitorStore, NewOutboxEvent, OutboxEvent, OutboxState, StoredConsentState, SubscriptionRecord, WatchedSubject,
+} from '../store.js';
+
+interface SubscriptionRow {
+  seq: number;
+  subscription_id: string;
+  bank_id: string;
+  consent_id: string;
+  uscc: string;
+  subject_index: Buffer;
+  rules: string;
+  state: 'active' | 'ended';
+  end_reason: string | null;
+  created_at: string;
+  ended_at: string | null;
+  audit_index: number;
+}
+
+interface OutboxRow {
+  seq: number;
+  event_id: string;
+  bank_id: string;
+  type: NewOutboxEvent['type'];
+  subscription_id: string;
+  content: string;
+  created_at: string;
+  jws: string | null;
+  audit_index: number | null;
+  state: OutboxState;
+  attempts: number;
+  retry_from: number;
+  next_attempt_at: number;
+  last_error: string | null;
+  delivered_at: string | null;
+}
+
+function toSubscription(row: SubscriptionRow): SubscriptionRecord {
+  return {
+    seq: row.seq, subscriptionId: row.subscription_id, bankId: row.bank_id, consentId: row.consent_id, uscc: row.uscc,
+    subjectIndex: row.subject_index, rules: JSON.parse(row.rules) as string[], state: row.state, endReason: row.end_reason ?? undefined,
+    createdAt: row.created_at, endedAt: row.ended_at ?? undefined, auditIndex: row.audit_index,
+  };
+}
+
+function toEvent(row: OutboxRow): OutboxEvent {
+  return {
+    seq: row.seq, eventId: row.event_id, bankId: row.bank_id, type: row.type, subscriptionId: row.subscription_id, content: row.content,
+    createdAt: row.created_at, jws: row.jws ?? undefined, auditIndex: row.audit_index ?? undefined, state: row.state, attempts: row.attempts,
+    retryFrom: row.retry_from, nextAttemptAt: row.next_attempt_at, lastError: row.last_error ?? undefined, deliveredAt: row.delivered_at ?? undefined,
+  };
+}
+
+const INSERT_EVENT = `INSERT INTO outbox (event_id, bank_id, type, subscription_id, content, created_at, state, retry_from, next_attempt_at)
+  VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)`;
+
+function insertEvents(db: SqliteDatabase, events: readonly NewOutboxEvent[]): void {
+  const insert = db.prepare(INSERT_EVENT);
+  for (const event of events) {
+    const at = Date.parse(event.createdAt);
+    insert.run(event.eventId, event.bankId, event.type, event.subscriptionId, event.content, event.createdAt, at, at);
+  }
+}
+
+export function monitorStore(db: SqliteDatabase): MonitorStore {
+  const statements = {
+    webhook: db.prepare('SELECT * FROM webhooks WHERE participant_id = ?'),
+    setWebhook: db.prepare(`INSERT INTO webhooks (participant_id, url, secret, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT (participant_id) DO UPDATE SET url = excluded.url, secret = excluded.secret, updated_at = excluded.updated_at`),
+    insertSubscription: db.prepare(`INSERT INTO subscriptions (subscription_id, bank_id, consent_id, uscc, subject_index, rules, state, created_at, audit_index)
+      VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?)`),
+    setAnswer: db.prepare('INSERT OR REPLACE INTO monitor_answers (subscription_id, question_id, answer) VALUES (?, ?, ?)'),
+    subscription: db.prepare('SELECT * FROM subscriptions WHERE subscription_id = ?'),
+    byBank: db.prepare('SELECT * FROM subscriptions WHERE bank_id = ? AND seq > ? ORDER BY seq LIMIT ?'),
+    activeOfConsent: db.prepare(`SELECT * FROM subscriptions WHERE consent_id = ? AND state = 'active'`),
+    ofEndedConsents: db.prepare(`SELECT s.*, c.state AS consent_state FROM subscriptions s JOIN consents c ON c.consent_id = s.consent_id
+      WHERE s.state = 'active' AND (c.state <> 'active' OR c.expires_at <= ?) ORDER BY s.seq LIMIT ?`),
+    end: db.prepare(`UPDATE subscriptions SET state = 'ended', end_reason = ?, ended_at = ? WHERE subscription_id = ? AND state = 'active'`),
+    dueBanks: db.prepare(`SELECT DISTINCT bank_id FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?
+      AND bank_id IN (SELECT participant_id FROM webhooks)`),
+    due: db.prepare(`SELECT * FROM outbox WHERE state = 'pending' AND bank_id = ? AND next_attempt_at <= ? ORDER BY seq LIMIT ?`),
+    after: db.prepare('SELECT * FROM outbox WHERE bank_id = ? AND seq > ? ORDER BY seq LIMIT ?'),
+    list: db.prepare(`SELECT * FROM outbox WHERE (@state IS NULL OR state = @state) AND (@bank IS NULL OR bank_id = @bank) AND seq > @after ORDER BY seq LIMIT @limit`),
+    event: db.prepare('SELECT * FROM outbox WHERE event_id = ?'),
+    signed: db.prepare('UPDATE outbox SET jws = ?, audit_index = ? WHERE event_id = ? AND jws IS NULL'),
+    delivered: db.prepare(`UPDATE outbox SET state = 'delivered', delivered_at = ?, attempts = attempts + 1, last_error = NULL WHERE event_id = ? AND state = 'pending'`),
+    failed: db.prepare(`UPDATE outbox SET state = ?, attempts = ?, next_attempt_at = ?, last_error = ? WHERE event_id = ? AND state = 'pending'`),
+    replayOne: db.prepare(`UPDATE outbox SET state = 'pending', attempts = 0, retry_from = ?, next_attempt_at = ?, last_error = NULL
+      WHERE event_id = ? AND state = 'dead' RETURNING event_id`),
+    replayDead: db.prepare(`UPDATE outbox SET state = 'pending', attempts = 0, retry_from = ?, next_attempt_at = ?, last_error = NULL
+      WHERE state = 'dead' RETURNING event_id`),
+  };
+  return {
+    getWebhook(participantId) {
+      const row = statements.webhook.get(participantId) as { participant_id: string; url: string; secret: string; created_at: string; updated_at: string } | undefined;
+      return row && { participantId: row.participant_id, url: row.url, secret: row.secret, createdAt: row.created_at, updatedAt: row.updated_at };
+    },
+    setWebhook(webhook) {
+      statements.setWebhook.run(webhook.participantId, webhook.url, webhook.secret, webhook.createdAt, webhook.updatedAt);
+    },
+    addSubscription: (subscription, baseline) => db.transaction(() => {
+      try {
+        statements.insertSubscription.run(
+          subscription.subscriptionId, subscription.bankId, subscription.consentId, subscription.uscc, subscription.subjectIndex,
+          JSON.stringify(subscription.rules), subscription.createdAt, subscription.auditIndex,
+        );
+      } catch (error) {
+        if (error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_UNIQUE') {
+          throw new GatewayError('subscription_exists', 'the consent already has an active subscription');
+        }
+        throw error;
+      }
+      for (const answer of baseline()) statements.setAnswer.run(answer.subscriptionId, answer.questionId, answer.answer);
+    }).immediate(),
+    getSubscription(subscriptionId) {
+      const row = statements.subscription.get(subscriptionId) as SubscriptionRow | undefined;
+      return row && toSubscription(row);
+    },
+    listSubscriptions: (bankId, afterSeq, limit) => (statements.byBank.all(bankId, afterSeq, limit) as SubscriptionRow[]).map(toSubscription),
+    activeSubscriptionsOfConsent: (consentId) => (statements.activeOfConsent.all(consentId) as SubscriptionRow[]).map(toSubscription),
+    subscriptionsOfEndedConsents: (nowSeconds, limit) =>
+      (statements.ofEndedConsents.all(nowSeconds, limit) as (SubscriptionRow & { consent_state: StoredConsentState })[])
+        .map((row) => ({ subscription: toSubscription(row), consentState: row.consent_state })),
+    endSubscriptions: (endings, at) => db.transaction(() => {
+      let ended = 0;
+      for (const ending of endings) {
+        if (statements.end.run(ending.reason, at, ending.subscriptionId).changes !== 1) continue;
+        ended++;
+        if (ending.event) insertEvents(db, [ending.event]);
+      }
+      return ended;
+    }).immediate(),
+    banksWithDueEvents: (nowMs) => (statements.dueBanks.all(nowMs) as { bank_id: string }[]).map((row) => row.bank_id),
+    dueEvents: (bankId, nowMs, limit) => (statements.due.all(bankId, nowMs, limit) as OutboxRow[]).map(toEvent),
+    eventsAfter: (bankId, afterSeq, limit) => (statements.after.all(bankId, afterSeq, limit) as OutboxRow[]).map(toEvent),
+    listEvents: (filter, afterSeq, limit) =>
+      (statements.list.all({ state: filter.state ?? null, bank: filter.bankId ?? null, after: afterSeq, limit }) as OutboxRow[]).map(toEvent),
+    getEvent(eventId) {
+      const row = statements.event.get(eventId) as OutboxRow | undefined;
+      return row && toEvent(row);
+    },
+    markEventSigned(eventId, jws, auditIndex) {
+      statements.signed.run(jws, auditIndex, eventId);
+    },
+    markEventDelivered(eventId, at) {
+      statements.delivered.run(at, eventId);
+    },
+    markEventFailed(eventId, failure) {
+      statements.failed.run(failure.dead ? 'dead' : 'pending', failure.attempts, failure.nextAttemptAt, failure.error.slice(0, 500), eventId);
+    },
+    replayEvents: (eventIds, nowMs) => db.transaction(() => {
+      if (eventIds === 'all_dead') return (statements.replayDead.all(nowMs, nowMs) as { event_id: string }[]).map((row) => row.event_id);
+      return eventIds.flatMap((id) => (statements.replayOne.all(nowMs, nowMs, id) as { event_id: string }[]).map((row) => row.event_id));
+    }).immediate(),
+  };
+}
+
+/** The monitoring view of an open batch transaction on `writer`, whose records have ids firstId … lastId. */
+export function batchTransaction(writer: SqliteDatabase, firstId: number, lastId: number): BatchTransaction {
+  // Prepared on first use, on the writer's connection: the shared one would wait for this very transaction's lock.
+  let prepared: Record<'datasetNo' | 'current' | 'answers' | 'setAnswer', Statement> | undefined;
+  const statements = () => prepared ??= {
+    datasetNo: writer.prepare('SELECT dataset_no FROM datasets WHERE dataset = ?'),
+    current: writer.prepare(`SELECT r.record_id, r.sealed, b.as_of FROM records r JOIN batches b ON b.batch_no = r.batch_no
+      WHERE r.dataset_no = ? AND r.subject_index = ? AND r.superseded_by IS NULL ORDER BY r.record_id`),
+    answers: writer.prepare('SELECT subscription_id, question_id, answer FROM monitor_answers WHERE subscription_id = ?'),
+    setAnswer: writer.prepare('INSERT OR REPLACE INTO monitor_answers (subscription_id, question_id, answer) VALUES (?, ?, ?)'),
+  };
+  const datasetNumbers = new Map<string, number>();
+  const datasetNo = (dataset: string): number => {
+    let found = datasetNumbers.get(dataset);
+    if (found === undefined) {
+      found = (statements().datasetNo.get(dataset) as { dataset_no: number } | undefined)?.dataset_no ?? -1;
+      datasetNumbers.set(dataset, found);
+    }
+    return found;
+  };
+  return {
+    watchedSubjects(nowSeconds) {
+      // The common case, nobody subscribed, costs one probe of the partial index.
+      const any = writer.prepare(`SELECT 1 FROM subscriptions WHERE state = 'active' LIMIT 1`).get();
+      if (!any) return [];
+      const rows = writer.prepare(`
+        SELECT s.subscription_id, s.bank_id, s.consent_id, s.uscc, s.subject_index, s.rules FROM subscriptions s
+        JOIN consents c ON c.consent_id = s.consent_id AND c.state = 'active' AND c.expires_at > ?
+        WHERE s.state = 'active' AND s.subject_index IN (SELECT subject_index FROM records WHERE record_id BETWEEN ? AND ?)`)
+        .all(nowSeconds, firstId, lastId) as Pick<SubscriptionRow, 'subscription_id' | 'bank_id' | 'consent_id' | 'uscc' | 'subject_index' | 'rules'>[];
+      return rows.map((row): WatchedSubject => ({
+        subscriptionId: row.subscription_id, bankId: row.bank_id, consentId: row.consent_id, uscc: row.uscc, subjectIndex: row.subject_index,
+        rules: JSON.parse(row.rules) as string[],
+      }));
+    },
+    currentRecords(dataset, subjectIndex) {
+      const rows = statements().current.all(datasetNo(dataset), subjectIndex) as { record_id: number; sealed: Buffer; as_of: string }[];
+      return rows.map((row) => ({ recordId: row.record_id, sealed: row.sealed, asOf: row.as_of }));
+    },
+    monitorAnswers(subscriptionId) {
+      return (statements().answers.all(subscriptionId) as { subscription_id: string; question_id: string; answer: string }[])
+        .map((row): MonitorAnswer => ({ subscriptionId: row.subscription_id, questionId: row.question_id, answer: row.answer }));
+    },
+    setMonitorAnswers(answers) {
+      for (const answer of answers) statements().setAnswer.run(answer.subscriptionId, answer.questionId, answer.answer);
+    },
+    addEvents(events) {
+      insertEvents(writer, events);
+    },
+  };
+}
