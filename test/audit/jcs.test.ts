@@ -127,4 +127,16 @@ describe('audit entries as RFC 8785 canonical JSON', () => {
       expect(text.match(/"kind":/g)).to.have.length(1);
     });
   });
+
+  describe('the fast path', () => {
+    it('writes exactly what canonicalize writes, integer-like member names included', () => {
+      const details = {
+        z: 1, a: [{ y: true, b: null }, 'é', '\u2028', '😀', '"\\\n'], '10': 1, '9': 2, 'b10': { '2': 'x', '1': 'y' }, Z: -0, big: 9007199254740991,
+      };
+      const bytes = entryBytes(event(details), AT).toString('utf8');
+      expect(bytes).to.equal(canonicalize(JSON.parse(bytes)));
+      const plain = entryBytes(event({ z: 1, a: [{ y: true, b: null }, 'é', '\u2028', '😀'], m: { k: 'v', c: -7 } }), AT).toString('utf8');
+      expect(plain).to.equal(canonicalize(JSON.parse(plain)));
+    });
+  });
 });
