@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import { after, before, describe, it } from 'mocha';
 import { GatewayClientError } from '../../gateway/client/client.js';
 import type { GatewayClient } from '../../gateway/client/client.js';
+import { DATABASE_FILE } from '../../gateway/runtime/index.js';
 import { SIGNED_TYPES } from '../../gateway/signing/signer.js';
 import { startTestGateway } from '../support/gateway.js';
 import type { EnrolledParticipant, TestGateway } from '../support/gateway.js';
@@ -191,6 +194,45 @@ describe('risk monitoring', function () {
       assert.equal(bank.receiver.unique.length, 1);
       const listed = (await bank.client.send('GET', '/v1/subscriptions')).json<{ subscriptions: { state: string; end_reason: string }[] }>();
       assert.deepEqual(listed.subscriptions.map((s) => [s.state, s.end_reason]), [['ended', 'revoked']]);
+      await bank.receiver.close();
+    });
+
+    it('ends the subscription when its consent is replaced: a consent.revoked event with reason replaced', async function () {
+      const subject = uscc(41);
+      const enterprise = await party('enterprise', subject);
+      const bank = await bankWithReceiver();
+      const { consentId, subscription } = await consentAndSubscribe(enterprise.client, bank.client, subject, bank.participant.record.participantId);
+      await enterprise.client.grantConsent({
+        uscc: subject, bank: bank.participant.record.participantId, purpose: 'post_loan_management', questions: ['risk_monitoring'], days: 60, replaces: consentId,
+      });
+      await bank.receiver.waitFor(1);
+      const claims = await claimsOf(bank, bank.receiver.unique[0]!.body);
+      assert.deepEqual([claims['type'], claims['reason'], claims['consent_id'], claims['subscription_id']], ['consent.revoked', 'replaced', consentId, subscription.subscription_id]);
+      await ingest([{ uscc: subject, amount: '78.00' }]);
+      await settle(400);
+      assert.equal(bank.receiver.unique.length, 1, 'no alert under the replaced consent');
+      await bank.receiver.close();
+    });
+
+    it('ends the subscription when its consent expires: the sweep sends consent.expired, and ingestion raises nothing', async function () {
+      this.timeout(20_000);
+      const subject = uscc(42);
+      const enterprise = await party('enterprise', subject);
+      const bank = await bankWithReceiver();
+      const { consentId, subscription } = await consentAndSubscribe(enterprise.client, bank.client, subject, bank.participant.record.participantId);
+      // Time passing, without waiting days: the consent's expiry moves into the past, as the clock would move it.
+      const db = new Database(path.join(gateway.config.dataDir, DATABASE_FILE));
+      try {
+        db.prepare('UPDATE consents SET expires_at = ? WHERE consent_id = ?').run(Math.floor(Date.now() / 1000) - 1, consentId);
+      } finally {
+        db.close();
+      }
+      await ingest([{ uscc: subject, amount: '79.00' }]);
+      await bank.receiver.waitFor(1);
+      const claims = await claimsOf(bank, bank.receiver.unique[0]!.body);
+      assert.deepEqual([claims['type'], claims['consent_id'], claims['subscription_id']], ['consent.expired', consentId, subscription.subscription_id]);
+      await settle(400);
+      assert.equal(bank.receiver.unique.length, 1, 'no alert under the expired consent');
       await bank.receiver.close();
     });
   });
