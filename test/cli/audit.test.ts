@@ -1,7 +1,6 @@
 // Pins `gateway audit verify` and `gateway audit verify-proof` as an auditor runs them: exit 0 on a clean log and a
 // valid proof, exit 1 naming the first bad index after tampering or the reason a proof fails, exit 2 for a proof file
 // that is not one; and the transparency-dev/merkle vectors (../shared/vectors/transparency-dev-merkle) as proof files.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,19 +11,13 @@ import { storedHashCount } from '../../gateway/audit/merkle.js';
 import { formatCheckpoint } from '../../gateway/audit/checkpoint.js';
 import { generateNoteKey, parseSignerKey, signNote } from '../../gateway/crypto/note.js';
 import { leafHash } from '../../gateway/crypto/merkleHash.js';
-import { packageRoot } from '../../gateway/paths.js';
 import { openRuntime } from '../../gateway/runtime/index.js';
+import { json, runCli as gateway } from '../support/cli.js';
+import type { Run } from '../support/cli.js';
 import { prepareTestKeys, testConfig } from '../support/runtime.js';
 import { b64, bool, describeVectors, int, readJson, str, strings } from '../support/vectors.js';
 
-const CLI = path.join(packageRoot, 'dist/gateway/cli/main.js');
 const SIZE = 40;
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 interface VerifyJson {
   readonly ok: boolean;
@@ -38,36 +31,6 @@ interface VerifyJson {
 }
 
 /** Runs `node dist/gateway/cli/main.js ...args` with the data and keys directories under `root`. */
-function gateway(root: string, args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { PATH: process.env['PATH'] ?? '', GATEWAY_DATA_DIR: path.join(root, 'data'), GATEWAY_KEYS_DIR: path.join(root, 'keys'), LOG_LEVEL: 'silent', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (text: string) => { stdout += text; });
-    child.stderr.setEncoding('utf8').on('data', (text: string) => { stderr += text; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-function json<T>(run: Run): T {
-  try {
-    return JSON.parse(run.stdout) as T;
-  } catch {
-    throw new Error(`stdout is not JSON (exit ${String(run.code)}):\n${run.stdout}\nstderr:\n${run.stderr}`);
-  }
-}
-
 function exited(run: Run, code: number): Run {
   expect(run.code, `exit code; stdout:\n${run.stdout}\nstderr:\n${run.stderr}`).to.equal(code);
   return run;

@@ -1,13 +1,12 @@
 // Pins the `gateway` CLI as an operator uses it: help, init, datasets, ingest receipts and errors, batches, demo-data, key rotation, bad config.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { packageRoot } from '../../gateway/paths.js';
 import type { IngestReceipt as Receipt } from '../../gateway/ingest/index.js';
+import { failedWith, json, runCli as gateway, succeeded } from '../support/cli.js';
+import type { CliError, Run } from '../support/cli.js';
 
-const CLI = path.join(packageRoot, 'dist/gateway/cli/main.js');
 const BOM = '\uFEFF';
 const HEADER = '企业名称,统一社会信用代码,欠缴所属期,欠缴金额';
 /** Distinctive values of the invalid row: none of them may appear in any output. */
@@ -15,78 +14,12 @@ const SECRET_NAME = '济南保密标记精工有限公司';
 const SECRET_AMOUNT = '98765.43';
 const SECRET_USCC = '91350100M000100Y44';
 
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-
-interface CliError {
-  readonly error: {
-    readonly code: string;
-    readonly message: string;
-    readonly errors?: ReadonlyArray<{ row: number; field?: string; reason: string }>;
-    readonly invalid_row_count?: number;
-  };
-}
 
 interface DemoResult {
   readonly receipts: readonly Receipt[];
   readonly examples: readonly unknown[];
 }
 
-function environment(root: string, extra: Record<string, string>): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env['PATH'] ?? '',
-    GATEWAY_DATA_DIR: path.join(root, 'data'),
-    GATEWAY_KEYS_DIR: path.join(root, 'keys'),
-    LOG_LEVEL: 'silent',
-    GATEWAY_INGEST_WORKERS: '1',
-    ...extra,
-  };
-}
-
-/** Runs `node dist/gateway/cli/main.js ...args`; kills it if it outlives timeoutMs (a `serve` that should not start). */
-function gateway(root: string, args: readonly string[], extraEnv: Record<string, string> = {}, timeoutMs = 15_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: environment(root, extraEnv), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (text: string) => { stdout += text; });
-    child.stderr.setEncoding('utf8').on('data', (text: string) => { stderr += text; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-function json<T>(run: Run): T {
-  try {
-    return JSON.parse(run.stdout) as T;
-  } catch {
-    throw new Error(`stdout is not JSON (exit ${String(run.code)}):\n${run.stdout}\nstderr:\n${run.stderr}`);
-  }
-}
-
-function succeeded(run: Run): Run {
-  expect(run.code, `exit code; stderr:\n${run.stderr}`).to.equal(0);
-  return run;
-}
-
-function failedWith(run: Run, code: string): CliError {
-  expect(run.code, `exit code; stdout:\n${run.stdout}`).to.equal(1);
-  const body = json<CliError>(run);
-  expect(body.error.code).to.equal(code);
-  expect(body.error.message).to.be.a('string').and.not.be.empty;
-  return body;
-}
 
 function csv(rows: readonly string[], bom = false): string {
   return `${bom ? BOM : ''}${[HEADER, ...rows].join('\n')}\n`;

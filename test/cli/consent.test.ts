@@ -4,7 +4,6 @@
 // `list` shows it to the enterprise and to its bank only; `accesses` lists its audit entries; `revoke` ends it once;
 // `export` prints the stored artefact, which `verify` accepts offline (with the keys directory's CA certificate or
 // one given with --ca) and refuses once tampered with; and every refusal exits 1 with the problem code in --json.
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,12 +15,12 @@ import { createCertificateAuthority } from '../../gateway/crypto/x509.js';
 import { startServer } from '../../gateway/http/server.js';
 import type { RunningServer } from '../../gateway/http/server.js';
 import { createLogger, createMetrics } from '../../gateway/observability/index.js';
-import { packageRoot } from '../../gateway/paths.js';
 import { openRuntime } from '../../gateway/runtime/index.js';
 import type { Runtime } from '../../gateway/runtime/index.js';
+import { failedWith, json, runCli, succeeded } from '../support/cli.js';
+import type { Run } from '../support/cli.js';
 import { prepareTestKeys, testConfig } from '../support/runtime.js';
 
-const CLI = path.join(packageRoot, 'dist/gateway/cli/main.js');
 const USCC = '91350100M000100Y43';
 const OTHER_USCC = '91110108722619411A';
 const ENTERPRISE = 'enterprise-cli';
@@ -29,17 +28,6 @@ const OTHER_ENTERPRISE = 'enterprise-cli-other';
 const BANK = 'bank-cli';
 const OTHER_BANK = 'bank-cli-other';
 const SOCIAL_INSURANCE_SIZE = 12;
-
-interface Run {
-  readonly args: readonly string[];
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-interface CliError {
-  readonly error: { readonly code: string; readonly message: string; readonly problem?: Record<string, unknown> };
-}
 
 interface Consent {
   readonly consent_id: string;
@@ -75,42 +63,6 @@ interface VerifyOutput {
 }
 
 /** Runs `node dist/gateway/cli/main.js ...args` with its data and keys under `root`. */
-function runCli(root: string, args: readonly string[], extraEnv: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const env = {
-      PATH: process.env['PATH'] ?? '', GATEWAY_DATA_DIR: path.join(root, 'data'), GATEWAY_KEYS_DIR: path.join(root, 'keys'),
-      LOG_LEVEL: 'silent', GATEWAY_INGEST_WORKERS: '1', ...extraEnv,
-    };
-    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (text: string) => { stdout += text; });
-    child.stderr.setEncoding('utf8').on('data', (text: string) => { stderr += text; });
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ args, code, stdout, stderr }));
-  });
-}
-
-function json<T>(run: Run): T {
-  try {
-    return JSON.parse(run.stdout) as T;
-  } catch {
-    throw new Error(`stdout of \`gateway ${run.args.join(' ')}\` is not JSON (exit ${String(run.code)}):\n${run.stdout}\nstderr:\n${run.stderr}`);
-  }
-}
-
-function succeeded(run: Run): Run {
-  expect(run.code, `\`gateway ${run.args.join(' ')}\` exit code; stdout:\n${run.stdout}\nstderr:\n${run.stderr}`).to.equal(0);
-  return run;
-}
-
-function failedWith(run: Run, code: string): CliError {
-  expect(run.code, `\`gateway ${run.args.join(' ')}\` exit code; stdout:\n${run.stdout}\nstderr:\n${run.stderr}`).to.equal(1);
-  const body = json<CliError>(run);
-  expect(body.error.code, body.error.message).to.equal(code);
-  expect(body.error.message).to.be.a('string').and.not.be.empty;
-  return body;
-}
 
 describe('gateway consent (CLI)', function () {
   this.timeout(60_000);

@@ -2,7 +2,7 @@
 // or with a generated key, its refusals, `list`, the suspend/resume/revoke life cycle, and `gateway client ingest`
 // against a running gateway (verified receipts, idempotent retries, role checks, a suspension made by the CLI taking
 // effect on the server's next request). No command may print private key material.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,28 +13,17 @@ import type { JSONWebKeySet } from 'jose';
 import { startServer } from '../../gateway/http/server.js';
 import type { RunningServer } from '../../gateway/http/server.js';
 import { createLogger, createMetrics } from '../../gateway/observability/index.js';
-import { packageRoot } from '../../gateway/paths.js';
 import { openRuntime } from '../../gateway/runtime/index.js';
+import { failedWith, json, runCli, succeeded as exitedZero } from '../support/cli.js';
+import type { Run } from '../support/cli.js';
 import { testConfig } from '../support/runtime.js';
 
-const CLI = path.join(packageRoot, 'dist/gateway/cli/main.js');
 const OPENSSL = '/usr/bin/openssl';
 const DATASET = 'medical_insurance_arrears';
 const VALID_USCC = '91350100M000100Y43';
 /** VALID_USCC with a wrong check character. */
 const BAD_CHECK_USCC = '91350100M000100Y44';
 const PRIVATE_FILES = ['ca.key.pem', 'data-kek.key', 'blind-index.key', 'signing-keys.json'];
-
-interface Run {
-  readonly args: readonly string[];
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-interface CliError {
-  readonly error: { readonly code: string; readonly message: string };
-}
 
 interface Added {
   readonly id: string;
@@ -56,43 +45,11 @@ interface ClientIngest {
   readonly claims: Record<string, unknown>;
 }
 
-/** Runs `node dist/gateway/cli/main.js ...args` with its data and keys under `root`. */
-function runCli(root: string, args: readonly string[], extraEnv: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const env = {
-      PATH: process.env['PATH'] ?? '', GATEWAY_DATA_DIR: path.join(root, 'data'), GATEWAY_KEYS_DIR: path.join(root, 'keys'),
-      LOG_LEVEL: 'silent', GATEWAY_INGEST_WORKERS: '1', ...extraEnv,
-    };
-    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (text: string) => { stdout += text; });
-    child.stderr.setEncoding('utf8').on('data', (text: string) => { stderr += text; });
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ args, code, stdout, stderr }));
-  });
-}
-
-function json<T>(run: Run): T {
-  try {
-    return JSON.parse(run.stdout) as T;
-  } catch {
-    throw new Error(`stdout of \`gateway ${run.args.join(' ')}\` is not JSON (exit ${String(run.code)}):\n${run.stdout}\nstderr:\n${run.stderr}`);
-  }
-}
-
+/** Exit 0, and the --json output. */
 function succeeded<T>(run: Run): T {
-  expect(run.code, `\`gateway ${run.args.join(' ')}\` exit code; stdout:\n${run.stdout}\nstderr:\n${run.stderr}`).to.equal(0);
-  return json<T>(run);
+  return json<T>(exitedZero(run));
 }
 
-function failedWith(run: Run, code: string): CliError {
-  expect(run.code, `\`gateway ${run.args.join(' ')}\` exit code; stdout:\n${run.stdout}`).to.equal(1);
-  const body = json<CliError>(run);
-  expect(body.error.code, body.error.message).to.equal(code);
-  expect(body.error.message).to.be.a('string').and.not.be.empty;
-  return body;
-}
 
 function modeOf(file: string): string {
   return (fs.statSync(file).mode & 0o777).toString(8);

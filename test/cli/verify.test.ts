@@ -2,7 +2,6 @@
 // directories: it prints the signed answer as a compact JWS (which verifies with jose against the gateway's JWKS),
 // or with --json the verified payload; a request the gateway refuses, and an item it refuses, exit 1 with the
 // problem code.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,12 +15,12 @@ import { startServer } from '../../gateway/http/server.js';
 import type { RunningServer } from '../../gateway/http/server.js';
 import { writeParticipantCertificate, writeParticipantKey } from '../../gateway/identity/index.js';
 import { createLogger, createMetrics } from '../../gateway/observability/index.js';
-import { packageRoot } from '../../gateway/paths.js';
 import { openRuntime } from '../../gateway/runtime/index.js';
 import type { Runtime } from '../../gateway/runtime/index.js';
+import { failedWith, runCli } from '../support/cli.js';
+import type { Run } from '../support/cli.js';
 import { bytes, prepareTestKeys, testConfig } from '../support/runtime.js';
 
-const CLI = path.join(packageRoot, 'dist/gateway/cli/main.js');
 const USCC = '91350100M000100Y43';
 const ENTERPRISE_NAME = '泉州测试欠费机械有限公司';
 const OWED_AMOUNT = '4321.09';
@@ -29,17 +28,6 @@ const BANK = 'bank-verify-cli';
 const ENTERPRISE = 'enterprise-verify-cli';
 const QUESTIONS = ['medical_arrears_now', 'medical_arrears_24m'];
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-
-interface Run {
-  readonly args: readonly string[];
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-interface CliError {
-  readonly error: { readonly code: string; readonly message: string };
-}
 
 interface Item {
   readonly subject: { readonly uscc: string };
@@ -49,31 +37,10 @@ interface Item {
   readonly questions?: ReadonlyArray<{ readonly id: string; readonly answer: unknown; readonly repeated: boolean }>;
 }
 
-function runCli(root: string, args: readonly string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { PATH: process.env['PATH'] ?? '', GATEWAY_DATA_DIR: path.join(root, 'data'), GATEWAY_KEYS_DIR: path.join(root, 'keys'), LOG_LEVEL: 'silent', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (text: string) => { stdout += text; });
-    child.stderr.setEncoding('utf8').on('data', (text: string) => { stderr += text; });
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ args, code, stdout, stderr }));
-  });
-}
-
 function describeRun(run: Run): string {
   return `\`gateway ${run.args.join(' ')}\` exit ${String(run.code)}; stdout:\n${run.stdout}\nstderr:\n${run.stderr}`;
 }
 
-function failedWith(run: Run, code: string): CliError {
-  expect(run.code, describeRun(run)).to.equal(1);
-  const body = JSON.parse(run.stdout) as CliError;
-  expect(body.error.code, body.error.message).to.equal(code);
-  return body;
-}
 
 describe('gateway client verify (CLI)', function () {
   this.timeout(60_000);
