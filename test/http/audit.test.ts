@@ -12,14 +12,13 @@ import { expect } from 'chai';
 import { parseCheckpoint } from '../../gateway/audit/checkpoint.js';
 import type { Checkpoint } from '../../gateway/audit/checkpoint.js';
 import { ProofError, verifyConsistency, verifyInclusion } from '../../gateway/audit/verify.js';
-import { GatewayClientError } from '../../gateway/client/client.js';
 import type { GatewayClient, GatewayResponse } from '../../gateway/client/client.js';
 import { openNote, parseVerifierKey } from '../../gateway/crypto/note.js';
 import { startTestGateway } from '../support/gateway.js';
 import type { EnrolledParticipant, TestGateway } from '../support/gateway.js';
+import { expectProblem, refusal } from '../support/problems.js';
 
 const DATASET = 'medical_insurance_arrears';
-const PROBLEM_TYPE_PREFIX = 'urn:credit-gateway:problem:';
 /** The record values of every batch below; none of them may appear in an audit entry. */
 const ENTERPRISE_NAME = '济南明德机械有限公司';
 const AMOUNT = '73519.26';
@@ -52,12 +51,6 @@ interface ConsistencyAnswer {
   readonly proof: readonly string[];
 }
 
-interface Problem {
-  readonly type: string;
-  readonly status: number;
-  readonly code: string;
-}
-
 type Entry = Record<string, unknown> & { readonly kind: string; readonly actor: string; readonly at: string; readonly subject?: string };
 
 const fromBase64 = (text: string) => Buffer.from(text, 'base64');
@@ -84,23 +77,6 @@ function arrearsCsv(period: string): string {
   return `enterprise_name,uscc,arrears_period,arrears_amount\n${ENTERPRISE_NAME},${USCC},${period},${AMOUNT}\n`;
 }
 
-/** The GatewayClientError a promise rejects with. */
-async function refusal(promise: Promise<unknown>): Promise<GatewayClientError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof GatewayClientError) return error;
-    throw error;
-  }
-  throw new Error('expected the gateway to refuse the request');
-}
-
-function expectProblem(error: GatewayClientError, status: number, code: string): void {
-  const problem = error.problem as unknown as Problem;
-  expect(error.status, error.message).to.equal(status);
-  expect(problem.code).to.equal(code);
-  expect(problem.type).to.equal(`${PROBLEM_TYPE_PREFIX}${code}`);
-}
 
 describe('audit endpoints (/v1/audit/*)', function () {
   let gateway: TestGateway;

@@ -19,8 +19,8 @@ import { loadAuthority } from '../../gateway/identity/index.js';
 import { usccCheckCharacter } from '../../gateway/identifiers/index.js';
 import { startTestGateway } from '../support/gateway.js';
 import type { EnrolledParticipant, TestGateway } from '../support/gateway.js';
+import { expectProblem, refusal } from '../support/problems.js';
 
-const PROBLEM_TYPE_PREFIX = 'urn:credit-gateway:problem:';
 const CONSENT_TYPE = 'gateway-consent+jwt';
 const RECEIPT_TYPE = 'gateway-consent-receipt+jwt';
 const USCC_X = '91350100M000100Y43';
@@ -137,24 +137,6 @@ function jtiOf(token: string): string | undefined {
   }
 }
 
-/** The GatewayClientError a promise rejects with. */
-async function refusal(promise: Promise<unknown>): Promise<GatewayClientError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof GatewayClientError) return error;
-    throw error;
-  }
-  throw new Error('expected the gateway to refuse the request');
-}
-
-function expectProblem(error: GatewayClientError, status: number, code: string): void {
-  expect(error.status, error.message).to.equal(status);
-  expect(error.problem['code'], error.message).to.equal(code);
-  expect(error.problem['type']).to.equal(`${PROBLEM_TYPE_PREFIX}${code}`);
-  expect(error.problem['status']).to.equal(status);
-  expect(error.problem['request_id']).to.equal(error.requestId);
-}
 
 describe('consents (/v1/consents)', function () {
   this.timeout(60_000);

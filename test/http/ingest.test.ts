@@ -7,10 +7,10 @@ import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import { calculateJwkThumbprint, compactVerify, createLocalJWKSet, decodeProtectedHeader } from 'jose';
 import type { JSONWebKeySet, JWK } from 'jose';
-import { GatewayClientError } from '../../gateway/client/client.js';
 import type { GatewayClient, GatewayResponse } from '../../gateway/client/client.js';
 import { startTestGateway } from '../support/gateway.js';
 import type { EnrolledParticipant, TestGateway } from '../support/gateway.js';
+import { expectProblem, refusal } from '../support/problems.js';
 
 const DATASET = 'medical_insurance_arrears';
 const INGEST_PATH = `/v1/ingest/${DATASET}`;
@@ -67,28 +67,6 @@ function ingestRequest(client: GatewayClient, format: Format, body: Buffer, extr
   return client.send('POST', INGEST_PATH, { body, headers: { 'content-type': CONTENT_TYPES[format], ...extraHeaders } });
 }
 
-/** The GatewayClientError a promise rejects with. */
-async function refusal(promise: Promise<unknown>): Promise<GatewayClientError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof GatewayClientError) return error;
-    throw error;
-  }
-  throw new Error('expected the gateway to refuse the request');
-}
-
-/** Asserts a refusal's status, problem code and type, and that the body's request_id is the X-Request-Id header. */
-function expectProblem(error: GatewayClientError, status: number, code: string): Problem {
-  const problem = error.problem as unknown as Problem;
-  expect(error.status, error.message).to.equal(status);
-  expect(problem.code).to.equal(code);
-  expect(problem.type).to.equal(`${PROBLEM_TYPE_PREFIX}${code}`);
-  expect(problem.status).to.equal(status);
-  expect(error.requestId).to.be.a('string').and.not.equal('');
-  expect(problem.request_id).to.equal(error.requestId);
-  return problem;
-}
 
 /** Verifies a receipt with nothing of the gateway's code: the JWKS fetched over HTTP, jose's own verifier. */
 async function verifyIndependently(baseUrl: string, receipt: string): Promise<VerifiedReceipt> {

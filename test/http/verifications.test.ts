@@ -11,7 +11,7 @@ import { compactVerify, createLocalJWKSet } from 'jose';
 import type { JSONWebKeySet } from 'jose';
 import { parseCheckpoint } from '../../gateway/audit/checkpoint.js';
 import { verifyInclusion } from '../../gateway/audit/verify.js';
-import { GatewayClientError, signRequest } from '../../gateway/client/client.js';
+import { signRequest } from '../../gateway/client/client.js';
 import type { GatewayClient } from '../../gateway/client/client.js';
 import { openNote, parseVerifierKey } from '../../gateway/crypto/note.js';
 import { generateRsaKeyPair } from '../../gateway/crypto/x509.js';
@@ -19,9 +19,9 @@ import { usccCheckCharacter } from '../../gateway/identifiers/index.js';
 import { todayInShanghai } from '../../gateway/ingest/index.js';
 import { startTestGateway } from '../support/gateway.js';
 import type { EnrolledParticipant, TestGateway } from '../support/gateway.js';
+import { expectProblem, refusal } from '../support/problems.js';
 
 const VERIFICATION_TYPE = 'gateway-verification+jwt';
-const PROBLEM_TYPE_PREFIX = 'urn:credit-gateway:problem:';
 const DATASETS = ['medical_insurance_arrears', 'medical_insurance_payments'];
 
 /** Owes contributions now, 137 insured: arrears true, headcount 50_to_199. */
@@ -123,22 +123,6 @@ function expectNoRecordValue(value: unknown, where: string): void {
   for (const period of [monthsAgo(1), monthsAgo(2), monthsAgo(3)]) expect(found, where).to.not.include(period);
 }
 
-/** The GatewayClientError a promise rejects with. */
-async function refusal(promise: Promise<unknown>): Promise<GatewayClientError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof GatewayClientError) return error;
-    throw error;
-  }
-  throw new Error('expected the gateway to refuse the request');
-}
-
-function expectProblem(error: GatewayClientError, status: number, code: string): void {
-  expect(error.status, error.message).to.equal(status);
-  expect(error.code).to.equal(code);
-  expect(error.problem['type']).to.equal(`${PROBLEM_TYPE_PREFIX}${code}`);
-}
 
 /** Verifies an answer with jose alone, against the JWKS served at /.well-known/jwks.json. */
 async function verifyIndependently(baseUrl: string, answer: string): Promise<{ header: Record<string, unknown>; claims: Record<string, unknown> }> {
