@@ -111,7 +111,10 @@ export function createDeliveryWorker(deps: DeliveryDependencies): DeliveryWorker
       const worker = async () => {
         while (running && next < due.length) {
           const event = due[next++] as OutboxEvent;
-          await deliver(event, webhook.url, webhook.secret);
+          // Read per delivery: after a rotation or a new URL, not one more delivery goes out with the old ones.
+          const current = deps.store.getWebhook(bankId);
+          if (!current) return;
+          await deliver(event, current.url, current.secret);
         }
       };
       await Promise.all(Array.from({ length: Math.min(deps.config.concurrencyPerBank, due.length) }, worker));

@@ -117,6 +117,8 @@ export function createMonitoring(deps: MonitoringDependencies): Monitoring {
     listEvents: (filter, limit) => deps.store.listEvents(filter, 0, limit).map(summary),
     async replay(eventIds) {
       if (eventIds !== 'all_dead') {
+        const unknown = eventIds.filter((id) => deps.store.getEvent(id) === undefined);
+        if (unknown.length > 0) throw new GatewayError('not_found', `no such alert: ${unknown.join(', ')}`);
         const notDead = eventIds.filter((id) => deps.store.getEvent(id)?.state !== 'dead');
         if (notDead.length > 0) throw new GatewayError('invalid_argument', `not dead-lettered: ${notDead.join(', ')}`);
       }
