@@ -94,6 +94,9 @@ export function registerClient(program: Command, context: CommandContext): void 
         body, headers: body ? { 'content-type': options.contentType } : {},
       });
       const text = response.body.toString('utf8');
-      report(options, { status: response.status, request_id: response.requestId, body: text }, () => text);
+      if (options.json) report(options, { status: response.status, request_id: response.requestId, body: text }, () => text);
+      // The body exactly as received (a checkpoint note must keep its final newline, and gain no other), so that
+      // `> file` saves what the gateway said.
+      else process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
     }));
 }
