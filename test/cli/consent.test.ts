@@ -340,4 +340,17 @@ describe('gateway consent (CLI)', function () {
       expect(kinds.filter((kind) => kind === 'consent.revoked')).to.have.length(1);
     });
   });
+
+  describe('an auditor saving a checkpoint with `client request` and checking the log with `audit verify`', function () {
+    it('saves the note exactly as served, and `audit verify --checkpoint` accepts it', async function () {
+      succeeded(await gateway(['participants', 'add', '--role', 'auditor', '--name', '审计', '--id', 'auditor-cli', '--generate', '--json']));
+      runtime.audit.checkpointer.checkpointNow();
+      const saved = succeeded(await gateway(['client', 'request', 'GET', '/v1/audit/checkpoint', '--as', 'auditor-cli']));
+      expect(saved.stdout).to.match(/\n\n\u2014 [^\n]+\n$/);
+      fs.writeFileSync(file('checkpoint.txt'), saved.stdout);
+      await runtime.audit.log.flush();
+      const verified = succeeded(await gateway(['audit', 'verify', '--checkpoint', file('checkpoint.txt')]));
+      expect(verified.stdout).to.match(/^audit log OK: .*the saved checkpoint was checked/);
+    });
+  });
 });
