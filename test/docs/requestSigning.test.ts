@@ -23,11 +23,12 @@ import type { SigningKeySet } from '../../gateway/keys/index.js';
 import { packageRoot } from '../../gateway/paths.js';
 import { openSqliteStore } from '../../gateway/store/index.js';
 import type { ParticipantRecord, Store } from '../../gateway/store/index.js';
-import { EXAMPLE, exampleBody, signExample } from './requestSigningExample.js';
+import { EXAMPLE, EXAMPLE_KEY_FILE, exampleBody, signExample } from './requestSigningExample.js';
 
 const page = fs.readFileSync(path.join(packageRoot, 'docs', 'request-signing.md'), 'utf8');
 const EMPTY_BODY_SHA256 = '47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU';
 const SKEW = 60;
+const EXAMPLE_PRIVATE_KEY = fs.readFileSync(EXAMPLE_KEY_FILE, 'utf8');
 
 /** The content of the fenced block right after `<!-- example:name -->`, with its final line feed. */
 function block(name: string): string {
@@ -71,7 +72,7 @@ function httpRequest(): HttpRequest {
 }
 
 function credentials(): ParticipantCredentials {
-  return { participantId: EXAMPLE.participantId, privateKeyPem: block('private-key'), certificatePem: block('certificate') };
+  return { participantId: EXAMPLE.participantId, privateKeyPem: EXAMPLE_PRIVATE_KEY, certificatePem: block('certificate') };
 }
 
 interface TableRow {
@@ -177,7 +178,7 @@ describe('docs/request-signing.md', function () {
       expect(facts.role).to.equal(EXAMPLE.role);
       expect(facts.notBefore.getTime() / 1000).to.be.at.most(iat);
       expect(facts.notAfter.getTime() / 1000).to.be.at.least(exp);
-      const fromPrivate = createPublicKey(createPrivateKey(block('private-key'))).export({ type: 'spki', format: 'der' });
+      const fromPrivate = createPublicKey(createPrivateKey(EXAMPLE_PRIVATE_KEY)).export({ type: 'spki', format: 'der' });
       expect(certificate.publicKey.export({ type: 'spki', format: 'der' }).equals(fromPrivate)).to.equal(true);
       expect(certificate.publicKey.asymmetricKeyType).to.equal('rsa');
       expect(certificate.publicKey.asymmetricKeyDetails?.modulusLength).to.equal(2048);
@@ -227,7 +228,7 @@ describe('docs/request-signing.md', function () {
     });
 
     it('gives the RS256 signature of the signing input with the test key (PKCS#1 v1.5, SHA-256)', function () {
-      const signature = sign('sha256', Buffer.from(value('signing-input'), 'ascii'), createPrivateKey(block('private-key')));
+      const signature = sign('sha256', Buffer.from(value('signing-input'), 'ascii'), createPrivateKey(EXAMPLE_PRIVATE_KEY));
       expect(value('signature')).to.equal(signature.toString('base64url'));
     });
 
@@ -292,7 +293,7 @@ describe('docs/request-signing.md', function () {
       const header = base64urlJson(JSON.stringify({ ...JSON.parse(block('header-json')), alg: 'PS256' }));
       const input = `${header}.${value('payload-b64')}`;
       const wrongSalt = sign('sha256', Buffer.from(input), {
-        key: createPrivateKey(block('private-key')), padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_MAX_SIGN,
+        key: createPrivateKey(EXAMPLE_PRIVATE_KEY), padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_MAX_SIGN,
       }).toString('base64url');
       await withGateway(iat + 1, async (gateway) => {
         expect(await gateway.send({ authorization: `JWS ${input}.${wrongSalt}` })).to.equal('signature_invalid');

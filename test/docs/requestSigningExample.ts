@@ -9,14 +9,20 @@
  * holds its output, and the test checks those bytes against the gateway. Run it again only to replace the example
  * keys, and paste each printed block over the page's block of the same name.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { signRequest } from '../../gateway/client/client.js';
 import type { ParticipantCredentials } from '../../gateway/client/client.js';
 import { sha256Base64url } from '../../gateway/crypto/jws.js';
 import { certificateFacts, createCertificateAuthority, generateRsaKeyPair, issueParticipantCertificate } from '../../gateway/crypto/x509.js';
 import { AUTHORIZATION_SCHEME } from '../../gateway/identity/protocol.js';
+import { packageRoot } from '../../gateway/paths.js';
 
 /** Everything about the example that is chosen rather than generated. */
+/** The example participant's private key: a test fixture, deliberately public, kept out of the docs. */
+export const EXAMPLE_KEY_FILE = path.join(packageRoot, 'test', 'fixtures', 'request-signing', 'participant.key.pem');
+
 export const EXAMPLE = {
   participantId: 'source-example',
   role: 'source',
@@ -72,7 +78,6 @@ async function main(): Promise<void> {
   const token = await signExample(credentials);
   const [headerB64 = '', payloadB64 = '', signature = ''] = token.split('.');
   const out = [
-    block('private-key', keys.privateKeyPem),
     block('certificate', certificatePem),
     block('ca-certificate', ca.certificatePem),
     block('x5t', certificateFacts(certificatePem).sha256Thumbprint),
@@ -96,6 +101,8 @@ async function main(): Promise<void> {
       EXAMPLE.body,
     ].join('\n'), 'http'),
   ];
+  // The private key goes to a fixture, not into the page: docs publish no private key.
+  fs.writeFileSync(EXAMPLE_KEY_FILE, keys.privateKeyPem);
   process.stdout.write(out.join('\n'));
 }
 
