@@ -8,6 +8,7 @@
  */
 import { leafHash } from '../crypto/merkleHash.js';
 import { GatewayError } from '../errors/index.js';
+import { createGroupCommit } from '../store/groupCommit.js';
 import type { AuditEntryQuery, AuditStore, NewAuditEntry, StoredAuditEntry } from '../store/index.js';
 import { entryBytes } from './events.js';
 import type { AuditEvent } from './events.js';
@@ -38,16 +39,8 @@ export interface AuditLog {
   flush(): Promise<void>;
 }
 
-interface Pending {
-  readonly entry: NewAuditEntry;
-  readonly resolve: (appended: AppendedEntry) => void;
-  readonly reject: (error: unknown) => void;
-}
-
 export function createAuditLog(store: AuditStore, now: () => Date = () => new Date()): AuditLog {
   const cache = new Map<number, Buffer>();
-  let pending: Pending[] = [];
-  let flushing: Promise<void> = Promise.resolve();
 
   const readHashes = (indexes: readonly number[]): Buffer[] => {
     // The answer is built from local values before anything is cached: remembering may clear the cache.
@@ -65,43 +58,34 @@ export function createAuditLog(store: AuditStore, now: () => Date = () => new Da
     cache.set(index, hash);
   }
 
-  function commit(group: Pending[]): void {
-    const leaves = group.map((item) => leafHash(item.entry.entry));
+  /** Writes one group in one transaction; each entry's result, or a throw for the whole group (fail closed). */
+  function commit(group: readonly NewAuditEntry[]): AppendedEntry[] {
+    const leaves = group.map((entry) => leafHash(entry.entry));
     const hashes: Buffer[] = [];
     let result: { firstIndex: number; size: number };
     try {
-      result = store.append((size, storeReader) => {
+      result = store.append((size) => {
         hashes.length = 0;
         const firstHash = storedHashCount(size);
-        // Within the transaction: this group's own hashes from `hashes`, committed ones from the cache or the store.
+        // This group's own hashes are not stored yet; the earlier ones come from the cache or the store.
         const read = (indexes: readonly number[]) => {
-          const known = indexes.map((index) => (index >= firstHash ? hashes[index - firstHash] : cache.get(index)));
-          const unknown = indexes.filter((_, position) => known[position] === undefined);
-          const loaded = unknown.length > 0 ? storeReader(unknown) : [];
+          const stored = readHashes(indexes.filter((index) => index < firstHash));
           let next = 0;
-          return known.map((hash) => hash ?? (loaded[next++] as Buffer));
+          return indexes.map((index) => (index >= firstHash ? hashes[index - firstHash] as Buffer : stored[next++] as Buffer));
         };
         leaves.forEach((leaf, offset) => hashes.push(...storedHashesForRecord(size + offset, leaf, read)));
-        return { entries: group.map((item) => item.entry), hashes };
+        return { entries: group, hashes };
       });
     } catch (cause) {
-      const error = new GatewayError('audit_unavailable', 'the audit entry could not be written, so the action was not done', { cause });
-      for (const item of group) item.reject(error);
-      return;
+      throw new GatewayError('audit_unavailable', 'the audit entry could not be written, so the action was not done', { cause });
     }
     // Committed: the new hashes are immutable from now on, so they may be cached.
     const firstHash = storedHashCount(result.firstIndex);
     hashes.forEach((hash, offset) => remember(firstHash + offset, hash));
-    group.forEach((item, offset) => item.resolve({ index: result.firstIndex + offset, leafHash: leaves[offset] as Buffer, treeSize: result.size }));
+    return leaves.map((leaf, offset) => ({ index: result.firstIndex + offset, leafHash: leaf, treeSize: result.size }));
   }
 
-  function flushNow(): void {
-    while (pending.length > 0) {
-      const group = pending.slice(0, MAX_GROUP);
-      pending = pending.slice(MAX_GROUP);
-      commit(group);
-    }
-  }
+  const appends = createGroupCommit(commit, MAX_GROUP);
 
   return {
     append(event) {
@@ -112,22 +96,14 @@ export function createAuditLog(store: AuditStore, now: () => Date = () => new Da
       } catch (error) {
         return Promise.reject(error);
       }
-      return new Promise((resolve, reject) => {
-        if (pending.length === 0) {
-          flushing = new Promise((done) => setImmediate(() => {
-            flushNow();
-            done();
-          }));
-        }
-        pending.push({ entry, resolve, reject });
-      });
+      return appends.add(entry);
     },
     size: () => store.size(),
     rootAt: (size) => treeHash(size, readHashes),
     inclusionProof: (index, size) => inclusionProof(index, size, readHashes),
     consistencyProof: (first, second) => consistencyProof(first, second, readHashes),
     entries: (query) => store.entries(query),
-    flush: () => flushing,
+    flush: () => appends.flush(),
   };
 }
 

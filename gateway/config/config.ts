@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseCosignatureVerifierKey } from '../crypto/note.js';
 import { GatewayError } from '../errors/index.js';
+import type { Purpose } from '../policies/definition.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -69,7 +70,8 @@ export interface AlertDeliveryConfig {
   readonly concurrencyPerBank: number;
 }
 
-export type ConsentPurpose = 'customer_screening' | 'pre_loan_investigation' | 'loan_approval' | 'post_loan_management';
+/** The lending stages a consent is for (one list, in policies/definition.ts). */
+export type ConsentPurpose = Purpose;
 
 /**
  * Defaults (docs/consent.md): screening a list of applicants is a moment, not a relationship (30 days); a pre-loan

@@ -112,6 +112,12 @@ export interface OfflineVerification {
  */
 export async function verifyConsentOffline(token: string, caCertificatePem: string): Promise<OfflineVerification> {
   const parsed = await parseConsent(token);
+  checkCertificate(parsed, caCertificatePem);
+  return { claims: parsed.claims, certificateSha256: parsed.certificateSha256 };
+}
+
+/** The certificate half of the offline check, on a consent parseConsent has already verified. */
+export function checkCertificate(parsed: ParsedConsent, caCertificatePem: string): void {
   const facts = certificateFacts(parsed.certificatePem);
   if (!isIssuedBy(caCertificatePem, parsed.certificatePem)) {
     throw new GatewayError('consent_signature_invalid', 'the consent\'s certificate was not issued by this platform CA');
@@ -126,5 +132,4 @@ export async function verifyConsentOffline(token: string, caCertificatePem: stri
   if (signedAt < facts.notBefore.getTime() || signedAt > facts.notAfter.getTime()) {
     throw new GatewayError('consent_signature_invalid', 'the consent was signed outside its certificate\'s validity');
   }
-  return { claims: parsed.claims, certificateSha256: parsed.certificateSha256 };
 }

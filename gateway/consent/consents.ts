@@ -20,7 +20,8 @@ import type { Principal } from '../identity/index.js';
 import { SIGNED_TYPES } from '../signing/signer.js';
 import type { SignedType } from '../signing/signer.js';
 import type { ConsentRecord, ConsentStore, IdentityStore, StoredAuditEntry } from '../store/index.js';
-import { parseConsent, verifyConsentOffline } from './artefact.js';
+import { checkCertificate, parseConsent } from './artefact.js';
+import type { ParsedConsent } from './artefact.js';
 import type { Purpose } from '../policies/definition.js';
 import { createKeyedLock } from './keyedLock.js';
 
@@ -141,12 +142,11 @@ export function createConsentService(deps: ConsentDependencies): ConsentService 
     throw notFound();
   }
 
-  async function checkGrant(principal: Principal, token: string) {
-    const parsed = await parseConsent(token);
+  function checkGrant(principal: Principal, parsed: ParsedConsent) {
     const { claims } = parsed;
     // Exactly what an auditor will check offline (`gateway consent verify`): the gateway accepts no consent that
     // check would refuse.
-    await verifyConsentOffline(token, deps.caCertificatePem);
+    checkCertificate(parsed, deps.caCertificatePem);
     if (claims.iat > deps.nowSeconds() + deps.clockSkewSeconds) throw new GatewayError('consent_malformed', 'the consent was signed in the future (iat)');
     // Signed by the enterprise named in it: its registered certificate, and that enterprise is the one submitting.
     const issuer = deps.store.getParticipant(claims.iss);
@@ -183,10 +183,11 @@ export function createConsentService(deps: ConsentDependencies): ConsentService 
     exclusive: (consentId, work) => lock.run(consentId, work),
 
     async grant(principal, token) {
-      const { claims } = await parseConsent(token);
+      const parsed = await parseConsent(token);
+      const { claims } = parsed;
       const keys = claims.replaces === undefined ? [claims.jti] : [claims.jti, claims.replaces];
       return lock.runAll(keys, async () => {
-        const { questions } = await checkGrant(principal, token);
+        const { questions } = checkGrant(principal, parsed);
         const artefactSha256 = sha256Base64url(token);
         const appended = await deps.audit.append({
           kind: 'consent.granted',

@@ -13,5 +13,6 @@ export interface ReplayGuard {
 }
 
 export function createReplayGuard(store: IdentityStore, nowSeconds: () => number): ReplayGuard {
-  return { firstSeen: createGroupCommit((requests: readonly SeenRequest[]) => store.rememberRequests(requests, nowSeconds())) };
+  const remember = createGroupCommit((requests: readonly SeenRequest[]) => store.rememberRequests(requests, nowSeconds()));
+  return { firstSeen: remember.add };
 }

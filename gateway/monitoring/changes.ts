@@ -6,8 +6,7 @@
  * Subjects nobody watches cost nothing beyond one index probe.
  */
 import { randomUUID } from 'node:crypto';
-import { openRecord, recordAssociatedData } from '../crypto/index.js';
-import type { NormalisedRecord } from '../datasets/registry.js';
+import { openValues } from '../records/index.js';
 import { todayInShanghai } from '../ingest/index.js';
 import type { DataKeyring } from '../keys/index.js';
 import { evaluate, ruleFires, UNKNOWN } from '../policies/index.js';
@@ -64,7 +63,7 @@ export function createChangeDetector(deps: ChangeDetectorDependencies): (transac
         .filter((question) => (question.datasets as readonly string[]).includes(dataset));
       if (questions.length === 0) continue;
       const read = (from: string): EvaluationRecord[] => transaction.currentRecords(from, subscription.subjectIndex).map((record) => ({
-        values: JSON.parse(openRecord(deps.keyring.get, recordAssociatedData(from, record.recordId), record.sealed).toString('utf8')) as NormalisedRecord,
+        values: openValues(deps.keyring, from, record.recordId, record.sealed),
         asOf: record.asOf,
       }));
       const seen = new Map(transaction.monitorAnswers(subscription.subscriptionId).map((row) => [row.questionId, decodeAnswer(row.answer)]));

@@ -1,2 +1,2 @@
-export { createRecordReader } from './recordReader.js';
+export { createRecordReader, openValues } from './recordReader.js';
 export type { OpenedRecord, RecordReader } from './recordReader.js';

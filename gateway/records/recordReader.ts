@@ -23,6 +23,11 @@ export interface RecordReader {
   bySubject(dataset: string, subject: SubjectId, options?: { includeHistory?: boolean }): OpenedRecord[];
 }
 
+/** A sealed record's values, opened in memory: the one place records are decrypted for reading. */
+export function openValues(keyring: DataKeyring, dataset: string, recordId: number, sealed: Uint8Array): NormalisedRecord {
+  return JSON.parse(openRecord(keyring.get, recordAssociatedData(dataset, recordId), sealed).toString('utf8')) as NormalisedRecord;
+}
+
 export function createRecordReader(store: Store, registry: DatasetRegistry, keyring: DataKeyring, blindIndexKey: Buffer): RecordReader {
   const indexer = createBlindIndexer(blindIndexKey);
   return {
@@ -30,7 +35,7 @@ export function createRecordReader(store: Store, registry: DatasetRegistry, keyr
       const definition = registry.get(dataset);
       return store.recordsBySubject(definition.id, indexer.subject(subject), options).map((stored) => ({
         recordId: stored.recordId,
-        values: JSON.parse(openRecord(keyring.get, recordAssociatedData(definition.id, stored.recordId), stored.sealed).toString('utf8')) as NormalisedRecord,
+        values: openValues(keyring, definition.id, stored.recordId, stored.sealed),
         batchId: stored.batchId,
         source: stored.source,
         asOf: stored.asOf,

@@ -3,8 +3,8 @@
  *
  * Contract, in short:
  * - append() runs `build` inside one durable write transaction, given the tree size at that moment (the next
- *   entry's index) and a reader of the hashes stored so far; the entries get consecutive indexes from that size,
- *   and the hashes are stored from storedHashCount(size) on. Nothing of a
+ *   entry's index); reads made while it runs see everything committed before. The entries get consecutive
+ *   indexes from that size, and the hashes are stored from storedHashCount(size) on. Nothing of a
  *   failed append is stored. Appends from several processes are serialised by the engine.
  * - Entries, hashes, checkpoints and cosignatures are never changed once written: the log only grows.
  */
@@ -57,7 +57,7 @@ export interface StoredCosignature {
 }
 
 export interface AuditStore {
-  append(build: (size: number, readHashes: (indexes: readonly number[]) => Buffer[]) => AppendBatch): { firstIndex: number; size: number };
+  append(build: (size: number) => AppendBatch): { firstIndex: number; size: number };
   size(): number;
   /** Stored hashes by index; throws if one is missing (a truncated or damaged store). */
   readHashes(indexes: readonly number[]): Buffer[];

@@ -107,7 +107,7 @@ export function createVerificationService(deps: VerificationDependencies): Verif
   const remembered = new Map<string, RememberedAnswer>();
   // Use counts of all items in one round of I/O share a durable transaction; each item waits for it (and holds its
   // consent's lock meanwhile), so a budget is never overspent and nothing is answered before its use is counted.
-  const useConsent = createGroupCommit((uses: readonly ConsentUse[]) => deps.consentStore.useConsents(uses));
+  const useConsent = createGroupCommit((uses: readonly ConsentUse[]) => deps.consentStore.useConsents(uses)).add;
 
   async function consume(limiter: RateLimiterMemory, key: string, points: number): Promise<void> {
     try {

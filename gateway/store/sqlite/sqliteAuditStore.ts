@@ -96,7 +96,7 @@ export function openSqliteAuditStore(options: { file: string }): AuditStore {
         if (firstHash !== storedHashCount(size)) {
           throw new GatewayError('internal_error', `the audit log holds ${firstHash} stored hashes for ${size} entries; run \`gateway audit verify\``);
         }
-        const batch = build(size, readHashes);
+        const batch = build(size);
         batch.entries.forEach((entry, offset) => {
           statements.insertEntry.run(size + offset, entry.entry, entry.kind, entry.actor, entry.subject ?? null, entry.consentId ?? null, entry.recordedAt);
         });
