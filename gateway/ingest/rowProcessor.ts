@@ -6,6 +6,7 @@ import { createBlindIndexer, randomNonces, recordAssociatedData, sealRecord, NON
 import type { BlindIndexer, DataKey } from '../crypto/index.js';
 import type { DatasetDefinition, DatasetId, DatasetRegistry } from '../datasets/registry.js';
 import type { RowError } from '../errors/index.js';
+import { parseJsonObject } from '../json/index.js';
 import { INDEX_BYTES } from './types.js';
 import type { BatchSetup, ProcessedChunk, RawChunk } from './types.js';
 
@@ -27,18 +28,13 @@ function cellsToObject(cells: string[], columns: readonly string[], rowNumber: n
 }
 
 function jsonToObject(text: string, rowNumber: number, errors: RowError[]): Record<string, unknown> | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    errors.push({ row: rowNumber, reason: 'is not valid JSON' });
+  // A repeated field is refused rather than resolved: the source meant one of the two values, and which is unknown.
+  const parsed = parseJsonObject(text);
+  if (!parsed.ok) {
+    errors.push({ row: rowNumber, reason: parsed.reason });
     return undefined;
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    errors.push({ row: rowNumber, reason: 'must be a JSON object' });
-    return undefined;
-  }
-  return value as Record<string, unknown>;
+  return parsed.value;
 }
 
 export function createRowProcessor(registry: DatasetRegistry, setup: BatchSetup): RowProcessor {

@@ -200,6 +200,34 @@ describe('POST /v1/ingest/{dataset}', function () {
     });
   });
 
+  describe('with an NDJSON row that repeats a field', function () {
+    // JSON.parse would keep the last value silently; which one the source meant is unknown, so the row is refused.
+    for (const [why, line] of [
+      ['arrears_amount twice', `{"enterprise_name":"${ENTERPRISE_NAME}","uscc":"${USCC}","arrears_period":"2024-07","arrears_amount":"0","arrears_amount":"${AMOUNT}"}`],
+      ['uscc twice, once escaped', `{"enterprise_name":"${ENTERPRISE_NAME}","uscc":"${USCC}","arrears_period":"2024-07","arrears_amount":"${AMOUNT}","\\u0075scc":"91110108722619411A"}`],
+    ] as const) {
+      it(`answers 422 invalid_rows naming the row (${why}), and stores nothing`, async function () {
+        const before = snapshot(gateway);
+        const body = Buffer.from(`${JSON.stringify(arrears('2024-08'))}\n${line}\n`, 'utf8');
+        const error = await refusal(ingestRequest(client, 'ndjson', body));
+        const problem = expectProblem(error, 422, 'invalid_rows');
+        expect(problem.errors).to.have.length(1);
+        expect(problem.errors?.[0]).to.include({ row: 2 });
+        expect(problem.errors?.[0]?.reason).to.match(/twice/);
+        expectNoRecordValue(JSON.stringify(problem));
+        expect(snapshot(gateway)).to.deep.equal(before);
+      });
+    }
+
+    it('answers 422 invalid_rows for the same row in a JSON array body', async function () {
+      const before = snapshot(gateway);
+      const body = Buffer.from(`[{"enterprise_name":"${ENTERPRISE_NAME}","uscc":"${USCC}","arrears_period":"2024-09","arrears_period":"2024-10","arrears_amount":"${AMOUNT}"}]`, 'utf8');
+      const problem = expectProblem(await refusal(ingestRequest(client, 'json', body)), 422, 'invalid_rows');
+      expect(problem.errors?.[0]?.reason).to.match(/twice/);
+      expect(snapshot(gateway)).to.deep.equal(before);
+    });
+  });
+
   describe('for an unknown dataset', function () {
     it('answers 404 unknown_dataset', async function () {
       const before = snapshot(gateway);

@@ -72,7 +72,7 @@ export function ingestRoutes(deps: IngestDependencies): Router {
     deps.idempotency.check,
     async function ingestBatch(req: Request, res: Response) {
       const principal = principalOf(res);
-      const body = bodyOf(req);
+      const body = bodyOf(res);
       const receipt = await deps.ingestor.ingest({
         dataset: String(req.params['dataset']),
         format: formatOf(req),

@@ -12,12 +12,11 @@ import { GatewayError } from '../../errors/index.js';
 import type { RequestAuthenticator } from '../../identity/index.js';
 import { schemasDir } from '../../paths.js';
 import type { VerificationRequest, VerificationService } from '../../verification/index.js';
-import { jsonBodyOf, principalOf, signedRequest } from '../signedRequest.js';
+import { BODY_LIMITS, jsonBodyOf, principalOf, signedRequest } from '../signedRequest.js';
 
 export interface VerificationDependencies {
   readonly authenticator: RequestAuthenticator;
   readonly verifications: VerificationService;
-  readonly maxBodyBytes: number;
 }
 
 const validateRequest = new Ajv2020({ strict: true, allErrors: false })
@@ -25,8 +24,8 @@ const validateRequest = new Ajv2020({ strict: true, allErrors: false })
 
 export function verificationRoutes(deps: VerificationDependencies): Router {
   const router = Router();
-  router.post('/v1/verifications', ...signedRequest(deps.authenticator, ['bank'], deps.maxBodyBytes), async function verify(req: Request, res: Response) {
-    const body = jsonBodyOf(req);
+  router.post('/v1/verifications', ...signedRequest(deps.authenticator, ['bank'], BODY_LIMITS.verification), async function verify(req: Request, res: Response) {
+    const body = jsonBodyOf(req, res);
     if (!validateRequest(body)) {
       const first = validateRequest.errors?.[0];
       throw new GatewayError('invalid_argument', `the request does not match schemas/api/verification-request.v1.json: ${first?.instancePath || '/'} ${first?.message ?? ''}`.trim());
