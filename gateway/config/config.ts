@@ -46,6 +46,8 @@ export interface GatewayConfig {
   readonly bankQuestionsPerSecond: number;
   /** Questions per consent per minute. */
   readonly consentQuestionsPerMinute: number;
+  /** Items a bank may have refused per minute (a much lower budget than its questions: refusals are noise in the log). */
+  readonly bankRefusalsPerMinute: number;
   /** Seconds within which the same question about the same subject under the same consent gets the same answer. */
   readonly answerReuseSeconds: number;
   /** The longest a consent may last, in days, per lending purpose. */
@@ -211,6 +213,7 @@ export function loadConfig(env: Environment, cwd: string = process.cwd()): Gatew
     consentMaxDays: consentMaxDays(env),
     bankQuestionsPerSecond: integer(env, 'GATEWAY_BANK_QUESTIONS_PER_SECOND', 50_000, 1, 10_000_000),
     consentQuestionsPerMinute: integer(env, 'GATEWAY_CONSENT_QUESTIONS_PER_MINUTE', 600, 1, 1_000_000),
+    bankRefusalsPerMinute: integer(env, 'GATEWAY_BANK_REFUSALS_PER_MINUTE', 600, 1, 1_000_000),
     answerReuseSeconds: integer(env, 'GATEWAY_ANSWER_REUSE_SECONDS', 86_400, 0, 30 * 86_400),
     allowPlaintext: flag(env, 'GATEWAY_ALLOW_PLAINTEXT'),
     alertDelivery: {

@@ -185,6 +185,10 @@ export function createConsentService(deps: ConsentDependencies): ConsentService 
     async grant(principal, token) {
       const parsed = await parseConsent(token);
       const { claims } = parsed;
+      // A consent it replaces must be this enterprise's before its lock is taken: someone else's is not waited for.
+      if (claims.replaces !== undefined && (claims.sub !== principal.uscc || deps.store.getConsent(claims.replaces)?.uscc !== principal.uscc)) {
+        throw new GatewayError('consent_replaces_invalid', '"replaces" must name an active consent of the same enterprise');
+      }
       const keys = claims.replaces === undefined ? [claims.jti] : [claims.jti, claims.replaces];
       return lock.runAll(keys, async () => {
         const { questions } = checkGrant(principal, parsed);
@@ -233,9 +237,11 @@ export function createConsentService(deps: ConsentDependencies): ConsentService 
     },
 
     async revoke(principal, consentId) {
+      // Whose consent it is, first and without waiting: a guessed id of someone else's is neither waited for nor delayed.
+      visible(principal, deps.store.getConsent(consentId));
+      if (principal.role !== 'enterprise') throw notFound();
       return lock.run(consentId, async () => {
-        const consent = visible(principal, deps.store.getConsent(consentId));
-        if (principal.role !== 'enterprise') throw notFound();
+        const consent = deps.store.getConsent(consentId) as ConsentRecord;
         const state = stateOf(consent);
         if (state !== 'active') throw new GatewayError('consent_not_active', `the consent is ${state}; only an active consent can be revoked`);
         const appended = await deps.audit.append({

@@ -150,7 +150,10 @@ export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Ru
       configureWebhook: (participantId, change) => configureWebhook({ store, audit: log }, participantId, change),
       verifications: createVerificationService({
         consents, consentStore: store, questions, records, audit: log, signer,
-        limits: { bankPerSecond: config.bankQuestionsPerSecond, consentPerMinute: config.consentQuestionsPerMinute, reuseSeconds: config.answerReuseSeconds },
+        limits: {
+          bankPerSecond: config.bankQuestionsPerSecond, consentPerMinute: config.consentQuestionsPerMinute, reuseSeconds: config.answerReuseSeconds,
+          bankRefusalsPerMinute: config.bankRefusalsPerMinute,
+        },
       }),
       records,
       // The CA's private key is read only when a certificate is issued, not kept in the serving process.

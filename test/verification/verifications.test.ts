@@ -117,7 +117,7 @@ describe('createVerificationService', function () {
     const { runtime } = t;
     return createVerificationService({
       consents: runtime.consents, consentStore: runtime.store, questions: runtime.questions, records, audit: runtime.audit.log,
-      signer: runtime.signer, limits: { bankPerSecond: 10_000, consentPerMinute: 10_000, reuseSeconds: 3_600, ...limits }, now: () => new Date(clock),
+      signer: runtime.signer, limits: { bankPerSecond: 10_000, consentPerMinute: 10_000, reuseSeconds: 3_600, bankRefusalsPerMinute: 10_000, ...limits }, now: () => new Date(clock),
     });
   }
 
@@ -426,7 +426,9 @@ describe('createVerificationService', function () {
       const answered = entryAt(t.runtime.audit.log, result.items[0]!.audit_index);
       expect(answered).to.include({ kind: 'verification.answered', actor: BANK, subject: USCC, consent_id: consentId, purpose: 'loan_approval', loan_reference: 'LN-unit' });
       expect(answered['questions']).to.deep.equal((result.items[0] as ItemOutcome & { questions: unknown }).questions);
-      expect(entryAt(t.runtime.audit.log, result.items[1]!.audit_index)).to.include({ kind: 'verification.refused', code: 'consent_missing', subject: USCC });
+      const unmatched = entryAt(t.runtime.audit.log, result.items[1]!.audit_index);
+      expect(unmatched).to.include({ kind: 'verification.unmatched', code: 'consent_missing' });
+      expect(unmatched).to.not.have.property('subject');
     });
 
     it('puts no record value in the answer or the entries', function () {
