@@ -76,7 +76,7 @@ const INGEST_OUTCOMES: Readonly<Record<IngestReceipt['outcome'], string>> = {
 /** What any request can fail with. */
 const ANY_REQUEST: readonly ErrorCode[] = ['internal_error'];
 
-/** What every signed endpoint can answer before its own work starts: reading the body, then authenticating it. */
+/** What every signed endpoint can answer before its own work starts: authenticating the request, then reading its body. */
 const SIGNED_REQUEST: readonly ErrorCode[] = [
   'body_too_large', 'unsupported_format',
   'signature_missing', 'signature_malformed', 'algorithm_not_allowed', 'participant_unknown', 'participant_suspended',
@@ -618,6 +618,8 @@ function operations(): Record<string, Record<string, OperationSpec>> {
     '/v1/participants/{participantId}/certificate': {
       get: {
         operationId: 'participantCertificate', tag: 'identity', summary: 'A participant\'s certificate and status',
+        description: 'Any participant\'s registered certificate and status, to participants only: participant ids are easy to guess, and the certificate names the organisation and its USCC.',
+        roles: ['source', 'enterprise', 'bank', 'auditor'],
         parameters: [pathParameter('participantId', PARTICIPANT, 'the participant id')],
         responses: { 200: { description: 'The participant\'s registered certificate and status.', content: json('ParticipantCertificate'), headers: ['Cache-Control'] } },
         problems: ['not_found'],

@@ -308,6 +308,7 @@ describe('docs/request-signing.md', function () {
         caCertificatePem: block('ca-certificate'),
         participants: {} as ParticipantRegistry,
         signingKeys: {} as SigningKeySet,
+        authenticator: {} as RequestAuthenticator,
         // Only the note key's public parts appear in the discovery document.
         audit: { noteKey: { origin: 'example.gateway/audit', verifierKey: 'example.gateway/audit+8d2e1c6b+AaGG4BzPdKDrv5yNpLAWZr0f6jkCB1xXExvTU3aryhSC' } } as AuditRuntime,
       }));
