@@ -43,14 +43,15 @@ const API_SCHEMAS = {
 // Closed sets written as records, so that the compiler notices when the union they describe changes.
 const CONSENT_STATES: Readonly<Record<ConsentState, string>> = {
   active: 'answers may be given under it',
-  revoked: 'the enterprise revoked it',
+  revoked: 'the enterprise revoked it, or the operator revoked it or its enterprise',
   expired: 'its exp has passed (derived from the clock, never stored)',
   exhausted: 'its max_uses answers have been given',
   replaced: 'the enterprise granted a consent that replaces it',
+  suspended: 'its enterprise is suspended: no answers until it is resumed (derived from the enterprise\'s status, never stored)',
 };
 const REFUSAL_CODES: Readonly<Record<RefusalCode, string>> = {
   consent_missing: 'no consent of this bank about this subject has this id (the same whether or not the gateway holds data about the subject)',
-  consent_not_active: 'the consent is not active (revoked, expired, exhausted, replaced or not yet valid)',
+  consent_not_active: 'the consent is not active (revoked, expired, exhausted, replaced, suspended or not yet valid)',
   question_not_covered: 'the consent does not name every question asked',
   purpose_not_allowed: 'a question does not allow the consent\'s purpose',
 };

@@ -157,7 +157,13 @@ export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Ru
       }),
       records,
       // The CA's private key is read only when a certificate is issued, not kept in the serving process.
-      participants: createParticipantRegistry({ store, authority: () => loadAuthority(config.keysDir), datasetIds, audit: log }),
+      participants: createParticipantRegistry({
+        store, authority: () => loadAuthority(config.keysDir), datasetIds, audit: log,
+        // A revoked enterprise's consents end, with the consent.revoked events banks get for any revocation.
+        async onStatusChanged(participant, change) {
+          if (participant.role === 'enterprise' && change === 'revoke') await consents.revokeAllAbout(participant.uscc as string, 'enterprise_revoked');
+        },
+      }),
       authenticator: createRequestAuthenticator({
         store, caCertificatePem, audience: config.gatewayId, clockSkewSeconds: config.clockSkewSeconds,
         replayGuard: createReplayGuard(store, nowSeconds), nowSeconds,

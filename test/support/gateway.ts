@@ -29,7 +29,7 @@ export interface TestGateway {
   readonly url: string;
   readonly dir: string;
   /** Registers a participant with a fresh RSA key; id defaults to `<role>-<n>`. */
-  enrol(role: 'source' | 'enterprise' | 'bank' | 'auditor', options?: { id?: string; uscc?: string; datasets?: string[]; name?: string }): Promise<EnrolledParticipant>;
+  enrol(role: 'source' | 'enterprise' | 'bank' | 'auditor', options?: { id?: string; uscc?: string; datasets?: string[]; name?: string; replaces?: string }): Promise<EnrolledParticipant>;
   client(participant: EnrolledParticipant, options?: Partial<ClientOptions>): GatewayClient;
   /** Stops the server, closes the runtime and removes the directories. */
   stop(): Promise<void>;
@@ -59,6 +59,7 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
         datasets: options.datasets ?? (role === 'source' ? ['medical_insurance_arrears'] : undefined),
         publicKeyPem: pair.publicKeyPem,
         certificateDays: 30,
+        replaces: options.replaces,
       });
       return { record, credentials: { participantId: record.participantId, privateKeyPem: pair.privateKeyPem, certificatePem: record.certificatePem } };
     },

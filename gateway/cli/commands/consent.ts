@@ -31,6 +31,16 @@ function positive(name: string, value: string): number {
   return Number(value);
 }
 
+/** An operator's reason goes into the audit log as given: printable text only, so that the log shows what was meant. */
+function checkReason(reason: string | undefined): string {
+  if (reason === undefined) throw new GatewayError('invalid_argument', '--by-operator needs --reason <text>, recorded in the audit log');
+  const trimmed = reason.trim();
+  if (trimmed.length === 0 || [...trimmed].length > 200 || /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u.test(trimmed)) {
+    throw new GatewayError('invalid_argument', '--reason must be 1-200 characters without control, format or separator characters');
+  }
+  return trimmed;
+}
+
 export function registerConsent(program: Command, context: CommandContext): void {
   const consent = program.command('consent').description('enterprises\' consents for banks (through a running gateway, GATEWAY_URL)');
   consent
@@ -60,12 +70,26 @@ export function registerConsent(program: Command, context: CommandContext): void
     }));
   consent
     .command('revoke <id>')
-    .description('revoke a consent, effective for the very next request')
+    .description('revoke a consent, effective for the very next request: as its enterprise (through the gateway), or as the operator on this host')
     .option('--as <enterprise>', 'the enterprise participant that revokes', DEV_PARTICIPANT_IDS.enterprise)
+    .option('--by-operator', 'the operator ends the consent, whoever it concerns (audited with --reason)', false)
+    .option('--reason <text>', 'with --by-operator: why, recorded in the audit log (1-200 characters)')
     .option('--json', 'print the result as JSON', false)
-    .action(guarded(async (id: string, options: { as: string; json: boolean }) => {
-      const revoked = await clientFor(context, options.as).revokeConsent(id);
-      report(options, revoked, () => `consent ${id} is ${String(revoked.consent['state'])}`);
+    .action(guarded(async (id: string, options: { as: string; byOperator: boolean; reason?: string; json: boolean }) => {
+      if (!options.byOperator) {
+        if (options.reason !== undefined) throw new GatewayError('invalid_argument', '--reason goes with --by-operator');
+        const revoked = await clientFor(context, options.as).revokeConsent(id);
+        report(options, revoked, () => `consent ${id} is ${String(revoked.consent['state'])}`);
+        return;
+      }
+      const reason = checkReason(options.reason);
+      const runtime = await context.open();
+      try {
+        const revoked = await runtime.consents.revokeByOperator(id, reason);
+        report(options, { consent: revoked }, () => `consent ${id} is ${revoked.state} (by the operator: ${reason})`);
+      } finally {
+        await runtime.close();
+      }
     }));
   consent
     .command('list')

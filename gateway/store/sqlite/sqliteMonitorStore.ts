@@ -191,6 +191,7 @@ export function batchTransaction(writer: SqliteDatabase, firstId: number, lastId
       const rows = writer.prepare(`
         SELECT s.subscription_id, s.bank_id, s.consent_id, s.uscc, s.subject_index, s.rules FROM subscriptions s
         JOIN consents c ON c.consent_id = s.consent_id AND c.state = 'active' AND c.expires_at > ?
+        JOIN participants p ON p.uscc = c.uscc AND p.role = 'enterprise' AND p.status = 'active'
         WHERE s.state = 'active' AND s.subject_index IN (SELECT subject_index FROM records WHERE record_id BETWEEN ? AND ?)`)
         .all(nowSeconds, firstId, lastId) as Pick<SubscriptionRow, 'subscription_id' | 'bank_id' | 'consent_id' | 'uscc' | 'subject_index' | 'rules'>[];
       return rows.map((row): WatchedSubject => ({
