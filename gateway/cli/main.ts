@@ -6,7 +6,7 @@
 import { Command } from 'commander';
 import { loadConfig } from '../config/index.js';
 import type { GatewayConfig } from '../config/index.js';
-import { initialise, openRuntime } from '../runtime/index.js';
+import { openRuntime } from '../runtime/index.js';
 import type { CommandContext } from './context.js';
 import { registerAlerts } from './commands/alerts.js';
 import { registerAudit } from './commands/audit.js';
@@ -25,10 +25,9 @@ let config: GatewayConfig | undefined;
 const context: CommandContext = {
   config: () => (config ??= loadConfig(process.env)),
   gatewayUrl: () => process.env['GATEWAY_URL'] ?? 'http://127.0.0.1:8080',
+  // Async for the storage engines to come; creates no key (only `init`, and `serve` on a fresh data directory, do).
   async open(hooks) {
-    const loaded = context.config();
-    await initialise(loaded);
-    return openRuntime(loaded, hooks);
+    return openRuntime(context.config(), hooks);
   },
 };
 

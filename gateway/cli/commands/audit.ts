@@ -19,7 +19,6 @@ import type { LogProblem, LogVerification } from '../../audit/verifyLog.js';
 import { parseVerifierKey } from '../../crypto/note.js';
 import { GatewayError } from '../../errors/index.js';
 import { loadNoteKey } from '../../keys/index.js';
-// Not re-exported by runtime/index.ts (yet): imported from the module that defines it.
 import { AUDIT_DATABASE_FILE } from '../../runtime/index.js';
 import { openSqliteAuditStore } from '../../store/index.js';
 import { guarded, report, reportFailure } from '../output.js';
