@@ -40,6 +40,10 @@ export interface GatewayConfig {
   readonly auditOrigin: string;
   /** How often a checkpoint is made while entries arrive. */
   readonly checkpointIntervalMs: number;
+  /** Where the latest signed checkpoint is kept outside the database (default: beside it in the data directory). */
+  readonly checkpointFile: string;
+  /** A witness's copy of a checkpoint the log must extend at start (read only), if the operator keeps one. */
+  readonly witnessCheckpointFile: string | undefined;
   /** C2SP witnesses each new checkpoint is submitted to. */
   readonly witnesses: readonly WitnessConfig[];
   /** Questions a bank may have answered per second (all its requests together). */
@@ -173,6 +177,9 @@ function witnesses(env: Environment): WitnessConfig[] {
   });
 }
 
+/** The latest signed checkpoint's file, beside the audit database unless GATEWAY_AUDIT_CHECKPOINT_FILE says otherwise. */
+export const DEFAULT_CHECKPOINT_FILE = 'audit-checkpoint.txt';
+
 const AUDIT_ORIGIN = /^[^\s+\u0000-\u001f]{1,200}$/;
 
 const GATEWAY_ID = /^[A-Za-z0-9][A-Za-z0-9.:/_-]{0,199}$/;
@@ -192,10 +199,12 @@ export function loadConfig(env: Environment, cwd: string = process.cwd()): Gatew
   if (!GATEWAY_ID.test(gatewayId)) {
     throw new GatewayError('invalid_configuration', 'GATEWAY_ID must be 1-200 characters of letters, digits and .:/_-');
   }
+  const dataDir = path.resolve(cwd, env['GATEWAY_DATA_DIR'] ?? 'data');
+  const witnessCheckpoint = env['GATEWAY_AUDIT_WITNESS_CHECKPOINT'];
   return {
     host,
     port: integer(env, 'PORT', 8080, 0, 65535),
-    dataDir: path.resolve(cwd, env['GATEWAY_DATA_DIR'] ?? 'data'),
+    dataDir,
     keysDir: path.resolve(cwd, env['GATEWAY_KEYS_DIR'] ?? 'keys'),
     logLevel,
     ingestWorkers: integer(env, 'GATEWAY_INGEST_WORKERS', defaultIngestWorkers(), 1, 64),
@@ -209,6 +218,8 @@ export function loadConfig(env: Environment, cwd: string = process.cwd()): Gatew
     tls: tlsConfig(env, cwd),
     auditOrigin,
     checkpointIntervalMs: integer(env, 'GATEWAY_CHECKPOINT_INTERVAL_MS', 2000, 100, 3_600_000),
+    checkpointFile: path.resolve(cwd, env['GATEWAY_AUDIT_CHECKPOINT_FILE'] || path.join(dataDir, DEFAULT_CHECKPOINT_FILE)),
+    witnessCheckpointFile: witnessCheckpoint ? path.resolve(cwd, witnessCheckpoint) : undefined,
     witnesses: witnesses(env),
     consentMaxDays: consentMaxDays(env),
     bankQuestionsPerSecond: integer(env, 'GATEWAY_BANK_QUESTIONS_PER_SECOND', 50_000, 1, 10_000_000),

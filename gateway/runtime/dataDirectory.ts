@@ -4,16 +4,15 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type { GatewayConfig } from '../config/index.js';
 import { KEY_FINGERPRINTS_FILE } from '../keys/index.js';
 
 export const DATABASE_FILE = 'gateway.sqlite';
 export const AUDIT_DATABASE_FILE = 'audit.sqlite';
-/** The latest signed checkpoint, kept beside the audit database (gateway/audit/anchor.ts). */
-export const CHECKPOINT_FILE = 'audit-checkpoint.txt';
-
-/** Fresh: none of the files a used data directory holds exists yet. */
-export function isFreshDataDirectory(dataDir: string): boolean {
-  return [DATABASE_FILE, AUDIT_DATABASE_FILE, KEY_FINGERPRINTS_FILE, CHECKPOINT_FILE].every((file) => !fs.existsSync(path.join(dataDir, file)));
+/** Fresh: none of the files a used data directory holds exists yet, nor the latest signed checkpoint. */
+export function isFreshDataDirectory(config: Pick<GatewayConfig, 'dataDir' | 'checkpointFile'>): boolean {
+  return [DATABASE_FILE, AUDIT_DATABASE_FILE, KEY_FINGERPRINTS_FILE].every((file) => !fs.existsSync(path.join(config.dataDir, file)))
+    && !fs.existsSync(config.checkpointFile);
 }
 
 /** Creates the data directory 0700 if it is missing (an existing directory's mode is the operator's). */

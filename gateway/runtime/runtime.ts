@@ -3,7 +3,7 @@
  * reader. The CLI commands and the HTTP server both start from here, so there is one way to open the gateway.
  */
 import path from 'node:path';
-import { createAuditLog, createCheckpointer, createWitnessSubmitter } from '../audit/index.js';
+import { checkLogAtStart, createAuditLog, createCheckpointer, createWitnessSubmitter } from '../audit/index.js';
 import type { AuditLog, Checkpointer } from '../audit/index.js';
 import type { GatewayConfig } from '../config/index.js';
 import { createConsentService } from '../consent/index.js';
@@ -75,7 +75,7 @@ export interface Runtime {
  */
 export async function initialise(config: GatewayConfig, warn: (message: string) => void = warnOnStderr): Promise<string[]> {
   ensureDataDirectory(config.dataDir);
-  const fresh = isFreshDataDirectory(config.dataDir);
+  const fresh = isFreshDataDirectory(config);
   const created: string[] = [];
   if (fresh) {
     created.push(...ensureSecrets(config.keysDir), ...ensureAuthority(config.keysDir, config.gatewayId));
@@ -119,7 +119,7 @@ function consentQuestions(catalog: QuestionCatalog): ConsentQuestions {
 export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Runtime {
   const logger = hooks.logger ?? createLogger(config.logLevel, process.stderr);
   ensureDataDirectory(config.dataDir);
-  const { secrets, caCertificatePem, signingKeys, noteKey } = openVouchedKeys(config, isFreshDataDirectory(config.dataDir), (message) => logger.warn(message));
+  const { secrets, caCertificatePem, signingKeys, noteKey } = openVouchedKeys(config, isFreshDataDirectory(config), (message) => logger.warn(message));
   const registry = loadDatasetRegistry();
   const questions = loadQuestionCatalog(undefined, registry);
   const monitorRules = loadMonitorRules(questions);
@@ -128,13 +128,17 @@ export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Ru
   try {
     auditStore = openSqliteAuditStore({ file: path.join(config.dataDir, AUDIT_DATABASE_FILE) });
     const log = createAuditLog(auditStore);
+    const anchorFiles = { checkpointFile: config.checkpointFile, witnessCheckpointFile: config.witnessCheckpointFile };
+    // Before anything is appended or signed: the stored log must extend every checkpoint the gateway signed.
+    const lastSigned = checkLogAtStart({ store: auditStore, log, key: noteKey, files: anchorFiles, warn: (message) => logger.warn(message) });
     const witnesses = config.witnesses.length === 0 ? undefined : createWitnessSubmitter({
       witnesses: config.witnesses, log, store: auditStore, logger,
     });
     const audit: AuditRuntime = {
       store: auditStore, log, noteKey,
       checkpointer: createCheckpointer({
-        store: auditStore, log, key: noteKey, intervalMs: config.checkpointIntervalMs,
+        store: auditStore, log, key: noteKey, intervalMs: config.checkpointIntervalMs, files: anchorFiles, lastSigned,
+        onError: (error) => logger.error({ err: error instanceof Error ? error.message : String(error) }, 'no checkpoint was signed'),
         // Submission runs in the background and never throws: a witness that is down does not stop checkpoints.
         onCheckpoint: witnesses && ((checkpoint) => void witnesses.submit(checkpoint)),
       }),

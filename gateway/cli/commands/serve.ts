@@ -26,7 +26,7 @@ export function registerServe(program: Command, context: CommandContext): void {
       const logger = createLogger(config.logLevel);
       const metrics = createMetrics();
       // Only a fresh data directory gets keys made for it: a used one must have its own (runtime/keyCheck.ts).
-      if (isFreshDataDirectory(config.dataDir)) {
+      if (isFreshDataDirectory(config)) {
         const created = await initialise(config, (message) => logger.warn(message));
         if (created.length > 0) logger.info({ keys_dir: config.keysDir, created }, 'keys created for a fresh data directory');
       }
