@@ -34,8 +34,9 @@ import type { RecordReader } from '../records/index.js';
 import { openSqliteAuditStore, openSqliteStore } from '../store/index.js';
 import type { AuditStore, Store } from '../store/index.js';
 
-export const DATABASE_FILE = 'gateway.sqlite';
-export const AUDIT_DATABASE_FILE = 'audit.sqlite';
+import { AUDIT_DATABASE_FILE, DATABASE_FILE } from './files.js';
+
+export { AUDIT_DATABASE_FILE, DATABASE_FILE };
 
 /** The audit log and what signs and serves its checkpoints. */
 export interface AuditRuntime {

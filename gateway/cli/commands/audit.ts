@@ -19,8 +19,7 @@ import type { LogProblem, LogVerification } from '../../audit/verifyLog.js';
 import { parseVerifierKey } from '../../crypto/note.js';
 import { GatewayError } from '../../errors/index.js';
 import { loadNoteKey } from '../../keys/index.js';
-// Not re-exported by runtime/index.ts (yet): imported from the module that defines it.
-import { AUDIT_DATABASE_FILE } from '../../runtime/index.js';
+import { AUDIT_DATABASE_FILE } from '../../runtime/files.js';
 import { openSqliteAuditStore } from '../../store/index.js';
 import { guarded, report, reportFailure } from '../output.js';
 import type { CommandContext } from '../context.js';
@@ -41,8 +40,7 @@ interface VerifyProofOptions {
   json: boolean;
 }
 
-export function registerAudit(program: Command, context: CommandContext): void {
-  const audit = program.command('audit').description('check the audit log and proofs of it');
+export function registerAudit(audit: Command, context: CommandContext): void {
   audit
     .command('verify')
     .description('recompute the audit log\'s Merkle tree from its entries and check it against the stored hashes and every signed checkpoint')

@@ -30,8 +30,7 @@ export function clientFor(context: CommandContext, participantId: string): Gatew
   });
 }
 
-export function registerClient(program: Command, context: CommandContext): void {
-  const client = program.command('client').description('talk to a running gateway as a participant (GATEWAY_URL), with signed requests');
+export function registerClient(client: Command, context: CommandContext): void {
   client
     .command('ingest <dataset> <file>')
     .description('push a batch as a source participant and verify the signed receipt')

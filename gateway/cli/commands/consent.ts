@@ -31,8 +31,7 @@ function positive(name: string, value: string): number {
   return Number(value);
 }
 
-export function registerConsent(program: Command, context: CommandContext): void {
-  const consent = program.command('consent').description('enterprises\' consents for banks (through a running gateway, GATEWAY_URL)');
+export function registerConsent(consent: Command, context: CommandContext): void {
   consent
     .command('grant')
     .description('sign a consent as an enterprise and submit it; prints the new consent id')

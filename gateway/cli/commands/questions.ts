@@ -7,8 +7,7 @@ import { packageRoot } from '../../paths.js';
 import { loadQuestionCatalog, renderQuestionsDoc } from '../../policies/index.js';
 import { guarded, report } from '../output.js';
 
-export function registerQuestions(program: Command): void {
-  const questions = program.command('questions').description('the fixed, versioned questions banks may ask (policies/)');
+export function registerQuestions(questions: Command): void {
   questions
     .command('list')
     .description('list the questions and packs, with versions, purposes and definition hashes')
