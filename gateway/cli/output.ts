@@ -67,7 +67,7 @@ function describe(error: unknown): Described {
     const { errors, invalid_row_count: invalidRowCount } = error.problem;
     return {
       code: error.code,
-      message: `${error.message} (HTTP ${error.status}, request id ${error.requestId ?? 'none'})`,
+      message: `${String(error.problem['detail'] ?? error.problem['title'] ?? error.message)} (HTTP ${error.status}, request id ${error.requestId ?? 'none'})`,
       details: { problem: error.problem },
       ...(Array.isArray(errors) ? { rowErrors: errors as RowError[], invalidRowCount: typeof invalidRowCount === 'number' ? invalidRowCount : errors.length } : {}),
     };

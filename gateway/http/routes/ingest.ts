@@ -7,7 +7,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { GatewayError } from '../../errors/index.js';
 import type { RequestAuthenticator } from '../../identity/index.js';
 import type { IngestReceipt, Ingestor, InputFormat } from '../../ingest/index.js';
-import { isDatasetId } from '../../datasets/registry.js';
+import { datasetIds, isDatasetId } from '../../datasets/registry.js';
 import type { GatewaySigner } from '../../signing/signer.js';
 import { SIGNED_TYPES } from '../../signing/signer.js';
 import type { IdempotentResponder } from '../idempotency.js';
@@ -65,7 +65,9 @@ export function ingestRoutes(deps: IngestDependencies): Router {
     ...signedRequest(deps.authenticator, ['source'], deps.maxBodyBytes),
     function checkDatasetBinding(req: Request, res: Response, next: NextFunction) {
       const dataset = String(req.params['dataset']);
-      if (!isDatasetId(dataset)) throw new GatewayError('unknown_dataset', 'no such dataset (see docs/data-catalog.md)');
+      if (!isDatasetId(dataset)) {
+        throw new GatewayError('unknown_dataset', `unknown dataset ${JSON.stringify(dataset.slice(0, 64))}; known: ${datasetIds.join(', ')} (docs/data-catalog.md)`);
+      }
       if (!principalOf(res).datasets.includes(dataset)) throw new GatewayError('dataset_not_permitted', `this source is not bound to ${dataset}`);
       next();
     },
