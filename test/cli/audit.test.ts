@@ -39,7 +39,7 @@ function exited(run: Run, code: number): Run {
 const base64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
 
 describe('gateway audit', function () {
-  this.timeout(60_000);
+  this.timeout(300_000);
   let root: string;
   let file: (name: string) => string;
   let verifierKey: string;

@@ -26,7 +26,7 @@ function csv(rows: readonly string[], bom = false): string {
 }
 
 describe('gateway CLI', function () {
-  this.timeout(30_000);
+  this.timeout(300_000);
   let root: string;
   let file: (name: string) => string;
 

@@ -65,7 +65,7 @@ interface VerifyOutput {
 /** Runs `node dist/gateway/cli/main.js ...args` with its data and keys under `root`. */
 
 describe('gateway consent (CLI)', function () {
-  this.timeout(60_000);
+  this.timeout(300_000);
   let root: string;
   let runtime: Runtime;
   let running: RunningServer;

@@ -64,7 +64,7 @@ function openssl(args: readonly string[]): string {
 }
 
 describe('gateway participants (CLI)', function () {
-  this.timeout(60_000);
+  this.timeout(300_000);
   let root: string;
   let file: (name: string) => string;
   /** Every command run here, for the check that none of them printed a private key. */

@@ -20,11 +20,10 @@ export interface VerificationDependencies {
   readonly maxBodyBytes: number;
 }
 
-const validateRequest = new Ajv2020({ strict: true, allErrors: false })
-  .compile<VerificationRequest>(JSON.parse(fs.readFileSync(path.join(schemasDir, 'api', 'verification-request.v1.json'), 'utf8')) as object);
-
 export function verificationRoutes(deps: VerificationDependencies): Router {
   const router = Router();
+  const validateRequest = new Ajv2020({ strict: true, allErrors: false })
+    .compile<VerificationRequest>(JSON.parse(fs.readFileSync(path.join(schemasDir, 'api', 'verification-request.v1.json'), 'utf8')) as object);
   router.post('/v1/verifications', ...signedRequest(deps.authenticator, ['bank'], deps.maxBodyBytes), async function verify(req: Request, res: Response) {
     const body = jsonBodyOf(req);
     if (!validateRequest(body)) {
