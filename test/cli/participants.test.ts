@@ -246,6 +246,26 @@ describe('gateway participants (CLI)', function () {
     });
   });
 
+  describe('participants show', function () {
+    it('shows one participant: role, status, bindings, certificate and where its files are', async function () {
+      const [machine, human, nobody] = await Promise.all([
+        gateway(['participants', 'show', 'source-jinan', '--json']),
+        gateway(['participants', 'show', 'source-jinan']),
+        gateway(['participants', 'show', 'bank-nobody', '--json']),
+      ]);
+      const shown = succeeded<{ id: string; role: string; status: string; datasets: string[]; certificate: string; certificate_file: string; certificate_sha256: string }>(machine);
+      expect(shown).to.include({ id: 'source-jinan', role: 'source', status: 'active' });
+      expect(shown.datasets).to.deep.equal([DATASET]);
+      expect(shown.certificate).to.match(/^-----BEGIN CERTIFICATE-----\n/);
+      expect(fs.readFileSync(shown.certificate_file, 'utf8')).to.equal(shown.certificate);
+      expect(human.code).to.equal(0);
+      expect(human.stdout.split('\n')[0]).to.match(/^source-jinan \(source\): .+, active$/);
+      expect(human.stdout).to.include(`sha256 ${shown.certificate_sha256}`);
+      expect(nobody.code).to.equal(1);
+      expect((JSON.parse(nobody.stdout) as { error: { code: string } }).error.code).to.equal('not_found');
+    });
+  });
+
   describe('participants suspend, resume and revoke', function () {
     const change = (verb: string, id: string) => gateway(['participants', verb, id, '--json']);
     let unknown: Run[];
