@@ -12,12 +12,14 @@ import { GatewayError } from '../../errors/index.js';
 import type { RequestAuthenticator } from '../../identity/index.js';
 import { schemasDir } from '../../paths.js';
 import type { VerificationRequest, VerificationService } from '../../verification/index.js';
+import type { Metrics } from '../../observability/index.js';
 import { jsonBodyOf, principalOf, signedRequest } from '../signedRequest.js';
 
 export interface VerificationDependencies {
   readonly authenticator: RequestAuthenticator;
   readonly verifications: VerificationService;
   readonly maxBodyBytes: number;
+  readonly metrics: Metrics;
 }
 
 export function verificationRoutes(deps: VerificationDependencies): Router {
@@ -32,6 +34,9 @@ export function verificationRoutes(deps: VerificationDependencies): Router {
     }
     try {
       const result = await deps.verifications.verify(principalOf(res), body);
+      for (const item of result.items) {
+        deps.metrics.verificationItems.inc({ outcome: item.status, code: item.status === 'refused' ? item.code : '' });
+      }
       res.set('Audit-Index', String(result.answerAuditIndex)).json({ answer: result.answer, items: result.items });
     } catch (error) {
       if (error instanceof GatewayError && error.code === 'rate_limited') res.set('Retry-After', String(error.details?.['retry_after'] ?? 1));
