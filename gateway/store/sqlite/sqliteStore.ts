@@ -349,6 +349,7 @@ function identityStore(db: SqliteDatabase): IdentityStore {
     setStatus: db.prepare('UPDATE participants SET status = ?, status_changed_at = ? WHERE participant_id = ?'),
     rememberRequest: db.prepare('INSERT OR IGNORE INTO seen_requests (participant_id, jti, expires_at) VALUES (?, ?, ?)'),
     forgetRequests: db.prepare('DELETE FROM seen_requests WHERE expires_at < ?'),
+    countRequests: db.prepare('SELECT count(*) AS n FROM seen_requests'),
     idempotent: db.prepare('SELECT request_sha256, status, body FROM idempotent_responses WHERE participant_id = ? AND idempotency_key = ?'),
     saveIdempotent: db.prepare(`INSERT OR IGNORE INTO idempotent_responses (participant_id, idempotency_key, request_sha256, status, body, created_at)
       VALUES (?, ?, ?, ?, ?, ?)`),
@@ -383,6 +384,7 @@ function identityStore(db: SqliteDatabase): IdentityStore {
         statements.forgetRequests.run(now);
         return fresh;
       }).immediate(),
+    countRememberedRequests: () => (statements.countRequests.get() as { n: number }).n,
     findIdempotentResponse(participantId, key) {
       const row = statements.idempotent.get(participantId, key) as { request_sha256: string; status: number; body: string } | undefined;
       return row && { requestSha256: row.request_sha256, status: row.status, body: row.body };
