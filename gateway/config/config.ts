@@ -7,6 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseCosignatureVerifierKey } from '../crypto/note.js';
 import { GatewayError } from '../errors/index.js';
+import { parseAllowedNetworks } from '../identity/webhookTarget.js';
+import type { AllowedNetworks } from '../identity/webhookTarget.js';
 import { packageRoot } from '../paths.js';
 import type { Purpose } from '../policies/definition.js';
 
@@ -64,6 +66,11 @@ export interface GatewayConfig {
   readonly allowUnsafeKeyPermissions: boolean;
   /** Webhook delivery of monitoring events (docs/monitoring.md). */
   readonly alertDelivery: AlertDeliveryConfig;
+  /**
+   * Networks a webhook may point to besides public unicast addresses (GATEWAY_WEBHOOK_ALLOWED_NETWORKS: CIDRs, comma
+   * separated); loopback, private and link-local ones are refused unless named here, and http is allowed only to them.
+   */
+  readonly webhookAllowedNetworks: AllowedNetworks;
 }
 
 export interface AlertDeliveryConfig {
@@ -270,6 +277,7 @@ export function loadConfig(env: Environment, cwd: string = process.cwd()): Gatew
     answerReuseSeconds: integer(env, 'GATEWAY_ANSWER_REUSE_SECONDS', 86_400, 0, 30 * 86_400),
     allowPlaintext: flag(env, 'GATEWAY_ALLOW_PLAINTEXT'),
     allowUnsafeKeyPermissions: flag(env, 'GATEWAY_ALLOW_UNSAFE_KEY_PERMISSIONS'),
+    webhookAllowedNetworks: parseAllowedNetworks(env['GATEWAY_WEBHOOK_ALLOWED_NETWORKS']),
     alertDelivery: {
       retryHorizonMs: integer(env, 'GATEWAY_ALERT_RETRY_HORIZON_SECONDS', 3 * 86_400, 1, 30 * 86_400) * 1000,
       baseBackoffMs: integer(env, 'GATEWAY_ALERT_RETRY_BASE_MS', 1000, 1, 3_600_000),

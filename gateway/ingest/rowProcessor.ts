@@ -45,8 +45,20 @@ export function createRowProcessor(registry: DatasetRegistry, setup: BatchSetup)
   const subjectRule = dataset.subject;
   let lastSubject = '';
   let lastSubjectIndex: Buffer = Buffer.alloc(0);
+  // A row whose subject identifier is an added field it lacks names no credit subject: stored, found by nobody. No
+  // identifier has this type, so no lookup ever computes this index.
+  const unlinked = indexer.subject({ idType: 'unlinked', idNumber: '' });
+
+  /** The natural key, or the catalog key when the row lacks an added key field (docs/data-catalog.md). */
+  const keyIndex = (record: Record<string, unknown>): Buffer => {
+    const full = dataset.naturalKey.every((field) => record[field] !== undefined);
+    if (full || !dataset.catalogKey) return indexer.naturalKey(datasetId, dataset.naturalKey.map((field) => String(record[field])));
+    // Another key space than the full key's, so that the two kinds of key never collide.
+    return indexer.naturalKey(`${datasetId}/catalog_key`, dataset.catalogKey.map((field) => String(record[field])));
+  };
 
   const subjectIndex = (record: Record<string, unknown>): Buffer => {
+    if (record[subjectRule.idNumberField] === undefined) return unlinked;
     const idType = 'idType' in subjectRule ? subjectRule.idType : String(record[subjectRule.idTypeField]);
     const idNumber = String(record[subjectRule.idNumberField]);
     // Rows of one subject arrive together (24 months of contributions, say): reuse the last HMAC.
@@ -79,7 +91,7 @@ export function createRowProcessor(registry: DatasetRegistry, setup: BatchSetup)
         const plaintext = Buffer.from(JSON.stringify(record), 'utf8');
         sealedRows.push({
           row: rowNumber,
-          keyIndex: indexer.naturalKey(datasetId, dataset.naturalKey.map((field) => String(record[field]))),
+          keyIndex: keyIndex(record),
           subjectIndex: subjectIndex(record),
           sealed: sealRecord(key, recordAssociatedData(datasetId, recordId), plaintext, nonces.subarray(i * NONCE_BYTES, (i + 1) * NONCE_BYTES)),
         });

@@ -234,6 +234,7 @@ export interface ConsentStore {
 export interface WebhookRecord {
   readonly participantId: string;
   readonly url: string;
+  /** The signing secret, sealed by the domain (identity/webhooks.ts): opaque text to the store. */
   readonly secret: string;
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -285,6 +286,7 @@ export interface SubscriptionEnding {
  */
 export interface MonitorStore {
   getWebhook(participantId: string): WebhookRecord | undefined;
+  listWebhooks(): WebhookRecord[];
   setWebhook(webhook: WebhookRecord): void;
   /** Stores the subscription with the answers `baseline` computes, in one write transaction (so no batch commits in between). */
   addSubscription(subscription: NewSubscription, baseline: () => readonly MonitorAnswer[]): void;

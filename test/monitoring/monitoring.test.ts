@@ -12,7 +12,11 @@ import { startReceiver } from './receiver.js';
 import type { Receiver } from './receiver.js';
 import { arrearsCsv, consentAndSubscribe, uscc } from './support.js';
 
-const FAST_RETRIES = { GATEWAY_ALERT_POLL_MS: '50', GATEWAY_ALERT_RETRY_BASE_MS: '50', GATEWAY_ALERT_RETRY_MAX_MS: '200' };
+const FAST_RETRIES = {
+  GATEWAY_ALERT_POLL_MS: '50', GATEWAY_ALERT_RETRY_BASE_MS: '50', GATEWAY_ALERT_RETRY_MAX_MS: '200',
+  // The receivers listen on loopback, which a webhook may reach only when the operator allows it.
+  GATEWAY_WEBHOOK_ALLOWED_NETWORKS: '127.0.0.1/32',
+};
 const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Party {

@@ -13,7 +13,7 @@ import { startServer } from '../../gateway/http/server.js';
 import type { RunningServer } from '../../gateway/http/server.js';
 import { createLogger, createMetrics } from '../../gateway/observability/index.js';
 import { openRuntime } from '../../gateway/runtime/index.js';
-import type { Runtime } from '../../gateway/runtime/index.js';
+import type { Runtime, RuntimeHooks } from '../../gateway/runtime/index.js';
 import type { ParticipantRecord } from '../../gateway/store/index.js';
 import { prepareTestKeys, testConfig } from './runtime.js';
 
@@ -37,11 +37,11 @@ export interface TestGateway {
 
 let enrolled = 0;
 
-export async function startTestGateway(env: Record<string, string> = {}): Promise<TestGateway> {
+export async function startTestGateway(env: Record<string, string> = {}, hooks: RuntimeHooks = {}): Promise<TestGateway> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-http-'));
   const config = testConfig(dir, { PORT: '0', HOST: '127.0.0.1', GATEWAY_INGEST_WORKERS: '1', ...env });
   await prepareTestKeys(config);
-  const runtime = openRuntime(config);
+  const runtime = openRuntime(config, hooks);
   const running = await startServer(runtime, createLogger('silent'), createMetrics());
   return {
     config,

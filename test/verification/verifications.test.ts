@@ -127,6 +127,15 @@ describe('createVerificationService', function () {
    */
   function consent(overrides: Partial<NewConsent> = {}): string {
     const consentId = overrides.consentId ?? randomUUID();
+    // A consent is usable only while an enterprise participant acts for its USCC.
+    const uscc = overrides.uscc ?? USCC;
+    if (!t.runtime.store.enterpriseForUscc(uscc)) {
+      const at = new Date().toISOString();
+      t.runtime.store.addParticipant({
+        participantId: `enterprise-${uscc.toLowerCase()}`, role: 'enterprise', name: 'Unit enterprise', uscc, datasets: [], status: 'active',
+        certificatePem: 'unit', certificateSha256: `unit-${uscc}`, notAfter: at, createdAt: at, statusChangedAt: at,
+      });
+    }
     t.runtime.store.addConsent({
       consentId, enterpriseId: 'enterprise-unit', uscc: USCC, bankId: BANK, purpose: 'loan_approval', questions: [ARREARS_NOW, HEADCOUNT],
       notBefore: 0, expiresAt: realSeconds() + DAY, maxUses: undefined, replaces: undefined, artefact: 'unit', artefactSha256: 'unit',
