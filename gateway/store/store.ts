@@ -322,6 +322,8 @@ export interface Store extends IdentityStore, ConsentStore, MonitorStore {
   /** Committed batches whose audit entry was never recorded, oldest first. */
   unauditedBatches(): StoredBatch[];
   /** Throws if the store cannot serve (readiness). */
+  /** What the engine's own consistency check finds wrong with the stored bytes (empty: nothing). */
+  integrityProblems(): string[];
   ping(): void;
   close(): void;
 }

@@ -8,7 +8,7 @@ import { GatewayError } from '../../errors/index.js';
 import { storedHashCount } from '../../audit/merkle.js';
 import { auditMigrationsDir } from '../../paths.js';
 import type { AuditStore, StoredAuditEntry, StoredCheckpoint } from '../auditStore.js';
-import { applyMigrations, connect, createPrivateDatabaseFile } from './sqliteStore.js';
+import { applyMigrations, connect, createPrivateDatabaseFile, quickCheck } from './sqliteStore.js';
 
 interface EntryRow {
   entry_index: number;
@@ -145,6 +145,7 @@ export function openSqliteAuditStore(options: { file: string }): AuditStore {
     },
     cosignatures: (treeSize) =>
       (statements.cosignatures.all(treeSize) as { witness: string; signature_line: string }[]).map((row) => ({ witness: row.witness, signatureLine: row.signature_line })),
+    integrityProblems: () => quickCheck(db),
     close: () => {
       if (db.open) db.close();
     },

@@ -85,6 +85,25 @@ export function applyMigrations(db: SqliteDatabase, directory: string = migratio
   }
 }
 
+/** SQLite found the file damaged: a malformed page or index, or not a database at all. */
+export function isDatabaseDamage(error: unknown): boolean {
+  return error instanceof Database.SqliteError && (error.code.startsWith('SQLITE_CORRUPT') || error.code === 'SQLITE_NOTADB');
+}
+
+/**
+ * PRAGMA quick_check: every page and index entry well-formed (O(size), without the cross-checks of integrity_check).
+ * A database too damaged to run it is reported by the error SQLite gives.
+ */
+export function quickCheck(db: SqliteDatabase): string[] {
+  try {
+    const rows = db.pragma('quick_check') as { quick_check: string }[];
+    return rows.map((row) => row.quick_check).filter((result) => result !== 'ok');
+  } catch (error) {
+    if (isDatabaseDamage(error)) return [(error as Error).message];
+    throw error;
+  }
+}
+
 function isUniqueViolation(error: unknown): boolean {
   return error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
@@ -271,6 +290,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     ping: () => {
       db.prepare('SELECT 1').get();
     },
+    integrityProblems: () => quickCheck(db),
     close: () => {
       if (db.open) db.close();
     },
