@@ -96,6 +96,9 @@ export function createAuditLog(store: AuditStore, now: () => Date = () => new Da
         haltedBy ??= cause;
         throw cause;
       }
+      if (cause instanceof GatewayError && cause.code === 'storage_full') {
+        throw new GatewayError('storage_full', `${cause.message}: the audit entry could not be written, so the action was not done`, { cause });
+      }
       throw new GatewayError('audit_unavailable', 'the audit entry could not be written, so the action was not done', { cause });
     }
     highWater = result.size;

@@ -4,6 +4,7 @@
  */
 import { GatewayClientError } from '../client/client.js';
 import { GatewayError, InvalidRowsError } from '../errors/index.js';
+import { isStorageFull } from '../store/index.js';
 
 export interface OutputOptions {
   readonly json?: boolean;
@@ -21,6 +22,7 @@ function describe(error: unknown): { code: string; message: string; details?: Re
     // A refusal by a running gateway (gateway client ...): its problem code, and the request id to look it up by.
     return { code: error.code, message: `${error.message} (HTTP ${error.status}, request id ${error.requestId ?? 'none'})`, details: { problem: error.problem } };
   }
+  if (isStorageFull(error)) return { code: 'storage_full', message: 'the disk holding the data directory is full: the change was not stored; free space and run the command again' };
   return { code: 'internal_error', message: error instanceof Error ? error.message : String(error) };
 }
 
@@ -39,7 +41,9 @@ export function reportFailure(options: OutputOptions, error: unknown): void {
     const more = error.invalidRowCount - new Set(error.rowErrors.map((rowError) => rowError.row)).size;
     if (more > 0) process.stderr.write(`  … and ${more} more invalid row(s)\n`);
   }
-  if (!(error instanceof GatewayError) && !(error instanceof GatewayClientError) && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  if (!(error instanceof GatewayError) && !(error instanceof GatewayClientError) && code === 'internal_error' && error instanceof Error && error.stack) {
+    process.stderr.write(`${error.stack}\n`);
+  }
 }
 
 /** Wraps a command action so every failure ends in reportFailure. */

@@ -4,6 +4,7 @@
  */
 import type { NextFunction, Request, Response } from 'express';
 import { GatewayError } from '../errors/index.js';
+import { isStorageFull } from '../store/index.js';
 import type { ErrorCode } from '../errors/index.js';
 import type { Logger } from '../observability/index.js';
 import { requestIdOf } from './requestContext.js';
@@ -37,13 +38,19 @@ export function problemHandler(logger: Logger) {
       next(error);
       return;
     }
-    const known = error instanceof GatewayError ? error : bodyParserError(error);
+    const known = error instanceof GatewayError ? error : storageFull(error) ?? bodyParserError(error);
     const problem = known ?? new GatewayError('internal_error', 'the request could not be completed');
     const entry = { request_id: requestIdOf(res), code: problem.code, method: req.method, path: req.path };
     if (problem.status >= 500) logger.error({ ...entry, err: error }, 'request failed');
     else logger.warn(entry, problem.message);
     sendProblem(res, problem);
   };
+}
+
+/** A write that met a full disk: its transaction was rolled back, so what it was to change was not changed. */
+function storageFull(error: unknown): GatewayError | undefined {
+  if (!isStorageFull(error)) return undefined;
+  return new GatewayError('storage_full', 'the disk holding the gateway\'s data is full: this request\'s change was not stored; retry once space is freed', { cause: error });
 }
 
 /** Express body parsers throw errors with a status and a type, the router a URIError; map the ones a client causes. */

@@ -1,5 +1,5 @@
 export type * from './store.js';
-export { isDatabaseDamage, openSqliteStore } from './sqlite/sqliteStore.js';
+export { isDatabaseDamage, isStorageFull, openSqliteStore } from './sqlite/sqliteStore.js';
 export type * from './auditStore.js';
 export { openSqliteAuditStore } from './sqlite/sqliteAuditStore.js';
 export { writeFileAtomically } from './atomicFile.js';

@@ -85,6 +85,24 @@ export function applyMigrations(db: SqliteDatabase, directory: string = migratio
   }
 }
 
+/** The disk (or the file system's quota) is full: SQLite answers ENOSPC with SQLITE_FULL. */
+export function isStorageFull(error: unknown): boolean {
+  return error instanceof Database.SqliteError && error.code === 'SQLITE_FULL';
+}
+
+/**
+ * Gives back the space a failed write left in the WAL file (frames of a transaction that was rolled back stay in it
+ * until a checkpoint): the WAL is checkpointed and truncated to zero. Busy readers may prevent it; the next
+ * automatic checkpoint then does it, so a failure here changes nothing.
+ */
+export function reclaimWal(db: SqliteDatabase): void {
+  try {
+    db.pragma('wal_checkpoint(TRUNCATE)');
+  } catch {
+    // Busy or still full: nothing was lost, the WAL is reclaimed by a later checkpoint.
+  }
+}
+
 /** SQLite found the file damaged: a malformed page or index, or not a database at all. */
 export function isDatabaseDamage(error: unknown): boolean {
   return error instanceof Database.SqliteError && (error.code.startsWith('SQLITE_CORRUPT') || error.code === 'SQLITE_NOTADB');
@@ -162,9 +180,14 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     writer.pragma('cache_size = -65536');
     let open = false;
     let insert: Statement | undefined;
-    const finish = () => {
-      if (open) writer.exec('ROLLBACK');
+    /**
+     * Ends the batch's connection. After a failed statement SQLite may already have rolled the transaction back
+     * (it does on SQLITE_FULL), so ROLLBACK only if one is still open; after a failure the WAL is given back.
+     */
+    const finish = (failed: boolean) => {
+      if (writer.inTransaction) writer.exec('ROLLBACK');
       open = false;
+      if (failed) reclaimWal(writer);
       writer.close();
     };
     const begin = () => {
@@ -173,6 +196,10 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
         open = true;
       }
     };
+    /** SQLITE_FULL is the disk: said plainly, with what it means for the batch. */
+    const storageError = (error: unknown): unknown => (isStorageFull(error)
+      ? new GatewayError('storage_full', `the disk holding ${options.file} is full: the batch was not stored (nothing of it was kept); free space and send it again`, { cause: error })
+      : error);
     return {
       recordId(rowNumber) {
         if (!Number.isInteger(rowNumber) || rowNumber < 1 || rowNumber >= ROWS_PER_BATCH) {
@@ -189,7 +216,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
           insert.run(this.recordId(record.rowNumber), dsNo, batchNo, record.keyIndex, record.subjectIndex, record.sealed);
           return undefined;
         } catch (error) {
-          if (!isUniqueViolation(error)) throw error;
+          if (!isUniqueViolation(error)) throw storageError(error);
           const earlier = writer
             .prepare('SELECT record_id FROM records WHERE dataset_no = ? AND subject_index = ? AND key_index = ? AND batch_no = ?')
             .get(dsNo, record.subjectIndex, record.keyIndex, batchNo) as { record_id: number };
@@ -207,7 +234,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
           }
           const existing = sameContent ?? sameId;
           if (existing) {
-            finish();
+            finish(false);
             return { outcome: 'duplicate', batch: toBatch(existing) };
           }
           writer.prepare(`INSERT INTO batches (batch_no, batch_id, dataset_no, source, content_hash, format, row_count, as_of, received_at)
@@ -222,12 +249,12 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
           writer.close();
           return { outcome: 'stored', batch: { ...metadata } };
         } catch (error) {
-          finish();
-          throw error;
+          finish(true);
+          throw storageError(error);
         }
       },
       abort: () => {
-        if (writer.open) finish();
+        if (writer.open) finish(true);
       },
     };
   }
