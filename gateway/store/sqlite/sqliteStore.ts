@@ -178,6 +178,9 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     const firstId = batchNo * ROWS_PER_BATCH;
     const writer = connect(options.file);
     writer.pragma('cache_size = -65536');
+    // Everything committed is copied into the database file first, so that should this batch fail on a full disk,
+    // the WAL holds only its frames, and truncating it (finish) needs no space the disk no longer has.
+    reclaimWal(writer);
     let open = false;
     let insert: Statement | undefined;
     /**
