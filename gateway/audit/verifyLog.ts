@@ -89,6 +89,8 @@ export interface SavedCheckpoint {
 export interface SavedCheckpointResult {
   readonly label: string;
   readonly treeSize: number;
+  /** The root it signs for that size. */
+  readonly rootHash: Buffer;
   /** False when the tree could not be recomputed up to its size (an entry is missing, or it is beyond the log). */
   readonly checked: boolean;
 }
@@ -333,7 +335,9 @@ export function verifyLog(store: AuditStore, options: VerifyLogOptions): LogVeri
     treeSize: size,
     checkedEntries,
     checkpointsChecked,
-    savedCheckpoints: saved.map((checkpoint, position) => ({ label: checkpoint.label, treeSize: Number(checkpoint.size), checked: savedChecked[position] as boolean })),
+    savedCheckpoints: saved.map((checkpoint, position) => ({
+      label: checkpoint.label, treeSize: Number(checkpoint.size), rootHash: Buffer.from(checkpoint.rootHash), checked: savedChecked[position] as boolean,
+    })),
     ...(broken ? {} : { rootHash: tree.root() }),
     problems: finished,
     omittedProblems,
@@ -387,7 +391,7 @@ function range(from: number, to: number): number[] {
  * The RFC 6962 tree of the leaves appended so far, as the roots of its perfect subtrees from the largest (leftmost)
  * to the smallest: at most one per bit of the size.
  */
-function compactRange(): { append(leaf: Buffer): Buffer[]; root(): Buffer } {
+export function compactRange(): { append(leaf: Buffer): Buffer[]; root(): Buffer } {
   const subtrees: { level: number; hash: Buffer }[] = [];
   return {
     /** Appends a leaf; returns the roots of the perfect subtrees it completed, smallest first. */

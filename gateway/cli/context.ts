@@ -1,6 +1,7 @@
-/** What every command gets: the validated config, and a way to open the runtime from it. */
+/** What every command gets: the validated config, and ways to open the gateway's state from it. */
 import type { GatewayConfig } from '../config/index.js';
 import type { Runtime, RuntimeHooks } from '../runtime/index.js';
+import type { Store } from '../store/index.js';
 
 export interface CommandContext {
   /** Reads and validates the configuration (throws invalid_configuration). */
@@ -9,4 +10,9 @@ export interface CommandContext {
   gatewayUrl(): string;
   /** Opens store, keyring and ingestor on keys that must already exist (`gateway init`). */
   open(hooks?: RuntimeHooks): Promise<Runtime>;
+  /**
+   * Only the store, for commands that read what it holds (participants, batches): no keys, no schemas. Refuses
+   * (not_found) when the data directory holds no store yet, rather than creating an empty one.
+   */
+  openStore(): Promise<Store>;
 }

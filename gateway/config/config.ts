@@ -2,10 +2,12 @@
  * Gateway configuration: read from the environment once at start-up, validated, and passed in. Nothing else in
  * the code reads process.env. Every setting has a documented default (docs/operations.md).
  */
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseCosignatureVerifierKey } from '../crypto/note.js';
 import { GatewayError } from '../errors/index.js';
+import { packageRoot } from '../paths.js';
 import type { Purpose } from '../policies/definition.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -182,6 +184,44 @@ function witnesses(env: Environment): WitnessConfig[] {
 /** The latest signed checkpoint's file, beside the audit database unless GATEWAY_AUDIT_CHECKPOINT_FILE says otherwise. */
 export const DEFAULT_CHECKPOINT_FILE = 'audit-checkpoint.txt';
 
+function packageName(directory: string): string | undefined {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(directory, 'package.json'), 'utf8')) as { name?: unknown }).name as string | undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The gateway's project directory that `cwd` is in: the nearest directory at or above it whose package.json is this
+ * package's. Its keys/ and data/ are the default home, so that a command run from docs/ or test/ finds the gateway
+ * rather than quietly making a second, empty one where it stands.
+ */
+export function findProjectRoot(cwd: string): string | undefined {
+  const name = packageName(packageRoot);
+  for (let directory = path.resolve(cwd); ; directory = path.dirname(directory)) {
+    if (name !== undefined && packageName(directory) === name) return directory;
+    if (path.dirname(directory) === directory) return undefined;
+  }
+}
+
+/** GATEWAY_DATA_DIR and GATEWAY_KEYS_DIR, or the project directory's data/ and keys/ for what they leave unset. */
+function gatewayHome(env: Environment, cwd: string): { dataDir: string; keysDir: string } {
+  const dataDir = env['GATEWAY_DATA_DIR'];
+  const keysDir = env['GATEWAY_KEYS_DIR'];
+  if (dataDir && keysDir) return { dataDir: path.resolve(cwd, dataDir), keysDir: path.resolve(cwd, keysDir) };
+  const root = findProjectRoot(cwd);
+  if (root === undefined) {
+    const unset = [dataDir ? undefined : 'GATEWAY_DATA_DIR', keysDir ? undefined : 'GATEWAY_KEYS_DIR'].filter(Boolean).join(' and ');
+    throw new GatewayError('invalid_configuration',
+      `cannot tell where the gateway's home is: ${cwd} is not inside its project directory; run the command from there, or set ${unset}`);
+  }
+  return {
+    dataDir: dataDir ? path.resolve(cwd, dataDir) : path.join(root, 'data'),
+    keysDir: keysDir ? path.resolve(cwd, keysDir) : path.join(root, 'keys'),
+  };
+}
+
 const AUDIT_ORIGIN = /^[^\s+\u0000-\u001f]{1,200}$/;
 
 const GATEWAY_ID = /^[A-Za-z0-9][A-Za-z0-9.:/_-]{0,199}$/;
@@ -201,13 +241,13 @@ export function loadConfig(env: Environment, cwd: string = process.cwd()): Gatew
   if (!GATEWAY_ID.test(gatewayId)) {
     throw new GatewayError('invalid_configuration', 'GATEWAY_ID must be 1-200 characters of letters, digits and .:/_-');
   }
-  const dataDir = path.resolve(cwd, env['GATEWAY_DATA_DIR'] ?? 'data');
+  const { dataDir, keysDir } = gatewayHome(env, cwd);
   const witnessCheckpoint = env['GATEWAY_AUDIT_WITNESS_CHECKPOINT'];
   return {
     host,
     port: integer(env, 'PORT', 8080, 0, 65535),
     dataDir,
-    keysDir: path.resolve(cwd, env['GATEWAY_KEYS_DIR'] ?? 'keys'),
+    keysDir,
     logLevel,
     ingestWorkers: integer(env, 'GATEWAY_INGEST_WORKERS', defaultIngestWorkers(), 1, 64),
     maxRecordBytes: integer(env, 'GATEWAY_MAX_RECORD_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),

@@ -75,6 +75,11 @@ export const errorRegistry = {
   question_not_covered: { status: 403, title: 'The consent does not cover a monitored question' },
   monitor_rule_unknown: { status: 422, title: 'A monitor rule does not exist' },
   subscription_exists: { status: 409, title: 'The consent already has an active subscription' },
+  // The command line's own failures (gateway/cli): a mistake in how it was called, never an HTTP answer.
+  file_not_found: { status: 400, title: 'A file named on the command line does not exist' },
+  file_unreadable: { status: 400, title: 'A file named on the command line cannot be read' },
+  gateway_unreachable: { status: 502, title: 'No gateway answers at the URL' },
+  address_in_use: { status: 500, title: 'The address to listen on is in use or not available' },
   internal_error: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

@@ -63,6 +63,6 @@ export function createApp(deps: AppDependencies): Express {
   app.use(verificationRoutes(deps));
   app.use(monitoringRoutes(deps));
   app.use(notFound);
-  app.use(problemHandler(deps.logger));
+  app.use(problemHandler(deps.logger, deps.metrics));
   return app;
 }

@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import type { GatewayConfig } from '../config/index.js';
 import { GatewayError } from '../errors/index.js';
+import { observeGatewayState } from '../observability/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
 import type { Runtime } from '../runtime/index.js';
 import { checkWritable } from '../runtime/index.js';
@@ -75,6 +76,12 @@ export async function startServer(runtime: Runtime, logger: Logger, metrics: Met
     consents: runtime.consents,
     verifications: runtime.verifications,
     monitoring: runtime.monitoring,
+  });
+  observeGatewayState(metrics, {
+    auditLogSize: () => runtime.audit.log.size(),
+    latestCheckpoint: () => runtime.audit.store.latestCheckpoint(),
+    outboxEvents: () => runtime.store.countEvents(),
+    replayCacheSize: () => runtime.store.countRememberedRequests(),
   });
   const server = createHttpServer(config, runtime.caCertificatePem, app);
   await new Promise<void>((resolve, reject) => {

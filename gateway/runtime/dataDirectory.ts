@@ -7,8 +7,9 @@ import path from 'node:path';
 import type { GatewayConfig } from '../config/index.js';
 import { KEY_FINGERPRINTS_FILE } from '../keys/index.js';
 
-export const DATABASE_FILE = 'gateway.sqlite';
-export const AUDIT_DATABASE_FILE = 'audit.sqlite';
+import { AUDIT_DATABASE_FILE, DATABASE_FILE } from './files.js';
+
+export { AUDIT_DATABASE_FILE, DATABASE_FILE };
 /** Fresh: none of the files a used data directory holds exists yet, nor the latest signed checkpoint. */
 export function isFreshDataDirectory(config: Pick<GatewayConfig, 'dataDir' | 'checkpointFile'>): boolean {
   return [DATABASE_FILE, AUDIT_DATABASE_FILE, KEY_FINGERPRINTS_FILE].every((file) => !fs.existsSync(path.join(config.dataDir, file)))

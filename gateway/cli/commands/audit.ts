@@ -1,10 +1,14 @@
 /**
  * `gateway audit verify`: recomputes the audit log from its entries and checks it against its stored hashes, its
- * signed checkpoints, the gateway's checkpoint file (and a witness's copy it is configured with) and any checkpoint
- * an auditor saved earlier. `gateway audit verify-proof`: checks one inclusion or consistency proof file offline, as
- * received from the audit endpoints, optionally against a saved checkpoint.
+ * signed checkpoints and optionally a checkpoint the auditor saved earlier. `gateway audit verify-remote`: the same
+ * check of a running gateway from the outside, through its audit API, against the auditor's own saved checkpoint.
+ * `gateway audit verify-proof`: checks one inclusion or consistency proof file offline, as received from the audit
+ * endpoints.
  *
- * Both are for auditors, so neither needs the gateway's secrets: `verify` reads audit.sqlite without opening the
+ * `verify` also checks the gateway's checkpoint file (and a witness's copy it is configured with), and any number of
+ * saved checkpoints; `verify-proof --consistency --checkpoint FILE` checks that the proof starts from a saved one.
+ *
+ * They are for auditors, so none needs the gateway's secrets: `verify` reads audit.sqlite without opening the
  * runtime, and takes the public verifier key on the command line when the keys directory is not at hand. A damaged
  * database is a FAILED verification, not a crash. Exit codes: 0 all good, 1 something is wrong (or the check could
  * not run); for verify, 3 when the entries agree with their stored hashes but no signed checkpoint was there to check
@@ -21,15 +25,20 @@ import type { ConsistencyProofFile } from '../../audit/proofFile.js';
 import { ProofError, verifyConsistency, verifyInclusion } from '../../audit/verify.js';
 import { verifyLog } from '../../audit/verifyLog.js';
 import type { LogProblem, LogVerification, VerifyLogOptions } from '../../audit/verifyLog.js';
+import { verifyRemoteLog } from '../../audit/verifyRemote.js';
+import type { RemoteAuditLog, RemoteVerification } from '../../audit/verifyRemote.js';
+import type { GatewayClient } from '../../client/client.js';
 import { hashesEqual } from '../../crypto/merkleHash.js';
 import { NoteError, openNote, parseVerifierKey } from '../../crypto/note.js';
 import { GatewayError } from '../../errors/index.js';
 import { loadNoteKey } from '../../keys/index.js';
-import { AUDIT_DATABASE_FILE } from '../../runtime/index.js';
+import { AUDIT_DATABASE_FILE } from '../../runtime/files.js';
 import { isDatabaseDamage, openSqliteAuditStore } from '../../store/index.js';
 import type { AuditStore } from '../../store/index.js';
 import { guarded, report, reportFailure } from '../output.js';
 import type { CommandContext } from '../context.js';
+import { actingAs, clientFor } from './client.js';
+import type { ParticipantOptions } from './client.js';
 
 /** verify-proof's exit code for a file that is not a proof file (bad JSON, a missing member, a bad hash). */
 const EXIT_MALFORMED = 2;
@@ -39,6 +48,31 @@ interface VerifyOptions {
   verifierKey?: string;
   origin?: string;
   json: boolean;
+}
+
+interface VerifyRemoteOptions extends ParticipantOptions {
+  checkpoint?: string;
+  saveCheckpoint?: string;
+  verifierKey?: string;
+  origin?: string;
+}
+
+/** Entries fetched per request: the API's largest page. */
+const ENTRY_PAGE = 1000;
+
+/** The audit API of a running gateway, as the remote check reads it. */
+function auditApi(client: GatewayClient): RemoteAuditLog {
+  const get = async <T>(path: string) => (await client.send('GET', path)).json<T>();
+  const hashes = (encoded: readonly string[]) => encoded.map((hash) => Buffer.from(hash, 'base64'));
+  return {
+    checkpoint: async () => (await client.send('GET', '/v1/audit/checkpoint')).body.toString('utf8'),
+    async entries(start, end) {
+      const page = await get<{ entries: { index: number; entry: string }[] }>(`/v1/audit/entries?start=${start}&end=${end}&limit=${ENTRY_PAGE}`);
+      return page.entries.map(({ index, entry }) => ({ index, entry: Buffer.from(entry, 'utf8') }));
+    },
+    consistencyProof: async (first, second) => hashes((await get<{ proof: string[] }>(`/v1/audit/proofs/consistency?first=${first}&second=${second}`)).proof),
+    inclusionProof: async (index, treeSize) => hashes((await get<{ proof: string[] }>(`/v1/audit/proofs/inclusion?index=${index}&tree_size=${treeSize}`)).proof),
+  };
 }
 
 interface VerifyProofOptions {
@@ -55,8 +89,7 @@ const EXIT_UNANCHORED = 3;
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
-export function registerAudit(program: Command, context: CommandContext): void {
-  const audit = program.command('audit').description('check the audit log and proofs of it');
+export function registerAudit(audit: Command, context: CommandContext): void {
   audit
     .command('verify')
     .description('recompute the audit log\'s Merkle tree from its entries and check it against the stored hashes, every signed checkpoint, '
@@ -79,6 +112,25 @@ export function registerAudit(program: Command, context: CommandContext): void {
       report(options, verificationJson(verification), () => describeVerification(verification));
       if (!verification.ok) process.exitCode = 1;
       else if (!isAnchored(verification)) process.exitCode = EXIT_UNANCHORED;
+    }));
+
+  actingAs(audit.command('verify-remote'), 'auditor')
+    .description('check a running gateway\'s log through its audit API (no data directory needed): entries, checkpoint and proofs, against a checkpoint you saved')
+    .option('--checkpoint <file>', 'the checkpoint you saved last time (GET /v1/audit/checkpoint): the log must still contain it')
+    .option('--save-checkpoint <file>', 'when all is well, save the latest checkpoint here, for --checkpoint next time')
+    .option('--verifier-key <key>', 'the log\'s note verifier key, as you hold it; default: GET /v1/audit/note-key (then pin it)')
+    .option('--origin <origin>', 'the log\'s origin; default: the verifier key\'s name')
+    .option('--json', 'print the report as JSON', false)
+    .action(guarded(async (options: VerifyRemoteOptions) => {
+      const client = clientFor(context, options);
+      const savedCheckpoint = options.checkpoint === undefined ? undefined : readFile(options.checkpoint, 'checkpoint');
+      const fetchedKey = options.verifierKey === undefined;
+      const verifierKey = options.verifierKey ?? (await client.send('GET', '/v1/audit/note-key', { unsigned: true })).body.toString('utf8').trim();
+      const verification = await verifyRemoteLog(auditApi(client), { verifierKey, origin: options.origin ?? keyName(verifierKey), savedCheckpoint });
+      if (verification.ok && options.saveCheckpoint !== undefined) fs.writeFileSync(options.saveCheckpoint, verification.latestNote);
+      report(options, remoteVerificationJson(verification, fetchedKey ? verifierKey : undefined), () =>
+        describeRemoteVerification(verification, { fetchedKey: fetchedKey ? verifierKey : undefined, savedTo: verification.ok ? options.saveCheckpoint : undefined }));
+      if (!verification.ok) process.exitCode = 1;
     }));
 
   audit
@@ -219,7 +271,9 @@ function verificationJson(verification: LogVerification): Record<string, unknown
     tree_size: verification.treeSize,
     checked_entries: verification.checkedEntries,
     checkpoints_checked: verification.checkpointsChecked,
-    saved_checkpoints: verification.savedCheckpoints.map((saved) => ({ file: saved.label, tree_size: saved.treeSize, checked: saved.checked })),
+    saved_checkpoints: verification.savedCheckpoints.map((saved) => ({
+      file: saved.label, tree_size: saved.treeSize, root_hash: saved.rootHash.toString('base64'), checked: saved.checked,
+    })),
     anchored: isAnchored(verification),
     root_hash: verification.rootHash?.toString('base64') ?? null,
     first_bad_index: verification.firstBadIndex ?? null,
@@ -234,32 +288,70 @@ function verificationJson(verification: LogVerification): Record<string, unknown
 }
 
 function describeVerification(verification: LogVerification): string {
-  const checked = verification.savedCheckpoints.filter((saved) => saved.checked);
-  const unchecked = verification.savedCheckpoints.filter((saved) => !saved.checked);
-  const savedText = [
-    ...checked.map((saved) => `; checked against ${saved.label} (size ${saved.treeSize})`),
-    ...unchecked.map((saved) => `; ${saved.label} (size ${saved.treeSize}) could not be checked`),
-  ].join('');
-  const summary = `${verification.checkedEntries} entries of ${verification.treeSize} read, ${verification.checkpointsChecked} stored checkpoints checked${savedText}`;
   if (verification.problems[0]?.kind === 'database_damaged') return `audit log FAILED\n${describeProblem(verification.problems[0])}`;
+  const summary = `${verification.checkedEntries} entries of ${verification.treeSize} read, ${verification.checkpointsChecked} stored checkpoints checked`;
+  // Each root with the tree size it is for: a saved checkpoint's root is of a smaller tree than the log's now.
+  const savedLines = verification.savedCheckpoints.map((saved) => `  ${saved.label} (tree size ${saved.treeSize}): root ${saved.rootHash.toString('base64')}, `
+    + (saved.checked ? `which the log's first ${saved.treeSize} entries still hash to` : 'not checked'));
   if (!verification.ok) {
     const first = verification.firstBadIndex === undefined ? 'no entry index named' : `first bad index ${verification.firstBadIndex}`;
     const omitted = verification.omittedProblems > 0 ? [`- … and ${verification.omittedProblems} more problem(s)`] : [];
-    return [`audit log FAILED: ${first}`, ...verification.problems.map(describeProblem), ...omitted, summary].join('\n');
+    return [`audit log FAILED: ${first}`, ...verification.problems.map(describeProblem), ...omitted, summary, ...savedLines].join('\n');
   }
   if (!isAnchored(verification)) {
-    return `audit log NOT VERIFIED: ${summary}. The entries agree with their stored hashes, but no signed checkpoint was there to check them against, `
-      + 'so a log rewritten together with its hashes would read the same. Pass --checkpoint FILE (saved from GET /v1/audit/checkpoint, or a witness\'s copy)';
+    return [
+      `audit log NOT VERIFIED: ${summary}. The entries agree with their stored hashes, but no signed checkpoint was there to check them against, `
+        + 'so a log rewritten together with its hashes would read the same. Pass --checkpoint FILE (saved from GET /v1/audit/checkpoint, or a witness\'s copy)',
+      ...savedLines,
+    ].join('\n');
   }
-  const root = `root hash ${verification.rootHash?.toString('base64') ?? 'none'}`;
-  if (checked.length === 0 && verification.treeSize > 0) {
-    return `audit log OK: ${summary}, ${root}\nno saved checkpoint was given: only the log's own checkpoints were checked, which someone able to rewrite `
-      + 'the log could rewrite too. Pass --checkpoint FILE (saved from GET /v1/audit/checkpoint, or a witness\'s copy) to anchor the check';
+  const lines = [
+    `audit log OK: ${summary}`,
+    `  root of the whole log (tree size ${verification.treeSize}): ${verification.rootHash?.toString('base64') ?? 'none'}`,
+    ...savedLines,
+  ];
+  if (!verification.savedCheckpoints.some((saved) => saved.checked) && verification.treeSize > 0) {
+    lines.push('  no saved checkpoint was given: only the log\'s own checkpoints were checked, which someone able to rewrite the log could rewrite too. '
+      + 'Pass --checkpoint FILE (saved from GET /v1/audit/checkpoint, or a witness\'s copy) to anchor the check');
   }
-  return `audit log OK: ${summary}, ${root}`;
+  return lines.join('\n');
 }
 
 function describeProblem(problem: LogProblem): string {
   const where = problem.index !== undefined ? ` at index ${problem.index}` : problem.treeSize !== undefined ? ` at tree size ${problem.treeSize}` : '';
   return `- ${problem.kind}${where}: ${problem.detail}`;
+}
+
+function remoteVerificationJson(verification: RemoteVerification, fetchedKey: string | undefined): Record<string, unknown> {
+  const head = (tree: { treeSize: number; rootHash: Buffer } | undefined) => tree && { tree_size: tree.treeSize, root_hash: tree.rootHash.toString('base64') };
+  return {
+    ok: verification.ok,
+    latest_checkpoint: head(verification.latest) ?? null,
+    checked_entries: verification.checkedEntries,
+    recomputed_root: verification.recomputedRoot?.toString('base64') ?? null,
+    saved_checkpoint: verification.saved ? { ...head(verification.saved), contained: verification.saved.contained } : null,
+    consistency_proof_checked: verification.consistencyChecked ?? null,
+    inclusion_proof_checked: verification.inclusionChecked ?? null,
+    ...(fetchedKey === undefined ? {} : { verifier_key_fetched: fetchedKey }),
+    problems: verification.problems,
+  };
+}
+
+function describeRemoteVerification(verification: RemoteVerification, notes: { fetchedKey: string | undefined; savedTo: string | undefined }): string {
+  const { latest, saved, consistencyChecked, inclusionChecked } = verification;
+  const lines = [
+    verification.ok ? `audit log OK: ${verification.checkedEntries} entries read over the audit API` : 'audit log FAILED',
+    ...verification.problems.map((problem) => `- ${problem.kind}${problem.index === undefined ? '' : ` at index ${problem.index}`}: ${problem.detail}`),
+  ];
+  if (latest) lines.push(`  latest checkpoint (tree size ${latest.treeSize}): root ${latest.rootHash.toString('base64')}`);
+  if (verification.recomputedRoot) lines.push(`  recomputed from the ${latest?.treeSize ?? 0} entries: root ${verification.recomputedRoot.toString('base64')}`);
+  if (saved) {
+    lines.push(`  saved checkpoint (tree size ${saved.treeSize}): root ${saved.rootHash.toString('base64')}, `
+      + (saved.contained ? `which the first ${saved.treeSize} entries still hash to` : 'which the log no longer contains'));
+  }
+  if (consistencyChecked) lines.push(`  consistency proof from tree size ${consistencyChecked.first} to ${consistencyChecked.second} checked`);
+  if (inclusionChecked !== undefined) lines.push(`  inclusion proof of entry ${inclusionChecked} in the tree of size ${latest?.treeSize ?? 0} checked`);
+  if (notes.fetchedKey) lines.push(`  the verifier key is the one the gateway served: compare it with yours, and pass it as --verifier-key ${notes.fetchedKey}`);
+  if (notes.savedTo) lines.push(`  latest checkpoint saved to ${notes.savedTo}`);
+  return lines.join('\n');
 }

@@ -10,8 +10,7 @@ import type { CommandContext } from '../context.js';
 
 const STEP_ROWS = 2000;
 
-export function registerKeys(program: Command, context: CommandContext): void {
-  const keys = program.command('keys').description('manage signing and encryption keys');
+export function registerKeys(keys: Command, context: CommandContext): void {
   keys
     .command('rotate')
     .description('make a new gateway signing key current; the previous one stays published in the JWKS until what it signed has expired')

@@ -17,10 +17,8 @@ import type { CommandContext } from '../context.js';
 
 const DEMO_SEED = 1;
 
-export function registerServe(program: Command, context: CommandContext): void {
-  program
-    .command('serve')
-    .description('serve HTTP on HOST:PORT (default 127.0.0.1:8080); an empty store gets a demo population first')
+export function registerServe(serve: Command, context: CommandContext): void {
+  serve
     .action(guarded(async () => {
       const config = context.config();
       const logger = createLogger(config.logLevel);
@@ -45,7 +43,14 @@ export function registerServe(program: Command, context: CommandContext): void {
       }
       const recovered = await auditUnloggedBatches(runtime.store, runtime.audit.log);
       if (recovered > 0) logger.warn({ batches: recovered }, 'audit entries written for batches committed before a crash');
-      const running = await startServer(runtime, logger, metrics);
+      let running;
+      try {
+        running = await startServer(runtime, logger, metrics);
+      } catch (error) {
+        // Nothing is served (the port is taken, say): close what was opened, so the process can exit with the message.
+        await runtime.close();
+        throw error;
+      }
       // Handlers before the banner: a supervisor may signal as soon as it reads "listening".
       const shutdown = (signal: string) => {
         logger.info({ signal }, 'shutting down');

@@ -8,7 +8,8 @@ import { GatewayError } from '../../errors/index.js';
 import { storedHashCount } from '../../audit/merkle.js';
 import { auditMigrationsDir } from '../../paths.js';
 import type { AppendBatch, AuditStore, StoredAuditEntry, StoredCheckpoint } from '../auditStore.js';
-import { applyMigrations, connect, createPrivateDatabaseFile, isStorageFull, quickCheck, reclaimWal } from './sqliteStore.js';
+import { isStorageFull } from './errors.js';
+import { applyMigrations, connect, createPrivateDatabaseFile, quickCheck, reclaimWal } from './sqliteStore.js';
 
 interface EntryRow {
   entry_index: number;

@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
 import { GatewayError } from '../../errors/index.js';
 import { migrationsDir } from '../../paths.js';
+import { isDatabaseDamage, isStorageFull } from './errors.js';
 import { batchTransaction, monitorStore } from './sqliteMonitorStore.js';
 import type {
   BatchMetadata, BatchTransaction, BatchWriter, CommitResult, ConsentRecord, ConsentStore, IdentityStore, StoredConsentState, ParticipantRecord, ParticipantRole, ParticipantStatus,
@@ -85,11 +86,6 @@ export function applyMigrations(db: SqliteDatabase, directory: string = migratio
   }
 }
 
-/** The disk (or the file system's quota) is full: SQLite answers ENOSPC with SQLITE_FULL. */
-export function isStorageFull(error: unknown): boolean {
-  return error instanceof Database.SqliteError && error.code === 'SQLITE_FULL';
-}
-
 /**
  * Gives back the space a failed write left in the WAL file (frames of a transaction that was rolled back stay in it
  * until a checkpoint): the WAL is checkpointed and truncated to zero. Busy readers may prevent it; the next
@@ -101,11 +97,6 @@ export function reclaimWal(db: SqliteDatabase): void {
   } catch {
     // Busy or still full: nothing was lost, the WAL is reclaimed by a later checkpoint.
   }
-}
-
-/** SQLite found the file damaged: a malformed page or index, or not a database at all. */
-export function isDatabaseDamage(error: unknown): boolean {
-  return error instanceof Database.SqliteError && (error.code.startsWith('SQLITE_CORRUPT') || error.code === 'SQLITE_NOTADB');
 }
 
 /**
@@ -399,6 +390,7 @@ function identityStore(db: SqliteDatabase): IdentityStore {
     setStatus: db.prepare('UPDATE participants SET status = ?, status_changed_at = ? WHERE participant_id = ?'),
     rememberRequest: db.prepare('INSERT OR IGNORE INTO seen_requests (participant_id, jti, expires_at) VALUES (?, ?, ?)'),
     forgetRequests: db.prepare('DELETE FROM seen_requests WHERE expires_at < ?'),
+    countRequests: db.prepare('SELECT count(*) AS n FROM seen_requests'),
     idempotent: db.prepare('SELECT request_sha256, status, body FROM idempotent_responses WHERE participant_id = ? AND idempotency_key = ?'),
     saveIdempotent: db.prepare(`INSERT OR IGNORE INTO idempotent_responses (participant_id, idempotency_key, request_sha256, status, body, created_at)
       VALUES (?, ?, ?, ?, ?, ?)`),
@@ -433,6 +425,7 @@ function identityStore(db: SqliteDatabase): IdentityStore {
         statements.forgetRequests.run(now);
         return fresh;
       }).immediate(),
+    countRememberedRequests: () => (statements.countRequests.get() as { n: number }).n,
     findIdempotentResponse(participantId, key) {
       const row = statements.idempotent.get(participantId, key) as { request_sha256: string; status: number; body: string } | undefined;
       return row && { requestSha256: row.request_sha256, status: row.status, body: row.body };
