@@ -13,7 +13,7 @@ import { isDatabaseDamage, isStorageFull } from './errors.js';
 import { batchTransaction, monitorStore } from './sqliteMonitorStore.js';
 import type {
   BatchMetadata, BatchTransaction, BatchWriter, CommitResult, ConsentRecord, ConsentStore, IdentityStore, StoredConsentState, ParticipantRecord, ParticipantRole, ParticipantStatus,
-  SealedRecord, SealedRow, StoredBatch, StoredRecord, Store, WrappedDataKey,
+  ReconciledConsentUse, SealedRecord, SealedRow, StoredBatch, StoredRecord, Store, WrappedDataKey,
 } from '../store.js';
 
 const ROWS_PER_BATCH = 2 ** 24;
@@ -480,6 +480,21 @@ function consentStore(db: SqliteDatabase): ConsentStore {
     use: db.prepare(`UPDATE consents SET uses = uses + ?, state = CASE WHEN max_uses IS NOT NULL AND uses + ? >= max_uses THEN 'exhausted' ELSE state END,
       ended_at = CASE WHEN max_uses IS NOT NULL AND uses + ? >= max_uses THEN ? ELSE ended_at END
       WHERE consent_id = ? AND state = 'active' AND (max_uses IS NULL OR uses + ? <= max_uses)`),
+    usesLoggedThrough: db.prepare('SELECT through_index FROM consent_uses_logged WHERE id = 1'),
+    addLoggedUses: db.prepare('UPDATE consents SET logged_uses = logged_uses + ? WHERE consent_id = ?'),
+    divergent: db.prepare('SELECT consent_id, uses, logged_uses FROM consents WHERE uses <> logged_uses'),
+    // Only the budget's own state follows the count: revoked, replaced and expired consents stay as they are.
+    setUses: db.prepare(`UPDATE consents SET uses = logged_uses,
+      state = CASE
+        WHEN state = 'active' AND max_uses IS NOT NULL AND logged_uses >= max_uses THEN 'exhausted'
+        WHEN state = 'exhausted' AND (max_uses IS NULL OR logged_uses < max_uses) THEN 'active'
+        ELSE state END,
+      ended_at = CASE
+        WHEN state = 'active' AND max_uses IS NOT NULL AND logged_uses >= max_uses THEN ?
+        WHEN state = 'exhausted' AND (max_uses IS NULL OR logged_uses < max_uses) THEN NULL
+        ELSE ended_at END
+      WHERE consent_id = ?`),
+    setUsesLoggedThrough: db.prepare('INSERT INTO consent_uses_logged (id, through_index) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET through_index = excluded.through_index'),
   };
   return {
     addConsent: (consent, replacesActive) => db.transaction(() => {
@@ -510,5 +525,17 @@ function consentStore(db: SqliteDatabase): ConsentStore {
     endConsent: (consentId, state, at) => statements.end.run(state, at, consentId).changes === 1,
     useConsents: (uses) => db.transaction(() =>
       uses.map((use) => statements.use.run(use.count, use.count, use.count, use.at, use.consentId, use.count).changes === 1)).immediate(),
+    consentUsesLoggedThrough: () => (statements.usesLoggedThrough.get() as { through_index: number } | undefined)?.through_index ?? 0,
+    reconcileConsentUses: (logged, throughIndex, at) => db.transaction(() => {
+      for (const [consentId, count] of logged) statements.addLoggedUses.run(count, consentId);
+      const divergent = statements.divergent.all() as { consent_id: string; uses: number; logged_uses: number }[];
+      const reconciled = divergent.map((row): ReconciledConsentUse => {
+        statements.setUses.run(at, row.consent_id);
+        const after = statements.get.get(row.consent_id) as ConsentRow;
+        return { consentId: row.consent_id, counted: row.uses, logged: row.logged_uses, state: after.state };
+      });
+      statements.setUsesLoggedThrough.run(throughIndex);
+      return reconciled;
+    }).immediate(),
   };
 }
