@@ -1,7 +1,7 @@
 // Runs every command block of README.md and docs/*.md marked runnable (```sh runnable), so that the docs cannot drift
 // from the code. One gateway (`gateway serve`, as `npm start` runs it) on a fresh home serves them all; README's
 // blocks run first, since the docs describe a gateway after its "try it", then each document's in turn, each document
-// in one bash shell in a scratch directory. Every command must exit 0, or the status its comment names ("# exit 1");
+// in one bash shell whose working directory is the gateway's home, as the project directory is a reader's. Every command must exit 0, or the status its comment names ("# exit 1");
 // no output may look like a crash (internal_error, a stack trace).
 //
 // What differs from a reader's terminal, and nothing else: `npx gateway` runs the compiled CLI directly (npx's own
@@ -132,7 +132,7 @@ describe('runnable command blocks of README.md and docs/*.md', function () {
   for (const { file, blocks } of withBlocks) {
     it(`run as written in ${path.relative(packageRoot, file)}`, function () {
       const run = spawnSync('bash', ['-c', `${PRELUDE}\n${blocks.map(checkedScript).join('\n')}\n`], {
-        cwd: scratch,
+        cwd: home,
         env: {
           PATH: process.env['PATH'] ?? '', HOME: scratch, LOG_LEVEL: 'silent', GATEWAY_INGEST_WORKERS: '1',
           GATEWAY_DATA_DIR: path.join(home, 'data'), GATEWAY_KEYS_DIR: path.join(home, 'keys'), GATEWAY_URL: serving.url, GATEWAY_CLI: CLI,
@@ -146,6 +146,8 @@ describe('runnable command blocks of README.md and docs/*.md', function () {
       expect(run.stderr.split('\n').filter((line) => line.startsWith('DOC CHECK FAILED')), output).to.deep.equal([]);
       expect(run.stdout + run.stderr, output).not.to.include('internal_error');
       expect(run.stdout + run.stderr, output).not.to.match(STACK_FRAME);
+      // What the commands write goes to temporary directories, not into the project directory.
+      expect(fs.readdirSync(home).sort(), output).to.deep.equal(['data', 'keys']);
     });
   }
 });
