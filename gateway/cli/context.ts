@@ -8,7 +8,7 @@ export interface CommandContext {
   config(): GatewayConfig;
   /** Where `gateway client` commands send requests (GATEWAY_URL, default http://127.0.0.1:8080). */
   gatewayUrl(): string;
-  /** Creates missing keys, then opens store, keyring and ingestor. */
+  /** Opens store, keyring and ingestor on keys that must already exist (`gateway init`). */
   open(hooks?: RuntimeHooks): Promise<Runtime>;
   /**
    * Only the store, for commands that read what it holds (participants, batches): no keys, no schemas. Refuses

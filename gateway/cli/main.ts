@@ -91,11 +91,10 @@ let config: GatewayConfig | undefined;
 const context: CommandContext = {
   config: () => (config ??= loadConfig(process.env)),
   gatewayUrl: () => process.env['GATEWAY_URL'] ?? 'http://127.0.0.1:8080',
+  // Async for the storage engines to come; creates no key (only `init`, and `serve` on a fresh data directory, do).
   async open(hooks) {
-    const loaded = context.config();
-    const { initialise, openRuntime } = await import('../runtime/index.js');
-    await initialise(loaded);
-    return openRuntime(loaded, hooks);
+    const { openRuntime } = await import('../runtime/index.js');
+    return openRuntime(context.config(), hooks);
   },
   async openStore() {
     const { dataDir } = context.config();

@@ -42,6 +42,10 @@ export interface GatewayConfig {
   readonly auditOrigin: string;
   /** How often a checkpoint is made while entries arrive. */
   readonly checkpointIntervalMs: number;
+  /** Where the latest signed checkpoint is kept outside the database (default: beside it in the data directory). */
+  readonly checkpointFile: string;
+  /** A witness's copy of a checkpoint the log must extend at start (read only), if the operator keeps one. */
+  readonly witnessCheckpointFile: string | undefined;
   /** C2SP witnesses each new checkpoint is submitted to. */
   readonly witnesses: readonly WitnessConfig[];
   /** Questions a bank may have answered per second (all its requests together). */
@@ -54,6 +58,8 @@ export interface GatewayConfig {
   readonly consentMaxDays: Readonly<Record<ConsentPurpose, number>>;
   /** Serve plain HTTP on a non-loopback address anyway (behind a TLS-terminating proxy). */
   readonly allowPlaintext: boolean;
+  /** Start with key files others can read, or a keys directory others can write, warning instead of refusing. */
+  readonly allowUnsafeKeyPermissions: boolean;
   /** Webhook delivery of monitoring events (docs/monitoring.md). */
   readonly alertDelivery: AlertDeliveryConfig;
 }
@@ -173,6 +179,9 @@ function witnesses(env: Environment): WitnessConfig[] {
   });
 }
 
+/** The latest signed checkpoint's file, beside the audit database unless GATEWAY_AUDIT_CHECKPOINT_FILE says otherwise. */
+export const DEFAULT_CHECKPOINT_FILE = 'audit-checkpoint.txt';
+
 function packageName(directory: string): string | undefined {
   try {
     return (JSON.parse(fs.readFileSync(path.join(directory, 'package.json'), 'utf8')) as { name?: unknown }).name as string | undefined;
@@ -230,10 +239,13 @@ export function loadConfig(env: Environment, cwd: string = process.cwd()): Gatew
   if (!GATEWAY_ID.test(gatewayId)) {
     throw new GatewayError('invalid_configuration', 'GATEWAY_ID must be 1-200 characters of letters, digits and .:/_-');
   }
+  const { dataDir, keysDir } = gatewayHome(env, cwd);
+  const witnessCheckpoint = env['GATEWAY_AUDIT_WITNESS_CHECKPOINT'];
   return {
     host,
     port: integer(env, 'PORT', 8080, 0, 65535),
-    ...gatewayHome(env, cwd),
+    dataDir,
+    keysDir,
     logLevel,
     ingestWorkers: integer(env, 'GATEWAY_INGEST_WORKERS', defaultIngestWorkers(), 1, 64),
     maxRecordBytes: integer(env, 'GATEWAY_MAX_RECORD_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
@@ -246,12 +258,15 @@ export function loadConfig(env: Environment, cwd: string = process.cwd()): Gatew
     tls: tlsConfig(env, cwd),
     auditOrigin,
     checkpointIntervalMs: integer(env, 'GATEWAY_CHECKPOINT_INTERVAL_MS', 2000, 100, 3_600_000),
+    checkpointFile: path.resolve(cwd, env['GATEWAY_AUDIT_CHECKPOINT_FILE'] || path.join(dataDir, DEFAULT_CHECKPOINT_FILE)),
+    witnessCheckpointFile: witnessCheckpoint ? path.resolve(cwd, witnessCheckpoint) : undefined,
     witnesses: witnesses(env),
     consentMaxDays: consentMaxDays(env),
     bankQuestionsPerSecond: integer(env, 'GATEWAY_BANK_QUESTIONS_PER_SECOND', 50_000, 1, 10_000_000),
     consentQuestionsPerMinute: integer(env, 'GATEWAY_CONSENT_QUESTIONS_PER_MINUTE', 600, 1, 1_000_000),
     answerReuseSeconds: integer(env, 'GATEWAY_ANSWER_REUSE_SECONDS', 86_400, 0, 30 * 86_400),
     allowPlaintext: flag(env, 'GATEWAY_ALLOW_PLAINTEXT'),
+    allowUnsafeKeyPermissions: flag(env, 'GATEWAY_ALLOW_UNSAFE_KEY_PERMISSIONS'),
     alertDelivery: {
       retryHorizonMs: integer(env, 'GATEWAY_ALERT_RETRY_HORIZON_SECONDS', 3 * 86_400, 1, 30 * 86_400) * 1000,
       baseBackoffMs: integer(env, 'GATEWAY_ALERT_RETRY_BASE_MS', 1000, 1, 3_600_000),

@@ -19,6 +19,13 @@ export const errorRegistry = {
   batch_id_conflict: { status: 409, title: 'The batch id was already used for different content' },
   invalid_argument: { status: 400, title: 'Invalid argument' },
   key_material_missing: { status: 500, title: 'Key material is missing' },
+  // Fail closed (docs/operations.md, "When the gateway refuses to start").
+  key_mismatch: { status: 500, title: 'A key is not the one the data directory was used with' },
+  key_permissions_unsafe: { status: 500, title: 'Key material is readable or replaceable by others' },
+  database_damaged: { status: 500, title: 'A database file is damaged' },
+  audit_log_inconsistent: { status: 503, title: 'The audit log does not extend the last signed checkpoint; writes are stopped' },
+  storage_full: { status: 507, title: 'The disk is full' },
+  audit_entry_pending: { status: 503, title: 'The action was done, but its audit entry is not written yet' },
   decryption_failed: { status: 500, title: 'A stored record could not be decrypted' },
   storage_unavailable: { status: 503, title: 'The store is unavailable' },
   not_found: { status: 404, title: 'Not found' },

@@ -56,7 +56,11 @@ export async function startServer(runtime: Runtime, logger: Logger, metrics: Met
   const app = createApp({
     logger,
     metrics,
-    checkReady: () => runtime.store.ping(),
+    checkReady: () => {
+      runtime.store.ping();
+      const halted = runtime.audit.log.halted();
+      if (halted) throw halted;
+    },
     isShuttingDown: () => shuttingDown,
     gatewayId: config.gatewayId,
     clockSkewSeconds: config.clockSkewSeconds,

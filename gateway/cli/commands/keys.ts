@@ -4,7 +4,7 @@
  * transactions.
  */
 import type { Command } from 'commander';
-import { reencryptStep, rotateSigningKey } from '../../keys/index.js';
+import { recordSigningKids, reencryptStep, rotateSigningKey } from '../../keys/index.js';
 import { formatCount, guarded, report } from '../output.js';
 import type { CommandContext } from '../context.js';
 
@@ -23,6 +23,7 @@ export function registerKeys(keys: Command, context: CommandContext): void {
         rotated = await rotateSigningKey(config.keysDir, new Date(), async (rotation) => {
           await runtime.audit.log.append({ kind: 'signing_key.rotated', actor: 'operator', details: { current_kid: rotation.current, retired_kid: rotation.retired } });
         });
+        recordSigningKids(config.dataDir, [rotated.current]);
       } finally {
         await runtime.close();
       }

@@ -1,5 +1,5 @@
 /**
- * `gateway serve` (what `npm start` runs): creates missing keys, loads the demo population into an empty store and
+ * `gateway serve` (what `npm start` runs): on a fresh data directory creates the missing keys (as `gateway init`), loads the demo population into an empty store and
  * creates one development participant per role in an empty registry (both unless GATEWAY_DEMO_ENTERPRISES=0), and
  * serves until SIGTERM/SIGINT.
  */
@@ -11,6 +11,7 @@ import { DEV_PARTICIPANT_IDS, ensureDevParticipants } from '../../identity/index
 import { auditUnloggedBatches, todayInShanghai } from '../../ingest/index.js';
 import { startServer } from '../../http/server.js';
 import { countIngestedBatch, createLogger, createMetrics } from '../../observability/index.js';
+import { initialise, isFreshDataDirectory } from '../../runtime/index.js';
 import { guarded } from '../output.js';
 import type { CommandContext } from '../context.js';
 
@@ -22,6 +23,11 @@ export function registerServe(serve: Command, context: CommandContext): void {
       const config = context.config();
       const logger = createLogger(config.logLevel);
       const metrics = createMetrics();
+      // Only a fresh data directory gets keys made for it: a used one must have its own (runtime/keyCheck.ts).
+      if (isFreshDataDirectory(config)) {
+        const created = await initialise(config, (message) => logger.warn(message));
+        if (created.length > 0) logger.info({ keys_dir: config.keysDir, created }, 'keys created for a fresh data directory');
+      }
       const runtime = await context.open({ onBatch: (receipt) => countIngestedBatch(metrics, receipt), logger });
       if (config.demoEnterprises > 0 && runtime.store.countRecords() === 0) {
         const asOf = todayInShanghai();

@@ -50,6 +50,15 @@ function toBatch(row: BatchRow): StoredBatch {
   };
 }
 
+/**
+ * Creates the database file 0600 (in a 0700 directory) before SQLite opens it: SQLite would create it with the
+ * umask's mode, and gives its -wal and -shm files the mode of the database file.
+ */
+export function createPrivateDatabaseFile(file: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  fs.closeSync(fs.openSync(file, 'a', 0o600));
+}
+
 export function connect(file: string): SqliteDatabase {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
@@ -81,7 +90,7 @@ function isUniqueViolation(error: unknown): boolean {
 }
 
 export function openSqliteStore(options: SqliteStoreOptions): Store {
-  fs.mkdirSync(path.dirname(options.file), { recursive: true });
+  createPrivateDatabaseFile(options.file);
   const db = connect(options.file);
   applyMigrations(db);
   // Verifications read a subject's records at random across the whole store: a 64 MiB page cache and memory-mapped
