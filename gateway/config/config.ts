@@ -62,6 +62,8 @@ export interface GatewayConfig {
   readonly consentMaxDays: Readonly<Record<ConsentPurpose, number>>;
   /** Serve plain HTTP on a non-loopback address anyway (behind a TLS-terminating proxy). */
   readonly allowPlaintext: boolean;
+  /** Free space on the data directory's disk below which /readyz answers not ready (writes would fail). */
+  readonly minFreeBytes: number;
   /** Start with key files others can read, or a keys directory others can write, warning instead of refusing. */
   readonly allowUnsafeKeyPermissions: boolean;
   /** Webhook delivery of monitoring events (docs/monitoring.md). */
@@ -278,6 +280,7 @@ export function loadConfig(env: Environment, cwd: string = process.cwd()): Gatew
     allowPlaintext: flag(env, 'GATEWAY_ALLOW_PLAINTEXT'),
     allowUnsafeKeyPermissions: flag(env, 'GATEWAY_ALLOW_UNSAFE_KEY_PERMISSIONS'),
     webhookAllowedNetworks: parseAllowedNetworks(env['GATEWAY_WEBHOOK_ALLOWED_NETWORKS']),
+    minFreeBytes: integer(env, 'GATEWAY_MIN_FREE_MB', 64, 0, 1_000_000) * 1024 * 1024,
     alertDelivery: {
       retryHorizonMs: integer(env, 'GATEWAY_ALERT_RETRY_HORIZON_SECONDS', 3 * 86_400, 1, 30 * 86_400) * 1000,
       baseBackoffMs: integer(env, 'GATEWAY_ALERT_RETRY_BASE_MS', 1000, 1, 3_600_000),

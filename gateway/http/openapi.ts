@@ -87,10 +87,10 @@ const SIGNED_REQUEST: readonly ErrorCode[] = [
 ];
 
 /** Endpoints that record an audit entry before they answer: no entry, no answer. */
-const AUDITED: readonly ErrorCode[] = ['audit_unavailable'];
+const AUDITED: readonly ErrorCode[] = ['audit_unavailable', 'audit_log_inconsistent', 'storage_full'];
 
 /** Endpoints that sign what they answer with the gateway's key. */
-const SIGNS: readonly ErrorCode[] = ['key_material_missing'];
+const SIGNS: readonly ErrorCode[] = ['key_material_missing', 'key_mismatch'];
 
 /** Endpoints whose body is a JSON object. */
 const JSON_BODY: readonly ErrorCode[] = ['unsupported_format', 'malformed_input'];
@@ -582,9 +582,9 @@ function operations(): Record<string, Record<string, OperationSpec>> {
     },
     '/readyz': {
       get: {
-        operationId: 'readiness', tag: 'health', summary: 'Readiness', description: 'Ready to serve: the store answers and the gateway is not shutting down.',
+        operationId: 'readiness', tag: 'health', summary: 'Readiness', description: 'Ready to serve: the store answers, the audit log is not halted, the data directory\'s disk has GATEWAY_MIN_FREE_MB free, and the gateway is not shutting down.',
         responses: { 200: { description: 'Ready.', content: json('Ready') } },
-        problems: ['storage_unavailable'],
+        problems: ['storage_unavailable', 'audit_log_inconsistent', 'storage_full'],
       },
     },
     '/metrics': {
@@ -654,7 +654,7 @@ function operations(): Record<string, Record<string, OperationSpec>> {
         problems: [
           'invalid_argument', 'unknown_dataset', 'dataset_not_permitted', 'idempotency_key_reused', 'idempotency_key_in_use',
           'invalid_encoding', 'empty_input', 'record_too_large', 'too_many_rows', 'malformed_input', 'invalid_header', 'invalid_rows',
-          'batch_id_conflict', ...AUDITED, ...SIGNS,
+          'batch_id_conflict', 'audit_entry_pending', ...AUDITED, ...SIGNS,
         ],
       },
     },

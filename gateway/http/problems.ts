@@ -4,6 +4,7 @@
  */
 import type { NextFunction, Request, Response } from 'express';
 import { GatewayError } from '../errors/index.js';
+import { isStorageFull } from '../store/index.js';
 import type { ErrorCode } from '../errors/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
 import { requestIdOf } from './requestContext.js';
@@ -37,7 +38,7 @@ export function problemHandler(logger: Logger, metrics: Metrics) {
       next(error);
       return;
     }
-    const known = error instanceof GatewayError ? error : routerError(error);
+    const known = error instanceof GatewayError ? error : storageFull(error) ?? routerError(error);
     const problem = known ?? new GatewayError('internal_error', 'the request could not be completed');
     const entry = { request_id: requestIdOf(res), code: problem.code, method: req.method, path: req.path };
     // A request refused before its body was read (a bad signature, a body over the limit): close the connection
@@ -48,6 +49,12 @@ export function problemHandler(logger: Logger, metrics: Metrics) {
     metrics.problems.inc({ route: req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched', code: problem.code });
     sendProblem(res, problem);
   };
+}
+
+/** A write that met a full disk: its transaction was rolled back, so what it was to change was not changed. */
+function storageFull(error: unknown): GatewayError | undefined {
+  if (!isStorageFull(error)) return undefined;
+  return new GatewayError('storage_full', 'the disk holding the gateway\'s data is full: this request\'s change was not stored; retry once space is freed', { cause: error });
 }
 
 /** The router throws a URIError for a path that is not percent-encoding: the client's fault. */

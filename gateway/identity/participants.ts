@@ -10,12 +10,12 @@ import { randomHex } from '../crypto/index.js';
 import { certificateFacts, issueParticipantCertificate } from '../crypto/x509.js';
 import type { CertificateAuthority } from '../crypto/x509.js';
 import { GatewayError } from '../errors/index.js';
+import { PARTICIPANT_ID } from './protocol.js';
 import { isValidUscc } from '../identifiers/index.js';
 import type { AuditLog } from '../audit/index.js';
 import type { IdentityStore, ParticipantRecord, ParticipantRole, ParticipantStatus } from '../store/index.js';
 
 export const PARTICIPANT_ROLES: readonly ParticipantRole[] = ['source', 'enterprise', 'bank', 'auditor'];
-export const PARTICIPANT_ID = /^[a-z][a-z0-9-]{2,63}$/;
 /** RFC 5280's upper bound for an organisation name, which the certificate carries. */
 const MAX_NAME_LENGTH = 64;
 const MAX_CERTIFICATE_DAYS = 825;

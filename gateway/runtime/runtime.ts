@@ -36,6 +36,7 @@ import { openSqliteAuditStore, openSqliteStore } from '../store/index.js';
 import type { AuditStore, Store } from '../store/index.js';
 
 import { AUDIT_DATABASE_FILE, DATABASE_FILE, ensureDataDirectory, isFreshDataDirectory } from './dataDirectory.js';
+import { openCheckedStore } from './databaseCheck.js';
 import { openVouchedKeys } from './keyCheck.js';
 
 /** The audit log and what signs and serves its checkpoints. */
@@ -128,10 +129,12 @@ export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Ru
   const registry = loadDatasetRegistry();
   const questions = loadQuestionCatalog(undefined, registry);
   const monitorRules = loadMonitorRules(questions);
-  const store = openSqliteStore({ file: path.join(config.dataDir, DATABASE_FILE) });
+  const databaseFile = path.join(config.dataDir, DATABASE_FILE);
+  const store = openCheckedStore(databaseFile, () => openSqliteStore({ file: databaseFile }));
   let auditStore: AuditStore | undefined;
   try {
-    auditStore = openSqliteAuditStore({ file: path.join(config.dataDir, AUDIT_DATABASE_FILE) });
+    const auditFile = path.join(config.dataDir, AUDIT_DATABASE_FILE);
+    auditStore = openCheckedStore(auditFile, () => openSqliteAuditStore({ file: auditFile }));
     const log = createAuditLog(auditStore);
     const anchorFiles = { checkpointFile: config.checkpointFile, witnessCheckpointFile: config.witnessCheckpointFile };
     // Before anything is appended or signed: the stored log must extend every checkpoint the gateway signed.

@@ -229,6 +229,24 @@ export interface ConsentStore {
    * its remaining uses cannot cover the count.
    */
   useConsents(uses: readonly ConsentUse[]): boolean[];
+  /** The audit log size up to which use counts were last recounted from the log (0: never). */
+  consentUsesLoggedThrough(): number;
+  /**
+   * In one transaction: adds `logged` (fresh answers per consent found in the audit log since the last recount) to
+   * each consent's logged uses, sets every consent's `uses` to its logged uses (exhausted when they reach max_uses,
+   * active again when an exhausted consent's do not), and records `throughIndex`. Returns the consents whose count
+   * changed.
+   */
+  reconcileConsentUses(logged: ReadonlyMap<string, number>, throughIndex: number, at: string): ReconciledConsentUse[];
+}
+
+export interface ReconciledConsentUse {
+  readonly consentId: string;
+  /** The count before: ahead of the log after a crash between a use and its audit entry. */
+  readonly counted: number;
+  /** The count now, the answers the audit log holds. */
+  readonly logged: number;
+  readonly state: StoredConsentState;
 }
 
 export interface WebhookRecord {
@@ -335,6 +353,8 @@ export interface Store extends IdentityStore, ConsentStore, MonitorStore {
   /** Committed batches whose audit entry was never recorded, oldest first. */
   unauditedBatches(): StoredBatch[];
   /** Throws if the store cannot serve (readiness). */
+  /** What the engine's own consistency check finds wrong with the stored bytes (empty: nothing). */
+  integrityProblems(): string[];
   ping(): void;
   close(): void;
 }

@@ -5,9 +5,10 @@
  */
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { CsrError, publicKeyFromCsr } from '../../crypto/x509.js';
 import { GatewayError } from '../../errors/index.js';
-import { enrolWithGeneratedKey, participantFiles, writeParticipantCertificate } from '../../identity/index.js';
+// Only these file names statically: `list` and `show` must start fast, and the CA, CSR and key generation code that
+// `add` needs (node-forge, jose) is loaded by `add` alone.
+import { participantFiles } from '../../identity/participantFiles.js';
 import type { StatusChange } from '../../identity/index.js';
 import type { ParticipantRecord } from '../../store/index.js';
 import { guarded, report } from '../output.js';
@@ -40,13 +41,9 @@ function summary(participant: ParticipantRecord) {
   };
 }
 
-function readCsrKey(file: string): string {
-  let pem: string;
-  try {
-    pem = fs.readFileSync(file, 'utf8');
-  } catch (cause) {
-    throw new GatewayError('invalid_argument', `cannot read ${file}`, { cause });
-  }
+async function readCsrKey(file: string): Promise<string> {
+  const pem = fs.readFileSync(file, 'utf8');
+  const { CsrError, publicKeyFromCsr } = await import('../../crypto/x509.js');
   try {
     return publicKeyFromCsr(pem);
   } catch (error) {
@@ -80,7 +77,8 @@ export function registerParticipants(participants: Command, context: CommandCont
         certificateDays: Number(options.days),
         replaces: options.replaces,
       };
-      const publicKeyPem = options.csr ? readCsrKey(options.csr) : undefined;
+      const publicKeyPem = options.csr ? await readCsrKey(options.csr) : undefined;
+      const { enrolWithGeneratedKey, writeParticipantCertificate } = await import('../../identity/index.js');
       const config = context.config();
       const runtime = await context.open();
       try {
