@@ -48,7 +48,7 @@ export function parseAllowedNetworks(raw: string | undefined): AllowedNetworks {
 }
 
 /** The URL's form: https, or http for a host the operator allows (a receiver on the same private network). */
-export function parseWebhookUrl(raw: string): URL {
+function parseWebhookUrl(raw: string): URL {
   if (raw.length > MAX_URL_LENGTH) throw new GatewayError('invalid_argument', `the webhook URL is longer than ${MAX_URL_LENGTH} characters`);
   let url: URL;
   try {
@@ -75,7 +75,7 @@ function ownAddresses(): Set<string> {
 }
 
 /** Why an address may not receive webhooks, or undefined when it may. */
-export function refusalOf(raw: string, allowed: AllowedNetworks): string | undefined {
+function refusalOf(raw: string, allowed: AllowedNetworks): string | undefined {
   // An IPv4-mapped IPv6 address (::ffff:10.0.0.1) is that IPv4 address.
   const address = ipaddr.process(raw.split('%')[0] as string);
   if (isAllowed(address, allowed)) return undefined;
@@ -111,7 +111,7 @@ export async function resolveWebhookTarget(raw: string, allowed: AllowedNetworks
     }
   }
   const first = addresses[0] as { address: string; family: number };
-  if (url.protocol === 'http:' && !isAllowed(ipaddr.process(first.address), allowed)) {
+  if (url.protocol === 'http:' && addresses.some(({ address }) => !isAllowed(ipaddr.process(address.split('%')[0] as string), allowed))) {
     throw new GatewayError('invalid_argument', 'the webhook URL must be https (http only to a network the operator allows)');
   }
   return { url, address: first.address, family: first.family === 6 ? 6 : 4 };

@@ -111,6 +111,14 @@ async function prepare(dir: string, enterprises: number, consents: number): Prom
         },
       })));
       chunk.forEach(({ claims, artefact, artefactSha256 }, offset) => {
+        // A consent is usable only while an enterprise participant acts for its USCC: one per USCC.
+        if (!runtime.store.enterpriseForUscc(claims.sub)) {
+          const at = new Date(now * 1000).toISOString();
+          runtime.store.addParticipant({
+            participantId: `bench-enterprise-${claims.sub.toLowerCase()}`, role: 'enterprise', name: 'Bench enterprise', uscc: claims.sub, datasets: [],
+            status: 'active', certificatePem: 'bench', certificateSha256: `bench-${claims.sub}`, notAfter: at, createdAt: at, statusChangedAt: at,
+          });
+        }
         runtime.store.addConsent({
           consentId: claims.jti, enterpriseId: claims.iss, uscc: claims.sub, bankId: claims.aud, purpose: claims.purpose,
           questions: claims.questions, notBefore: claims.nbf, expiresAt: claims.exp, maxUses: undefined, replaces: undefined,

@@ -67,6 +67,12 @@ describe('consent use counts after a crash between a use and its audit entry', f
     config = testConfig(dir, { GATEWAY_INGEST_WORKERS: '1' });
     await prepareTestKeys(config);
     consentId = randomUUID();
+    // The enterprise acting for the USCC: a consent is usable only while one is active (docs/consent.md).
+    const at = new Date().toISOString();
+    await withRuntime(config, (runtime) => runtime.store.addParticipant({
+      participantId: 'enterprise-crash', role: 'enterprise', name: 'Crash test enterprise', uscc: USCC, datasets: [], status: 'active',
+      certificatePem: 'crash-test', certificateSha256: 'crash-test', notAfter: at, createdAt: at, statusChangedAt: at,
+    }));
     await withRuntime(config, (runtime) => runtime.store.addConsent({
       consentId, enterpriseId: 'enterprise-crash', uscc: USCC, bankId: BANK, purpose: 'loan_approval', questions: [QUESTION],
       notBefore: 0, expiresAt: Math.floor(Date.now() / 1000) + 86_400, maxUses: MAX_USES, replaces: undefined, artefact: 'crash-test',

@@ -203,6 +203,21 @@ describe('docs/api.md', function () {
     });
   });
 
+  it('has request-signing.md and operations.md name exactly the unsigned endpoints of GET /openapi.json as public', async function () {
+    const document = (await (await fetch(`${gateway.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, { security: unknown[] }>> };
+    const unsigned = Object.entries(document.paths).flatMap(([route, operations]) =>
+      Object.entries(operations).filter(([, operation]) => operation.security.length === 0).map(([method]) => `${method.toUpperCase()} ${route}`));
+    const signing = fs.readFileSync(path.join(packageRoot, 'docs', 'request-signing.md'), 'utf8');
+    const sentence = /documents are not signed: ([\s\S]*?)\. A participant/.exec(signing)?.[1] ?? '';
+    const listed = [...sentence.matchAll(/`(?:GET )?(\/[^`]+)`/g)].map((match) => `GET ${match[1] as string}`);
+    expect(listed.sort()).to.deep.equal(unsigned.sort());
+    const operations = fs.readFileSync(path.join(packageRoot, 'docs', 'operations.md'), 'utf8');
+    const publicLine = /- Public: ([\s\S]*?)\n- Signed/.exec(operations)?.[1] ?? '';
+    const publicListed = [...publicLine.matchAll(/`GET ([^`]+)`/g)].map((match) => `GET ${match[1] as string}`);
+    // operations.md lists the health endpoints apart, under `GET /healthz`, `/readyz` and `/metrics`.
+    expect(publicListed.sort()).to.deep.equal(unsigned.filter((route) => !/healthz|readyz|metrics/.test(route)).sort());
+  });
+
   it('names the same participant endpoints as GET /openapi.json', async function () {
     const document = (await (await fetch(`${gateway.url}/openapi.json`)).json()) as { paths: Record<string, object> };
     // Path templates compared with their parameter names left out: the guide says {id} where the document says {consentId}.

@@ -72,7 +72,7 @@ export function registerConsent(consent: Command, context: CommandContext): void
     .option('--json', 'print the result as JSON', false)
     .action(guarded(async (id: string, options: ParticipantOptions & { byOperator: boolean; reason?: string }) => {
       if (!options.byOperator) {
-        if ((options.as as string | undefined) === undefined) throw new GatewayError('invalid_argument', 'give --as <enterprise>, or --by-operator --reason <text>');
+        if ((options.as as string | undefined) === undefined) throw new GatewayError('invalid_argument', 'give --as <participant> (the enterprise), or --by-operator --reason <text>');
         if (options.reason !== undefined) throw new GatewayError('invalid_argument', '--reason goes with --by-operator');
         const revoked = await clientFor(context, options).revokeConsent(id);
         report(options, revoked, () => `consent ${id} is ${String(revoked.consent['state'])}`);
