@@ -67,6 +67,7 @@ const EVENT_TYPES: Readonly<Record<EventClaims['type'], string>> = {
   alert: 'a monitored answer changed as a rule describes (payload AlertClaims)',
   'consent.revoked': 'the subscription ended because its consent was revoked or replaced (payload ConsentEndedClaims)',
   'consent.expired': 'the subscription ended because its consent expired or was exhausted (payload ConsentEndedClaims)',
+  'answer.corrected': 'answers the bank was given were corrected after an objection (payload AnswerCorrectedClaims, docs/objections.md)',
 };
 const INGEST_OUTCOMES: Readonly<Record<IngestReceipt['outcome'], string>> = {
   stored: 'the batch was stored (201)',

@@ -10,6 +10,7 @@ import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
 import { GatewayError } from '../../errors/index.js';
 import { migrationsDir } from '../../paths.js';
 import { batchTransaction, monitorStore } from './sqliteMonitorStore.js';
+import { reportStore } from './sqliteReportStore.js';
 import type {
   BatchMetadata, BatchTransaction, BatchWriter, CommitResult, ConsentRecord, ConsentStore, IdentityStore, StoredConsentState, ParticipantRecord, ParticipantRole, ParticipantStatus,
   SealedRecord, SealedRow, StoredBatch, StoredRecord, Store, WrappedDataKey,
@@ -208,6 +209,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     ...identityStore(db),
     ...consentStore(db),
     ...monitorStore(db),
+    ...reportStore(db),
     maxBatchRows: ROWS_PER_BATCH - 1,
     findBatch: (dataset, contentHash) => {
       const row = statements.batchByContent.get(dataset, contentHash) as BatchRow | undefined;
