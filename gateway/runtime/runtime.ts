@@ -149,7 +149,7 @@ export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Ru
       monitoring,
       configureWebhook: (participantId, change) => configureWebhook({ store, audit: log }, participantId, change),
       verifications: createVerificationService({
-        consents, consentStore: store, questions, records, audit: log, signer,
+        consents, consentStore: store, disputes: store, questions, records, audit: log, signer,
         limits: { bankPerSecond: config.bankQuestionsPerSecond, consentPerMinute: config.consentQuestionsPerMinute, reuseSeconds: config.answerReuseSeconds },
       }),
       records,
