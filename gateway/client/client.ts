@@ -10,6 +10,7 @@ import { GATEWAY_ALGORITHM, privateKeyFromPem, REQUEST_ALGORITHMS, sha256Base64u
 import type { JSONWebKeySet } from '../crypto/jws.js';
 import { certificateFacts } from '../crypto/x509.js';
 import { AUTHORIZATION_SCHEME, CONSENT_TYPE, REQUEST_TYPE } from '../identity/protocol.js';
+import type { ReportBundle } from '../reports/index.js';
 import { SIGNED_TYPES } from '../signing/signer.js';
 export type RequestAlgorithm = (typeof REQUEST_ALGORITHMS)[number];
 
@@ -284,6 +285,24 @@ export class GatewayClient {
     const { answer } = response.json<{ answer: string }>();
     const auditIndex = response.headers['audit-index'];
     return { answer, verified: await this.verify(answer, SIGNED_TYPES.verification), auditIndex: typeof auditIndex === 'string' ? Number(auditIndex) : undefined };
+  }
+
+  /** Banks: the credit report of a template about a subject under a consent; the signed report verified. */
+  async report(request: { template: string; uscc: string; consentId: string; loanReference: string; officer: string }): Promise<{
+    bundle: ReportBundle; verified: VerifiedDocument;
+  }> {
+    const body = JSON.stringify({
+      template: request.template, subject: { uscc: request.uscc }, consent_id: request.consentId, loan_reference: request.loanReference,
+      officer: request.officer,
+    });
+    const response = await this.send('POST', '/v1/reports', { body, headers: { 'content-type': 'application/json' } });
+    const bundle = response.json<ReportBundle>();
+    return { bundle, verified: await this.verify(bundle.report, SIGNED_TYPES.report) };
+  }
+
+  /** Banks: the PDF of a report this bank was given. */
+  async reportPdf(reportId: string): Promise<Buffer> {
+    return (await this.send('GET', `/v1/reports/${encodeURIComponent(reportId)}/pdf`)).body;
   }
 
   #transport(method: string, path: string, headers: Record<string, string>, body: Buffer): Promise<GatewayResponse> {

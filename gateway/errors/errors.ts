@@ -68,6 +68,12 @@ export const errorRegistry = {
   question_not_covered: { status: 403, title: 'The consent does not cover a monitored question' },
   monitor_rule_unknown: { status: 422, title: 'A monitor rule does not exist' },
   subscription_exists: { status: 409, title: 'The consent already has an active subscription' },
+  // Credit reports (docs/reports.md) and objections (docs/objections.md).
+  report_template_unknown: { status: 422, title: 'No such report template' },
+  objection_target_invalid: { status: 422, title: 'The objection names nothing about this enterprise that it can object to' },
+  objection_not_open: { status: 409, title: 'The objection is no longer open' },
+  objection_not_permitted: { status: 403, title: 'The source does not feed a dataset the objection is about' },
+  correction_not_about_subject: { status: 422, title: 'The correcting batch holds no record about the objection\'s subject' },
   internal_error: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

@@ -71,6 +71,10 @@ export async function startServer(runtime: Runtime, logger: Logger, metrics: Met
     consents: runtime.consents,
     verifications: runtime.verifications,
     monitoring: runtime.monitoring,
+    templates: runtime.templates,
+    reports: runtime.reports,
+    reportRenderer: runtime.reportRenderer,
+    publicUrl: config.reports.publicUrl,
   });
   const server = createHttpServer(config, runtime.caCertificatePem, app);
   await new Promise<void>((resolve, reject) => {

@@ -9,8 +9,10 @@ import type { GatewayConfig } from '../config/index.js';
 import { createConsentService } from '../consent/index.js';
 import type { ConsentQuestions, ConsentService } from '../consent/index.js';
 import { GatewayError } from '../errors/index.js';
-import { loadMonitorRules, loadQuestionCatalog } from '../policies/index.js';
-import type { QuestionCatalog } from '../policies/index.js';
+import { loadMonitorRules, loadQuestionCatalog, loadReportTemplates } from '../policies/index.js';
+import type { QuestionCatalog, ReportTemplates } from '../policies/index.js';
+import { createReportRenderer, createReportService } from '../reports/index.js';
+import type { ReportRenderer, ReportService } from '../reports/index.js';
 import { createVerificationService } from '../verification/index.js';
 import type { VerificationService } from '../verification/index.js';
 import { datasetIds, loadDatasetRegistry } from '../datasets/registry.js';
@@ -62,6 +64,9 @@ export interface Runtime {
   readonly questions: QuestionCatalog;
   readonly consents: ConsentService;
   readonly verifications: VerificationService;
+  readonly templates: ReportTemplates;
+  readonly reports: ReportService;
+  readonly reportRenderer: ReportRenderer;
   /** Risk monitoring; its delivery worker runs only in the serving process (startServer starts it). */
   readonly monitoring: Monitoring;
   /** The operator registers a bank's webhook URL or rotates its secret. */
@@ -109,6 +114,8 @@ export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Ru
   const registry = loadDatasetRegistry();
   const questions = loadQuestionCatalog(undefined, registry);
   const monitorRules = loadMonitorRules(questions);
+  const templates = loadReportTemplates(questions);
+  const reportRenderer = createReportRenderer({ font: { file: config.reports.fontFile, name: config.reports.fontName }, templates });
   const noteKey = loadNoteKey(config.keysDir, config.auditOrigin);
   const store = openSqliteStore({ file: path.join(config.dataDir, DATABASE_FILE) });
   let auditStore: AuditStore | undefined;
@@ -147,6 +154,12 @@ export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Ru
       config, store, registry, keyring, ingestor, caCertificatePem, signingKeys, audit, signer, questions,
       consents,
       monitoring,
+      templates,
+      reportRenderer,
+      reports: createReportService({
+        consents, store, questions, templates, records, audit: log, checkpointer: audit.checkpointer, signer,
+        questionsPerMinute: config.consentQuestionsPerMinute,
+      }),
       configureWebhook: (participantId, change) => configureWebhook({ store, audit: log }, participantId, change),
       verifications: createVerificationService({
         consents, consentStore: store, disputes: store, questions, records, audit: log, signer,
