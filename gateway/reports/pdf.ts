@@ -133,8 +133,8 @@ export function createReportRenderer(options: { font: ReportFont; templates: Rep
       const ensureRoom = (height: number) => {
         if (doc.y + height > PAGE.height - PAGE.margin - 20) doc.addPage();
       };
-      const field = (label: string, value: string) => {
-        doc.fontSize(10).fillColor('#555555').text(`${label}：`, left, doc.y, { continued: true }).fillColor('#000000').text(value);
+      const field = (label: string, value: string, fieldWidth: number = width) => {
+        doc.fontSize(10).fillColor('#555555').text(`${label}：`, left, doc.y, { continued: true, width: fieldWidth }).fillColor('#000000').text(value);
       };
 
       doc.fontSize(18).text(template.title.zh, { align: 'center' });
@@ -221,11 +221,11 @@ export function createReportRenderer(options: { font: ReportFont; templates: Rep
       doc.fontSize(13).text('签名与审计', left, doc.y);
       doc.moveDown(0.2);
       const qrTop = doc.y;
-      field('审计日志序号', String(claims.audit.index));
-      field('审计记录哈希', claims.audit.leaf_hash);
-      field('检查点', `树大小 ${proof.tree_size}，根哈希 ${proof.root_hash}`);
-      field('签名密钥', signingKey);
-      field('报告 JWS 的 SHA-256', sha256Hex(bundle.report));
+      field('审计日志序号', String(claims.audit.index), width - 130);
+      field('审计记录哈希', claims.audit.leaf_hash, width - 130);
+      field('检查点', `树大小 ${proof.tree_size}，根哈希 ${proof.root_hash}`, width - 130);
+      field('签名密钥', signingKey, width - 130);
+      field('报告 JWS 的 SHA-256', sha256Hex(bundle.report), width - 130);
       doc.moveDown(0.3).fontSize(9).text(
         '具有法律效力的是网关签名的 JWS（类型 gateway-report+jwt）；本 PDF 为其可读版本。扫描二维码或访问下方链接，可核验签名与审计日志包含证明；'
         + '保存的报告文件可离线核验：gateway report verify <文件>。',

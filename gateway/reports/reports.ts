@@ -169,10 +169,14 @@ export function createReportService(deps: ReportDependencies): ReportService {
     const refusal = consentRefusal(consent, {
       principal, uscc: request.subject.uscc, questions: questionIds, nowSeconds, stateOf: deps.consents.stateOf, catalog: deps.questions,
     });
-    if (refusal || !consent) return refuse(principal, request, template, refusal ?? 'consent_missing', REFUSALS[refusal ?? 'consent_missing']);
+    if (!consent || refusal === 'consent_missing' || refusal === 'consent_not_active') {
+      return refuse(principal, request, template, refusal ?? 'consent_missing', REFUSALS[refusal ?? 'consent_missing']);
+    }
+    // A usable consent for another stage: that, rather than which of its questions it lacks, is what the bank must hear.
     if (consent.purpose !== template.stage) {
       return refuse(principal, request, template, 'purpose_not_allowed', `the consent is for ${consent.purpose}; this report is for ${template.stage}`);
     }
+    if (refusal) return refuse(principal, request, template, refusal, REFUSALS[refusal]);
 
     const generatedAt = now();
     const asOf = todayInShanghai(generatedAt);
