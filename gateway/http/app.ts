@@ -15,6 +15,7 @@ import type { IdentityStore } from '../store/index.js';
 import type { VerificationService } from '../verification/index.js';
 import type { Monitoring } from '../monitoring/index.js';
 import type { ReportTemplates } from '../policies/index.js';
+import type { ObjectionService } from '../objections/index.js';
 import type { ReportRenderer, ReportService } from '../reports/index.js';
 import { idempotentResponder } from './idempotency.js';
 import { observeRequests } from './observe.js';
@@ -28,6 +29,7 @@ import { consentRoutes } from './routes/consents.js';
 import { verificationRoutes } from './routes/verifications.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { monitoringRoutes } from './routes/monitoring.js';
+import { objectionRoutes } from './routes/objections.js';
 import { reportRoutes } from './routes/reports.js';
 
 export interface AppDependencies {
@@ -53,6 +55,7 @@ export interface AppDependencies {
   readonly reports: ReportService;
   readonly reportRenderer: ReportRenderer;
   readonly publicUrl: string | undefined;
+  readonly objections: ObjectionService;
 }
 
 export function createApp(deps: AppDependencies): Express {
@@ -70,6 +73,7 @@ export function createApp(deps: AppDependencies): Express {
   app.use(verificationRoutes(deps));
   app.use(monitoringRoutes(deps));
   app.use(reportRoutes(deps));
+  app.use(objectionRoutes(deps));
   app.use(notFound);
   app.use(problemHandler(deps.logger));
   return app;

@@ -11,6 +11,8 @@ import type { ConsentQuestions, ConsentService } from '../consent/index.js';
 import { GatewayError } from '../errors/index.js';
 import { loadMonitorRules, loadQuestionCatalog, loadReportTemplates } from '../policies/index.js';
 import type { QuestionCatalog, ReportTemplates } from '../policies/index.js';
+import { createObjectionService } from '../objections/index.js';
+import type { ObjectionService } from '../objections/index.js';
 import { createReportRenderer, createReportService } from '../reports/index.js';
 import type { ReportRenderer, ReportService } from '../reports/index.js';
 import { createVerificationService } from '../verification/index.js';
@@ -67,6 +69,7 @@ export interface Runtime {
   readonly templates: ReportTemplates;
   readonly reports: ReportService;
   readonly reportRenderer: ReportRenderer;
+  readonly objections: ObjectionService;
   /** Risk monitoring; its delivery worker runs only in the serving process (startServer starts it). */
   readonly monitoring: Monitoring;
   /** The operator registers a bank's webhook URL or rotates its secret. */
@@ -146,9 +149,14 @@ export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Ru
       store, audit: log, questions: consentQuestions(questions), maxDays: config.consentMaxDays, signer, nowSeconds,
       caCertificatePem, clockSkewSeconds: config.clockSkewSeconds, onConsentEnded: monitoring.consentEnded,
     });
+    const objections = createObjectionService({
+      store, questions, records, audit: log, blindIndexKey: secrets.blindIndex, deadlineDays: config.objectionDeadlineDays,
+      onEvents: () => monitoring.delivery.nudge(),
+    });
     const ingestor = createIngestor({
       store, registry, keyring, blindIndexKey: secrets.blindIndex, workers: config.ingestWorkers,
       maxRecordBytes: config.maxRecordBytes, onBatch: hooks.onBatch, audit: log, beforeCommit: monitoring.beforeCommit,
+      correctObjection: objections.correctInBatch,
     });
     return {
       config, store, registry, keyring, ingestor, caCertificatePem, signingKeys, audit, signer, questions,
@@ -156,6 +164,7 @@ export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Ru
       monitoring,
       templates,
       reportRenderer,
+      objections,
       reports: createReportService({
         consents, store, questions, templates, records, audit: log, checkpointer: audit.checkpointer, signer,
         questionsPerMinute: config.consentQuestionsPerMinute,

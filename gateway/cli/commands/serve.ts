@@ -39,6 +39,8 @@ export function registerServe(program: Command, context: CommandContext): void {
       }
       const recovered = await auditUnloggedBatches(runtime.store, runtime.audit.log);
       if (recovered > 0) logger.warn({ batches: recovered }, 'audit entries written for batches committed before a crash');
+      const corrections = await runtime.objections.recover();
+      if (corrections > 0) logger.warn({ objections: corrections }, 'corrections committed before a crash audited and their banks notified');
       const running = await startServer(runtime, logger, metrics);
       // Handlers before the banner: a supervisor may signal as soon as it reads "listening".
       const shutdown = (signal: string) => {

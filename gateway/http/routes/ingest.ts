@@ -1,12 +1,15 @@
 /**
  * POST /v1/ingest/{dataset}: a source participant pushes one batch (CSV, NDJSON or a JSON array, by Content-Type)
- * for a dataset it is bound to, and gets back a receipt signed by the gateway to keep for reconciliation.
+ * for a dataset it is bound to, and gets back a receipt signed by the gateway to keep for reconciliation. With
+ * ?objection=<id> the batch corrects that objection (docs/objections.md): it is checked before the body is read,
+ * closed in the batch's transaction, and the banks are told before the answer.
  */
 import { Router } from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { GatewayError } from '../../errors/index.js';
 import type { RequestAuthenticator } from '../../identity/index.js';
 import type { IngestReceipt, Ingestor, InputFormat } from '../../ingest/index.js';
+import type { ObjectionService } from '../../objections/index.js';
 import { isDatasetId } from '../../datasets/registry.js';
 import type { GatewaySigner } from '../../signing/signer.js';
 import { SIGNED_TYPES } from '../../signing/signer.js';
@@ -18,6 +21,7 @@ export interface IngestDependencies {
   readonly ingestor: Ingestor;
   readonly signer: GatewaySigner;
   readonly idempotency: IdempotentResponder;
+  readonly objections: ObjectionService;
   readonly maxBodyBytes: number;
 }
 
@@ -67,12 +71,15 @@ export function ingestRoutes(deps: IngestDependencies): Router {
       const dataset = String(req.params['dataset']);
       if (!isDatasetId(dataset)) throw new GatewayError('unknown_dataset', 'no such dataset (see docs/data-catalog.md)');
       if (!principalOf(res).datasets.includes(dataset)) throw new GatewayError('dataset_not_permitted', `this source is not bound to ${dataset}`);
+      const objectionId = optionalQuery(req, 'objection');
+      if (objectionId !== undefined) deps.objections.checkCorrection(principalOf(res), objectionId, dataset);
       next();
     },
     deps.idempotency.check,
     async function ingestBatch(req: Request, res: Response) {
       const principal = principalOf(res);
       const body = bodyOf(req);
+      const objectionId = optionalQuery(req, 'objection');
       const receipt = await deps.ingestor.ingest({
         dataset: String(req.params['dataset']),
         format: formatOf(req),
@@ -81,13 +88,15 @@ export function ingestRoutes(deps: IngestDependencies): Router {
         asOf: optionalQuery(req, 'as_of'),
         batchId: optionalQuery(req, 'batch_id'),
         requestSha256: principal.requestSha256,
+        objectionId,
       });
-      const claims = receiptClaims(receipt);
+      const objection = objectionId === undefined ? undefined : await deps.objections.completeCorrection(principal, objectionId, receipt.batchId);
+      const claims = { ...receiptClaims(receipt), ...(objectionId === undefined ? {} : { objection_id: objectionId }) };
       const signed = await deps.signer.sign(SIGNED_TYPES.ingestReceipt, principal.participantId, {
         ...claims,
         request_sha256: principal.requestSha256,
       });
-      deps.idempotency.send(res, receipt.outcome === 'stored' ? 201 : 200, { receipt: signed, batch: claims });
+      deps.idempotency.send(res, receipt.outcome === 'stored' ? 201 : 200, { receipt: signed, batch: claims, ...(objection ? { objection } : {}) });
     },
   );
   return router;
