@@ -163,10 +163,14 @@ export interface IngestOptions {
   readonly asOf?: string;
   readonly batchId?: string;
   readonly idempotencyKey?: string;
+  /** The objection this batch corrects (docs/objections.md). */
+  readonly objectionId?: string;
 }
 
 export interface IngestResult {
   readonly status: number;
+  /** The objection the batch corrected, as it now stands (with ?objection=). */
+  readonly objection?: Record<string, unknown>;
   /** The signed receipt (compact JWS) to keep. */
   readonly receipt: string;
   /** Its claims, verified against the gateway's JWKS. */
@@ -245,13 +249,15 @@ export class GatewayClient {
     const query = new URLSearchParams();
     if (options.asOf) query.set('as_of', options.asOf);
     if (options.batchId) query.set('batch_id', options.batchId);
+    if (options.objectionId) query.set('objection', options.objectionId);
     const path = `/v1/ingest/${encodeURIComponent(dataset)}${query.size > 0 ? `?${query.toString()}` : ''}`;
     const headers: Record<string, string> = { 'content-type': CONTENT_TYPES[options.format] };
     if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
     const response = await this.send('POST', path, { body, headers });
-    const { receipt } = response.json<{ receipt: string }>();
+    const { receipt, objection } = response.json<{ receipt: string; objection?: Record<string, unknown> }>();
     return {
       status: response.status,
+      ...(objection ? { objection } : {}),
       receipt,
       verified: await this.verify(receipt, SIGNED_TYPES.ingestReceipt),
       replayed: response.headers['idempotent-replayed'] === 'true',
@@ -285,6 +291,23 @@ export class GatewayClient {
     const { answer } = response.json<{ answer: string }>();
     const auditIndex = response.headers['audit-index'];
     return { answer, verified: await this.verify(answer, SIGNED_TYPES.verification), auditIndex: typeof auditIndex === 'string' ? Number(auditIndex) : undefined };
+  }
+
+  /** Enterprises: an objection to records about this enterprise (docs/objections.md). */
+  async raiseObjection(request: {
+    target: { dataset: string } | { audit_index: number; question: string }; reason: string;
+    evidence?: readonly { name: string; media_type: string; content: string }[];
+  }): Promise<Record<string, unknown>> {
+    const response = await this.send('POST', '/v1/objections', { body: JSON.stringify(request), headers: { 'content-type': 'application/json' } });
+    return response.json<Record<string, unknown>>();
+  }
+
+  /** Sources: the records stand; the note tells the enterprise why. */
+  async confirmObjection(objectionId: string, note: string): Promise<Record<string, unknown>> {
+    const response = await this.send('POST', `/v1/objections/${encodeURIComponent(objectionId)}/resolution`, {
+      body: JSON.stringify({ outcome: 'confirmed', note }), headers: { 'content-type': 'application/json' },
+    });
+    return response.json<Record<string, unknown>>();
   }
 
   /** Banks: the credit report of a template about a subject under a consent; the signed report verified. */

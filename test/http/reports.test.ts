@@ -3,10 +3,7 @@
 // the gateway's code — the JWS with jose against the JWKS, the entry with an inclusion proof against a checkpoint
 // signed with the note key — and with `verifyReportFile`; the PDF is read back with pdftotext; then the refusals,
 // the public check link (hashes, no answers), and the role and ownership checks.
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import { expect } from 'chai';
 import { compactVerify, createLocalJWKSet } from 'jose';
 import type { JSONWebKeySet } from 'jose';
@@ -18,6 +15,7 @@ import { verifyReportFile } from '../../gateway/reports/index.js';
 import type { ReportBundle } from '../../gateway/reports/index.js';
 import { startTestGateway } from '../support/gateway.js';
 import type { EnrolledParticipant, TestGateway } from '../support/gateway.js';
+import { pdfText } from '../support/pdf.js';
 import { expectProblem, refusal } from '../support/problems.js';
 
 const USCC = '91350100M000100Y43';
@@ -35,13 +33,6 @@ function monthsAgo(back: number): string {
 
 function ndjson(rows: readonly object[]): string {
   return rows.map((row) => `${JSON.stringify(row)}\n`).join('');
-}
-
-/** The text pdftotext reads from a PDF. */
-export function pdfText(pdf: Buffer, dir: string): string {
-  const file = path.join(dir, `read-${createHash('sha256').update(pdf).digest('hex').slice(0, 12)}.pdf`);
-  fs.writeFileSync(file, pdf);
-  return execFileSync('pdftotext', ['-enc', 'UTF-8', '-layout', file, '-'], { encoding: 'utf8' });
 }
 
 describe('POST /v1/reports', function () {
