@@ -18,6 +18,7 @@ import { registerIngest } from './commands/ingest.js';
 import { registerKeys } from './commands/keys.js';
 import { registerParticipants } from './commands/participants.js';
 import { registerQuestions } from './commands/questions.js';
+import { registerReports } from './commands/reports.js';
 import { registerServe } from './commands/serve.js';
 import { registerInit } from './commands/setup.js';
 
@@ -51,6 +52,7 @@ registerDatasets(program, context);
 registerParticipants(program, context);
 registerQuestions(program);
 registerClient(program, context);
+registerReports(program, context);
 registerConsent(program, context);
 registerAudit(program, context);
 registerAlerts(program, context);
