@@ -2,10 +2,18 @@
  * Checkpoints of the audit log: a C2SP tlog-checkpoint (origin, size, root) signed as a note with the log's
  * Ed25519 key, made every few seconds while entries arrive and kept, so that anyone who saved one can later prove
  * the log was not rewritten. After each new checkpoint, `onCheckpoint` (witness submission) runs.
+ *
+ * The checkpointer never signs a tree that does not extend the last checkpoint signed (by this process, or by
+ * another one sharing the log, as the checkpoint file shows): before each signature the consistency proof from that
+ * checkpoint is checked (anchor.ts). If it fails, the log is halted — no more appends, so no more writes — and
+ * nothing is signed.
  */
 import { signNote } from '../crypto/note.js';
+import { GatewayError } from '../errors/index.js';
 import type { NoteKey } from '../keys/index.js';
 import type { AuditStore, StoredCheckpoint } from '../store/index.js';
+import { checkExtends, inconsistent, readCheckpointFile, writeCheckpointFile } from './anchor.js';
+import type { AnchorFiles, SignedCheckpoint } from './anchor.js';
 import { formatCheckpoint } from './checkpoint.js';
 import type { AuditLog } from './log.js';
 
@@ -23,25 +31,56 @@ export interface CheckpointerOptions {
   readonly log: AuditLog;
   readonly key: NoteKey;
   readonly intervalMs: number;
+  /** Where the latest signed checkpoint is also kept; without, only the database keeps it (tests of the log alone). */
+  readonly files?: AnchorFiles | undefined;
+  /** The last checkpoint signed, as the start check found it (anchor.ts checkLogAtStart). */
+  readonly lastSigned?: SignedCheckpoint | undefined;
   readonly now?: () => Date;
   readonly onCheckpoint?: (checkpoint: StoredCheckpoint) => void;
   readonly onError?: (error: unknown) => void;
 }
 
 export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
+  const { store, log, key, files } = options;
   const now = options.now ?? (() => new Date());
+  const anchorFiles: AnchorFiles = files ?? { checkpointFile: 'the audit database' };
   let timer: NodeJS.Timeout | undefined;
+  let last: SignedCheckpoint | undefined = options.lastSigned ?? fromRow(store.latestCheckpoint());
+
+  function fromRow(row: StoredCheckpoint | undefined): SignedCheckpoint | undefined {
+    return row && { size: row.treeSize, root: Buffer.from(row.rootHash), note: row.note, from: `the audit database's checkpoint of size ${row.treeSize}` };
+  }
+
+  /** A checkpoint another process signed since, if any: the log must extend it as well as ours. */
+  function catchUp(): void {
+    const onFile = files && readCheckpointFile(files.checkpointFile, key, files);
+    if (onFile === undefined || (last !== undefined && onFile.size <= last.size)) return;
+    if (last !== undefined && !checkExtends(log, last, onFile.size, anchorFiles).equals(onFile.root)) {
+      throw inconsistent(`the stored tree of size ${onFile.size} does not have the root ${onFile.from} signed for it`, anchorFiles);
+    }
+    last = onFile;
+  }
 
   function checkpointNow(): StoredCheckpoint | undefined {
-    const size = options.store.size();
-    const latest = options.store.latestCheckpoint();
-    if (size === 0 || (latest && latest.treeSize >= size)) return latest;
-    const rootHash = options.log.rootAt(size);
-    const text = formatCheckpoint({ origin: options.key.origin, size: BigInt(size), rootHash });
-    const checkpoint: StoredCheckpoint = { treeSize: size, rootHash, note: signNote(text, options.key.signer), createdAt: now().toISOString() };
-    options.store.addCheckpoint(checkpoint);
-    options.onCheckpoint?.(checkpoint);
-    return checkpoint;
+    const halted = log.halted();
+    if (halted) throw halted;
+    try {
+      catchUp();
+      const size = store.size();
+      if (size === 0 || (last !== undefined && last.size >= size)) return store.latestCheckpoint();
+      const rootHash = last === undefined ? log.rootAt(size) : checkExtends(log, last, size, anchorFiles);
+      const text = formatCheckpoint({ origin: key.origin, size: BigInt(size), rootHash });
+      const checkpoint: StoredCheckpoint = { treeSize: size, rootHash, note: signNote(text, key.signer), createdAt: now().toISOString() };
+      // The row first, then the file: at start the database's latest checkpoint is the file's or a later one.
+      store.addCheckpoint(checkpoint);
+      if (files) writeCheckpointFile(files.checkpointFile, checkpoint);
+      last = { size, root: rootHash, note: checkpoint.note, from: files?.checkpointFile ?? 'the audit database' };
+      options.onCheckpoint?.(checkpoint);
+      return checkpoint;
+    } catch (error) {
+      if (error instanceof GatewayError && error.code === 'audit_log_inconsistent') log.halt(error);
+      throw error;
+    }
   }
 
   const tick = () => {

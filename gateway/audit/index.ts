@@ -8,3 +8,5 @@ export { createWitnessSubmitter, submitCheckpoint, WitnessError, WITNESS_TIMEOUT
 export type {
   AddCheckpointRequest, AddCheckpointResult, SubmitOptions, WitnessFailure, WitnessLogger, WitnessSubmitter, WitnessSubmitterOptions,
 } from './witness.js';
+export { checkLogAtStart, readCheckpointFile } from './anchor.js';
+export type { AnchorFiles, SignedCheckpoint } from './anchor.js';

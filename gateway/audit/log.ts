@@ -37,10 +37,18 @@ export interface AuditLog {
   entries(query: AuditEntryQuery): StoredAuditEntry[];
   /** Waits for pending appends. */
   flush(): Promise<void>;
+  /**
+   * Stops all appends, for good in this process: the stored log does not extend what the gateway signed (anchor.ts),
+   * so nothing more is written to it. Every later append rejects with `reason`.
+   */
+  halt(reason: GatewayError): void;
+  /** Why appends are stopped, if they are. */
+  halted(): GatewayError | undefined;
 }
 
 export function createAuditLog(store: AuditStore, now: () => Date = () => new Date()): AuditLog {
   const cache = new Map<number, Buffer>();
+  let haltedBy: GatewayError | undefined;
 
   const readHashes = (indexes: readonly number[]): Buffer[] => {
     // The answer is built from local values before anything is cached: remembering may clear the cache.
@@ -60,6 +68,7 @@ export function createAuditLog(store: AuditStore, now: () => Date = () => new Da
 
   /** Writes one group in one transaction; each entry's result, or a throw for the whole group (fail closed). */
   function commit(group: readonly NewAuditEntry[]): AppendedEntry[] {
+    if (haltedBy) throw haltedBy;
     const leaves = group.map((entry) => leafHash(entry.entry));
     const hashes: Buffer[] = [];
     let result: { firstIndex: number; size: number };
@@ -89,6 +98,7 @@ export function createAuditLog(store: AuditStore, now: () => Date = () => new Da
 
   return {
     append(event) {
+      if (haltedBy) return Promise.reject(haltedBy);
       const recordedAt = now().toISOString();
       let entry: NewAuditEntry;
       try {
@@ -104,6 +114,10 @@ export function createAuditLog(store: AuditStore, now: () => Date = () => new Da
     consistencyProof: (first, second) => consistencyProof(first, second, readHashes),
     entries: (query) => store.entries(query),
     flush: () => appends.flush(),
+    halt(reason) {
+      haltedBy ??= reason;
+    },
+    halted: () => haltedBy,
   };
 }
 

@@ -67,6 +67,8 @@ export interface LogVerification {
   readonly checkpointsChecked: number;
   /** Whether the saved checkpoint was compared (absent when none was given). */
   readonly savedCheckpointChecked?: boolean;
+  /** The saved checkpoint's size and root, as it signs them (absent when none was given). */
+  readonly savedCheckpoint?: { readonly treeSize: number; readonly rootHash: Buffer };
   /** The recomputed root of the whole log, unless an entry is missing. */
   readonly rootHash?: Buffer;
   /** In index order of discovery, at most MAX_PROBLEMS; `omittedProblems` more were found. */
@@ -312,7 +314,7 @@ export function verifyLog(store: AuditStore, options: VerifyLogOptions): LogVeri
     treeSize: size,
     checkedEntries,
     checkpointsChecked,
-    ...(saved === undefined ? {} : { savedCheckpointChecked }),
+    ...(saved === undefined ? {} : { savedCheckpointChecked, savedCheckpoint: { treeSize: Number(saved.size), rootHash: saved.rootHash } }),
     ...(broken ? {} : { rootHash: tree.root() }),
     problems: finished,
     omittedProblems,
@@ -366,7 +368,7 @@ function range(from: number, to: number): number[] {
  * The RFC 6962 tree of the leaves appended so far, as the roots of its perfect subtrees from the largest (leftmost)
  * to the smallest: at most one per bit of the size.
  */
-function compactRange(): { append(leaf: Buffer): Buffer[]; root(): Buffer } {
+export function compactRange(): { append(leaf: Buffer): Buffer[]; root(): Buffer } {
   const subtrees: { level: number; hash: Buffer }[] = [];
   return {
     /** Appends a leaf; returns the roots of the perfect subtrees it completed, smallest first. */

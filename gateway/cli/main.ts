@@ -2,40 +2,126 @@
 /**
  * The `gateway` command. The one place that reads process.env: configuration is loaded and validated here and
  * handed to each command.
+ *
+ * Only the command being run is loaded: each command module pulls in what it needs (the store, the schemas, express,
+ * the crypto libraries), and loading all of them for every call made a plain `gateway --help` take seconds. The
+ * table below is what `gateway --help` lists without loading any of them.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { Command } from 'commander';
 import { loadConfig } from '../config/index.js';
 import type { GatewayConfig } from '../config/index.js';
-import { initialise, openRuntime } from '../runtime/index.js';
+import { packageRoot } from '../paths.js';
 import type { CommandContext } from './context.js';
-import { registerAlerts } from './commands/alerts.js';
-import { registerAudit } from './commands/audit.js';
-import { registerClient } from './commands/client.js';
-import { registerConsent } from './commands/consent.js';
-import { registerDatasets } from './commands/datasets.js';
-import { registerDemoData } from './commands/demoData.js';
-import { registerIngest } from './commands/ingest.js';
-import { registerKeys } from './commands/keys.js';
-import { registerParticipants } from './commands/participants.js';
-import { registerQuestions } from './commands/questions.js';
-import { registerReports } from './commands/reports.js';
-import { registerServe } from './commands/serve.js';
-import { registerInit } from './commands/setup.js';
+
+type Register = (command: Command, context: CommandContext) => void;
+
+interface TopLevelCommand {
+  readonly description: string;
+  load(): Promise<Register>;
+}
+
+const COMMANDS: Readonly<Record<string, TopLevelCommand>> = {
+  init: {
+    description: 'create missing key material in the keys directory: data keys, the platform CA, the gateway signing key (existing keys are never overwritten)',
+    load: async () => (await import('./commands/setup.js')).registerInit,
+  },
+  serve: {
+    description: 'serve HTTP on HOST:PORT (default 127.0.0.1:8080); an empty store gets a demo population first',
+    load: async () => (await import('./commands/serve.js')).registerServe,
+  },
+  ingest: {
+    description: 'ingest a CSV, NDJSON or JSON-array file into a dataset; all rows or none',
+    load: async () => (await import('./commands/ingest.js')).registerIngest,
+  },
+  'demo-data': {
+    description: 'generate and ingest a deterministic synthetic population across all twelve datasets',
+    load: async () => (await import('./commands/demoData.js')).registerDemoData,
+  },
+  keys: {
+    description: 'manage signing and encryption keys',
+    load: async () => (await import('./commands/keys.js')).registerKeys,
+  },
+  datasets: {
+    description: 'the twelve datasets of the data catalog',
+    load: async () => (await import('./commands/datasets.js')).registerDatasets,
+  },
+  batches: {
+    description: 'ingested batches and their provenance',
+    load: async () => (await import('./commands/datasets.js')).registerBatches,
+  },
+  participants: {
+    description: 'the participants who may talk to the gateway',
+    load: async () => (await import('./commands/participants.js')).registerParticipants,
+  },
+  questions: {
+    description: 'the fixed, versioned questions banks may ask (policies/)',
+    load: async () => (await import('./commands/questions.js')).registerQuestions,
+  },
+  client: {
+    description: 'talk to a running gateway as a participant (GATEWAY_URL or --url), with signed requests',
+    load: async () => (await import('./commands/client.js')).registerClient,
+  },
+  consent: {
+    description: 'enterprises\' consents for banks (through a running gateway, GATEWAY_URL or --url)',
+    load: async () => (await import('./commands/consent.js')).registerConsent,
+  },
+  audit: {
+    description: 'check the audit log and proofs of it',
+    load: async () => (await import('./commands/audit.js')).registerAudit,
+  },
+  alerts: {
+    description: 'monitoring events waiting for, done with or given up on delivery',
+    load: async () => (await import('./commands/alerts.js')).registerAlerts,
+  },
+  report: {
+    description: 'check a credit report saved by `gateway client report`, offline',
+    load: async () => (await import('./commands/reports.js')).registerReport,
+  },
+  objections: {
+    description: 'enterprises\' objections to the records about them, and their deadlines',
+    load: async () => (await import('./commands/reports.js')).registerObjections,
+  },
+};
+
+/** The command named on the command line (`gateway help <command>` names it second), if any. */
+function commandNamed(args: readonly string[]): string | undefined {
+  const words = args.filter((arg) => !arg.startsWith('-'));
+  return words[0] === 'help' ? words[1] : words[0];
+}
+
+function packageVersion(): string {
+  return (JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+}
 
 let config: GatewayConfig | undefined;
 const context: CommandContext = {
   config: () => (config ??= loadConfig(process.env)),
   gatewayUrl: () => process.env['GATEWAY_URL'] ?? 'http://127.0.0.1:8080',
+  // Async for the storage engines to come; creates no key (only `init`, and `serve` on a fresh data directory, do).
   async open(hooks) {
-    const loaded = context.config();
-    await initialise(loaded);
-    return openRuntime(loaded, hooks);
+    const { openRuntime } = await import('../runtime/index.js');
+    return openRuntime(context.config(), hooks);
+  },
+  async openStore() {
+    const { dataDir } = context.config();
+    const [{ DATABASE_FILE }, { openSqliteStore }, { GatewayError }] = await Promise.all([
+      import('../runtime/files.js'), import('../store/index.js'), import('../errors/index.js'),
+    ]);
+    const file = path.join(dataDir, DATABASE_FILE);
+    if (!fs.existsSync(file)) {
+      throw new GatewayError('not_found', `there is no gateway store at ${file}: start the gateway once (npm start), or point GATEWAY_DATA_DIR at its data directory`);
+    }
+    return openSqliteStore({ file });
   },
 };
 
 const program = new Command()
   .name('gateway')
   .description('Privacy-preserving data-usage gateway: records go in, only signed, audited answers come out.')
+  .version(packageVersion(), '-V, --version', 'print the gateway\'s version')
+  .option('--debug', 'on an unexpected failure, print its stack trace too', false)
   .showHelpAfterError()
   .configureOutput({ outputError: (text, write) => write(text) });
 program.exitOverride((error) => {
@@ -43,18 +129,10 @@ program.exitOverride((error) => {
   process.exit(error.exitCode);
 });
 
-registerInit(program, context);
-registerServe(program, context);
-registerIngest(program, context);
-registerDemoData(program, context);
-registerKeys(program, context);
-registerDatasets(program, context);
-registerParticipants(program, context);
-registerQuestions(program);
-registerClient(program, context);
-registerReports(program, context);
-registerConsent(program, context);
-registerAudit(program, context);
-registerAlerts(program, context);
+const named = commandNamed(process.argv.slice(2));
+for (const [name, { description, load }] of Object.entries(COMMANDS)) {
+  const command = program.command(name).description(description);
+  if (name === named) (await load())(command, context);
+}
 
 await program.parseAsync(process.argv);

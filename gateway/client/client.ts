@@ -123,6 +123,20 @@ export class GatewayClientError extends Error {
   }
 }
 
+/** No answer at all: nothing listens at the URL, the name does not resolve, the connection or TLS handshake failed. */
+export class GatewayUnreachableError extends Error {
+  readonly url: string;
+  /** The system or TLS error code, e.g. ECONNREFUSED, ENOTFOUND, DEPTH_ZERO_SELF_SIGNED_CERT. */
+  readonly reason: string;
+
+  constructor(url: string, cause: Error & { code?: string }) {
+    super(`no answer from ${url}: ${cause.message}`, { cause });
+    this.name = 'GatewayUnreachableError';
+    this.url = url;
+    this.reason = cause.code ?? 'unknown';
+  }
+}
+
 export interface GatewayResponse {
   readonly status: number;
   readonly headers: http.IncomingHttpHeaders;
@@ -354,7 +368,7 @@ export class GatewayClient {
           });
         });
       });
-      request.on('error', reject);
+      request.on('error', (error: Error) => reject(new GatewayUnreachableError(this.#base.origin, error)));
       request.end(body);
     });
   }

@@ -2,10 +2,12 @@
  * Gateway configuration: read from the environment once at start-up, validated, and passed in. Nothing else in
  * the code reads process.env. Every setting has a documented default (docs/operations.md).
  */
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseCosignatureVerifierKey } from '../crypto/note.js';
 import { GatewayError } from '../errors/index.js';
+import { packageRoot } from '../paths.js';
 import type { Purpose } from '../policies/definition.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -40,6 +42,10 @@ export interface GatewayConfig {
   readonly auditOrigin: string;
   /** How often a checkpoint is made while entries arrive. */
   readonly checkpointIntervalMs: number;
+  /** Where the latest signed checkpoint is kept outside the database (default: beside it in the data directory). */
+  readonly checkpointFile: string;
+  /** A witness's copy of a checkpoint the log must extend at start (read only), if the operator keeps one. */
+  readonly witnessCheckpointFile: string | undefined;
   /** C2SP witnesses each new checkpoint is submitted to. */
   readonly witnesses: readonly WitnessConfig[];
   /** Questions a bank may have answered per second (all its requests together). */
@@ -52,6 +58,8 @@ export interface GatewayConfig {
   readonly consentMaxDays: Readonly<Record<ConsentPurpose, number>>;
   /** Serve plain HTTP on a non-loopback address anyway (behind a TLS-terminating proxy). */
   readonly allowPlaintext: boolean;
+  /** Start with key files others can read, or a keys directory others can write, warning instead of refusing. */
+  readonly allowUnsafeKeyPermissions: boolean;
   /** Webhook delivery of monitoring events (docs/monitoring.md). */
   readonly alertDelivery: AlertDeliveryConfig;
   /** Credit reports (docs/reports.md). */
@@ -202,6 +210,47 @@ function witnesses(env: Environment): WitnessConfig[] {
   });
 }
 
+/** The latest signed checkpoint's file, beside the audit database unless GATEWAY_AUDIT_CHECKPOINT_FILE says otherwise. */
+export const DEFAULT_CHECKPOINT_FILE = 'audit-checkpoint.txt';
+
+function packageName(directory: string): string | undefined {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(directory, 'package.json'), 'utf8')) as { name?: unknown }).name as string | undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The gateway's project directory that `cwd` is in: the nearest directory at or above it whose package.json is this
+ * package's. Its keys/ and data/ are the default home, so that a command run from docs/ or test/ finds the gateway
+ * rather than quietly making a second, empty one where it stands.
+ */
+export function findProjectRoot(cwd: string): string | undefined {
+  const name = packageName(packageRoot);
+  for (let directory = path.resolve(cwd); ; directory = path.dirname(directory)) {
+    if (name !== undefined && packageName(directory) === name) return directory;
+    if (path.dirname(directory) === directory) return undefined;
+  }
+}
+
+/** GATEWAY_DATA_DIR and GATEWAY_KEYS_DIR, or the project directory's data/ and keys/ for what they leave unset. */
+function gatewayHome(env: Environment, cwd: string): { dataDir: string; keysDir: string } {
+  const dataDir = env['GATEWAY_DATA_DIR'];
+  const keysDir = env['GATEWAY_KEYS_DIR'];
+  if (dataDir && keysDir) return { dataDir: path.resolve(cwd, dataDir), keysDir: path.resolve(cwd, keysDir) };
+  const root = findProjectRoot(cwd);
+  if (root === undefined) {
+    const unset = [dataDir ? undefined : 'GATEWAY_DATA_DIR', keysDir ? undefined : 'GATEWAY_KEYS_DIR'].filter(Boolean).join(' and ');
+    throw new GatewayError('invalid_configuration',
+      `cannot tell where the gateway's home is: ${cwd} is not inside its project directory; run the command from there, or set ${unset}`);
+  }
+  return {
+    dataDir: dataDir ? path.resolve(cwd, dataDir) : path.join(root, 'data'),
+    keysDir: keysDir ? path.resolve(cwd, keysDir) : path.join(root, 'keys'),
+  };
+}
+
 const AUDIT_ORIGIN = /^[^\s+\u0000-\u001f]{1,200}$/;
 
 const GATEWAY_ID = /^[A-Za-z0-9][A-Za-z0-9.:/_-]{0,199}$/;
@@ -221,11 +270,13 @@ export function loadConfig(env: Environment, cwd: string = process.cwd()): Gatew
   if (!GATEWAY_ID.test(gatewayId)) {
     throw new GatewayError('invalid_configuration', 'GATEWAY_ID must be 1-200 characters of letters, digits and .:/_-');
   }
+  const { dataDir, keysDir } = gatewayHome(env, cwd);
+  const witnessCheckpoint = env['GATEWAY_AUDIT_WITNESS_CHECKPOINT'];
   return {
     host,
     port: integer(env, 'PORT', 8080, 0, 65535),
-    dataDir: path.resolve(cwd, env['GATEWAY_DATA_DIR'] ?? 'data'),
-    keysDir: path.resolve(cwd, env['GATEWAY_KEYS_DIR'] ?? 'keys'),
+    dataDir,
+    keysDir,
     logLevel,
     ingestWorkers: integer(env, 'GATEWAY_INGEST_WORKERS', defaultIngestWorkers(), 1, 64),
     maxRecordBytes: integer(env, 'GATEWAY_MAX_RECORD_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
@@ -238,12 +289,15 @@ export function loadConfig(env: Environment, cwd: string = process.cwd()): Gatew
     tls: tlsConfig(env, cwd),
     auditOrigin,
     checkpointIntervalMs: integer(env, 'GATEWAY_CHECKPOINT_INTERVAL_MS', 2000, 100, 3_600_000),
+    checkpointFile: path.resolve(cwd, env['GATEWAY_AUDIT_CHECKPOINT_FILE'] || path.join(dataDir, DEFAULT_CHECKPOINT_FILE)),
+    witnessCheckpointFile: witnessCheckpoint ? path.resolve(cwd, witnessCheckpoint) : undefined,
     witnesses: witnesses(env),
     consentMaxDays: consentMaxDays(env),
     bankQuestionsPerSecond: integer(env, 'GATEWAY_BANK_QUESTIONS_PER_SECOND', 50_000, 1, 10_000_000),
     consentQuestionsPerMinute: integer(env, 'GATEWAY_CONSENT_QUESTIONS_PER_MINUTE', 600, 1, 1_000_000),
     answerReuseSeconds: integer(env, 'GATEWAY_ANSWER_REUSE_SECONDS', 86_400, 0, 30 * 86_400),
     allowPlaintext: flag(env, 'GATEWAY_ALLOW_PLAINTEXT'),
+    allowUnsafeKeyPermissions: flag(env, 'GATEWAY_ALLOW_UNSAFE_KEY_PERMISSIONS'),
     alertDelivery: {
       retryHorizonMs: integer(env, 'GATEWAY_ALERT_RETRY_HORIZON_SECONDS', 3 * 86_400, 1, 30 * 86_400) * 1000,
       baseBackoffMs: integer(env, 'GATEWAY_ALERT_RETRY_BASE_MS', 1000, 1, 3_600_000),

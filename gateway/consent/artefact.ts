@@ -4,6 +4,7 @@
  * (`gateway consent verify`). Parsing is strict: the token comes from outside.
  */
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { ValidateFunction } from 'ajv/dist/2020.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { decodeJwsHeader, JwsError, publicKeyFromPem, REQUEST_ALGORITHMS, sha256Base64url, verifyJws } from '../crypto/jws.js';
@@ -38,8 +39,14 @@ export interface ParsedConsent {
   readonly certificateSha256: string;
 }
 
-const ajv = new Ajv2020({ strict: true, allErrors: false });
-const validateClaims = ajv.compile<ConsentClaims>(JSON.parse(fs.readFileSync(path.join(schemasDir, 'api', 'consent.v1.json'), 'utf8')) as object);
+let compiledClaimsValidator: ValidateFunction<ConsentClaims> | undefined;
+
+/** Compiled on first use rather than at import, so that a command that never sees a consent does not pay for it. */
+function claimsValidator(): ValidateFunction<ConsentClaims> {
+  compiledClaimsValidator ??= new Ajv2020({ strict: true, allErrors: false })
+    .compile<ConsentClaims>(JSON.parse(fs.readFileSync(path.join(schemasDir, 'api', 'consent.v1.json'), 'utf8')) as object);
+  return compiledClaimsValidator;
+}
 
 function malformed(detail: string): GatewayError {
   return new GatewayError('consent_malformed', detail);
@@ -92,6 +99,7 @@ export async function parseConsent(token: string): Promise<ParsedConsent> {
   } catch {
     throw malformed('the consent payload is not JSON');
   }
+  const validateClaims = claimsValidator();
   if (!validateClaims(claims)) {
     const first = validateClaims.errors?.[0];
     throw malformed(`the consent does not match schemas/api/consent.v1.json: ${first?.instancePath || '/'} ${first?.message ?? ''}`.trim());

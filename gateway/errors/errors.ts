@@ -19,6 +19,13 @@ export const errorRegistry = {
   batch_id_conflict: { status: 409, title: 'The batch id was already used for different content' },
   invalid_argument: { status: 400, title: 'Invalid argument' },
   key_material_missing: { status: 500, title: 'Key material is missing' },
+  // Fail closed (docs/operations.md, "When the gateway refuses to start").
+  key_mismatch: { status: 500, title: 'A key is not the one the data directory was used with' },
+  key_permissions_unsafe: { status: 500, title: 'Key material is readable or replaceable by others' },
+  database_damaged: { status: 500, title: 'A database file is damaged' },
+  audit_log_inconsistent: { status: 503, title: 'The audit log does not extend the last signed checkpoint; writes are stopped' },
+  storage_full: { status: 507, title: 'The disk is full' },
+  audit_entry_pending: { status: 503, title: 'The action was done, but its audit entry is not written yet' },
   decryption_failed: { status: 500, title: 'A stored record could not be decrypted' },
   storage_unavailable: { status: 503, title: 'The store is unavailable' },
   not_found: { status: 404, title: 'Not found' },
@@ -74,6 +81,11 @@ export const errorRegistry = {
   objection_not_open: { status: 409, title: 'The objection is no longer open' },
   objection_not_permitted: { status: 403, title: 'The source does not feed a dataset the objection is about' },
   correction_not_about_subject: { status: 422, title: 'The correcting batch holds no record about the objection\'s subject' },
+  // The command line's own failures (gateway/cli): a mistake in how it was called, never an HTTP answer.
+  file_not_found: { status: 400, title: 'A file named on the command line does not exist' },
+  file_unreadable: { status: 400, title: 'A file named on the command line cannot be read' },
+  gateway_unreachable: { status: 502, title: 'No gateway answers at the URL' },
+  address_in_use: { status: 500, title: 'The address to listen on is in use or not available' },
   internal_error: { status: 500, title: 'Internal error' },
 } as const satisfies Record<string, { status: number; title: string }>;
 

@@ -75,6 +75,6 @@ export function createApp(deps: AppDependencies): Express {
   app.use(reportRoutes(deps));
   app.use(objectionRoutes(deps));
   app.use(notFound);
-  app.use(problemHandler(deps.logger));
+  app.use(problemHandler(deps.logger, deps.metrics));
   return app;
 }

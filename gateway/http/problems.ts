@@ -5,7 +5,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { GatewayError } from '../errors/index.js';
 import type { ErrorCode } from '../errors/index.js';
-import type { Logger } from '../observability/index.js';
+import type { Logger, Metrics } from '../observability/index.js';
 import { requestIdOf } from './requestContext.js';
 
 export const PROBLEM_TYPE_PREFIX = 'urn:credit-gateway:problem:';
@@ -30,8 +30,8 @@ export function notFound(req: Request, res: Response): void {
   sendProblem(res, new GatewayError('not_found', `no resource at ${req.method} ${req.path}`));
 }
 
-/** The one error middleware: 4xx logged as warnings, 5xx as errors. */
-export function problemHandler(logger: Logger) {
+/** The one error middleware: 4xx logged as warnings, 5xx as errors, each counted by route template and code. */
+export function problemHandler(logger: Logger, metrics: Metrics) {
   return (error: unknown, req: Request, res: Response, next: NextFunction): void => {
     if (res.headersSent) {
       next(error);
@@ -42,6 +42,7 @@ export function problemHandler(logger: Logger) {
     const entry = { request_id: requestIdOf(res), code: problem.code, method: req.method, path: req.path };
     if (problem.status >= 500) logger.error({ ...entry, err: error }, 'request failed');
     else logger.warn(entry, problem.message);
+    metrics.problems.inc({ route: req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched', code: problem.code });
     sendProblem(res, problem);
   };
 }

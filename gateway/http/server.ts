@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import type { GatewayConfig } from '../config/index.js';
 import { GatewayError } from '../errors/index.js';
+import { observeGatewayState } from '../observability/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
 import type { Runtime } from '../runtime/index.js';
 import { createApp } from './app.js';
@@ -57,7 +58,11 @@ export async function startServer(runtime: Runtime, logger: Logger, metrics: Met
   const app = createApp({
     logger,
     metrics,
-    checkReady: () => runtime.store.ping(),
+    checkReady: () => {
+      runtime.store.ping();
+      const halted = runtime.audit.log.halted();
+      if (halted) throw halted;
+    },
     isShuttingDown: () => shuttingDown,
     gatewayId: config.gatewayId,
     clockSkewSeconds: config.clockSkewSeconds,
@@ -78,6 +83,12 @@ export async function startServer(runtime: Runtime, logger: Logger, metrics: Met
     reportRenderer: runtime.reportRenderer,
     publicUrl: config.reports.publicUrl,
     objections: runtime.objections,
+  });
+  observeGatewayState(metrics, {
+    auditLogSize: () => runtime.audit.log.size(),
+    latestCheckpoint: () => runtime.audit.store.latestCheckpoint(),
+    outboxEvents: () => runtime.store.countEvents(),
+    replayCacheSize: () => runtime.store.countRememberedRequests(),
   });
   const server = createHttpServer(config, runtime.caCertificatePem, app);
   await new Promise<void>((resolve, reject) => {

@@ -52,6 +52,9 @@ function checkRowLimit(rowNumber: number, limits: ReaderLimits): void {
   if (rowNumber > limits.maxRows) throw new GatewayError('too_many_rows', `a batch holds at most ${limits.maxRows} rows; split the file`);
 }
 
+/** Delimiters other than the comma that spreadsheets export "CSV" with (a semicolon where the comma is the decimal mark). */
+const OTHER_DELIMITERS = [';', '\t', '|'] as const;
+
 /** Maps header cells (English field names or the catalog's Chinese titles) to fields. */
 export function mapHeader(header: readonly string[], dataset: DatasetDefinition): string[] {
   const byHeader = new Map<string, string>();
@@ -64,6 +67,13 @@ export function mapHeader(header: readonly string[], dataset: DatasetDefinition)
   const seen = new Set<string>();
   const repeated = columns.filter((column) => column !== undefined && (seen.has(column) || !seen.add(column)));
   const missing = dataset.fields.filter((field) => field.required && !seen.has(field.name)).map((field) => field.name);
+  const delimiter = header.length === 1 ? OTHER_DELIMITERS.find((candidate) => header[0]?.includes(candidate)) : undefined;
+  if (delimiter !== undefined && unknown.length === 1) {
+    throw new GatewayError('invalid_header', `header does not match dataset ${dataset.id}: it is one column holding ${JSON.stringify(delimiter)}, `
+      + `so the delimiter looks wrong: CSV here is comma-separated (save or export the file with "," between fields)`, {
+      details: { unknown_columns: unknown, repeated_columns: repeated, missing_columns: missing },
+    });
+  }
   const problems = [
     unknown.length > 0 ? `unknown column(s): ${unknown.map((cell) => JSON.stringify(cell.slice(0, 60))).join(', ')}` : '',
     repeated.length > 0 ? `repeated column(s): ${repeated.join(', ')}` : '',

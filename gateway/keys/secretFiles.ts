@@ -44,7 +44,7 @@ function readSecret(keysDir: string, file: string): Buffer {
   }
   const secret = Buffer.from(text.trim(), 'base64');
   if (secret.length !== SECRET_BYTES) {
-    throw new GatewayError('key_material_missing', `${fullPath} does not hold a ${SECRET_BYTES}-byte base64 key`);
+    throw new GatewayError('key_material_missing', `${fullPath} does not hold a ${SECRET_BYTES}-byte base64 key: restore it from your backup of the keys directory`);
   }
   return secret;
 }

@@ -10,6 +10,7 @@ import type { KeyObject } from 'node:crypto';
 import { GATEWAY_ALGORITHM, generateGatewaySigningKey, privateKeyFromJwk, publicJwkOf } from '../crypto/jws.js';
 import type { JWK } from '../crypto/jws.js';
 import { GatewayError } from '../errors/index.js';
+import { writeFileAtomically } from '../store/index.js';
 
 export const SIGNING_KEYS_FILE = 'signing-keys.json';
 const RELOAD_CHECK_MS = 1000;
@@ -35,6 +36,8 @@ export interface SigningKeySet {
   current(): { readonly kid: string; readonly key: KeyObject };
   /** Public keys of the current key and of retired keys whose signatures may still be valid. */
   published(now?: Date): PublishedKey[];
+  /** The kid of every key in the file, current and retired. */
+  kids(): string[];
 }
 
 function filePath(keysDir: string): string {
@@ -57,16 +60,7 @@ function readKeyFile(keysDir: string): SigningKeyFile {
 
 /** Write-then-rename, so a reader sees the old file or the new one, never half of one. */
 function writeKeyFile(keysDir: string, content: SigningKeyFile): void {
-  const target = filePath(keysDir);
-  const temporary = `${target}.${process.pid}.tmp`;
-  const fd = fs.openSync(temporary, 'w', 0o600);
-  try {
-    fs.writeFileSync(fd, `${JSON.stringify(content, null, 2)}\n`);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(temporary, target);
+  writeFileAtomically(filePath(keysDir), `${JSON.stringify(content, null, 2)}\n`);
 }
 
 async function newStoredKey(now: Date): Promise<StoredSigningKey> {
@@ -119,7 +113,16 @@ export function openSigningKeys(keysDir: string, lifetimeDays: number): SigningK
     if (Date.now() - checkedAt >= RELOAD_CHECK_MS) {
       checkedAt = Date.now();
       const stat = fs.statSync(filePath(keysDir));
-      if (stat.mtimeMs !== loaded.mtimeMs || stat.size !== loaded.size) loaded = load();
+      if (stat.mtimeMs !== loaded.mtimeMs || stat.size !== loaded.size) {
+        const next = load();
+        // Rotation only adds keys: a file that lost one is not this gateway's, and nothing is signed with it.
+        const lost = loaded.file.keys.filter((key) => !next.file.keys.some((kept) => kept.kid === key.kid));
+        if (lost.length > 0) {
+          throw new GatewayError('key_mismatch', `${filePath(keysDir)} was replaced by a file without the signing key(s) ${lost.map((key) => key.kid).join(', ')}: `
+            + 'restore it from your backup of the keys directory');
+        }
+        loaded = next;
+      }
     }
     return loaded;
   }
@@ -131,5 +134,6 @@ export function openSigningKeys(keysDir: string, lifetimeDays: number): SigningK
         .filter((key) => key.retired_at === null || Date.parse(key.retired_at) + lifetimeDays * DAY_MS > now.getTime())
         .map((key) => ({ ...publicJwkOf(key.private_jwk), kid: key.kid, alg: GATEWAY_ALGORITHM, use: 'sig' }));
     },
+    kids: () => fresh().file.keys.map((key) => key.kid),
   };
 }

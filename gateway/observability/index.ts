@@ -1,4 +1,4 @@
 export { createLogger } from './logger.js';
 export type { Logger } from './logger.js';
-export { createMetrics, countIngestedBatch } from './metrics.js';
-export type { Metrics } from './metrics.js';
+export { createMetrics, countIngestedBatch, countRefusedBatch, observeGatewayState } from './metrics.js';
+export type { GatewayState, Metrics } from './metrics.js';

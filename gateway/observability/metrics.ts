@@ -1,5 +1,10 @@
-/** Prometheus metrics (prom-client), on a registry of our own rather than the library's global one. */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+/**
+ * Prometheus metrics (prom-client), on a registry of our own rather than the library's global one: the HTTP traffic,
+ * and what an operator watches the gateway by — verifications answered and refused (by code), problems answered,
+ * ingestion rows and refusals, the audit log's size and checkpoint age, the alert outbox (pending and dead-lettered
+ * events) and the replay cache. Labels are codes, datasets and route templates, never ids or record values.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface Metrics {
   readonly registry: Registry;
@@ -7,6 +12,23 @@ export interface Metrics {
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
   readonly rowsIngested: Counter<'dataset'>;
   readonly batchesIngested: Counter<'dataset' | 'outcome'>;
+  /** Batches refused at ingestion, by dataset and problem code. */
+  readonly batchesRefused: Counter<'dataset' | 'code'>;
+  /** Invalid rows of refused batches. */
+  readonly invalidRows: Counter<'dataset'>;
+  /** Verification items by outcome (answered, refused) and refusal code ("" when answered). */
+  readonly verificationItems: Counter<'outcome' | 'code'>;
+  /** Every problem answered, by route template and code: whole requests refused (signatures, roles, limits…). */
+  readonly problems: Counter<'route' | 'code'>;
+}
+
+/** What the state gauges read when /metrics is scraped. */
+export interface GatewayState {
+  auditLogSize(): number;
+  /** The latest checkpoint's tree size and when it was made, if there is one. */
+  latestCheckpoint(): { readonly treeSize: number; readonly createdAt: string } | undefined;
+  outboxEvents(): Readonly<Record<'pending' | 'delivered' | 'dead', number>>;
+  replayCacheSize(): number;
 }
 
 export function createMetrics(): Metrics {
@@ -39,7 +61,68 @@ export function createMetrics(): Metrics {
       labelNames: ['dataset', 'outcome'],
       registers: [registry],
     }),
+    batchesRefused: new Counter({
+      name: 'gateway_ingest_batches_refused_total',
+      help: 'Ingestion batches refused (nothing stored), by problem code',
+      labelNames: ['dataset', 'code'],
+      registers: [registry],
+    }),
+    invalidRows: new Counter({
+      name: 'gateway_ingest_invalid_rows_total',
+      help: 'Invalid rows in refused ingestion batches',
+      labelNames: ['dataset'],
+      registers: [registry],
+    }),
+    verificationItems: new Counter({
+      name: 'gateway_verification_items_total',
+      help: 'Verification items by outcome (answered, refused) and refusal code',
+      labelNames: ['outcome', 'code'],
+      registers: [registry],
+    }),
+    problems: new Counter({
+      name: 'gateway_problems_total',
+      help: 'Problems (RFC 9457) answered, by route template and code',
+      labelNames: ['route', 'code'],
+      registers: [registry],
+    }),
   };
+}
+
+/** Gauges read from the gateway's state at each scrape; call once per registry. */
+export function observeGatewayState(metrics: Metrics, state: GatewayState, now: () => number = Date.now): void {
+  const registers = [metrics.registry];
+  new Gauge({
+    name: 'gateway_audit_log_entries', help: 'Entries in the audit log', registers,
+    collect() { this.set(state.auditLogSize()); },
+  });
+  new Gauge({
+    name: 'gateway_audit_checkpoint_tree_size', help: 'Tree size of the latest signed checkpoint (0: none yet)', registers,
+    collect() { this.set(state.latestCheckpoint()?.treeSize ?? 0); },
+  });
+  new Gauge({
+    name: 'gateway_audit_checkpoint_age_seconds', help: 'Seconds since the latest checkpoint was signed (absent: none yet)', registers,
+    collect() {
+      const latest = state.latestCheckpoint();
+      this.reset();
+      if (latest) this.set((now() - Date.parse(latest.createdAt)) / 1000);
+    },
+  });
+  new Gauge({
+    name: 'gateway_alert_outbox_events', help: 'Monitoring events in the outbox by delivery state (dead: dead-lettered)', labelNames: ['state'], registers,
+    collect() {
+      for (const [outboxState, count] of Object.entries(state.outboxEvents())) this.set({ state: outboxState }, count);
+    },
+  });
+  new Gauge({
+    name: 'gateway_replay_cache_entries', help: 'Signed request ids remembered against replay', registers,
+    collect() { this.set(state.replayCacheSize()); },
+  });
+}
+
+/** What a refused ingestion batch adds: the refusal under its code, and its invalid rows when it had some. */
+export function countRefusedBatch(metrics: Metrics, dataset: string, code: string, invalidRowCount: number): void {
+  metrics.batchesRefused.inc({ dataset, code });
+  if (invalidRowCount > 0) metrics.invalidRows.inc({ dataset }, invalidRowCount);
 }
 
 /** What an ingestion batch adds to the metrics: its rows only when stored, the batch under its outcome. */

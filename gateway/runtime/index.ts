@@ -1,2 +1,3 @@
-export { openRuntime, initialise, DATABASE_FILE, AUDIT_DATABASE_FILE } from './runtime.js';
+export { openRuntime, initialise } from './runtime.js';
 export type { AuditRuntime, Runtime, RuntimeHooks } from './runtime.js';
+export { AUDIT_DATABASE_FILE, DATABASE_FILE, isFreshDataDirectory } from './dataDirectory.js';

@@ -3,7 +3,7 @@
  * reader. The CLI commands and the HTTP server both start from here, so there is one way to open the gateway.
  */
 import path from 'node:path';
-import { createAuditLog, createCheckpointer, createWitnessSubmitter } from '../audit/index.js';
+import { checkLogAtStart, createAuditLog, createCheckpointer, createWitnessSubmitter } from '../audit/index.js';
 import type { AuditLog, Checkpointer } from '../audit/index.js';
 import type { GatewayConfig } from '../config/index.js';
 import { createConsentService } from '../consent/index.js';
@@ -25,9 +25,7 @@ import { configureWebhook, createParticipantRegistry, createReplayGuard, createR
 import type { ParticipantRegistry, RequestAuthenticator, WebhookChange, WebhookResult } from '../identity/index.js';
 import { createMonitoring } from '../monitoring/index.js';
 import type { Monitoring } from '../monitoring/index.js';
-import {
-  ensureNoteKey, ensureSecrets, ensureSigningKeys, loadNoteKey, loadSecrets, NOTE_KEY_FILE, openDataKeyring, openSigningKeys, SIGNING_KEYS_FILE,
-} from '../keys/index.js';
+import { ensureNoteKey, ensureSecrets, ensureSigningKeys, NOTE_KEY_FILE, openDataKeyring, SIGNING_KEYS_FILE } from '../keys/index.js';
 import type { DataKeyring, NoteKey, SigningKeySet } from '../keys/index.js';
 import { createLogger } from '../observability/index.js';
 import type { Logger } from '../observability/index.js';
@@ -38,8 +36,8 @@ import type { RecordReader } from '../records/index.js';
 import { openSqliteAuditStore, openSqliteStore } from '../store/index.js';
 import type { AuditStore, Store } from '../store/index.js';
 
-export const DATABASE_FILE = 'gateway.sqlite';
-export const AUDIT_DATABASE_FILE = 'audit.sqlite';
+import { AUDIT_DATABASE_FILE, DATABASE_FILE, ensureDataDirectory, isFreshDataDirectory } from './dataDirectory.js';
+import { openVouchedKeys } from './keyCheck.js';
 
 /** The audit log and what signs and serves its checkpoints. */
 export interface AuditRuntime {
@@ -78,14 +76,26 @@ export interface Runtime {
 }
 
 /**
- * Creates missing key material (idempotent): data secrets, the platform CA and the gateway's signing keys. Returns
- * the names of the files it created; existing keys are never overwritten.
+ * `gateway init` (and `serve` on a fresh data directory): on a fresh data directory, creates the key material that is
+ * missing (data secrets, the platform CA, the signing keys, the audit note key) and records the fingerprints of the
+ * keys; on a used one creates nothing and checks that every key is there and the one it was used with. Returns the
+ * names of the files it created; existing keys are never overwritten.
  */
-export async function initialise(config: GatewayConfig): Promise<string[]> {
-  const created = [...ensureSecrets(config.keysDir), ...ensureAuthority(config.keysDir, config.gatewayId)];
-  if (await ensureSigningKeys(config.keysDir)) created.push(SIGNING_KEYS_FILE);
-  if (ensureNoteKey(config.keysDir, config.auditOrigin)) created.push(NOTE_KEY_FILE);
+export async function initialise(config: GatewayConfig, warn: (message: string) => void = warnOnStderr): Promise<string[]> {
+  ensureDataDirectory(config.dataDir);
+  const fresh = isFreshDataDirectory(config);
+  const created: string[] = [];
+  if (fresh) {
+    created.push(...ensureSecrets(config.keysDir), ...ensureAuthority(config.keysDir, config.gatewayId));
+    if (await ensureSigningKeys(config.keysDir)) created.push(SIGNING_KEYS_FILE);
+    if (ensureNoteKey(config.keysDir, config.auditOrigin)) created.push(NOTE_KEY_FILE);
+  }
+  openVouchedKeys(config, fresh, warn);
   return created;
+}
+
+function warnOnStderr(message: string): void {
+  process.stderr.write(`warning: ${message}\n`);
 }
 
 export interface RuntimeHooks {
@@ -110,28 +120,35 @@ function consentQuestions(catalog: QuestionCatalog): ConsentQuestions {
   };
 }
 
+/**
+ * Opens the gateway on its data directory. Creates no key: every key must be there and, once the data directory
+ * holds anything, be the one it was used with (runtime/keyCheck.ts).
+ */
 export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Runtime {
-  const secrets = loadSecrets(config.keysDir);
-  const caCertificatePem = loadAuthority(config.keysDir).certificatePem;
-  const signingKeys = openSigningKeys(config.keysDir, config.signatureLifetimeDays);
+  const logger = hooks.logger ?? createLogger(config.logLevel, process.stderr);
+  ensureDataDirectory(config.dataDir);
+  const { secrets, caCertificatePem, signingKeys, noteKey } = openVouchedKeys(config, isFreshDataDirectory(config), (message) => logger.warn(message));
   const registry = loadDatasetRegistry();
   const questions = loadQuestionCatalog(undefined, registry);
   const monitorRules = loadMonitorRules(questions);
   const templates = loadReportTemplates(questions);
   const reportRenderer = createReportRenderer({ font: { file: config.reports.fontFile, name: config.reports.fontName }, templates });
-  const noteKey = loadNoteKey(config.keysDir, config.auditOrigin);
   const store = openSqliteStore({ file: path.join(config.dataDir, DATABASE_FILE) });
   let auditStore: AuditStore | undefined;
   try {
     auditStore = openSqliteAuditStore({ file: path.join(config.dataDir, AUDIT_DATABASE_FILE) });
     const log = createAuditLog(auditStore);
+    const anchorFiles = { checkpointFile: config.checkpointFile, witnessCheckpointFile: config.witnessCheckpointFile };
+    // Before anything is appended or signed: the stored log must extend every checkpoint the gateway signed.
+    const lastSigned = checkLogAtStart({ store: auditStore, log, key: noteKey, files: anchorFiles, warn: (message) => logger.warn(message) });
     const witnesses = config.witnesses.length === 0 ? undefined : createWitnessSubmitter({
-      witnesses: config.witnesses, log, store: auditStore, logger: hooks.logger ?? createLogger(config.logLevel, process.stderr),
+      witnesses: config.witnesses, log, store: auditStore, logger,
     });
     const audit: AuditRuntime = {
       store: auditStore, log, noteKey,
       checkpointer: createCheckpointer({
-        store: auditStore, log, key: noteKey, intervalMs: config.checkpointIntervalMs,
+        store: auditStore, log, key: noteKey, intervalMs: config.checkpointIntervalMs, files: anchorFiles, lastSigned,
+        onError: (error) => logger.error({ err: error instanceof Error ? error.message : String(error) }, 'no checkpoint was signed'),
         // Submission runs in the background and never throws: a witness that is down does not stop checkpoints.
         onCheckpoint: witnesses && ((checkpoint) => void witnesses.submit(checkpoint)),
       }),
@@ -143,7 +160,7 @@ export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Ru
     const records = createRecordReader(store, registry, keyring, secrets.blindIndex);
     const monitoring = createMonitoring({
       store, questions, rules: monitorRules, keyring, blindIndexKey: secrets.blindIndex, records, audit: log, signer,
-      consents: () => consents, delivery: config.alertDelivery, logger: hooks.logger ?? createLogger(config.logLevel, process.stderr),
+      consents: () => consents, delivery: config.alertDelivery, logger,
     });
     const consents = createConsentService({
       store, audit: log, questions: consentQuestions(questions), maxDays: config.consentMaxDays, signer, nowSeconds,

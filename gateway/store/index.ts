@@ -3,3 +3,4 @@ export type * from './reportStore.js';
 export { openSqliteStore } from './sqlite/sqliteStore.js';
 export type * from './auditStore.js';
 export { openSqliteAuditStore } from './sqlite/sqliteAuditStore.js';
+export { writeFileAtomically } from './atomicFile.js';

@@ -168,6 +168,8 @@ export interface IdentityStore {
    * present (earlier, or earlier in the same call) is not new. Entries that expired before `now` are forgotten.
    */
   rememberRequests(requests: readonly SeenRequest[], now: number): boolean[];
+  /** How many request ids the replay cache holds (operator metrics); expired ones go at the next remember. */
+  countRememberedRequests(): number;
   findIdempotentResponse(participantId: string, key: string): IdempotentResponse | undefined;
   /** Keeps the first answer given for a key; a second save for the same key leaves it unchanged. */
   saveIdempotentResponse(participantId: string, key: string, response: IdempotentResponse, at: string): void;
@@ -294,6 +296,8 @@ export interface MonitorStore {
   /** A bank's events after the cursor, whatever their delivery state (the pull feed). */
   eventsAfter(bankId: string, afterSeq: number, limit: number): OutboxEvent[];
   listEvents(filter: { state?: OutboxState | undefined; bankId?: string | undefined }, afterSeq: number, limit: number): OutboxEvent[];
+  /** Outbox events per delivery state (operator metrics: the outbox's depth and its dead letters). */
+  countEvents(): Record<OutboxState, number>;
   getEvent(eventId: string): OutboxEvent | undefined;
   markEventSigned(eventId: string, jws: string, auditIndex: number): void;
   markEventDelivered(eventId: string, at: string): void;

@@ -25,7 +25,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { AUDIT_DATABASE_FILE } from '../../gateway/runtime/runtime.js';
+import { AUDIT_DATABASE_FILE } from '../../gateway/runtime/index.js';
 import { generateRsaKeyPair } from '../../gateway/crypto/x509.js';
 import { sha256Base64url } from '../../gateway/crypto/jws.js';
 import { loadDemoPopulation } from '../../gateway/demo/load.js';

@@ -151,7 +151,7 @@ function verifies(secret: string, hit: Hit): boolean {
 }
 
 describe('gateway participants webhook and gateway alerts (CLI)', function () {
-  this.timeout(60_000);
+  this.timeout(300_000);
   let gateway: TestGateway;
   let source: GatewayClient;
   let batches = 0;

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { IngestReceipt as Receipt } from '../../gateway/ingest/index.js';
+import { packageRoot } from '../../gateway/paths.js';
 import { failedWith, json, runCli as gateway, succeeded } from '../support/cli.js';
 import type { CliError, Run } from '../support/cli.js';
 
@@ -26,7 +27,7 @@ function csv(rows: readonly string[], bom = false): string {
 }
 
 describe('gateway CLI', function () {
-  this.timeout(30_000);
+  this.timeout(300_000);
   let root: string;
   let file: (name: string) => string;
 
@@ -54,7 +55,8 @@ describe('gateway CLI', function () {
     const commands = [
       'init', 'serve', 'ingest', 'demo-data', 'keys', 'keys rotate', 'keys rotate-data', 'datasets', 'datasets list', 'datasets doc',
       'batches', 'batches list', 'participants', 'participants add', 'participants list', 'participants suspend', 'participants resume',
-      'participants revoke', 'client', 'client ingest', 'client request',
+      'participants revoke', 'participants show', 'client', 'client ingest', 'client request', 'client verify', 'client subscribe',
+      'client subscriptions', 'client unsubscribe', 'client alerts', 'audit', 'audit verify', 'audit verify-remote', 'questions list',
     ];
     const runs = new Map<string, Run>();
 
@@ -102,6 +104,26 @@ describe('gateway CLI', function () {
       expect(ids).to.include('medical_insurance_arrears');
       const arrears = rows.find((row) => row.id === 'medical_insurance_arrears');
       expect(arrears?.natural_key).to.deep.equal(['uscc', 'arrears_period']);
+    });
+  });
+
+  describe('questions list', function () {
+    it('shows each question\'s packs and definition hash in its human output, and every pack with its questions', async function () {
+      const [human, machine] = await Promise.all([gateway(root, ['questions', 'list']), gateway(root, ['questions', 'list', '--json'])]);
+      const { questions, packs } = json<{ questions: Array<{ id: string; version: number; packs: string[]; definition_hash: string }>; packs: Array<{ id: string; questions: string[] }> }>(succeeded(machine));
+      const text = succeeded(human).stdout;
+      for (const question of questions) {
+        const block = text.slice(text.indexOf(`${question.id} v${question.version}  `));
+        expect(block, question.id).to.match(new RegExp(`^${question.id} v${question.version} .*\n.*\n    packs: ${question.packs.join(', ') || '\\(none\\)'}\n    definition hash: ${question.definition_hash}\n`));
+      }
+      for (const pack of packs) expect(text).to.include(`  ${pack.id} (${pack.questions.length} questions, `);
+    });
+  });
+
+  describe('--version', function () {
+    it('prints the package version', async function () {
+      const { version } = JSON.parse(fs.readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string };
+      expect(succeeded(await gateway(root, ['--version'])).stdout).to.equal(`${version}\n`);
     });
   });
 

@@ -65,7 +65,7 @@ interface VerifyOutput {
 /** Runs `node dist/gateway/cli/main.js ...args` with its data and keys under `root`. */
 
 describe('gateway consent (CLI)', function () {
-  this.timeout(60_000);
+  this.timeout(300_000);
   let root: string;
   let runtime: Runtime;
   let running: RunningServer;
@@ -76,7 +76,7 @@ describe('gateway consent (CLI)', function () {
   /** Every command talks to the in-process gateway. A CLI start costs about a second, so independent runs go together. */
   const gateway = (args: readonly string[]) => runCli(root, args, { GATEWAY_URL: running.url });
   const grantArgs = (overrides: Record<string, string> = {}) => Object.entries({
-    '--enterprise': ENTERPRISE, '--bank': BANK, '--purpose': 'loan_approval', '--questions': 'medical_arrears_now', '--days': '30', ...overrides,
+    '--as': ENTERPRISE, '--bank': BANK, '--purpose': 'loan_approval', '--questions': 'medical_arrears_now', '--days': '30', ...overrides,
   }).flat();
 
   before(async function () {
@@ -108,8 +108,8 @@ describe('gateway consent (CLI)', function () {
       { why: 'for an unknown bank', overrides: { '--bank': 'bank-nobody' }, code: 'consent_bank_unavailable' },
       { why: 'naming a question the purpose does not allow', overrides: { '--purpose': 'customer_screening', '--questions': 'medical_arrears_24m' }, code: 'purpose_not_allowed' },
       { why: 'with an unknown purpose', overrides: { '--purpose': 'marketing' }, code: 'invalid_argument' },
-      { why: 'signed as a bank (its certificate carries no USCC)', overrides: { '--enterprise': BANK }, code: 'invalid_argument' },
-      { why: 'signed as a participant with no key in the keys directory', overrides: { '--enterprise': 'enterprise-nobody' }, code: 'key_material_missing' },
+      { why: 'signed as a bank (its certificate carries no USCC)', overrides: { '--as': BANK }, code: 'invalid_argument' },
+      { why: 'signed as a participant with no key in the keys directory', overrides: { '--as': 'enterprise-nobody' }, code: 'key_material_missing' },
     ];
     const refused = new Map<string, Run>();
     let plain: Run;

@@ -64,7 +64,7 @@ function openssl(args: readonly string[]): string {
 }
 
 describe('gateway participants (CLI)', function () {
-  this.timeout(60_000);
+  this.timeout(300_000);
   let root: string;
   let file: (name: string) => string;
   /** Every command run here, for the check that none of them printed a private key. */
@@ -243,6 +243,26 @@ describe('gateway participants (CLI)', function () {
       expect(byId.get('enterprise-mingde')).to.include({ role: 'enterprise', uscc: VALID_USCC, status: 'active' });
       expect(byId.get('bank-client')).to.include({ role: 'bank', status: 'active' });
       expect(rows.map((row) => row.id).filter((id) => id.startsWith('refused'))).to.deep.equal([]);
+    });
+  });
+
+  describe('participants show', function () {
+    it('shows one participant: role, status, bindings, certificate and where its files are', async function () {
+      const [machine, human, nobody] = await Promise.all([
+        gateway(['participants', 'show', 'source-jinan', '--json']),
+        gateway(['participants', 'show', 'source-jinan']),
+        gateway(['participants', 'show', 'bank-nobody', '--json']),
+      ]);
+      const shown = succeeded<{ id: string; role: string; status: string; datasets: string[]; certificate: string; certificate_file: string; certificate_sha256: string }>(machine);
+      expect(shown).to.include({ id: 'source-jinan', role: 'source', status: 'active' });
+      expect(shown.datasets).to.deep.equal([DATASET]);
+      expect(shown.certificate).to.match(/^-----BEGIN CERTIFICATE-----\n/);
+      expect(fs.readFileSync(shown.certificate_file, 'utf8')).to.equal(shown.certificate);
+      expect(human.code).to.equal(0);
+      expect(human.stdout.split('\n')[0]).to.match(/^source-jinan \(source\): .+, active$/);
+      expect(human.stdout).to.include(`sha256 ${shown.certificate_sha256}`);
+      expect(nobody.code).to.equal(1);
+      expect((JSON.parse(nobody.stdout) as { error: { code: string } }).error.code).to.equal('not_found');
     });
   });
 

@@ -43,7 +43,7 @@ function describeRun(run: Run): string {
 
 
 describe('gateway client verify (CLI)', function () {
-  this.timeout(60_000);
+  this.timeout(300_000);
   let root: string;
   let config: GatewayConfig;
   let runtime: Runtime;

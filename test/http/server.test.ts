@@ -15,6 +15,7 @@ import { packageRoot } from '../../gateway/paths.js';
 import { openRuntime } from '../../gateway/runtime/index.js';
 import { prepareTestKeys } from '../support/runtime.js';
 import type { Runtime } from '../../gateway/runtime/index.js';
+import { metricsText, samples, valueOf } from '../support/metrics.js';
 
 const CLI = path.join(packageRoot, 'dist/gateway/cli/main.js');
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -32,11 +33,6 @@ interface Gateway {
   readonly runtime: Runtime;
   readonly metrics: Metrics;
   readonly running: RunningServer;
-}
-
-interface Sample {
-  readonly labels: Record<string, string>;
-  readonly value: number;
 }
 
 function tempRoot(): string {
@@ -69,29 +65,6 @@ async function* bytesOf(text: string): AsyncGenerator<Buffer> {
 
 function ndjson(rows: readonly Record<string, string>[]): string {
   return rows.map((row) => `${JSON.stringify(row)}\n`).join('');
-}
-
-/** The samples of one metric in Prometheus text exposition format. */
-function samples(text: string, name: string): Sample[] {
-  const found: Sample[] = [];
-  for (const line of text.split('\n')) {
-    const match = /^([A-Za-z_:][A-Za-z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const labels: Record<string, string> = {};
-    for (const pair of (match[2] ?? '').matchAll(/([A-Za-z_][A-Za-z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[pair[1] as string] = pair[2] as string;
-    found.push({ labels, value: Number(match[3]) });
-  }
-  return found;
-}
-
-function valueOf(text: string, name: string, labels: Record<string, string>): number | undefined {
-  return samples(text, name).find((sample) => Object.entries(labels).every(([key, value]) => sample.labels[key] === value))?.value;
-}
-
-async function metricsText(url: string): Promise<string> {
-  const response = await fetch(`${url}/metrics`);
-  expect(response.status).to.equal(200);
-  return response.text();
 }
 
 async function problemOf(response: Response): Promise<Problem> {
@@ -344,7 +317,8 @@ function logLines(stdout: string): Array<Record<string, unknown>> {
 }
 
 describe('gateway serve (the real CLI)', function () {
-  this.timeout(20_000);
+  // Generous: making the keys and the demo population takes seconds on a loaded machine.
+  this.timeout(300_000);
   let root: string;
   let serve: ServeProcess | undefined;
   let url: string;
@@ -352,7 +326,7 @@ describe('gateway serve (the real CLI)', function () {
   before(async function () {
     root = tempRoot();
     serve = spawnServe(root);
-    const match = await awaitStderr(serve, /gateway listening on (http:\/\/127\.0\.0\.1:\d+)/, 15_000);
+    const match = await awaitStderr(serve, /gateway listening on (http:\/\/127\.0\.0\.1:\d+)/, 180_000);
     url = match[1] as string;
   });
 
@@ -378,7 +352,7 @@ describe('gateway serve (the real CLI)', function () {
   it('on SIGTERM stops gracefully: exit code 0, "gateway stopped" logged', async function () {
     const running = serve as ServeProcess;
     expect(running.child.kill('SIGTERM')).to.equal(true);
-    const { code, signal } = await within(running.exited, 5_000, 'exit after SIGTERM');
+    const { code, signal } = await within(running.exited, 60_000, 'exit after SIGTERM');
     expect(signal).to.equal(null);
     expect(code).to.equal(0);
     const messages = logLines(running.stdout()).map((line) => line['msg']);

@@ -341,7 +341,7 @@ describe('transport security', function () {
     });
 
     it('resolves the certificate and key against the working directory', function () {
-      const config = loadConfig({ GATEWAY_TLS_CERT: 'tls/c.pem', GATEWAY_TLS_KEY: '/etc/k.pem' }, '/srv/gateway');
+      const config = loadConfig({ GATEWAY_TLS_CERT: 'tls/c.pem', GATEWAY_TLS_KEY: '/etc/k.pem', GATEWAY_DATA_DIR: 'data', GATEWAY_KEYS_DIR: 'keys' }, '/srv/gateway');
       expect(config.tls).to.deep.equal({ certFile: '/srv/gateway/tls/c.pem', keyFile: '/etc/k.pem', clientCertificates: 'off' });
     });
   });

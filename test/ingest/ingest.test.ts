@@ -168,6 +168,14 @@ describe('ingestion', () => {
       });
     }
 
+    for (const [name, delimiter] of [['semicolons', ';'], ['tabs', '\t']] as const) {
+      it(`says the delimiter looks wrong for a CSV separated by ${name}`, async () => {
+        const error = await failure(ingest({ input: bytes(`${HEADER.replaceAll(',', delimiter)}a${delimiter}${USCC}${delimiter}2026-01${delimiter}1\n`) }));
+        expect(error.code).to.equal('invalid_header');
+        expect(error.message).to.include('delimiter looks wrong').and.include(JSON.stringify(delimiter));
+      });
+    }
+
     const rowCases: Array<[string, string, { row: number; field?: string; reason: string }]> = [
       ['a row with too few columns', `${HEADER}a,${USCC},2026-01\n`, { row: 1, reason: 'has 3 columns, the header has 4' }],
       ['a row with too many columns', `${HEADER}a,${USCC},2026-01,1,extra\n`, { row: 1, reason: 'has 5 columns, the header has 4' }],

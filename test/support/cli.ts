@@ -37,8 +37,8 @@ export function cliEnvironment(root: string, extra: Record<string, string> = {})
   };
 }
 
-/** Runs `gateway ...args`; kills it if it outlives `timeoutMs` (a `serve` that should not have started). */
-export function runCli(root: string, args: readonly string[], extraEnv: Record<string, string> = {}, timeoutMs = 30_000): Promise<Run> {
+/** Runs `gateway ...args`; kills it if it outlives `timeoutMs` (a `serve` that should not have started), a limit generous enough for a loaded machine. */
+export function runCli(root: string, args: readonly string[], extraEnv: Record<string, string> = {}, timeoutMs = 180_000): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { env: cliEnvironment(root, extraEnv), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

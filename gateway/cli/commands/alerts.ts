@@ -11,8 +11,7 @@ import type { CommandContext } from '../context.js';
 
 const STATES: readonly OutboxState[] = ['pending', 'delivered', 'dead'];
 
-export function registerAlerts(program: Command, context: CommandContext): void {
-  const alerts = program.command('alerts').description('monitoring events waiting for, done with or given up on delivery');
+export function registerAlerts(alerts: Command, context: CommandContext): void {
   alerts
     .command('list')
     .description('list outbox events (default: dead-lettered ones)')

@@ -1,7 +1,9 @@
 /**
  * `gateway audit verify`: recomputes the audit log from its entries and checks it against its stored hashes, its
- * signed checkpoints and optionally a checkpoint the auditor saved earlier. `gateway audit verify-proof`: checks one
- * inclusion or consistency proof file offline, as received from the audit endpoints.
+ * signed checkpoints and optionally a checkpoint the auditor saved earlier. `gateway audit verify-remote`: the same
+ * check of a running gateway from the outside, through its audit API, against the auditor's own saved checkpoint.
+ * `gateway audit verify-proof`: checks one inclusion or consistency proof file offline, as received from the audit
+ * endpoints.
  *
  * Both are for auditors, so neither needs the gateway's secrets: `verify` reads audit.sqlite without opening the
  * runtime (which would create keys), and takes the public verifier key on the command line when the keys directory
@@ -16,14 +18,18 @@ import type { ProofFile, ProofType } from '../../audit/proofFile.js';
 import { ProofError, verifyConsistency, verifyInclusion } from '../../audit/verify.js';
 import { verifyLog } from '../../audit/verifyLog.js';
 import type { LogProblem, LogVerification } from '../../audit/verifyLog.js';
+import { verifyRemoteLog } from '../../audit/verifyRemote.js';
+import type { RemoteAuditLog, RemoteVerification } from '../../audit/verifyRemote.js';
+import type { GatewayClient } from '../../client/client.js';
 import { parseVerifierKey } from '../../crypto/note.js';
 import { GatewayError } from '../../errors/index.js';
 import { loadNoteKey } from '../../keys/index.js';
-// Not re-exported by runtime/index.ts (yet): imported from the module that defines it.
-import { AUDIT_DATABASE_FILE } from '../../runtime/index.js';
+import { AUDIT_DATABASE_FILE } from '../../runtime/files.js';
 import { openSqliteAuditStore } from '../../store/index.js';
 import { guarded, report, reportFailure } from '../output.js';
 import type { CommandContext } from '../context.js';
+import { actingAs, clientFor } from './client.js';
+import type { ParticipantOptions } from './client.js';
 
 /** verify-proof's exit code for a file that is not a proof file (bad JSON, a missing member, a bad hash). */
 const EXIT_MALFORMED = 2;
@@ -35,14 +41,38 @@ interface VerifyOptions {
   json: boolean;
 }
 
+interface VerifyRemoteOptions extends ParticipantOptions {
+  checkpoint?: string;
+  saveCheckpoint?: string;
+  verifierKey?: string;
+  origin?: string;
+}
+
+/** Entries fetched per request: the API's largest page. */
+const ENTRY_PAGE = 1000;
+
+/** The audit API of a running gateway, as the remote check reads it. */
+function auditApi(client: GatewayClient): RemoteAuditLog {
+  const get = async <T>(path: string) => (await client.send('GET', path)).json<T>();
+  const hashes = (encoded: readonly string[]) => encoded.map((hash) => Buffer.from(hash, 'base64'));
+  return {
+    checkpoint: async () => (await client.send('GET', '/v1/audit/checkpoint')).body.toString('utf8'),
+    async entries(start, end) {
+      const page = await get<{ entries: { index: number; entry: string }[] }>(`/v1/audit/entries?start=${start}&end=${end}&limit=${ENTRY_PAGE}`);
+      return page.entries.map(({ index, entry }) => ({ index, entry: Buffer.from(entry, 'utf8') }));
+    },
+    consistencyProof: async (first, second) => hashes((await get<{ proof: string[] }>(`/v1/audit/proofs/consistency?first=${first}&second=${second}`)).proof),
+    inclusionProof: async (index, treeSize) => hashes((await get<{ proof: string[] }>(`/v1/audit/proofs/inclusion?index=${index}&tree_size=${treeSize}`)).proof),
+  };
+}
+
 interface VerifyProofOptions {
   inclusion: boolean;
   consistency: boolean;
   json: boolean;
 }
 
-export function registerAudit(program: Command, context: CommandContext): void {
-  const audit = program.command('audit').description('check the audit log and proofs of it');
+export function registerAudit(audit: Command, context: CommandContext): void {
   audit
     .command('verify')
     .description('recompute the audit log\'s Merkle tree from its entries and check it against the stored hashes and every signed checkpoint')
@@ -66,6 +96,25 @@ export function registerAudit(program: Command, context: CommandContext): void {
         store.close();
       }
       report(options, verificationJson(verification), () => describeVerification(verification));
+      if (!verification.ok) process.exitCode = 1;
+    }));
+
+  actingAs(audit.command('verify-remote'), 'auditor')
+    .description('check a running gateway\'s log through its audit API (no data directory needed): entries, checkpoint and proofs, against a checkpoint you saved')
+    .option('--checkpoint <file>', 'the checkpoint you saved last time (GET /v1/audit/checkpoint): the log must still contain it')
+    .option('--save-checkpoint <file>', 'when all is well, save the latest checkpoint here, for --checkpoint next time')
+    .option('--verifier-key <key>', 'the log\'s note verifier key, as you hold it; default: GET /v1/audit/note-key (then pin it)')
+    .option('--origin <origin>', 'the log\'s origin; default: the verifier key\'s name')
+    .option('--json', 'print the report as JSON', false)
+    .action(guarded(async (options: VerifyRemoteOptions) => {
+      const client = clientFor(context, options);
+      const savedCheckpoint = options.checkpoint === undefined ? undefined : readFile(options.checkpoint, 'checkpoint');
+      const fetchedKey = options.verifierKey === undefined;
+      const verifierKey = options.verifierKey ?? (await client.send('GET', '/v1/audit/note-key', { unsigned: true })).body.toString('utf8').trim();
+      const verification = await verifyRemoteLog(auditApi(client), { verifierKey, origin: options.origin ?? keyName(verifierKey), savedCheckpoint });
+      if (verification.ok && options.saveCheckpoint !== undefined) fs.writeFileSync(options.saveCheckpoint, verification.latestNote);
+      report(options, remoteVerificationJson(verification, fetchedKey ? verifierKey : undefined), () =>
+        describeRemoteVerification(verification, { fetchedKey: fetchedKey ? verifierKey : undefined, savedTo: verification.ok ? options.saveCheckpoint : undefined }));
       if (!verification.ok) process.exitCode = 1;
     }));
 
@@ -135,6 +184,9 @@ function verificationJson(verification: LogVerification): Record<string, unknown
     checked_entries: verification.checkedEntries,
     checkpoints_checked: verification.checkpointsChecked,
     ...(verification.savedCheckpointChecked === undefined ? {} : { saved_checkpoint_checked: verification.savedCheckpointChecked }),
+    ...(verification.savedCheckpoint === undefined ? {} : {
+      saved_checkpoint: { tree_size: verification.savedCheckpoint.treeSize, root_hash: verification.savedCheckpoint.rootHash.toString('base64') },
+    }),
     root_hash: verification.rootHash?.toString('base64') ?? null,
     first_bad_index: verification.firstBadIndex ?? null,
     problems: verification.problems.map((problem) => ({
@@ -148,11 +200,18 @@ function verificationJson(verification: LogVerification): Record<string, unknown
 }
 
 function describeVerification(verification: LogVerification): string {
-  const saved = verification.savedCheckpointChecked === undefined ? ''
-    : verification.savedCheckpointChecked ? '; the saved checkpoint was checked' : '; the saved checkpoint could not be checked';
-  const summary = `${verification.checkedEntries} entries of ${verification.treeSize} read, ${verification.checkpointsChecked} checkpoints checked${saved}`;
+  const saved = verification.savedCheckpoint;
+  // Each root with the tree size it is for: the saved checkpoint's root is of a smaller tree than the log's now.
+  const savedLine = saved === undefined ? [] : [verification.savedCheckpointChecked
+    ? `  saved checkpoint (tree size ${saved.treeSize}): root ${saved.rootHash.toString('base64')}, which the log's first ${saved.treeSize} entries still hash to`
+    : `  saved checkpoint (tree size ${saved.treeSize}): root ${saved.rootHash.toString('base64')}, not checked`];
+  const summary = `${verification.checkedEntries} entries of ${verification.treeSize} read, ${verification.checkpointsChecked} checkpoints checked`;
   if (verification.ok) {
-    return `audit log OK: ${summary}, root hash ${verification.rootHash?.toString('base64') ?? 'none'}`;
+    return [
+      `audit log OK: ${summary}`,
+      `  root of the whole log (tree size ${verification.treeSize}): ${verification.rootHash?.toString('base64') ?? 'none'}`,
+      ...savedLine,
+    ].join('\n');
   }
   const first = verification.firstBadIndex === undefined ? 'no entry index named' : `first bad index ${verification.firstBadIndex}`;
   const omitted = verification.omittedProblems > 0 ? [`- … and ${verification.omittedProblems} more problem(s)`] : [];
@@ -162,4 +221,38 @@ function describeVerification(verification: LogVerification): string {
 function describeProblem(problem: LogProblem): string {
   const where = problem.index !== undefined ? ` at index ${problem.index}` : problem.treeSize !== undefined ? ` at tree size ${problem.treeSize}` : '';
   return `- ${problem.kind}${where}: ${problem.detail}`;
+}
+
+function remoteVerificationJson(verification: RemoteVerification, fetchedKey: string | undefined): Record<string, unknown> {
+  const head = (tree: { treeSize: number; rootHash: Buffer } | undefined) => tree && { tree_size: tree.treeSize, root_hash: tree.rootHash.toString('base64') };
+  return {
+    ok: verification.ok,
+    latest_checkpoint: head(verification.latest) ?? null,
+    checked_entries: verification.checkedEntries,
+    recomputed_root: verification.recomputedRoot?.toString('base64') ?? null,
+    saved_checkpoint: verification.saved ? { ...head(verification.saved), contained: verification.saved.contained } : null,
+    consistency_proof_checked: verification.consistencyChecked ?? null,
+    inclusion_proof_checked: verification.inclusionChecked ?? null,
+    ...(fetchedKey === undefined ? {} : { verifier_key_fetched: fetchedKey }),
+    problems: verification.problems,
+  };
+}
+
+function describeRemoteVerification(verification: RemoteVerification, notes: { fetchedKey: string | undefined; savedTo: string | undefined }): string {
+  const { latest, saved, consistencyChecked, inclusionChecked } = verification;
+  const lines = [
+    verification.ok ? `audit log OK: ${verification.checkedEntries} entries read over the audit API` : 'audit log FAILED',
+    ...verification.problems.map((problem) => `- ${problem.kind}${problem.index === undefined ? '' : ` at index ${problem.index}`}: ${problem.detail}`),
+  ];
+  if (latest) lines.push(`  latest checkpoint (tree size ${latest.treeSize}): root ${latest.rootHash.toString('base64')}`);
+  if (verification.recomputedRoot) lines.push(`  recomputed from the ${latest?.treeSize ?? 0} entries: root ${verification.recomputedRoot.toString('base64')}`);
+  if (saved) {
+    lines.push(`  saved checkpoint (tree size ${saved.treeSize}): root ${saved.rootHash.toString('base64')}, `
+      + (saved.contained ? `which the first ${saved.treeSize} entries still hash to` : 'which the log no longer contains'));
+  }
+  if (consistencyChecked) lines.push(`  consistency proof from tree size ${consistencyChecked.first} to ${consistencyChecked.second} checked`);
+  if (inclusionChecked !== undefined) lines.push(`  inclusion proof of entry ${inclusionChecked} in the tree of size ${latest?.treeSize ?? 0} checked`);
+  if (notes.fetchedKey) lines.push(`  the verifier key is the one the gateway served: compare it with yours, and pass it as --verifier-key ${notes.fetchedKey}`);
+  if (notes.savedTo) lines.push(`  latest checkpoint saved to ${notes.savedTo}`);
+  return lines.join('\n');
 }

@@ -1,7 +1,7 @@
 /**
  * `gateway consent`: an enterprise grants, revokes and watches consents, a bank lists them, through a running
- * gateway (GATEWAY_URL) with the participant's key from the keys directory; and `consent verify` checks a stored
- * consent artefact offline, with nothing but the platform CA certificate.
+ * gateway (--url or GATEWAY_URL) with the participant's key (--key and --cert, or the keys directory); and
+ * `consent verify` checks a stored consent artefact offline, with nothing but the platform CA certificate.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,20 +10,19 @@ import { PURPOSES, verifyConsentOffline } from '../../consent/index.js';
 import type { Purpose } from '../../consent/index.js';
 import { certificateFacts } from '../../crypto/x509.js';
 import { GatewayError } from '../../errors/index.js';
-import { CA_FILES, DEV_PARTICIPANT_IDS, readParticipantFiles } from '../../identity/index.js';
+import { CA_FILES } from '../../identity/index.js';
 import { guarded, report } from '../output.js';
 import type { CommandContext } from '../context.js';
-import { clientFor } from './client.js';
+import { actingAs, allPages, clientFor, credentialsFor } from './client.js';
+import type { ParticipantOptions } from './client.js';
 
-interface GrantOptions {
-  enterprise: string;
+interface GrantOptions extends ParticipantOptions {
   bank: string;
   purpose: string;
   questions: string;
   days: string;
   maxUses?: string;
   replaces?: string;
-  json: boolean;
 }
 
 function positive(name: string, value: string): number {
@@ -31,12 +30,9 @@ function positive(name: string, value: string): number {
   return Number(value);
 }
 
-export function registerConsent(program: Command, context: CommandContext): void {
-  const consent = program.command('consent').description('enterprises\' consents for banks (through a running gateway, GATEWAY_URL)');
-  consent
-    .command('grant')
+export function registerConsent(consent: Command, context: CommandContext): void {
+  actingAs(consent.command('grant'), 'enterprise')
     .description('sign a consent as an enterprise and submit it; prints the new consent id')
-    .requiredOption('--enterprise <id>', 'the enterprise participant that signs')
     .requiredOption('--bank <id>', 'the bank participant it is for')
     .requiredOption('--purpose <purpose>', PURPOSES.join(', '))
     .requiredOption('--questions <ids>', 'comma-separated question ids or question packs')
@@ -46,9 +42,10 @@ export function registerConsent(program: Command, context: CommandContext): void
     .option('--json', 'print the result as JSON', false)
     .action(guarded(async (options: GrantOptions) => {
       if (!(PURPOSES as readonly string[]).includes(options.purpose)) throw new GatewayError('invalid_argument', `--purpose must be one of ${PURPOSES.join(', ')}`);
-      const uscc = certificateFacts(readParticipantFiles(context.config().keysDir, options.enterprise).certificatePem).uscc;
-      if (!uscc) throw new GatewayError('invalid_argument', `participant "${options.enterprise}" is not an enterprise (its certificate carries no USCC)`);
-      const granted = await clientFor(context, options.enterprise).grantConsent({
+      const credentials = credentialsFor(context, options);
+      const uscc = certificateFacts(credentials.certificatePem).uscc;
+      if (!uscc) throw new GatewayError('invalid_argument', `participant "${options.as}" is not an enterprise (its certificate carries no USCC)`);
+      const granted = await clientFor(context, options, credentials).grantConsent({
         uscc, bank: options.bank, purpose: options.purpose as Purpose,
         questions: options.questions.split(',').map((question) => question.trim()).filter(Boolean),
         days: positive('--days', options.days),
@@ -58,41 +55,27 @@ export function registerConsent(program: Command, context: CommandContext): void
       const id = String(granted.consent['consent_id']);
       report(options, { id, consent: granted.consent, receipt: granted.receipt }, () => id);
     }));
-  consent
-    .command('revoke <id>')
+  actingAs(consent.command('revoke <id>'), 'enterprise')
     .description('revoke a consent, effective for the very next request')
-    .option('--as <enterprise>', 'the enterprise participant that revokes', DEV_PARTICIPANT_IDS.enterprise)
     .option('--json', 'print the result as JSON', false)
-    .action(guarded(async (id: string, options: { as: string; json: boolean }) => {
-      const revoked = await clientFor(context, options.as).revokeConsent(id);
+    .action(guarded(async (id: string, options: ParticipantOptions) => {
+      const revoked = await clientFor(context, options).revokeConsent(id);
       report(options, revoked, () => `consent ${id} is ${String(revoked.consent['state'])}`);
     }));
-  consent
-    .command('list')
+  actingAs(consent.command('list'), 'enterprise or bank')
     .description('an enterprise\'s consents, or those addressed to a bank')
-    .requiredOption('--as <participant>', 'the enterprise or bank participant')
     .option('--json', 'print as JSON', false)
-    .action(guarded(async (options: { as: string; json: boolean }) => {
-      const client = clientFor(context, options.as);
-      const consents: Record<string, unknown>[] = [];
-      let cursor: string | null = null;
-      do {
-        const page: { consents: Record<string, unknown>[]; next_cursor: string | null } =
-          (await client.send('GET', `/v1/consents?limit=500${cursor ? `&cursor=${cursor}` : ''}`)).json();
-        consents.push(...page.consents);
-        cursor = page.next_cursor;
-      } while (cursor);
+    .action(guarded(async (options: ParticipantOptions) => {
+      const consents = await allPages<Record<string, unknown>>(clientFor(context, options), '/v1/consents', 'consents');
       report(options, consents, () => consents.map((item) =>
         `${String(item['consent_id'])}  ${String(item['state']).padEnd(9)} ${String(item['purpose']).padEnd(22)} bank ${String(item['bank'])}  until ${String(item['expires_at'])}  uses ${String(item['uses'])}`,
       ).join('\n') || 'no consents');
     }));
-  consent
-    .command('accesses <id>')
+  actingAs(consent.command('accesses <id>'), 'enterprise')
     .description('every access made under a consent, from the audit log (reading it is itself logged)')
-    .option('--as <enterprise>', 'the enterprise participant', DEV_PARTICIPANT_IDS.enterprise)
     .option('--json', 'print as JSON', false)
-    .action(guarded(async (id: string, options: { as: string; json: boolean }) => {
-      const answer = (await clientFor(context, options.as).send('GET', `/v1/consents/${encodeURIComponent(id)}/accesses`))
+    .action(guarded(async (id: string, options: ParticipantOptions) => {
+      const answer = (await clientFor(context, options).send('GET', `/v1/consents/${encodeURIComponent(id)}/accesses`))
         .json<{ entries: { index: number; kind: string; actor: string; recorded_at: string }[] }>();
       report(options, answer, () => answer.entries.map((entry) => `#${entry.index}  ${entry.recorded_at}  ${entry.kind.padEnd(24)} by ${entry.actor}`).join('\n') || 'no accesses');
     }));

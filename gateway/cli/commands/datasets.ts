@@ -5,8 +5,7 @@ import { loadDatasetRegistry } from '../../datasets/registry.js';
 import { formatCount, guarded, report } from '../output.js';
 import type { CommandContext } from '../context.js';
 
-export function registerDatasets(program: Command, context: CommandContext): void {
-  const datasets = program.command('datasets').description('the twelve datasets of the data catalog');
+export function registerDatasets(datasets: Command): void {
   datasets
     .command('list')
     .description('list the datasets, their natural keys and sources')
@@ -25,8 +24,9 @@ export function registerDatasets(program: Command, context: CommandContext): voi
     .action(guarded(() => {
       process.stdout.write(renderDataCatalog(loadDatasetRegistry()));
     }));
+}
 
-  const batches = program.command('batches').description('ingested batches and their provenance');
+export function registerBatches(batches: Command, context: CommandContext): void {
   batches
     .command('list')
     .description('the most recent batches')

@@ -22,10 +22,8 @@ function positiveInteger(name: string, text: string, max: number): number {
   return Number(text);
 }
 
-export function registerDemoData(program: Command, context: CommandContext): void {
-  program
-    .command('demo-data')
-    .description('generate and ingest a deterministic synthetic population across all twelve datasets')
+export function registerDemoData(demoData: Command, context: CommandContext): void {
+  demoData
     .option('--enterprises <n>', 'how many enterprises', '200')
     .option('--seed <s>', 'random seed (same seed and as-of date: same data)', '1')
     .option('--as-of <date>', 'the population\'s "today" (YYYY-MM-DD); default today in Asia/Shanghai')

@@ -41,10 +41,8 @@ interface IngestOptions {
   json: boolean;
 }
 
-export function registerIngest(program: Command, context: CommandContext): void {
-  program
-    .command('ingest')
-    .description('ingest a CSV, NDJSON or JSON-array file into a dataset; all rows or none')
+export function registerIngest(ingest: Command, context: CommandContext): void {
+  ingest
     .argument('<file>', 'the input file, or - for standard input')
     .requiredOption('--dataset <id>', 'dataset id (see `gateway datasets list`)')
     .option('--format <format>', `input format (${inputFormats.join(', ')}); default from the file extension`)

@@ -4,14 +4,13 @@
  * transactions.
  */
 import type { Command } from 'commander';
-import { reencryptStep, rotateSigningKey } from '../../keys/index.js';
+import { recordSigningKids, reencryptStep, rotateSigningKey } from '../../keys/index.js';
 import { formatCount, guarded, report } from '../output.js';
 import type { CommandContext } from '../context.js';
 
 const STEP_ROWS = 2000;
 
-export function registerKeys(program: Command, context: CommandContext): void {
-  const keys = program.command('keys').description('manage signing and encryption keys');
+export function registerKeys(keys: Command, context: CommandContext): void {
   keys
     .command('rotate')
     .description('make a new gateway signing key current; the previous one stays published in the JWKS until what it signed has expired')
@@ -24,6 +23,7 @@ export function registerKeys(program: Command, context: CommandContext): void {
         rotated = await rotateSigningKey(config.keysDir, new Date(), async (rotation) => {
           await runtime.audit.log.append({ kind: 'signing_key.rotated', actor: 'operator', details: { current_kid: rotation.current, retired_kid: rotation.retired } });
         });
+        recordSigningKids(config.dataDir, [rotated.current]);
       } finally {
         await runtime.close();
       }

@@ -54,8 +54,7 @@ function readCsrKey(file: string): string {
   }
 }
 
-export function registerParticipants(program: Command, context: CommandContext): void {
-  const participants = program.command('participants').description('the participants who may talk to the gateway');
+export function registerParticipants(participants: Command, context: CommandContext): void {
   participants
     .command('add')
     .description('register a participant and issue its certificate from the platform CA')
@@ -110,15 +109,41 @@ export function registerParticipants(program: Command, context: CommandContext):
     .description('list participants and their status')
     .option('--json', 'print as JSON', false)
     .action(guarded(async (options: { json: boolean }) => {
-      const runtime = await context.open();
+      const store = await context.openStore();
       try {
-        const rows = runtime.participants.list().map(summary);
+        const rows = store.listParticipants().map(summary);
         report(options, rows, () => rows.map((row) =>
           `${row.id.padEnd(24)} ${row.role.padEnd(10)} ${row.status.padEnd(9)} ${row.name}${row.uscc ? `  ${row.uscc}` : ''}${row.datasets ? `  ${row.datasets.join(',')}` : ''}`,
         ).join('\n') || 'no participants');
       } finally {
-        await runtime.close();
+        store.close();
       }
+    }));
+  participants
+    .command('show <id>')
+    .description('one participant: its role, status, certificate and where its files are')
+    .option('--json', 'print as JSON (with the certificate in PEM)', false)
+    .action(guarded(async (id: string, options: { json: boolean }) => {
+      const store = await context.openStore();
+      let participant: ParticipantRecord | undefined;
+      try {
+        participant = store.getParticipant(id);
+      } finally {
+        store.close();
+      }
+      if (!participant) throw new GatewayError('not_found', `there is no participant "${id}" (see \`gateway participants list\`)`);
+      const files = participantFiles(context.config().keysDir, participant.participantId);
+      const keyFile = fs.existsSync(files.keyFile) ? files.keyFile : undefined;
+      const shown = { ...summary(participant), certificate_file: files.certificateFile, ...(keyFile ? { key_file: keyFile } : {}), certificate: participant.certificatePem };
+      report(options, shown, () => [
+        `${shown.id} (${shown.role}): ${shown.name}, ${shown.status}`,
+        ...(shown.uscc ? [`  uscc:        ${shown.uscc}`] : []),
+        ...(shown.datasets ? [`  datasets:    ${shown.datasets.join(', ')}`] : []),
+        `  certificate: sha256 ${shown.certificate_sha256}, valid until ${shown.not_after}`,
+        `               ${files.certificateFile}`,
+        ...(keyFile ? [`  private key: ${keyFile}`] : []),
+        `  registered:  ${shown.created_at}`,
+      ].join('\n'));
     }));
   participants
     .command('webhook <id>')

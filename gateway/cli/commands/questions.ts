@@ -7,8 +7,7 @@ import { packageRoot } from '../../paths.js';
 import { loadQuestionCatalog, renderQuestionsDoc } from '../../policies/index.js';
 import { guarded, report } from '../output.js';
 
-export function registerQuestions(program: Command): void {
-  const questions = program.command('questions').description('the fixed, versioned questions banks may ask (policies/)');
+export function registerQuestions(questions: Command): void {
   questions
     .command('list')
     .description('list the questions and packs, with versions, purposes and definition hashes')
@@ -19,8 +18,18 @@ export function registerQuestions(program: Command): void {
         id: question.id, version: question.version, title_zh: question.title.zh, title_en: question.title.en,
         datasets: question.datasets, purposes: question.purposes, packs: catalog.packsOf(question.id), definition_hash: question.definitionHash,
       }));
-      report(options, { questions: rows, packs: catalog.packs.map((pack) => ({ id: pack.id, questions: pack.questions })) }, () =>
-        rows.map((row) => `${row.id.padEnd(32)} v${row.version}  ${row.title_zh}  [${row.purposes.join(', ')}]`).join('\n'));
+      const packs = catalog.packs.map((pack) => ({ id: pack.id, title_zh: pack.title.zh, purposes: pack.purposes, questions: pack.questions }));
+      report(options, { questions: rows, packs }, () => [
+        ...rows.flatMap((row) => [
+          `${row.id} v${row.version}  ${row.title_zh}`,
+          `    purposes: ${row.purposes.join(', ')}`,
+          `    packs: ${row.packs.join(', ') || '(none)'}`,
+          `    definition hash: ${row.definition_hash}`,
+        ]),
+        '',
+        'packs (a consent may name a pack for all its questions):',
+        ...packs.map((pack) => `  ${pack.id} (${pack.questions.length} questions, ${pack.title_zh}): ${pack.questions.join(', ')}`),
+      ].join('\n'));
     }));
   questions
     .command('doc')

@@ -18,7 +18,8 @@ import type { ReportVerification } from '../../reports/index.js';
 import type { ObjectionState } from '../../store/index.js';
 import { guarded, report, reportFailure } from '../output.js';
 import type { CommandContext } from '../context.js';
-import { clientFor } from './client.js';
+import { actingAs, clientFor } from './client.js';
+import type { ParticipantOptions } from './client.js';
 
 /** Exit code of `report verify` for a file that is not a report file. */
 const EXIT_MALFORMED = 2;
@@ -44,13 +45,10 @@ function describeVerification(file: string, verification: ReportVerification): s
   ].join('\n');
 }
 
-export function registerReports(program: Command, context: CommandContext): void {
-  const client = program.commands.find((command) => command.name() === 'client');
-  if (!client) throw new GatewayError('internal_error', 'the client command must be registered before the report commands');
-  client
-    .command('report')
+/** `gateway client report`, under `gateway client`. */
+export function registerClientReport(client: Command, context: CommandContext): void {
+  actingAs(client.command('report'), 'bank')
     .description('fetch a credit report as a bank, verify its signature, and save it (JSON for `gateway report verify`, and PDF)')
-    .requiredOption('--as <bank>', 'the bank participant to sign as')
     .requiredOption('--template <id>', 'a report template of policies/reports/ (e.g. pre_loan_investigation)')
     .requiredOption('--subject <uscc>', 'the enterprise\'s USCC')
     .requiredOption('--consent <id>', 'the consent the enterprise gave this bank for the template\'s stage')
@@ -59,10 +57,10 @@ export function registerReports(program: Command, context: CommandContext): void
     .option('--loan-reference <reference>', 'the application or loan number (logged and printed on the report)', 'unspecified')
     .option('--officer <name>', 'who at the bank asks (logged and printed on the report)', 'cli')
     .option('--json', 'print the verified claims as JSON', false)
-    .action(guarded(async (options: {
-      as: string; template: string; subject: string; consent: string; out: string; pdf?: string; loanReference: string; officer: string; json: boolean;
+    .action(guarded(async (options: ParticipantOptions & {
+      template: string; subject: string; consent: string; out: string; pdf?: string; loanReference: string; officer: string;
     }) => {
-      const gateway = clientFor(context, options.as);
+      const gateway = clientFor(context, options);
       const { bundle, verified } = await gateway.report({
         template: options.template, uscc: options.subject, consentId: options.consent, loanReference: options.loanReference, officer: options.officer,
       });
@@ -74,10 +72,11 @@ export function registerReports(program: Command, context: CommandContext): void
         `saved to ${options.out}${options.pdf ? ` and ${options.pdf}` : ''}; check it offline with: gateway report verify ${options.out}`,
       ].join('\n'));
     }));
+}
 
-  program
-    .command('report')
-    .description('credit reports saved by `gateway client report`')
+/** `gateway report verify`. */
+export function registerReport(reports: Command, context: CommandContext): void {
+  reports
     .command('verify <file>')
     .description('check a saved report offline: signature, template hash, audit entry, checkpoint and inclusion proof; exit 0 valid, 1 invalid, 2 not a report file')
     .option('--jwks <file>', 'the gateway\'s JWKS (GET /.well-known/jwks.json); default: from the keys directory')
@@ -102,10 +101,11 @@ export function registerReports(program: Command, context: CommandContext): void
       report(options, { valid: verification.ok, checks: verification.checks, claims: verification.claims ?? null }, () => describeVerification(file, verification));
       if (!verification.ok) process.exitCode = 1;
     }));
+}
 
-  program
-    .command('objections')
-    .description('objections of enterprises to the records about them (docs/objections.md)')
+/** `gateway objections list`. */
+export function registerObjections(objections: Command, context: CommandContext): void {
+  objections
     .command('list')
     .description('list objections, flagging (and auditing) any whose deadline passed')
     .option('--state <state>', `one of ${STATES.join(', ')}, or "all"`, 'open')

@@ -1,5 +1,5 @@
 /**
- * `gateway serve` (what `npm start` runs): creates missing keys, loads the demo population into an empty store and
+ * `gateway serve` (what `npm start` runs): on a fresh data directory creates the missing keys (as `gateway init`), loads the demo population into an empty store and
  * creates one development participant per role in an empty registry (both unless GATEWAY_DEMO_ENTERPRISES=0), and
  * serves until SIGTERM/SIGINT.
  */
@@ -11,19 +11,23 @@ import { DEV_PARTICIPANT_IDS, ensureDevParticipants } from '../../identity/index
 import { auditUnloggedBatches, todayInShanghai } from '../../ingest/index.js';
 import { startServer } from '../../http/server.js';
 import { countIngestedBatch, createLogger, createMetrics } from '../../observability/index.js';
+import { initialise, isFreshDataDirectory } from '../../runtime/index.js';
 import { guarded } from '../output.js';
 import type { CommandContext } from '../context.js';
 
 const DEMO_SEED = 1;
 
-export function registerServe(program: Command, context: CommandContext): void {
-  program
-    .command('serve')
-    .description('serve HTTP on HOST:PORT (default 127.0.0.1:8080); an empty store gets a demo population first')
+export function registerServe(serve: Command, context: CommandContext): void {
+  serve
     .action(guarded(async () => {
       const config = context.config();
       const logger = createLogger(config.logLevel);
       const metrics = createMetrics();
+      // Only a fresh data directory gets keys made for it: a used one must have its own (runtime/keyCheck.ts).
+      if (isFreshDataDirectory(config)) {
+        const created = await initialise(config, (message) => logger.warn(message));
+        if (created.length > 0) logger.info({ keys_dir: config.keysDir, created }, 'keys created for a fresh data directory');
+      }
       const runtime = await context.open({ onBatch: (receipt) => countIngestedBatch(metrics, receipt), logger });
       if (config.demoEnterprises > 0 && runtime.store.countRecords() === 0) {
         const asOf = todayInShanghai();
@@ -41,7 +45,14 @@ export function registerServe(program: Command, context: CommandContext): void {
       if (recovered > 0) logger.warn({ batches: recovered }, 'audit entries written for batches committed before a crash');
       const corrections = await runtime.objections.recover();
       if (corrections > 0) logger.warn({ objections: corrections }, 'corrections committed before a crash audited and their banks notified');
-      const running = await startServer(runtime, logger, metrics);
+      let running;
+      try {
+        running = await startServer(runtime, logger, metrics);
+      } catch (error) {
+        // Nothing is served (the port is taken, say): close what was opened, so the process can exit with the message.
+        await runtime.close();
+        throw error;
+      }
       // Handlers before the banner: a supervisor may signal as soon as it reads "listening".
       const shutdown = (signal: string) => {
         logger.info({ signal }, 'shutting down');

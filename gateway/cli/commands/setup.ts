@@ -37,10 +37,8 @@ function ensureTlsCertificate(keysDir: string, hosts: readonly string[]): string
   return [TLS_FILES.key, TLS_FILES.certificate];
 }
 
-export function registerInit(program: Command, context: CommandContext): void {
-  program
-    .command('init')
-    .description('create missing key material in the keys directory: data keys, the platform CA, the gateway signing key (existing keys are never overwritten)')
+export function registerInit(init: Command, context: CommandContext): void {
+  init
     .option('--tls', 'also issue a TLS server certificate from the platform CA', false)
     .option('--tls-hosts <names>', 'comma-separated host names and IP addresses for the TLS certificate', 'localhost,127.0.0.1,::1')
     .option('--json', 'print the result as JSON', false)

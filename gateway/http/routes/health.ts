@@ -7,7 +7,7 @@ import { sendProblem } from '../problems.js';
 
 export interface HealthDependencies {
   readonly metrics: Metrics;
-  /** Throws when the gateway cannot serve (store closed or unreachable). */
+  /** Throws when the gateway cannot serve (store closed or unreachable, audit log halted, disk full). */
   readonly checkReady: () => void;
   readonly isShuttingDown: () => boolean;
 }
@@ -23,7 +23,8 @@ export function healthRoutes(deps: HealthDependencies): Router {
       deps.checkReady();
       res.json({ status: 'ready' });
     } catch (cause) {
-      sendProblem(res, new GatewayError('storage_unavailable', 'the gateway is not ready to serve', { cause }));
+      // A known reason (the audit log halted, the disk full) is answered as itself, so the probe's log says why.
+      sendProblem(res, cause instanceof GatewayError ? cause : new GatewayError('storage_unavailable', 'the gateway is not ready to serve', { cause }));
     }
   });
   router.get('/metrics', async function prometheus(_req: Request, res: Response) {

@@ -6,13 +6,15 @@
  */
 import { Router } from 'express';
 import type { NextFunction, Request, Response } from 'express';
-import { GatewayError } from '../../errors/index.js';
+import { GatewayError, InvalidRowsError } from '../../errors/index.js';
 import type { RequestAuthenticator } from '../../identity/index.js';
 import type { IngestReceipt, Ingestor, InputFormat } from '../../ingest/index.js';
 import type { ObjectionService } from '../../objections/index.js';
-import { isDatasetId } from '../../datasets/registry.js';
+import { datasetIds, isDatasetId } from '../../datasets/registry.js';
 import type { GatewaySigner } from '../../signing/signer.js';
 import { SIGNED_TYPES } from '../../signing/signer.js';
+import { countRefusedBatch } from '../../observability/index.js';
+import type { Metrics } from '../../observability/index.js';
 import type { IdempotentResponder } from '../idempotency.js';
 import { bodyOf, principalOf, signedRequest } from '../signedRequest.js';
 
@@ -23,6 +25,7 @@ export interface IngestDependencies {
   readonly idempotency: IdempotentResponder;
   readonly objections: ObjectionService;
   readonly maxBodyBytes: number;
+  readonly metrics: Metrics;
 }
 
 const FORMATS: Readonly<Record<string, InputFormat>> = {
@@ -69,7 +72,9 @@ export function ingestRoutes(deps: IngestDependencies): Router {
     ...signedRequest(deps.authenticator, ['source'], deps.maxBodyBytes),
     function checkDatasetBinding(req: Request, res: Response, next: NextFunction) {
       const dataset = String(req.params['dataset']);
-      if (!isDatasetId(dataset)) throw new GatewayError('unknown_dataset', 'no such dataset (see docs/data-catalog.md)');
+      if (!isDatasetId(dataset)) {
+        throw new GatewayError('unknown_dataset', `unknown dataset ${JSON.stringify(dataset.slice(0, 64))}; known: ${datasetIds.join(', ')} (docs/data-catalog.md)`);
+      }
       if (!principalOf(res).datasets.includes(dataset)) throw new GatewayError('dataset_not_permitted', `this source is not bound to ${dataset}`);
       const objectionId = optionalQuery(req, 'objection');
       if (objectionId !== undefined) deps.objections.checkCorrection(principalOf(res), objectionId, dataset);
@@ -79,17 +84,24 @@ export function ingestRoutes(deps: IngestDependencies): Router {
     async function ingestBatch(req: Request, res: Response) {
       const principal = principalOf(res);
       const body = bodyOf(req);
+      const dataset = String(req.params['dataset']);
       const objectionId = optionalQuery(req, 'objection');
-      const receipt = await deps.ingestor.ingest({
-        dataset: String(req.params['dataset']),
-        format: formatOf(req),
-        input: (async function* () { yield body; })(),
-        source: principal.participantId,
-        asOf: optionalQuery(req, 'as_of'),
-        batchId: optionalQuery(req, 'batch_id'),
-        requestSha256: principal.requestSha256,
-        objectionId,
-      });
+      let receipt: IngestReceipt;
+      try {
+        receipt = await deps.ingestor.ingest({
+          dataset,
+          format: formatOf(req),
+          input: (async function* () { yield body; })(),
+          source: principal.participantId,
+          asOf: optionalQuery(req, 'as_of'),
+          batchId: optionalQuery(req, 'batch_id'),
+          requestSha256: principal.requestSha256,
+          objectionId,
+        });
+      } catch (error) {
+        if (error instanceof GatewayError) countRefusedBatch(deps.metrics, dataset, error.code, error instanceof InvalidRowsError ? error.invalidRowCount : 0);
+        throw error;
+      }
       const objection = objectionId === undefined ? undefined : await deps.objections.completeCorrection(principal, objectionId, receipt.batchId);
       const claims = { ...receiptClaims(receipt), ...(objectionId === undefined ? {} : { objection_id: objectionId }) };
       const signed = await deps.signer.sign(SIGNED_TYPES.ingestReceipt, principal.participantId, {

@@ -23,9 +23,6 @@ export interface MonitoringRouteDependencies {
 const DEFAULT_PAGE = 100;
 const MAX_PAGE = 1000;
 
-const validateRequest = new Ajv2020({ strict: true, allErrors: false })
-  .compile<SubscriptionRequest>(JSON.parse(fs.readFileSync(path.join(schemasDir, 'api', 'subscription-request.v1.json'), 'utf8')) as object);
-
 function pageSize(req: Request): number {
   const raw = req.query['limit'];
   if (raw === undefined) return DEFAULT_PAGE;
@@ -44,6 +41,8 @@ function cursorParameter(req: Request, name: string): string | undefined {
 
 export function monitoringRoutes(deps: MonitoringRouteDependencies): Router {
   const router = Router();
+  const validateRequest = new Ajv2020({ strict: true, allErrors: false })
+    .compile<SubscriptionRequest>(JSON.parse(fs.readFileSync(path.join(schemasDir, 'api', 'subscription-request.v1.json'), 'utf8')) as object);
   const banks = signedRequest(deps.authenticator, ['bank'], deps.maxBodyBytes);
 
   router.post('/v1/subscriptions', ...banks, async function subscribe(req: Request, res: Response) {

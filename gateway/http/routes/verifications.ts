@@ -12,19 +12,20 @@ import { GatewayError } from '../../errors/index.js';
 import type { RequestAuthenticator } from '../../identity/index.js';
 import { schemasDir } from '../../paths.js';
 import type { VerificationRequest, VerificationService } from '../../verification/index.js';
+import type { Metrics } from '../../observability/index.js';
 import { jsonBodyOf, principalOf, signedRequest } from '../signedRequest.js';
 
 export interface VerificationDependencies {
   readonly authenticator: RequestAuthenticator;
   readonly verifications: VerificationService;
   readonly maxBodyBytes: number;
+  readonly metrics: Metrics;
 }
-
-const validateRequest = new Ajv2020({ strict: true, allErrors: false })
-  .compile<VerificationRequest>(JSON.parse(fs.readFileSync(path.join(schemasDir, 'api', 'verification-request.v1.json'), 'utf8')) as object);
 
 export function verificationRoutes(deps: VerificationDependencies): Router {
   const router = Router();
+  const validateRequest = new Ajv2020({ strict: true, allErrors: false })
+    .compile<VerificationRequest>(JSON.parse(fs.readFileSync(path.join(schemasDir, 'api', 'verification-request.v1.json'), 'utf8')) as object);
   router.post('/v1/verifications', ...signedRequest(deps.authenticator, ['bank'], deps.maxBodyBytes), async function verify(req: Request, res: Response) {
     const body = jsonBodyOf(req);
     if (!validateRequest(body)) {
@@ -33,6 +34,9 @@ export function verificationRoutes(deps: VerificationDependencies): Router {
     }
     try {
       const result = await deps.verifications.verify(principalOf(res), body);
+      for (const item of result.items) {
+        deps.metrics.verificationItems.inc({ outcome: item.status, code: item.status === 'refused' ? item.code : '' });
+      }
       res.set('Audit-Index', String(result.answerAuditIndex)).json({ answer: result.answer, items: result.items });
     } catch (error) {
       if (error instanceof GatewayError && error.code === 'rate_limited') res.set('Retry-After', String(error.details?.['retry_after'] ?? 1));

@@ -3,14 +3,12 @@
  * on disk when its transaction commits and a long ingestion batch in the records database never holds it up.
  * BEGIN IMMEDIATE serialises appends, also between the server and CLI processes.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Statement } from 'better-sqlite3';
 import { GatewayError } from '../../errors/index.js';
 import { storedHashCount } from '../../audit/merkle.js';
 import { auditMigrationsDir } from '../../paths.js';
 import type { AuditStore, StoredAuditEntry, StoredCheckpoint } from '../auditStore.js';
-import { applyMigrations, connect } from './sqliteStore.js';
+import { applyMigrations, connect, createPrivateDatabaseFile } from './sqliteStore.js';
 
 interface EntryRow {
   entry_index: number;
@@ -44,7 +42,7 @@ function toCheckpoint(row: CheckpointRow): StoredCheckpoint {
 const MAX_PARAMETERS = 500;
 
 export function openSqliteAuditStore(options: { file: string }): AuditStore {
-  fs.mkdirSync(path.dirname(options.file), { recursive: true });
+  createPrivateDatabaseFile(options.file);
   const db = connect(options.file);
   applyMigrations(db, auditMigrationsDir);
   const statements = {

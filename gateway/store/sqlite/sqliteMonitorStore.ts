@@ -89,6 +89,7 @@ export function monitorStore(db: SqliteDatabase): MonitorStore {
       AND bank_id IN (SELECT participant_id FROM webhooks)`),
     due: db.prepare(`SELECT * FROM outbox WHERE state = 'pending' AND bank_id = ? AND next_attempt_at <= ? ORDER BY seq LIMIT ?`),
     after: db.prepare('SELECT * FROM outbox WHERE bank_id = ? AND seq > ? ORDER BY seq LIMIT ?'),
+    countByState: db.prepare('SELECT state, count(*) AS n FROM outbox GROUP BY state'),
     list: db.prepare(`SELECT * FROM outbox WHERE (@state IS NULL OR state = @state) AND (@bank IS NULL OR bank_id = @bank) AND seq > @after ORDER BY seq LIMIT @limit`),
     event: db.prepare('SELECT * FROM outbox WHERE event_id = ?'),
     signed: db.prepare('UPDATE outbox SET jws = ?, audit_index = ? WHERE event_id = ? AND jws IS NULL'),
@@ -144,6 +145,11 @@ export function monitorStore(db: SqliteDatabase): MonitorStore {
     eventsAfter: (bankId, afterSeq, limit) => (statements.after.all(bankId, afterSeq, limit) as OutboxRow[]).map(toEvent),
     listEvents: (filter, afterSeq, limit) =>
       (statements.list.all({ state: filter.state ?? null, bank: filter.bankId ?? null, after: afterSeq, limit }) as OutboxRow[]).map(toEvent),
+    countEvents() {
+      const counts: Record<OutboxState, number> = { pending: 0, delivered: 0, dead: 0 };
+      for (const row of statements.countByState.all() as { state: OutboxState; n: number }[]) counts[row.state] = row.n;
+      return counts;
+    },
     getEvent(eventId) {
       const row = statements.event.get(eventId) as OutboxRow | undefined;
       return row && toEvent(row);

@@ -51,6 +51,15 @@ function toBatch(row: BatchRow): StoredBatch {
   };
 }
 
+/**
+ * Creates the database file 0600 (in a 0700 directory) before SQLite opens it: SQLite would create it with the
+ * umask's mode, and gives its -wal and -shm files the mode of the database file.
+ */
+export function createPrivateDatabaseFile(file: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  fs.closeSync(fs.openSync(file, 'a', 0o600));
+}
+
 export function connect(file: string): SqliteDatabase {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
@@ -82,7 +91,7 @@ function isUniqueViolation(error: unknown): boolean {
 }
 
 export function openSqliteStore(options: SqliteStoreOptions): Store {
-  fs.mkdirSync(path.dirname(options.file), { recursive: true });
+  createPrivateDatabaseFile(options.file);
   const db = connect(options.file);
   applyMigrations(db);
   // Verifications read a subject's records at random across the whole store: a 64 MiB page cache and memory-mapped
@@ -342,6 +351,7 @@ function identityStore(db: SqliteDatabase): IdentityStore {
     setStatus: db.prepare('UPDATE participants SET status = ?, status_changed_at = ? WHERE participant_id = ?'),
     rememberRequest: db.prepare('INSERT OR IGNORE INTO seen_requests (participant_id, jti, expires_at) VALUES (?, ?, ?)'),
     forgetRequests: db.prepare('DELETE FROM seen_requests WHERE expires_at < ?'),
+    countRequests: db.prepare('SELECT count(*) AS n FROM seen_requests'),
     idempotent: db.prepare('SELECT request_sha256, status, body FROM idempotent_responses WHERE participant_id = ? AND idempotency_key = ?'),
     saveIdempotent: db.prepare(`INSERT OR IGNORE INTO idempotent_responses (participant_id, idempotency_key, request_sha256, status, body, created_at)
       VALUES (?, ?, ?, ?, ?, ?)`),
@@ -376,6 +386,7 @@ function identityStore(db: SqliteDatabase): IdentityStore {
         statements.forgetRequests.run(now);
         return fresh;
       }).immediate(),
+    countRememberedRequests: () => (statements.countRequests.get() as { n: number }).n,
     findIdempotentResponse(participantId, key) {
       const row = statements.idempotent.get(participantId, key) as { request_sha256: string; status: number; body: string } | undefined;
       return row && { requestSha256: row.request_sha256, status: row.status, body: row.body };

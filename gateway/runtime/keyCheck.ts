@@ -1,0 +1,91 @@
+/**
+ * The keys the gateway starts with, vouched for: each present, private (keyPermissionProblems), and — once the data
+ * directory holds anything — the very key the data directory was used with (its fingerprint, recorded at first use).
+ * Nothing here creates a key: a missing key is an error that names the file and says what to do, because a new key
+ * would silently break what the old one protects.
+ */
+import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { GatewayConfig } from '../config/index.js';
+import { GatewayError } from '../errors/index.js';
+import { CA_FILES, loadAuthority } from '../identity/authority.js';
+import {
+  checkKeyFingerprints, checkKeyPermissions, fingerprintKeys, loadNoteKey, loadSecrets, NOTE_KEY_FILE, openSigningKeys, readKeyFingerprints,
+  SECRET_FILES, SIGNING_KEYS_FILE, writeKeyFingerprints,
+} from '../keys/index.js';
+import type { NoteKey, PermissionProblem, Secrets, SigningKeySet } from '../keys/index.js';
+
+export interface VouchedKeys {
+  readonly secrets: Secrets;
+  readonly caCertificatePem: string;
+  readonly signingKeys: SigningKeySet;
+  readonly noteKey: NoteKey;
+}
+
+/** What losing each key breaks: the reason a new one is not made in its place. */
+const WHAT_DEPENDS: Readonly<Record<string, string>> = {
+  [SECRET_FILES.kek]: 'the stored data keys are wrapped with it: without it no record can be decrypted',
+  [SECRET_FILES.blindIndex]: 'every stored record is found by it: with a new one every lookup would miss and answers would be "unknown"',
+  [CA_FILES.key]: 'every participant certificate was issued by it',
+  [CA_FILES.certificate]: 'every participant certificate is checked against it',
+  [SIGNING_KEYS_FILE]: 'everything the gateway signed is verified with these keys',
+  [NOTE_KEY_FILE]: 'the audit log\'s signed checkpoints are verified with it: with a new one the existing log would no longer verify',
+};
+
+/** The private files among the keys, whose modes are checked. */
+const PRIVATE_FILES = [SECRET_FILES.kek, SECRET_FILES.blindIndex, CA_FILES.key, SIGNING_KEYS_FILE, NOTE_KEY_FILE] as const;
+
+function checkPresent(config: GatewayConfig, fresh: boolean): void {
+  for (const file of Object.keys(WHAT_DEPENDS)) {
+    const full = path.join(config.keysDir, file);
+    if (fs.existsSync(full)) continue;
+    if (fresh) throw new GatewayError('key_material_missing', `${full} is missing: run \`gateway init\` to create the keys`, { details: { key_file: full } });
+    throw new GatewayError('key_material_missing',
+      `${full} is missing, but the data directory ${config.dataDir} was used with it (${WHAT_DEPENDS[file]}). `
+      + 'Restore it from your backup of the keys directory (or point GATEWAY_KEYS_DIR at the right one); no new key is created in its place',
+      { details: { key_file: full } });
+  }
+}
+
+/** The CA key must be the one its certificate certifies, or every certificate issued from now on would not verify. */
+function checkAuthorityPair(keysDir: string, privateKeyPem: string, certificatePem: string): void {
+  const spki = (key: KeyObject) => key.export({ type: 'spki', format: 'der' });
+  if (!spki(createPublicKey(createPrivateKey(privateKeyPem))).equals(spki(new X509Certificate(certificatePem).publicKey))) {
+    throw new GatewayError('key_mismatch',
+      `${path.join(keysDir, CA_FILES.key)} is not the private key of ${path.join(keysDir, CA_FILES.certificate)}: restore both from your backup of the keys directory`,
+      { details: { key_file: path.join(keysDir, CA_FILES.key) } });
+  }
+}
+
+/**
+ * Loads the keys after checking them. On a fresh data directory (or one from before fingerprints were recorded) the
+ * fingerprints of the keys found are recorded; afterwards every start compares against them.
+ */
+export function openVouchedKeys(config: GatewayConfig, fresh: boolean, warn: (message: string) => void): VouchedKeys {
+  const privateFiles = PRIVATE_FILES.map((file) => path.join(config.keysDir, file));
+  if (config.tls) privateFiles.push(config.tls.keyFile);
+  checkKeyPermissions(config.keysDir, privateFiles, config.allowUnsafeKeyPermissions, (problem: PermissionProblem) =>
+    warn(`${problem.file} has mode ${problem.mode}: others can read or replace key material (${problem.remedy}); allowed by GATEWAY_ALLOW_UNSAFE_KEY_PERMISSIONS`));
+  checkPresent(config, fresh);
+  const secrets = loadSecrets(config.keysDir);
+  const authority = loadAuthority(config.keysDir);
+  checkAuthorityPair(config.keysDir, authority.privateKeyPem, authority.certificatePem);
+  const caCertificatePem = authority.certificatePem;
+  const noteKey = loadNoteKey(config.keysDir, config.auditOrigin);
+  const signingKeys = openSigningKeys(config.keysDir, config.signatureLifetimeDays);
+  const actual = fingerprintKeys({
+    kek: secrets.kek, blindIndex: secrets.blindIndex, caCertificatePem, noteVerifierKey: noteKey.verifierKey, signingKids: signingKeys.kids(),
+  });
+  const recorded = readKeyFingerprints(config.dataDir);
+  if (recorded === undefined) {
+    if (!fresh) warn(`${config.dataDir} had no record of its keys: the fingerprints of the keys in ${config.keysDir} are recorded now`);
+    writeKeyFingerprints(config.dataDir, actual);
+  } else {
+    checkKeyFingerprints(config.dataDir, config.keysDir, recorded, actual);
+    // A rotation adds signing keys; they join the record.
+    if (actual['signing-keys.json'].length !== recorded['signing-keys.json'].length) writeKeyFingerprints(config.dataDir, actual);
+  }
+  return { secrets, caCertificatePem, signingKeys, noteKey };
+}
