@@ -137,16 +137,23 @@ export function registerClient(client: Command, context: CommandContext): void {
     .option('--as-of <date>', 'the date the records describe (YYYY-MM-DD)')
     .option('--batch-id <id>', 'a batch id of your own')
     .option('--idempotency-key <key>', 'makes a retry safe: the same key and body return the first receipt')
+    .option('--objection <id>', 'the objection this batch corrects (docs/objections.md)')
     .option('--json', 'print the result as JSON', false)
-    .action(guarded(async (dataset: string, file: string, options: ParticipantOptions & { format?: string; asOf?: string; batchId?: string; idempotencyKey?: string }) => {
+    .action(guarded(async (dataset: string, file: string, options: ParticipantOptions & {
+      format?: string; asOf?: string; batchId?: string; idempotencyKey?: string; objection?: string;
+    }) => {
       const format = formatOf(file, options.format);
       const body = fs.readFileSync(file);
       const result = await clientFor(context, options).ingest(dataset, body, {
-        format, asOf: options.asOf, batchId: options.batchId, idempotencyKey: options.idempotencyKey,
+        format, asOf: options.asOf, batchId: options.batchId, idempotencyKey: options.idempotencyKey, objectionId: options.objection,
       });
       const claims = result.verified.claims;
-      report(options, { status: result.status, replayed: result.replayed, receipt: result.receipt, signing_key: result.verified.kid, claims }, () => [
+      report(options, {
+        status: result.status, replayed: result.replayed, receipt: result.receipt, signing_key: result.verified.kid, claims,
+        ...(result.objection ? { objection: result.objection } : {}),
+      }, () => [
         `${String(claims['outcome'])}: batch ${String(claims['batch_id'])}, ${String(claims['row_count'])} rows of ${String(claims['dataset'])} as of ${String(claims['as_of'])}${result.replayed ? ' (replayed answer)' : ''}`,
+        ...(result.objection ? [`objection ${String(result.objection['objection_id'])} is now ${String(result.objection['state'])}`] : []),
         `receipt verified with gateway key ${result.verified.kid}:`,
         result.receipt,
       ].join('\n'));
