@@ -15,6 +15,7 @@ import { GatewayError } from '../errors/index.js';
 import { observeGatewayState } from '../observability/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
 import type { Runtime } from '../runtime/index.js';
+import { checkWritable } from '../runtime/index.js';
 import { createApp } from './app.js';
 
 export interface RunningServer {
@@ -60,8 +61,7 @@ export async function startServer(runtime: Runtime, logger: Logger, metrics: Met
     metrics,
     checkReady: () => {
       runtime.store.ping();
-      const halted = runtime.audit.log.halted();
-      if (halted) throw halted;
+      checkWritable(config.dataDir, config.minFreeBytes, runtime.audit.log);
     },
     isShuttingDown: () => shuttingDown,
     gatewayId: config.gatewayId,

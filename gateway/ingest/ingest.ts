@@ -158,8 +158,17 @@ export function createIngestor(deps: IngestorDependencies): Ingestor {
   const now = deps.now ?? (() => new Date());
   // One batch at a time: SQLite has one writer, and the pool serves one batch.
   let queue: Promise<unknown> = Promise.resolve();
+  /**
+   * A stored batch may be waiting for its audit entry (the append failed after the commit, in this process or in one
+   * that stopped since): each process's first ingestion, and the next one after such a failure, writes those entries.
+   */
+  let entriesPending = true;
 
   async function ingestOne(request: IngestRequest): Promise<IngestReceipt> {
+    if (entriesPending) {
+      await auditUnloggedBatches(deps.store, deps.audit);
+      entriesPending = false;
+    }
     const dataset = deps.registry.get(request.dataset);
     const receivedAt = now();
     const asOf = checkAsOf(request.asOf ?? todayInShanghai(receivedAt), todayInShanghai(receivedAt));
@@ -231,7 +240,18 @@ export function createIngestor(deps: IngestorDependencies): Ingestor {
   }
 
   async function receiptOf(outcome: IngestReceipt['outcome'], batch: CommittedBatch, request: IngestRequest): Promise<IngestReceipt> {
-    const appended = await deps.audit.append(batchEvent(outcome, batch, { requestSha256: request.requestSha256, objectionId: request.objectionId }));
+    let appended;
+    try {
+      appended = await deps.audit.append(batchEvent(outcome, batch, { requestSha256: request.requestSha256, objectionId: request.objectionId }));
+    } catch (error) {
+      if (outcome !== 'stored' || !(error instanceof GatewayError)) throw error;
+      // The batch is committed: saying "not done" would be untrue. Its entry follows (auditUnloggedBatches).
+      entriesPending = true;
+      throw new GatewayError('audit_entry_pending',
+        `the batch ${batch.batchId} was stored (${batch.rowCount} rows), but its audit entry could not be written yet (${error.message}); `
+        + 'it is written by the next ingestion or at the next start. Sending the batch again is safe: it is recognised as stored',
+        { cause: error, details: { batch_id: batch.batchId, stored: true, row_count: batch.rowCount, content_sha256: batch.contentHash } });
+    }
     if (outcome === 'stored') deps.store.markBatchAudited(batch.batchId, appended.index);
     const receipt: IngestReceipt = {
       outcome, batchId: batch.batchId, dataset: batch.dataset, source: batch.source, format: batch.format, rowCount: batch.rowCount,

@@ -53,7 +53,10 @@ export interface BatchWriter {
   abort(): void;
 }
 
-/** A subscription as ingestion sees it: active, under a consent that is active and unexpired at the time asked. */
+/**
+ * A subscription as ingestion sees it: active, under a consent that is active and unexpired at the time asked, of an
+ * enterprise that is active (a suspended one's consents are paused: no alerts until it is resumed).
+ */
 export interface WatchedSubject {
   readonly subscriptionId: string;
   readonly bankId: string;
@@ -156,11 +159,15 @@ export interface IdempotentResponse {
 
 /**
  * Participants and request bookkeeping. Contract: a participant id is unique (adding it twice throws
- * participant_exists) and so is a certificate; a status change is one statement, seen by the next read.
+ * participant_exists) and so is a certificate; at most one enterprise participant that is not revoked acts for a
+ * USCC (another throws participant_exists); a status change is one statement, seen by the next read.
  */
 export interface IdentityStore {
-  addParticipant(participant: ParticipantRecord): void;
+  /** Adds the participant; with `replaces`, revokes that participant at `participant.createdAt` in the same transaction. */
+  addParticipant(participant: ParticipantRecord, replaces?: string): void;
   getParticipant(participantId: string): ParticipantRecord | undefined;
+  /** The enterprise participant, active or suspended, that acts for the USCC now. */
+  enterpriseForUscc(uscc: string): ParticipantRecord | undefined;
   listParticipants(): ParticipantRecord[];
   setParticipantStatus(participantId: string, status: ParticipantStatus, at: string): void;
   /**
@@ -224,11 +231,30 @@ export interface ConsentStore {
    * its remaining uses cannot cover the count.
    */
   useConsents(uses: readonly ConsentUse[]): boolean[];
+  /** The audit log size up to which use counts were last recounted from the log (0: never). */
+  consentUsesLoggedThrough(): number;
+  /**
+   * In one transaction: adds `logged` (fresh answers per consent found in the audit log since the last recount) to
+   * each consent's logged uses, sets every consent's `uses` to its logged uses (exhausted when they reach max_uses,
+   * active again when an exhausted consent's do not), and records `throughIndex`. Returns the consents whose count
+   * changed.
+   */
+  reconcileConsentUses(logged: ReadonlyMap<string, number>, throughIndex: number, at: string): ReconciledConsentUse[];
+}
+
+export interface ReconciledConsentUse {
+  readonly consentId: string;
+  /** The count before: ahead of the log after a crash between a use and its audit entry. */
+  readonly counted: number;
+  /** The count now, the answers the audit log holds. */
+  readonly logged: number;
+  readonly state: StoredConsentState;
 }
 
 export interface WebhookRecord {
   readonly participantId: string;
   readonly url: string;
+  /** The signing secret, sealed by the domain (identity/webhooks.ts): opaque text to the store. */
   readonly secret: string;
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -280,6 +306,7 @@ export interface SubscriptionEnding {
  */
 export interface MonitorStore {
   getWebhook(participantId: string): WebhookRecord | undefined;
+  listWebhooks(): WebhookRecord[];
   setWebhook(webhook: WebhookRecord): void;
   /** Stores the subscription with the answers `baseline` computes, in one write transaction (so no batch commits in between). */
   addSubscription(subscription: NewSubscription, baseline: () => readonly MonitorAnswer[]): void;
@@ -328,6 +355,8 @@ export interface Store extends IdentityStore, ConsentStore, MonitorStore, Report
   /** Committed batches whose audit entry was never recorded, oldest first. */
   unauditedBatches(): StoredBatch[];
   /** Throws if the store cannot serve (readiness). */
+  /** What the engine's own consistency check finds wrong with the stored bytes (empty: nothing). */
+  integrityProblems(): string[];
   ping(): void;
   close(): void;
 }

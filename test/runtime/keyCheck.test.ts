@@ -5,10 +5,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import type { GatewayConfig } from '../../gateway/config/index.js';
 import { GatewayError } from '../../gateway/errors/index.js';
-import type { Logger } from '../../gateway/observability/index.js';
+import { createLogger } from '../../gateway/observability/index.js';
 import { KEY_FINGERPRINTS_FILE, openSigningKeys, recordSigningKids, rotateSigningKey } from '../../gateway/keys/index.js';
 import { AUDIT_DATABASE_FILE, DATABASE_FILE, initialise, openRuntime } from '../../gateway/runtime/index.js';
 import { openSqliteAuditStore } from '../../gateway/store/index.js';
@@ -172,8 +173,7 @@ describe('keys the gateway starts with (runtime/keyCheck.ts)', function () {
   it('starts with unsafe modes when GATEWAY_ALLOW_UNSAFE_KEY_PERMISSIONS=1, warning about each', async function () {
     fs.chmodSync(path.join(config.keysDir, 'blind-index.key'), 0o644);
     const warnings: string[] = [];
-    // Only warn() is called before the runtime is open; the rest of the logger is not needed here.
-    const logger = { warn: (message: string) => warnings.push(message) } as unknown as Logger;
+    const logger = createLogger('warn', new Writable({ write: (chunk: Buffer, _encoding, done) => { warnings.push(chunk.toString('utf8')); done(); } }));
     const runtime = openRuntime(testConfig(dir, { GATEWAY_INGEST_WORKERS: '1', GATEWAY_ALLOW_UNSAFE_KEY_PERMISSIONS: '1' }), { logger });
     await runtime.close();
     expect(warnings.join('\n')).to.include(path.join(config.keysDir, 'blind-index.key')).and.include('mode 644');

@@ -67,7 +67,7 @@ export function objectionRoutes(deps: ObjectionRouteDependencies): Router {
   const readers = signedRequest(deps.authenticator, ['enterprise', 'source'], deps.maxBodyBytes);
 
   router.post('/v1/objections', ...enterprises, async function raiseObjection(req: Request, res: Response) {
-    const body = validated(validateObjection, 'objection-request.v1.json', jsonBodyOf(req));
+    const body = validated(validateObjection, 'objection-request.v1.json', jsonBodyOf(req, res));
     const objection = await deps.objections.raise(principalOf(res), body);
     res.status(201).set('Audit-Index', String(objection.audit_index)).set('Location', `/v1/objections/${objection.objection_id}`).json(objection);
   });
@@ -82,7 +82,7 @@ export function objectionRoutes(deps: ObjectionRouteDependencies): Router {
   });
 
   router.post('/v1/objections/:objectionId/resolution', ...sources, async function confirmObjection(req: Request, res: Response) {
-    const body = validated(validateResolution, 'objection-resolution.v1.json', jsonBodyOf(req));
+    const body = validated(validateResolution, 'objection-resolution.v1.json', jsonBodyOf(req, res));
     const objection = await deps.objections.confirm(principalOf(res), String(req.params['objectionId']), body);
     res.json(objection);
   });

@@ -46,7 +46,7 @@ export function reportRoutes(deps: ReportRouteDependencies): Router {
   });
 
   router.post('/v1/reports', ...banks, async function createReport(req: Request, res: Response) {
-    const body = jsonBodyOf(req);
+    const body = jsonBodyOf(req, res);
     if (!validateRequest(body)) {
       const first = validateRequest.errors?.[0];
       throw new GatewayError('invalid_argument', `the request does not match schemas/api/report-request.v1.json: ${first?.instancePath || '/'} ${first?.message ?? ''}`.trim());
