@@ -8,7 +8,8 @@
  * the template's hash) is appended durably. Then the report is signed as a `gateway-report+jwt` JWS carrying that
  * entry's index and leaf hash, its hash is logged (`report.signed`), and a checkpoint covering the entry is signed,
  * so the bank receives with the report everything needed to check it offline: the entry, its inclusion proof and the
- * checkpoint. A refusal is logged (`report.refused`) before it is answered, with the same codes as a verification.
+ * checkpoint. A refusal is logged (`report.refused`) before it is answered, with the same codes as a verification,
+ * against a budget of refusals per bank.
  */
 import { randomBytes } from 'node:crypto';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
@@ -104,6 +105,8 @@ export interface ReportDependencies {
   readonly signer: GatewaySigner;
   /** Questions per consent per minute (GATEWAY_CONSENT_QUESTIONS_PER_MINUTE), shared by every report under it. */
   readonly questionsPerMinute: number;
+  /** Refused reports per bank per minute (GATEWAY_BANK_REFUSALS_PER_MINUTE): refusals are noise in the audit log. */
+  readonly refusalsPerMinute: number;
   readonly now?: () => Date;
 }
 
@@ -135,28 +138,30 @@ function bundleOf(record: ReportRecord): ReportBundle {
 export function createReportService(deps: ReportDependencies): ReportService {
   const now = deps.now ?? (() => new Date());
   const limiter = new RateLimiterMemory({ points: deps.questionsPerMinute, duration: 60 });
+  const refusalLimiter = new RateLimiterMemory({ points: deps.refusalsPerMinute, duration: 60 });
 
-  async function consume(key: string, points: number): Promise<void> {
+  async function consume(from: RateLimiterMemory, key: string, points: number, what: string): Promise<void> {
     try {
-      await limiter.consume(key, points);
+      await from.consume(key, points);
     } catch (rejection) {
       if (!(rejection instanceof RateLimiterRes)) throw rejection;
-      throw new GatewayError('rate_limited', 'too many questions under this consent; retry later', {
-        details: { retry_after: Math.ceil(rejection.msBeforeNext / 1000) },
-      });
+      throw new GatewayError('rate_limited', `too many ${what}; retry later`, { details: { retry_after: Math.ceil(rejection.msBeforeNext / 1000) } });
     }
   }
 
   async function refuse(principal: Principal, request: ReportRequest, template: ReportTemplate, code: RefusalCode, detail: string): Promise<never> {
+    // A refusal costs the bank before it is recorded, so refusals cannot flood the log.
+    await consume(refusalLimiter, principal.participantId, 1, 'refused reports');
+    // Without a consent of this bank about the subject the entry is about no one (docs/privacy.md): a bank naming a
+    // victim's USCC and random consent ids cannot crowd the victim's view of the accesses made about it.
+    const about = code === 'consent_missing' ? {} : { subject: request.subject.uscc, consentId: request.consent_id };
     await deps.audit.append({
       kind: 'report.refused',
       actor: principal.participantId,
-      // About the subject even without a consent: the enterprise should see that a bank asked about it.
-      subject: request.subject.uscc,
-      consentId: request.consent_id,
+      ...about,
       details: {
         code, template: template.id, template_version: template.version, loan_reference: request.loan_reference, officer: request.officer,
-        request_sha256: principal.requestSha256,
+        ...(code === 'consent_missing' ? { uscc: request.subject.uscc, consent: request.consent_id } : {}), request_sha256: principal.requestSha256,
       },
     });
     throw new GatewayError(code, detail);
@@ -268,7 +273,7 @@ export function createReportService(deps: ReportDependencies): ReportService {
         if (error instanceof GatewayError && error.code === 'not_found') throw new GatewayError('report_template_unknown', error.message);
         throw error;
       }
-      await consume(`${principal.participantId}\u0000${request.consent_id}`, template.questions.length);
+      await consume(limiter, `${principal.participantId}\u0000${request.consent_id}`, template.questions.length, 'questions under this consent');
       return deps.consents.exclusive(request.consent_id, () => generate(principal, request, template));
     },
     get(principal, reportId) {

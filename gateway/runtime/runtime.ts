@@ -196,7 +196,7 @@ export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Ru
       objections,
       reports: createReportService({
         consents, store, questions, templates, records, audit: log, checkpointer: audit.checkpointer, signer,
-        questionsPerMinute: config.consentQuestionsPerMinute,
+        questionsPerMinute: config.consentQuestionsPerMinute, refusalsPerMinute: config.bankRefusalsPerMinute,
       }),
       configureWebhook: (participantId, change) =>
         configureWebhook({ store, audit: log, keyring, allowedNetworks: config.webhookAllowedNetworks, resolve: resolveHost }, participantId, change),

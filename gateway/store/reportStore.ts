@@ -1,5 +1,5 @@
 /**
- * The storage contract of credit reports and objections (migration 0006), apart from the rest of store.ts so that it
+ * The storage contract of credit reports and objections (migration 0011), apart from the rest of store.ts so that it
  * moves to another engine on its own.
  *
  * Contract, in short:

@@ -161,7 +161,7 @@ export function createVerificationService(deps: VerificationDependencies): Verif
     const refusal = consentRefusal(consent, {
       principal, uscc: item.subject.uscc, questions: item.questions, nowSeconds, stateOf: deps.consents.stateOf, catalog: deps.questions,
     });
-    // The consent was found to be this bank's about this subject before its lock was taken; those never change.
+    // consent_missing was ruled out before the lock (consentFor): the bank and the subject of a consent never change.
     if (refusal) return refuse(refusal === 'consent_missing' ? 'consent_not_active' : refusal, consent.purpose);
 
     const asOf = todayInShanghai(now());

@@ -361,8 +361,7 @@ describe('GET /openapi.json', function () {
 
     it('requires a signature, naming the roles, on participant endpoints, with 401 and WWW-Authenticate; none on public ones', function () {
       const publicRoutes = ['get /healthz', 'get /readyz', 'get /metrics', 'get /openapi.json', 'get /.well-known/credit-gateway',
-        'get /.well-known/jwks.json', 'get /v1/ca', 'get /v1/audit/note-key',
-        'get /v1/report-templates', 'get /v1/reports/{reportId}/check'];
+        'get /.well-known/jwks.json', 'get /v1/ca', 'get /v1/audit/note-key', 'get /v1/report-templates', 'get /v1/reports/{reportId}/check'];
       for (const [route, operation] of operationsOf(document)) {
         expect(operation.operationId, route).to.be.a('string');
         expect(operation.tags, route).to.have.length(1);

@@ -28,13 +28,13 @@ reportStoreContract('sqlite', {
   dispose: () => fs.rmSync(dir, { recursive: true, force: true }),
 });
 
-describe('sqlite migration 0006 (reports and objections)', function () {
-  it('keeps the outbox events written before it, and lets new ones have no subscription', function () {
+describe('sqlite migration 0011 (reports and objections)', function () {
+  it('keeps the outbox events written before it (by 0001-0010), and lets new ones have no subscription', function () {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-migration-'));
     try {
       const before = path.join(root, 'migrations-0005');
       fs.mkdirSync(before);
-      for (const file of fs.readdirSync(migrationsDir).filter((name) => name < '0006')) fs.copyFileSync(path.join(migrationsDir, file), path.join(before, file));
+      for (const file of fs.readdirSync(migrationsDir).filter((name) => name < '0011')) fs.copyFileSync(path.join(migrationsDir, file), path.join(before, file));
       const file = path.join(root, 'gateway.sqlite');
       const db = connect(file);
       applyMigrations(db, before);

@@ -1,5 +1,5 @@
 /**
- * Credit reports and objections on SQLite (migration 0006). The objection part of a batch transaction runs on the
+ * Credit reports and objections on SQLite (migration 0011). The objection part of a batch transaction runs on the
  * batch writer's own connection, inside its open transaction, so a correction commits with its records or not at all.
  */
 import Database from 'better-sqlite3';
