@@ -12,7 +12,10 @@
  *
  * Monitoring: a batch changing 1 % of 100,000 watched subjects, until every alert is delivered (monitorChild.ts).
  *
- * BENCH_ONLY=ingest|auth|audit|verify|monitor runs one of them.
+ * Memory soak: the server's RSS and heap at the start, middle and end of minutes of sustained verifications
+ * (soakBench.ts).
+ *
+ * BENCH_ONLY=ingest|auth|audit|verify|monitor|soak runs one of them.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -21,6 +24,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { demoPopulation } from '../../gateway/demo/population.js';
 import { packageRoot } from '../../gateway/paths.js';
+import { benchSoak } from './soakBench.js';
 import { benchVerify } from './verifyBench.js';
 
 const ROWS = Number(process.env['BENCH_INGEST_ROWS'] ?? 1_000_000);
@@ -353,6 +357,7 @@ try {
   if (ONLY === undefined || ONLY === 'audit') benchAudit(dir);
   if (ONLY === undefined || ONLY === 'verify') await benchVerify(dir, replaceSection, machine());
   if (ONLY === undefined || ONLY === 'monitor') benchMonitor(dir);
+  if (ONLY === undefined || ONLY === 'soak') await benchSoak(dir, replaceSection, machine());
   process.stderr.write('written to docs/benchmarks.md\n');
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
