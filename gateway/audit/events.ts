@@ -18,6 +18,7 @@ export const AUDIT_KINDS = [
   'consent.accesses_read',
   'verification.answered',
   'verification.refused',
+  'verification.unmatched',
   'verification.signed',
   'audit.read',
   'subscription.created',

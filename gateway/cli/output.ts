@@ -7,7 +7,7 @@
  * printed with --debug alone.
  */
 import type { Command } from 'commander';
-import { GatewayClientError, GatewayUnreachableError } from '../client/client.js';
+import { GatewayClientError, GatewayUnreachableError } from '../client/errors.js';
 import { GatewayError, InvalidRowsError } from '../errors/index.js';
 import type { RowError } from '../errors/index.js';
 // The error module alone: every command loads this file, and most never open a database.

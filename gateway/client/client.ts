@@ -11,6 +11,9 @@ import type { JSONWebKeySet } from '../crypto/jws.js';
 import { certificateFacts } from '../crypto/x509.js';
 import { AUTHORIZATION_SCHEME, CONSENT_TYPE, REQUEST_TYPE } from '../identity/protocol.js';
 import { SIGNED_TYPES } from '../signing/signer.js';
+import { GatewayClientError, GatewayUnreachableError } from './errors.js';
+
+export { GatewayClientError, GatewayUnreachableError };
 export type RequestAlgorithm = (typeof REQUEST_ALGORITHMS)[number];
 
 export interface ParticipantCredentials {
@@ -103,37 +106,6 @@ export function signConsent(credentials: ParticipantCredentials, consent: Consen
     ...(consent.replaces === undefined ? {} : { replaces: consent.replaces }),
   };
   return signJws(Buffer.from(JSON.stringify(claims), 'utf8'), header, privateKeyFromPem(credentials.privateKeyPem));
-}
-
-/** An answer the gateway refused with an RFC 9457 problem. */
-export class GatewayClientError extends Error {
-  readonly status: number;
-  readonly code: string;
-  readonly requestId: string | undefined;
-  readonly problem: Readonly<Record<string, unknown>>;
-
-  constructor(status: number, problem: Readonly<Record<string, unknown>>, requestId: string | undefined) {
-    super(`${status} ${String(problem['code'] ?? 'error')}: ${String(problem['detail'] ?? problem['title'] ?? '')}`);
-    this.name = 'GatewayClientError';
-    this.status = status;
-    this.code = String(problem['code'] ?? 'unknown');
-    this.requestId = requestId;
-    this.problem = problem;
-  }
-}
-
-/** No answer at all: nothing listens at the URL, the name does not resolve, the connection or TLS handshake failed. */
-export class GatewayUnreachableError extends Error {
-  readonly url: string;
-  /** The system or TLS error code, e.g. ECONNREFUSED, ENOTFOUND, DEPTH_ZERO_SELF_SIGNED_CERT. */
-  readonly reason: string;
-
-  constructor(url: string, cause: Error & { code?: string }) {
-    super(`no answer from ${url}: ${cause.message}`, { cause });
-    this.name = 'GatewayUnreachableError';
-    this.url = url;
-    this.reason = cause.code ?? 'unknown';
-  }
 }
 
 export interface GatewayResponse {

@@ -7,6 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseCosignatureVerifierKey } from '../crypto/note.js';
 import { GatewayError } from '../errors/index.js';
+import { parseAllowedNetworks } from '../identity/webhookTarget.js';
+import type { AllowedNetworks } from '../identity/webhookTarget.js';
 import { packageRoot } from '../paths.js';
 import type { Purpose } from '../policies/definition.js';
 
@@ -52,6 +54,8 @@ export interface GatewayConfig {
   readonly bankQuestionsPerSecond: number;
   /** Questions per consent per minute. */
   readonly consentQuestionsPerMinute: number;
+  /** Items a bank may have refused per minute (a much lower budget than its questions: refusals are noise in the log). */
+  readonly bankRefusalsPerMinute: number;
   /** Seconds within which the same question about the same subject under the same consent gets the same answer. */
   readonly answerReuseSeconds: number;
   /** The longest a consent may last, in days, per lending purpose. */
@@ -64,6 +68,11 @@ export interface GatewayConfig {
   readonly allowUnsafeKeyPermissions: boolean;
   /** Webhook delivery of monitoring events (docs/monitoring.md). */
   readonly alertDelivery: AlertDeliveryConfig;
+  /**
+   * Networks a webhook may point to besides public unicast addresses (GATEWAY_WEBHOOK_ALLOWED_NETWORKS: CIDRs, comma
+   * separated); loopback, private and link-local ones are refused unless named here, and http is allowed only to them.
+   */
+  readonly webhookAllowedNetworks: AllowedNetworks;
 }
 
 export interface AlertDeliveryConfig {
@@ -266,9 +275,11 @@ export function loadConfig(env: Environment, cwd: string = process.cwd()): Gatew
     consentMaxDays: consentMaxDays(env),
     bankQuestionsPerSecond: integer(env, 'GATEWAY_BANK_QUESTIONS_PER_SECOND', 50_000, 1, 10_000_000),
     consentQuestionsPerMinute: integer(env, 'GATEWAY_CONSENT_QUESTIONS_PER_MINUTE', 600, 1, 1_000_000),
+    bankRefusalsPerMinute: integer(env, 'GATEWAY_BANK_REFUSALS_PER_MINUTE', 600, 1, 1_000_000),
     answerReuseSeconds: integer(env, 'GATEWAY_ANSWER_REUSE_SECONDS', 86_400, 0, 30 * 86_400),
     allowPlaintext: flag(env, 'GATEWAY_ALLOW_PLAINTEXT'),
     allowUnsafeKeyPermissions: flag(env, 'GATEWAY_ALLOW_UNSAFE_KEY_PERMISSIONS'),
+    webhookAllowedNetworks: parseAllowedNetworks(env['GATEWAY_WEBHOOK_ALLOWED_NETWORKS']),
     minFreeBytes: integer(env, 'GATEWAY_MIN_FREE_MB', 64, 0, 1_000_000) * 1024 * 1024,
     alertDelivery: {
       retryHorizonMs: integer(env, 'GATEWAY_ALERT_RETRY_HORIZON_SECONDS', 3 * 86_400, 1, 30 * 86_400) * 1000,

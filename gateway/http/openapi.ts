@@ -43,14 +43,15 @@ const API_SCHEMAS = {
 // Closed sets written as records, so that the compiler notices when the union they describe changes.
 const CONSENT_STATES: Readonly<Record<ConsentState, string>> = {
   active: 'answers may be given under it',
-  revoked: 'the enterprise revoked it',
+  revoked: 'the enterprise revoked it, or the operator revoked it or its enterprise',
   expired: 'its exp has passed (derived from the clock, never stored)',
   exhausted: 'its max_uses answers have been given',
   replaced: 'the enterprise granted a consent that replaces it',
+  suspended: 'its enterprise is suspended: no answers until it is resumed (derived from the enterprise\'s status, never stored)',
 };
 const REFUSAL_CODES: Readonly<Record<RefusalCode, string>> = {
   consent_missing: 'no consent of this bank about this subject has this id (the same whether or not the gateway holds data about the subject)',
-  consent_not_active: 'the consent is not active (revoked, expired, exhausted, replaced or not yet valid)',
+  consent_not_active: 'the consent is not active (revoked, expired, exhausted, replaced, suspended or not yet valid)',
   question_not_covered: 'the consent does not name every question asked',
   purpose_not_allowed: 'a question does not allow the consent\'s purpose',
 };
@@ -76,7 +77,7 @@ const INGEST_OUTCOMES: Readonly<Record<IngestReceipt['outcome'], string>> = {
 /** What any request can fail with. */
 const ANY_REQUEST: readonly ErrorCode[] = ['internal_error'];
 
-/** What every signed endpoint can answer before its own work starts: reading the body, then authenticating it. */
+/** What every signed endpoint can answer before its own work starts: authenticating the request, then reading its body. */
 const SIGNED_REQUEST: readonly ErrorCode[] = [
   'body_too_large', 'unsupported_format',
   'signature_missing', 'signature_malformed', 'algorithm_not_allowed', 'participant_unknown', 'participant_suspended',
@@ -618,6 +619,8 @@ function operations(): Record<string, Record<string, OperationSpec>> {
     '/v1/participants/{participantId}/certificate': {
       get: {
         operationId: 'participantCertificate', tag: 'identity', summary: 'A participant\'s certificate and status',
+        description: 'Any participant\'s registered certificate and status, to participants only: participant ids are easy to guess, and the certificate names the organisation and its USCC.',
+        roles: ['source', 'enterprise', 'bank', 'auditor'],
         parameters: [pathParameter('participantId', PARTICIPANT, 'the participant id')],
         responses: { 200: { description: 'The participant\'s registered certificate and status.', content: json('ParticipantCertificate'), headers: ['Cache-Control'] } },
         problems: ['not_found'],

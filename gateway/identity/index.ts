@@ -1,12 +1,12 @@
 export { ensureAuthority, loadAuthority, CA_FILES } from './authority.js';
-export { createParticipantRegistry, PARTICIPANT_ROLES, PARTICIPANT_ID } from './participants.js';
+export { createParticipantRegistry, PARTICIPANT_ROLES } from './participants.js';
 export type { NewParticipant, ParticipantRegistry, StatusChange } from './participants.js';
 export { participantFiles, readParticipantFiles, writeParticipantCertificate, writeParticipantKey } from './participantFiles.js';
 export type { ParticipantFiles } from './participantFiles.js';
 export { createReplayGuard } from './replayGuard.js';
 export type { ReplayGuard } from './replayGuard.js';
 export { createRequestAuthenticator } from './requestAuthentication.js';
-export { AUTHORIZATION_SCHEME, REQUEST_TYPE, MAX_REQUEST_LIFETIME_SECONDS } from './protocol.js';
+export { AUTHORIZATION_SCHEME, REQUEST_TYPE, MAX_REQUEST_LIFETIME_SECONDS, PARTICIPANT_ID } from './protocol.js';
 export type { Principal, RequestAuthenticator, SignedRequest } from './requestAuthentication.js';
 export { enrolWithGeneratedKey, ensureDevParticipants, DEV_PARTICIPANT_IDS } from './enrolment.js';
 export { configureWebhook } from './webhooks.js';

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { GatewayError } from '../errors/index.js';
-import { PARTICIPANT_ID } from './participants.js';
+import { PARTICIPANT_ID } from './protocol.js';
 
 export interface ParticipantFiles {
   readonly keyFile: string;

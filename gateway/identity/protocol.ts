@@ -7,3 +7,5 @@ export const REQUEST_TYPE = 'gateway-request+jwt';
 export const MAX_REQUEST_LIFETIME_SECONDS = 300;
 /** The `typ` header of an enterprise's consent (docs/consent.md). */
 export const CONSENT_TYPE = 'gateway-consent+jwt';
+/** A participant id: it names files and appears in certificates and URLs. */
+export const PARTICIPANT_ID = /^[a-z][a-z0-9-]{2,63}$/;

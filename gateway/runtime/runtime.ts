@@ -20,6 +20,9 @@ import type { Ingestor, IngestReceipt } from '../ingest/index.js';
 import { configureWebhook, createParticipantRegistry, createReplayGuard, createRequestAuthenticator, ensureAuthority, loadAuthority } from '../identity/index.js';
 import type { ParticipantRegistry, RequestAuthenticator, WebhookChange, WebhookResult } from '../identity/index.js';
 import { createMonitoring } from '../monitoring/index.js';
+import { sealClearWebhookSecrets } from '../identity/webhooks.js';
+import { resolveWebhookTarget, systemResolver } from '../identity/webhookTarget.js';
+import type { Resolver } from '../identity/webhookTarget.js';
 import type { Monitoring } from '../monitoring/index.js';
 import { ensureNoteKey, ensureSecrets, ensureSigningKeys, NOTE_KEY_FILE, openDataKeyring, SIGNING_KEYS_FILE } from '../keys/index.js';
 import type { DataKeyring, NoteKey, SigningKeySet } from '../keys/index.js';
@@ -96,6 +99,8 @@ export interface RuntimeHooks {
   readonly onBatch?: (receipt: IngestReceipt) => void;
   /** Where failed witness submissions are reported; without one, stderr at the configured level. */
   readonly logger?: Logger;
+  /** How webhook hosts are resolved; the system resolver by default (tests play DNS with it). */
+  readonly resolveHost?: Resolver;
 }
 
 /** The catalog as consents see it: a name that is neither a question nor a pack is question_unknown. */
@@ -148,12 +153,16 @@ export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Ru
     };
     const keyring = openDataKeyring(store, secrets.kek);
     keyring.current();
+    // An older gateway kept webhook secrets in the clear: seal them before anything can read them.
+    sealClearWebhookSecrets(store, keyring);
+    const resolveHost = hooks.resolveHost ?? systemResolver;
+    const resolveTarget = (url: string) => resolveWebhookTarget(url, config.webhookAllowedNetworks, resolveHost);
     const nowSeconds = () => Math.floor(Date.now() / 1000);
     const signer = createGatewaySigner({ keys: signingKeys, issuer: config.gatewayId, lifetimeDays: config.signatureLifetimeDays });
     const records = createRecordReader(store, registry, keyring, secrets.blindIndex);
     const monitoring = createMonitoring({
       store, questions, rules: monitorRules, keyring, blindIndexKey: secrets.blindIndex, records, audit: log, signer,
-      consents: () => consents, delivery: config.alertDelivery, logger,
+      consents: () => consents, delivery: config.alertDelivery, resolveTarget, logger,
     });
     const consents = createConsentService({
       store, audit: log, questions: consentQuestions(questions), maxDays: config.consentMaxDays, signer, nowSeconds,
@@ -167,14 +176,24 @@ export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Ru
       config, store, registry, keyring, ingestor, caCertificatePem, signingKeys, audit, signer, questions,
       consents,
       monitoring,
-      configureWebhook: (participantId, change) => configureWebhook({ store, audit: log }, participantId, change),
+      configureWebhook: (participantId, change) =>
+        configureWebhook({ store, audit: log, keyring, allowedNetworks: config.webhookAllowedNetworks, resolve: resolveHost }, participantId, change),
       verifications: createVerificationService({
         consents, consentStore: store, questions, records, audit: log, signer,
-        limits: { bankPerSecond: config.bankQuestionsPerSecond, consentPerMinute: config.consentQuestionsPerMinute, reuseSeconds: config.answerReuseSeconds },
+        limits: {
+          bankPerSecond: config.bankQuestionsPerSecond, consentPerMinute: config.consentQuestionsPerMinute, reuseSeconds: config.answerReuseSeconds,
+          bankRefusalsPerMinute: config.bankRefusalsPerMinute,
+        },
       }),
       records,
       // The CA's private key is read only when a certificate is issued, not kept in the serving process.
-      participants: createParticipantRegistry({ store, authority: () => loadAuthority(config.keysDir), datasetIds, audit: log }),
+      participants: createParticipantRegistry({
+        store, authority: () => loadAuthority(config.keysDir), datasetIds, audit: log,
+        // A revoked enterprise's consents end, with the consent.revoked events banks get for any revocation.
+        async onStatusChanged(participant, change) {
+          if (participant.role === 'enterprise' && change === 'revoke') await consents.revokeAllAbout(participant.uscc as string, 'enterprise_revoked');
+        },
+      }),
       authenticator: createRequestAuthenticator({
         store, caCertificatePem, audience: config.gatewayId, clockSkewSeconds: config.clockSkewSeconds,
         replayGuard: createReplayGuard(store, nowSeconds), nowSeconds,

@@ -1,8 +1,8 @@
 /**
  * Makes sure better-sqlite3's native addon is built. npm 11 blocks dependency install scripts unless package.json
  * allows them (it does, under allowScripts), and an install with --ignore-scripts skips them anyway: then the addon
- * is missing and every command would fail. Run by `npm run build` (and so by npm start / npm test): if the addon
- * does not load, rebuild it from source once, then check again.
+ * is missing and every command would fail. Run by `npm run build` (in prepare, and by npm start / npm test when they
+ * compile): if the addon does not load, rebuild it from source once, then check again.
  */
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';

@@ -52,7 +52,10 @@ export interface BatchWriter {
   abort(): void;
 }
 
-/** A subscription as ingestion sees it: active, under a consent that is active and unexpired at the time asked. */
+/**
+ * A subscription as ingestion sees it: active, under a consent that is active and unexpired at the time asked, of an
+ * enterprise that is active (a suspended one's consents are paused: no alerts until it is resumed).
+ */
 export interface WatchedSubject {
   readonly subscriptionId: string;
   readonly bankId: string;
@@ -154,11 +157,15 @@ export interface IdempotentResponse {
 
 /**
  * Participants and request bookkeeping. Contract: a participant id is unique (adding it twice throws
- * participant_exists) and so is a certificate; a status change is one statement, seen by the next read.
+ * participant_exists) and so is a certificate; at most one enterprise participant that is not revoked acts for a
+ * USCC (another throws participant_exists); a status change is one statement, seen by the next read.
  */
 export interface IdentityStore {
-  addParticipant(participant: ParticipantRecord): void;
+  /** Adds the participant; with `replaces`, revokes that participant at `participant.createdAt` in the same transaction. */
+  addParticipant(participant: ParticipantRecord, replaces?: string): void;
   getParticipant(participantId: string): ParticipantRecord | undefined;
+  /** The enterprise participant, active or suspended, that acts for the USCC now. */
+  enterpriseForUscc(uscc: string): ParticipantRecord | undefined;
   listParticipants(): ParticipantRecord[];
   setParticipantStatus(participantId: string, status: ParticipantStatus, at: string): void;
   /**
@@ -245,6 +252,7 @@ export interface ReconciledConsentUse {
 export interface WebhookRecord {
   readonly participantId: string;
   readonly url: string;
+  /** The signing secret, sealed by the domain (identity/webhooks.ts): opaque text to the store. */
   readonly secret: string;
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -296,6 +304,7 @@ export interface SubscriptionEnding {
  */
 export interface MonitorStore {
   getWebhook(participantId: string): WebhookRecord | undefined;
+  listWebhooks(): WebhookRecord[];
   setWebhook(webhook: WebhookRecord): void;
   /** Stores the subscription with the answers `baseline` computes, in one write transaction (so no batch commits in between). */
   addSubscription(subscription: NewSubscription, baseline: () => readonly MonitorAnswer[]): void;

@@ -2,15 +2,22 @@
  * Verifications: a bank asks fixed questions about subjects that consented, and gets one JWS signed by the gateway
  * with an answer per question — never a record value, never a threshold of its choosing (docs/privacy.md).
  *
- * For each item, under the consent's lock (so a revocation is ordered against it): the consent must be addressed to
- * this bank, be about this subject, be active, cover each question, and the question must allow its purpose; the
- * records are read and the questions evaluated in memory; the item's audit entry is appended durably. Then the
- * whole answer is signed, and an entry with the hash of the signed answer is appended, before it is returned.
+ * For each item: the consent must be addressed to this bank and be about this subject — checked first, without
+ * waiting for anything, so that a bank naming another bank's consent can neither see that it is in use nor delay it.
+ * Then, under the consent's lock (so a revocation is ordered against it): it must be active and cover each question,
+ * and the question must allow its purpose; the records are read and the questions evaluated in memory; the item's
+ * audit entry is appended durably. Then the whole answer is signed, and an entry with the hash of the signed answer
+ * is appended, before it is returned.
  *
  * Probing: the same question about the same subject under the same consent within the reuse window gets the same
  * answer again and does not count against the consent's budget; the bank and each consent have rate limits. An item
- * the bank has no usable consent for is refused with the same `consent_missing` whether or not the gateway holds
- * anything about the subject.
+ * the bank has no consent for is refused with the same `consent_missing` whether or not the gateway holds anything
+ * about the subject, and whether or not the consent id exists.
+ *
+ * Flooding (docs/privacy.md): every refused item costs the bank, against a budget of refusals much lower than its
+ * budget of questions. Items naming no consent of this bank about the subject are recorded together, in one
+ * `verification.unmatched` entry per request about no one, so that a bank naming random consent ids and a victim's
+ * USCC cannot crowd the victim's view of the accesses made about it.
  */
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { AuditLog } from '../audit/index.js';
@@ -25,7 +32,7 @@ import type { RecordReader } from '../records/index.js';
 import { SIGNED_TYPES } from '../signing/signer.js';
 import type { GatewaySigner } from '../signing/signer.js';
 import { createGroupCommit } from '../store/groupCommit.js';
-import type { ConsentStore, ConsentUse } from '../store/index.js';
+import type { ConsentRecord, ConsentStore, ConsentUse } from '../store/index.js';
 
 export interface VerificationItemRequest {
   readonly subject: { readonly uscc: string };
@@ -75,6 +82,8 @@ export interface VerificationLimits {
   readonly consentPerMinute: number;
   /** Seconds within which the same question gets the same answer and counts once. */
   readonly reuseSeconds: number;
+  /** Items a bank may have refused per minute, whatever the reason. */
+  readonly bankRefusalsPerMinute: number;
 }
 
 export interface VerificationDependencies {
@@ -104,6 +113,7 @@ export function createVerificationService(deps: VerificationDependencies): Verif
   const now = deps.now ?? (() => new Date());
   const bankLimiter = new RateLimiterMemory({ points: deps.limits.bankPerSecond, duration: 1 });
   const consentLimiter = new RateLimiterMemory({ points: deps.limits.consentPerMinute, duration: 60 });
+  const refusalLimiter = new RateLimiterMemory({ points: deps.limits.bankRefusalsPerMinute, duration: 60 });
   const remembered = new Map<string, RememberedAnswer>();
   // Use counts of all items in one round of I/O share a durable transaction; each item waits for it (and holds its
   // consent's lock meanwhile), so a budget is never overspent and nothing is answered before its use is counted.
@@ -114,8 +124,16 @@ export function createVerificationService(deps: VerificationDependencies): Verif
       await limiter.consume(key, points);
     } catch (rejection) {
       if (!(rejection instanceof RateLimiterRes)) throw rejection;
-      throw new GatewayError('rate_limited', 'too many questions; retry later', { details: { retry_after: Math.ceil(rejection.msBeforeNext / 1000) } });
+      throw new GatewayError('rate_limited', `too many ${limiter === refusalLimiter ? 'refused items' : 'questions'}; retry later`, {
+        details: { retry_after: Math.ceil(rejection.msBeforeNext / 1000) },
+      });
     }
+  }
+
+  /** The consent if it is this bank's and about this subject; the same undefined for every other case. */
+  function consentFor(principal: Principal, item: VerificationItemRequest): ConsentRecord | undefined {
+    const consent = deps.consentStore.getConsent(item.consent_id);
+    return consent && consent.bankId === principal.participantId && consent.uscc === item.subject.uscc ? consent : undefined;
   }
 
   function readRecords(uscc: string, datasets: Iterable<string>): RecordsByDataset {
@@ -126,26 +144,28 @@ export function createVerificationService(deps: VerificationDependencies): Verif
     return records;
   }
 
-  async function answerItem(principal: Principal, request: VerificationRequest, item: VerificationItemRequest): Promise<ItemOutcome> {
+  /** An item under a consent of this bank about this subject, answered or refused inside the consent's lock. */
+  async function answerItem(principal: Principal, request: VerificationRequest, item: VerificationItemRequest, refusedItems: { count: number }): Promise<ItemOutcome> {
     const base = { subject: { uscc: item.subject.uscc }, consent_id: item.consent_id };
-    const refuse = async (code: RefusalCode, purpose?: string): Promise<ItemOutcome> => {
+    const refuse = async (code: Exclude<RefusalCode, 'consent_missing'>, purpose: string): Promise<ItemOutcome> => {
+      refusedItems.count++;
       const appended = await deps.audit.append({
         kind: 'verification.refused',
         actor: principal.participantId,
-        // About the subject even without a consent: the enterprise should see that a bank asked about it.
+        // Under a consent of this bank about this subject: the enterprise sees that its consent was used this way.
         subject: item.subject.uscc,
         consentId: item.consent_id,
         details: {
           code, questions: [...item.questions], loan_reference: request.loan_reference, officer: request.officer,
-          ...(purpose ? { purpose } : {}), request_sha256: principal.requestSha256,
+          purpose, request_sha256: principal.requestSha256,
         },
       });
       return { ...base, status: 'refused', code, audit_index: appended.index };
     };
 
-    const consent = deps.consentStore.getConsent(item.consent_id);
+    // Read again inside the lock: the state may have changed while waiting; the bank and the subject never do.
+    const consent = deps.consentStore.getConsent(item.consent_id) as ConsentRecord;
     const nowSeconds = Math.floor(now().getTime() / 1000);
-    if (!consent || consent.bankId !== principal.participantId || consent.uscc !== item.subject.uscc) return refuse('consent_missing');
     if (deps.consents.stateOf(consent) !== 'active' || consent.notBefore > nowSeconds) return refuse('consent_not_active', consent.purpose);
     if (item.questions.some((question) => !consent.questions.includes(question))) return refuse('question_not_covered', consent.purpose);
     if (item.questions.some((question) => !deps.questions.allowsPurpose(question, consent.purpose))) return refuse('purpose_not_allowed', consent.purpose);
@@ -193,17 +213,45 @@ export function createVerificationService(deps: VerificationDependencies): Verif
     return { ...base, status: 'answered', purpose: consent.purpose, questions: answered, audit_index: appended.index };
   }
 
+  /** One entry for all the request's items that name no consent of this bank about their subject; about no one. */
+  async function recordUnmatched(principal: Principal, request: VerificationRequest, unmatched: readonly VerificationItemRequest[]): Promise<number> {
+    const appended = await deps.audit.append({
+      kind: 'verification.unmatched',
+      actor: principal.participantId,
+      details: {
+        code: 'consent_missing', loan_reference: request.loan_reference, officer: request.officer,
+        items: unmatched.map((item) => ({ uscc: item.subject.uscc, consent_id: item.consent_id, questions: item.questions.length })),
+        request_sha256: principal.requestSha256,
+      },
+    });
+    return appended.index;
+  }
+
   return {
     async verify(principal, request) {
       const questionCount = request.items.reduce((sum, item) => sum + item.questions.length, 0);
       await consume(bankLimiter, principal.participantId, questionCount);
+      const consents = request.items.map((item) => consentFor(principal, item));
+      const unmatched = request.items.filter((_, index) => consents[index] === undefined);
+      // Refusals cost the bank before anything is recorded: a request that would overspend is refused whole.
+      if (unmatched.length > 0) await consume(refusalLimiter, principal.participantId, unmatched.length);
       const perConsent = new Map<string, number>();
-      for (const item of request.items) perConsent.set(item.consent_id, (perConsent.get(item.consent_id) ?? 0) + item.questions.length);
+      request.items.forEach((item, index) => {
+        if (consents[index]) perConsent.set(item.consent_id, (perConsent.get(item.consent_id) ?? 0) + item.questions.length);
+      });
       // Keyed by bank and consent: a bank naming another bank's consent spends only its own points.
       for (const [consentId, points] of perConsent) await consume(consentLimiter, `${principal.participantId}\u0000${consentId}`, points);
 
-      const items = await Promise.all(request.items.map((item) =>
-        deps.consents.exclusive(item.consent_id, () => answerItem(principal, request, item))));
+      const unmatchedIndex = unmatched.length > 0 ? recordUnmatched(principal, request, unmatched) : undefined;
+      const refusedItems = { count: 0 };
+      const items = await Promise.all(request.items.map(async (item, index): Promise<ItemOutcome> => {
+        if (!consents[index]) {
+          return { subject: { uscc: item.subject.uscc }, consent_id: item.consent_id, status: 'refused', code: 'consent_missing', audit_index: await (unmatchedIndex as Promise<number>) };
+        }
+        return deps.consents.exclusive(item.consent_id, () => answerItem(principal, request, item, refusedItems));
+      }));
+      // Refusals under the bank's own consents are found only under their locks: they count against the next request.
+      if (refusedItems.count > 0) await refusalLimiter.penalty(principal.participantId, refusedItems.count);
       const answer = await deps.signer.sign(SIGNED_TYPES.verification, principal.participantId, {
         request_sha256: principal.requestSha256,
         loan_reference: request.loan_reference,

@@ -12,12 +12,14 @@
  *
  * Monitoring: a batch changing 1 % of 100,000 watched subjects, until every alert is delivered (monitorChild.ts).
  *
+ * CLI start-up: wall time of plain commands (`gateway --help`, `participants list`), from process start to exit.
+ *
  * Memory soak: the server's RSS and heap at the start, middle and end of minutes of sustained verifications
  * (soakBench.ts).
  *
- * BENCH_ONLY=ingest|auth|audit|verify|monitor|soak runs one of them.
+ * BENCH_ONLY=ingest|auth|audit|verify|monitor|cli|soak runs one of them.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -38,6 +40,8 @@ const AUDIT_CALLERS = Number(process.env['BENCH_AUDIT_CALLERS'] ?? 256);
 const AUDIT_ENTRIES = Number(process.env['BENCH_AUDIT_ENTRIES'] ?? 1_000_000);
 const AUDIT_QUERIES = Number(process.env['BENCH_AUDIT_QUERIES'] ?? 10_000);
 const ONLY = process.env['BENCH_ONLY'];
+const CLI = path.join(packageRoot, 'dist', 'gateway', 'cli', 'main.js');
+const CLI_RUNS = Number(process.env['BENCH_CLI_RUNS'] ?? 20);
 
 interface IngestFigures {
   rows: number;
@@ -350,6 +354,49 @@ function benchMonitor(dir: string): void {
   ].join('\n'));
 }
 
+/** Milliseconds from spawning `node ...argv` to its exit, each run. */
+function timeSpawn(argv: readonly string[], env: NodeJS.ProcessEnv): number[] {
+  const times: number[] = [];
+  for (let run = 0; run < CLI_RUNS; run++) {
+    const started = process.hrtime.bigint();
+    const result = spawnSync(process.execPath, argv, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    if (result.status !== 0) throw new Error(`node ${argv.join(' ')} failed: ${result.stderr.toString()}`);
+    times.push(ms);
+  }
+  return times;
+}
+
+function benchCli(dir: string): void {
+  const home = path.join(dir, 'cli-home');
+  const env = { PATH: process.env['PATH'] ?? '', GATEWAY_DATA_DIR: path.join(home, 'data'), GATEWAY_KEYS_DIR: path.join(home, 'keys'), LOG_LEVEL: 'silent' };
+  execFileSync(process.execPath, [CLI, 'init'], { env, stdio: 'ignore' });
+  for (const role of ['source', 'enterprise', 'bank', 'auditor']) {
+    execFileSync(process.execPath, [CLI, 'participants', 'add', '--role', role, '--name', role, '--id', `bench-${role}`,
+      ...(role === 'enterprise' ? ['--uscc', '91350100M000100Y43'] : role === 'source' ? ['--datasets', 'water_accounts'] : []), '--generate'], { env, stdio: 'ignore' });
+  }
+  const node = timeSpawn(['-e', '0'], env);
+  const commands: [string, string[]][] = [['gateway --help', ['--help']], ['gateway participants list', ['participants', 'list']], ['gateway questions list', ['questions', 'list']]];
+  const measured = commands.map(([name, args]) => ({ name, times: timeSpawn([CLI, ...args], env) }));
+  const p90 = (values: number[]) => [...values].sort((a, b) => a - b)[Math.ceil(values.length * 0.9) - 1]!;
+  const rows = [{ name: '`node -e 0` (Node alone)', times: node }, ...measured.map((m) => ({ ...m, name: `\`${m.name}\`` }))]
+    .map((m) => `| ${m.name} | ${median(m.times).toFixed(0)} | ${p90(m.times).toFixed(0)} |`);
+  const slowest = Math.max(...measured.slice(0, 2).map((m) => median(m.times)));
+  replaceSection('cli', [
+    '### CLI start-up: plain commands',
+    '',
+    `Measured ${new Date().toISOString().slice(0, 10)} by \`npm run bench\` (\`BENCH_ONLY=cli npm run bench\` for this one) on ${machine()}.`,
+    `Wall time from spawning the command to its exit, ${CLI_RUNS} runs each, on a home with four participants. Only the command being`,
+    'run is loaded (gateway/cli/main.ts), and commands that only read the store open nothing else: no keys, no schemas.',
+    '',
+    '| command | median, ms | p90, ms |',
+    '|---|---|---|',
+    ...rows,
+    '',
+    `**Target.** \`gateway --help\` and \`participants list\` under 500 ms: **${slowest < 500 ? 'met' : 'missed'}** (slower median ${slowest.toFixed(0)} ms).`,
+  ].join('\n'));
+}
+
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-bench-'));
 try {
   if (ONLY === undefined || ONLY === 'ingest') benchIngest(dir);
@@ -357,6 +404,7 @@ try {
   if (ONLY === undefined || ONLY === 'audit') benchAudit(dir);
   if (ONLY === undefined || ONLY === 'verify') await benchVerify(dir, replaceSection, machine());
   if (ONLY === undefined || ONLY === 'monitor') benchMonitor(dir);
+  if (ONLY === undefined || ONLY === 'cli') benchCli(dir);
   if (ONLY === undefined || ONLY === 'soak') await benchSoak(dir, replaceSection, machine());
   process.stderr.write('written to docs/benchmarks.md\n');
 } finally {

@@ -361,7 +361,7 @@ describe('GET /openapi.json', function () {
 
     it('requires a signature, naming the roles, on participant endpoints, with 401 and WWW-Authenticate; none on public ones', function () {
       const publicRoutes = ['get /healthz', 'get /readyz', 'get /metrics', 'get /openapi.json', 'get /.well-known/credit-gateway',
-        'get /.well-known/jwks.json', 'get /v1/ca', 'get /v1/participants/{participantId}/certificate', 'get /v1/audit/note-key'];
+        'get /.well-known/jwks.json', 'get /v1/ca', 'get /v1/audit/note-key'];
       for (const [route, operation] of operationsOf(document)) {
         expect(operation.operationId, route).to.be.a('string');
         expect(operation.tags, route).to.have.length(1);
@@ -432,11 +432,12 @@ describe('GET /openapi.json', function () {
         }
       });
 
-      it('GET /v1/participants/{participantId}/certificate conforms, and its 404 not_found', async function () {
+      it('GET /v1/participants/{participantId}/certificate conforms, signed, and its 401 signature_missing and 404 not_found', async function () {
         const template = '/v1/participants/{participantId}/certificate';
-        expectConforms(await call('GET', `/v1/participants/${bank.record.participantId}/certificate`), 'get', template);
-        expectProblem(await call('GET', '/v1/participants/no-such-participant/certificate'), 'get', template, 404, 'not_found');
-        expectProblem(await call('GET', '/v1/participants/NOT_AN_ID/certificate'), 'get', template, 404, 'not_found');
+        expectConforms(await call('GET', `/v1/participants/${bank.record.participantId}/certificate`, { as: bank }), 'get', template);
+        expectProblem(await call('GET', `/v1/participants/${bank.record.participantId}/certificate`), 'get', template, 401, 'signature_missing');
+        expectProblem(await call('GET', '/v1/participants/no-such-participant/certificate', { as: bank }), 'get', template, 404, 'not_found');
+        expectProblem(await call('GET', '/v1/participants/NOT_AN_ID/certificate', { as: bank }), 'get', template, 404, 'not_found');
       });
     });
 

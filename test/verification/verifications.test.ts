@@ -117,7 +117,7 @@ describe('createVerificationService', function () {
     const { runtime } = t;
     return createVerificationService({
       consents: runtime.consents, consentStore: runtime.store, questions: runtime.questions, records, audit: runtime.audit.log,
-      signer: runtime.signer, limits: { bankPerSecond: 10_000, consentPerMinute: 10_000, reuseSeconds: 3_600, ...limits }, now: () => new Date(clock),
+      signer: runtime.signer, limits: { bankPerSecond: 10_000, consentPerMinute: 10_000, reuseSeconds: 3_600, bankRefusalsPerMinute: 10_000, ...limits }, now: () => new Date(clock),
     });
   }
 
@@ -127,6 +127,15 @@ describe('createVerificationService', function () {
    */
   function consent(overrides: Partial<NewConsent> = {}): string {
     const consentId = overrides.consentId ?? randomUUID();
+    // A consent is usable only while an enterprise participant acts for its USCC.
+    const uscc = overrides.uscc ?? USCC;
+    if (!t.runtime.store.enterpriseForUscc(uscc)) {
+      const at = new Date().toISOString();
+      t.runtime.store.addParticipant({
+        participantId: `enterprise-${uscc.toLowerCase()}`, role: 'enterprise', name: 'Unit enterprise', uscc, datasets: [], status: 'active',
+        certificatePem: 'unit', certificateSha256: `unit-${uscc}`, notAfter: at, createdAt: at, statusChangedAt: at,
+      });
+    }
     t.runtime.store.addConsent({
       consentId, enterpriseId: 'enterprise-unit', uscc: USCC, bankId: BANK, purpose: 'loan_approval', questions: [ARREARS_NOW, HEADCOUNT],
       notBefore: 0, expiresAt: realSeconds() + DAY, maxUses: undefined, replaces: undefined, artefact: 'unit', artefactSha256: 'unit',
@@ -426,7 +435,9 @@ describe('createVerificationService', function () {
       const answered = entryAt(t.runtime.audit.log, result.items[0]!.audit_index);
       expect(answered).to.include({ kind: 'verification.answered', actor: BANK, subject: USCC, consent_id: consentId, purpose: 'loan_approval', loan_reference: 'LN-unit' });
       expect(answered['questions']).to.deep.equal((result.items[0] as ItemOutcome & { questions: unknown }).questions);
-      expect(entryAt(t.runtime.audit.log, result.items[1]!.audit_index)).to.include({ kind: 'verification.refused', code: 'consent_missing', subject: USCC });
+      const unmatched = entryAt(t.runtime.audit.log, result.items[1]!.audit_index);
+      expect(unmatched).to.include({ kind: 'verification.unmatched', code: 'consent_missing' });
+      expect(unmatched).to.not.have.property('subject');
     });
 
     it('puts no record value in the answer or the entries', function () {

@@ -26,10 +26,10 @@ export interface ParticipantOptions {
   readonly json: boolean;
 }
 
-/** Adds --as (required), --url, --key, --cert and --ca to a command. */
-export function actingAs(command: Command, who: string): Command {
+/** Adds --as (required), --url, --key, --cert and --ca to a command; `role` names who may act, if only some may. */
+export function actingAs(command: Command, role?: string): Command {
   return command
-    .requiredOption('--as <participant>', `the ${who} participant to sign as`)
+    .requiredOption('--as <participant>', `the ${role ? `${role} ` : ''}participant to sign as`)
     .option('--url <url>', 'the gateway to talk to (default: GATEWAY_URL, else http://127.0.0.1:8080)')
     .option('--key <file>', 'the participant\'s private key, PEM (default: participants/<id>.key.pem in the keys directory)')
     .option('--cert <file>', 'the participant\'s certificate, PEM (default: participants/<id>.cert.pem in the keys directory)')
@@ -228,7 +228,7 @@ export function registerClient(client: Command, context: CommandContext): void {
         [...events.map((event) => describeAlert(event.claims)), `${events.length} event(s); next cursor: ${page.next_cursor}`].join('\n'));
       if (options.cursorFile !== undefined) fs.writeFileSync(options.cursorFile, `${page.next_cursor}\n`);
     }));
-  actingAs(client.command('request <method> <path>'), 'any')
+  actingAs(client.command('request <method> <path>'))
     .description('send any signed request and print the answer (e.g. GET /v1/ca)')
     .option('--body-file <file>', 'request body')
     .option('--content-type <type>', 'Content-Type of the body', 'application/json')

@@ -5,9 +5,10 @@
  */
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { CsrError, publicKeyFromCsr } from '../../crypto/x509.js';
 import { GatewayError } from '../../errors/index.js';
-import { enrolWithGeneratedKey, participantFiles, writeParticipantCertificate } from '../../identity/index.js';
+// Only these file names statically: `list` and `show` must start fast, and the CA, CSR and key generation code that
+// `add` needs (node-forge, jose) is loaded by `add` alone.
+import { participantFiles } from '../../identity/participantFiles.js';
 import type { StatusChange } from '../../identity/index.js';
 import type { ParticipantRecord } from '../../store/index.js';
 import { guarded, report } from '../output.js';
@@ -22,6 +23,7 @@ interface AddOptions {
   days: string;
   csr?: string;
   generate: boolean;
+  replaces?: string;
   json: boolean;
 }
 
@@ -39,13 +41,9 @@ function summary(participant: ParticipantRecord) {
   };
 }
 
-function readCsrKey(file: string): string {
-  let pem: string;
-  try {
-    pem = fs.readFileSync(file, 'utf8');
-  } catch (cause) {
-    throw new GatewayError('invalid_argument', `cannot read ${file}`, { cause });
-  }
+async function readCsrKey(file: string): Promise<string> {
+  const pem = fs.readFileSync(file, 'utf8');
+  const { CsrError, publicKeyFromCsr } = await import('../../crypto/x509.js');
   try {
     return publicKeyFromCsr(pem);
   } catch (error) {
@@ -66,6 +64,7 @@ export function registerParticipants(participants: Command, context: CommandCont
     .option('--days <n>', 'certificate validity in days', '365')
     .option('--csr <file.pem>', 'PKCS#10 CSR holding the participant\'s RSA public key (openssl req -new -newkey rsa:2048 ...)')
     .option('--generate', 'development: generate the key pair here, into the keys directory', false)
+    .option('--replaces <id>', 'enterprise: re-enrol, replacing the participant that acts for the USCC now (it is revoked; its consents stay the USCC\'s)')
     .option('--json', 'print the result as JSON', false)
     .action(guarded(async (options: AddOptions) => {
       if (Boolean(options.csr) === options.generate) throw new GatewayError('invalid_argument', 'give exactly one of --csr <file.pem> or --generate');
@@ -76,8 +75,10 @@ export function registerParticipants(participants: Command, context: CommandCont
         uscc: options.uscc,
         datasets: options.datasets?.split(',').map((dataset) => dataset.trim()).filter(Boolean),
         certificateDays: Number(options.days),
+        replaces: options.replaces,
       };
-      const publicKeyPem = options.csr ? readCsrKey(options.csr) : undefined;
+      const publicKeyPem = options.csr ? await readCsrKey(options.csr) : undefined;
+      const { enrolWithGeneratedKey, writeParticipantCertificate } = await import('../../identity/index.js');
       const config = context.config();
       const runtime = await context.open();
       try {
@@ -165,9 +166,9 @@ export function registerParticipants(participants: Command, context: CommandCont
       }
     }));
   const changes: Record<StatusChange, string> = {
-    suspend: 'refuse the participant\'s requests until it is resumed',
+    suspend: 'refuse the participant\'s requests until it is resumed; an enterprise\'s consents are paused',
     resume: 'accept a suspended participant\'s requests again',
-    revoke: 'refuse the participant\'s requests for good (its certificate is no longer honoured)',
+    revoke: 'refuse the participant\'s requests for good (its certificate is no longer honoured); an enterprise\'s consents end',
   };
   for (const [change, description] of Object.entries(changes) as [StatusChange, string][]) {
     participants

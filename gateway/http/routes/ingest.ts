@@ -77,7 +77,7 @@ export function ingestRoutes(deps: IngestDependencies): Router {
     deps.idempotency.check,
     async function ingestBatch(req: Request, res: Response) {
       const principal = principalOf(res);
-      const body = bodyOf(req);
+      const body = bodyOf(res);
       const dataset = String(req.params['dataset']);
       let receipt: IngestReceipt;
       try {

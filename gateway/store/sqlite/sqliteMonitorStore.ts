@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
 import { GatewayError } from '../../errors/index.js';
 import type {
-  BatchTransaction, MonitorAnswer, MonitorStore, NewOutboxEvent, OutboxEvent, OutboxState, StoredConsentState, SubscriptionRecord, WatchedSubject,
+  BatchTransaction, MonitorAnswer, MonitorStore, NewOutboxEvent, OutboxEvent, OutboxState, StoredConsentState, SubscriptionRecord, WatchedSubject, WebhookRecord,
 } from '../store.js';
 
 interface SubscriptionRow {
@@ -43,6 +43,18 @@ interface OutboxRow {
   delivered_at: string | null;
 }
 
+interface WebhookRow {
+  participant_id: string;
+  url: string;
+  secret: string;
+  created_at: string;
+  updated_at: string;
+}
+
+function toWebhook(row: WebhookRow): WebhookRecord {
+  return { participantId: row.participant_id, url: row.url, secret: row.secret, createdAt: row.created_at, updatedAt: row.updated_at };
+}
+
 function toSubscription(row: SubscriptionRow): SubscriptionRecord {
   return {
     seq: row.seq, subscriptionId: row.subscription_id, bankId: row.bank_id, consentId: row.consent_id, uscc: row.uscc,
@@ -73,6 +85,7 @@ function insertEvents(db: SqliteDatabase, events: readonly NewOutboxEvent[]): vo
 export function monitorStore(db: SqliteDatabase): MonitorStore {
   const statements = {
     webhook: db.prepare('SELECT * FROM webhooks WHERE participant_id = ?'),
+    webhooks: db.prepare('SELECT * FROM webhooks ORDER BY participant_id'),
     setWebhook: db.prepare(`INSERT INTO webhooks (participant_id, url, secret, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT (participant_id) DO UPDATE SET url = excluded.url, secret = excluded.secret, updated_at = excluded.updated_at`),
     insertSubscription: db.prepare(`INSERT INTO subscriptions (subscription_id, bank_id, consent_id, uscc, subject_index, rules, state, created_at, audit_index)
@@ -101,9 +114,10 @@ export function monitorStore(db: SqliteDatabase): MonitorStore {
   };
   return {
     getWebhook(participantId) {
-      const row = statements.webhook.get(participantId) as { participant_id: string; url: string; secret: string; created_at: string; updated_at: string } | undefined;
-      return row && { participantId: row.participant_id, url: row.url, secret: row.secret, createdAt: row.created_at, updatedAt: row.updated_at };
+      const row = statements.webhook.get(participantId) as WebhookRow | undefined;
+      return row && toWebhook(row);
     },
+    listWebhooks: () => (statements.webhooks.all() as WebhookRow[]).map(toWebhook),
     setWebhook(webhook) {
       statements.setWebhook.run(webhook.participantId, webhook.url, webhook.secret, webhook.createdAt, webhook.updatedAt);
     },
@@ -197,6 +211,7 @@ export function batchTransaction(writer: SqliteDatabase, firstId: number, lastId
       const rows = writer.prepare(`
         SELECT s.subscription_id, s.bank_id, s.consent_id, s.uscc, s.subject_index, s.rules FROM subscriptions s
         JOIN consents c ON c.consent_id = s.consent_id AND c.state = 'active' AND c.expires_at > ?
+        JOIN participants p ON p.uscc = c.uscc AND p.role = 'enterprise' AND p.status = 'active'
         WHERE s.state = 'active' AND s.subject_index IN (SELECT subject_index FROM records WHERE record_id BETWEEN ? AND ?)`)
         .all(nowSeconds, firstId, lastId) as Pick<SubscriptionRow, 'subscription_id' | 'bank_id' | 'consent_id' | 'uscc' | 'subject_index' | 'rules'>[];
       return rows.map((row): WatchedSubject => ({

@@ -386,6 +386,8 @@ function identityStore(db: SqliteDatabase): IdentityStore {
     insertParticipant: db.prepare(`INSERT INTO participants (participant_id, role, name, uscc, datasets, status, certificate_pem,
       certificate_sha256, not_after, created_at, status_changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     participant: db.prepare('SELECT * FROM participants WHERE participant_id = ?'),
+    enterpriseForUscc: db.prepare(`SELECT * FROM participants WHERE uscc = ? AND role = 'enterprise' AND status <> 'revoked'`),
+    revokeReplaced: db.prepare(`UPDATE participants SET status = 'revoked', status_changed_at = ? WHERE participant_id = ? AND status <> 'revoked'`),
     participants: db.prepare('SELECT * FROM participants ORDER BY created_at, participant_id'),
     setStatus: db.prepare('UPDATE participants SET status = ?, status_changed_at = ? WHERE participant_id = ?'),
     rememberRequest: db.prepare('INSERT OR IGNORE INTO seen_requests (participant_id, jti, expires_at) VALUES (?, ?, ?)'),
@@ -396,19 +398,31 @@ function identityStore(db: SqliteDatabase): IdentityStore {
       VALUES (?, ?, ?, ?, ?, ?)`),
   };
   return {
-    addParticipant(participant) {
-      try {
-        statements.insertParticipant.run(
-          participant.participantId, participant.role, participant.name, participant.uscc ?? null, JSON.stringify(participant.datasets),
-          participant.status, participant.certificatePem, participant.certificateSha256, participant.notAfter, participant.createdAt,
-          participant.statusChangedAt,
-        );
-      } catch (error) {
-        if (isUniqueViolation(error) || (error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY')) {
-          throw new GatewayError('participant_exists', `participant "${participant.participantId}" already exists`);
+    addParticipant(participant, replaces) {
+      db.transaction(() => {
+        if (replaces !== undefined && statements.revokeReplaced.run(participant.createdAt, replaces).changes !== 1) {
+          throw new GatewayError('invalid_status_change', `participant "${replaces}" is not there to replace, or already revoked`);
         }
-        throw error;
-      }
+        try {
+          statements.insertParticipant.run(
+            participant.participantId, participant.role, participant.name, participant.uscc ?? null, JSON.stringify(participant.datasets),
+            participant.status, participant.certificatePem, participant.certificateSha256, participant.notAfter, participant.createdAt,
+            participant.statusChangedAt,
+          );
+        } catch (error) {
+          if (participant.role === 'enterprise' && isUniqueViolation(error) && String((error as Error).message).includes('participants.uscc')) {
+            throw new GatewayError('participant_exists', 'an enterprise participant already acts for this USCC: re-enrol with --replaces <its id>');
+          }
+          if (isUniqueViolation(error) || (error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY')) {
+            throw new GatewayError('participant_exists', `participant "${participant.participantId}" already exists`);
+          }
+          throw error;
+        }
+      }).immediate();
+    },
+    enterpriseForUscc(uscc) {
+      const row = statements.enterpriseForUscc.get(uscc) as ParticipantRow | undefined;
+      return row && toParticipant(row);
     },
     getParticipant(participantId) {
       const row = statements.participant.get(participantId) as ParticipantRow | undefined;
