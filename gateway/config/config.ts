@@ -73,6 +73,37 @@ export interface GatewayConfig {
    * separated); loopback, private and link-local ones are refused unless named here, and http is allowed only to them.
    */
   readonly webhookAllowedNetworks: AllowedNetworks;
+  /** Credit reports (docs/reports.md). */
+  readonly reports: ReportConfig;
+  /** Days a source has to resolve an objection before it is flagged overdue (docs/objections.md). */
+  readonly objectionDeadlineDays: number;
+}
+
+export interface ReportConfig {
+  /** The CJK font the PDF is set in: a TrueType/OpenType font or collection. */
+  readonly fontFile: string;
+  /** The face to use when the font file is a collection (.ttc). */
+  readonly fontName: string;
+  /** The gateway's address as people reach it (printed and QR-coded on reports); default: the address a request came to. */
+  readonly publicUrl: string | undefined;
+}
+
+/** Debian's fonts-wqy-zenhei (文泉驿正黑), which .ci/run installs. */
+export const DEFAULT_REPORT_FONT = '/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc';
+
+function publicUrl(env: Environment): string | undefined {
+  const raw = env['GATEWAY_PUBLIC_URL'];
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new GatewayError('invalid_configuration', `GATEWAY_PUBLIC_URL must be an http(s) URL, got "${raw.slice(0, 80)}"`);
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.search !== '' || url.hash !== '') {
+    throw new GatewayError('invalid_configuration', 'GATEWAY_PUBLIC_URL must be an http(s) URL without query or fragment');
+  }
+  return url.toString().replace(/\/$/, '');
 }
 
 export interface AlertDeliveryConfig {
@@ -289,5 +320,11 @@ export function loadConfig(env: Environment, cwd: string = process.cwd()): Gatew
       pollMs: integer(env, 'GATEWAY_ALERT_POLL_MS', 1000, 10, 60_000),
       concurrencyPerBank: integer(env, 'GATEWAY_ALERT_CONCURRENCY_PER_BANK', 16, 1, 256),
     },
+    reports: {
+      fontFile: path.resolve(cwd, env['GATEWAY_REPORT_FONT'] ?? DEFAULT_REPORT_FONT),
+      fontName: env['GATEWAY_REPORT_FONT_NAME'] ?? 'WenQuanYiZenHei',
+      publicUrl: publicUrl(env),
+    },
+    objectionDeadlineDays: integer(env, 'GATEWAY_OBJECTION_DEADLINE_DAYS', 20, 1, 365),
   };
 }

@@ -9,8 +9,12 @@ import type { GatewayConfig } from '../config/index.js';
 import { createConsentService } from '../consent/index.js';
 import type { ConsentQuestions, ConsentService } from '../consent/index.js';
 import { GatewayError } from '../errors/index.js';
-import { loadMonitorRules, loadQuestionCatalog } from '../policies/index.js';
-import type { QuestionCatalog } from '../policies/index.js';
+import { loadMonitorRules, loadQuestionCatalog, loadReportTemplates } from '../policies/index.js';
+import type { QuestionCatalog, ReportTemplates } from '../policies/index.js';
+import { createObjectionService } from '../objections/index.js';
+import type { ObjectionService } from '../objections/index.js';
+import { createReportRenderer, createReportService } from '../reports/index.js';
+import type { ReportRenderer, ReportService } from '../reports/index.js';
 import { createVerificationService } from '../verification/index.js';
 import type { VerificationService } from '../verification/index.js';
 import { datasetIds, loadDatasetRegistry } from '../datasets/registry.js';
@@ -64,6 +68,10 @@ export interface Runtime {
   readonly questions: QuestionCatalog;
   readonly consents: ConsentService;
   readonly verifications: VerificationService;
+  readonly templates: ReportTemplates;
+  readonly reports: ReportService;
+  readonly reportRenderer: ReportRenderer;
+  readonly objections: ObjectionService;
   /** Risk monitoring; its delivery worker runs only in the serving process (startServer starts it). */
   readonly monitoring: Monitoring;
   /** The operator registers a bank's webhook URL or rotates its secret. */
@@ -129,6 +137,8 @@ export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Ru
   const registry = loadDatasetRegistry();
   const questions = loadQuestionCatalog(undefined, registry);
   const monitorRules = loadMonitorRules(questions);
+  const templates = loadReportTemplates(questions);
+  const reportRenderer = createReportRenderer({ font: { file: config.reports.fontFile, name: config.reports.fontName }, templates });
   const databaseFile = path.join(config.dataDir, DATABASE_FILE);
   const store = openCheckedStore(databaseFile, () => openSqliteStore({ file: databaseFile }));
   let auditStore: AuditStore | undefined;
@@ -168,18 +178,30 @@ export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Ru
       store, audit: log, questions: consentQuestions(questions), maxDays: config.consentMaxDays, signer, nowSeconds,
       caCertificatePem, clockSkewSeconds: config.clockSkewSeconds, onConsentEnded: monitoring.consentEnded,
     });
+    const objections = createObjectionService({
+      store, questions, records, audit: log, blindIndexKey: secrets.blindIndex, deadlineDays: config.objectionDeadlineDays,
+      onEvents: () => monitoring.delivery.nudge(),
+    });
     const ingestor = createIngestor({
       store, registry, keyring, blindIndexKey: secrets.blindIndex, workers: config.ingestWorkers,
       maxRecordBytes: config.maxRecordBytes, onBatch: hooks.onBatch, audit: log, beforeCommit: monitoring.beforeCommit,
+      correctObjection: objections.correctInBatch,
     });
     return {
       config, store, registry, keyring, ingestor, caCertificatePem, signingKeys, audit, signer, questions,
       consents,
       monitoring,
+      templates,
+      reportRenderer,
+      objections,
+      reports: createReportService({
+        consents, store, questions, templates, records, audit: log, checkpointer: audit.checkpointer, signer,
+        questionsPerMinute: config.consentQuestionsPerMinute, refusalsPerMinute: config.bankRefusalsPerMinute,
+      }),
       configureWebhook: (participantId, change) =>
         configureWebhook({ store, audit: log, keyring, allowedNetworks: config.webhookAllowedNetworks, resolve: resolveHost }, participantId, change),
       verifications: createVerificationService({
-        consents, consentStore: store, questions, records, audit: log, signer,
+        consents, consentStore: store, disputes: store, questions, records, audit: log, signer,
         limits: {
           bankPerSecond: config.bankQuestionsPerSecond, consentPerMinute: config.consentQuestionsPerMinute, reuseSeconds: config.answerReuseSeconds,
           bankRefusalsPerMinute: config.bankRefusalsPerMinute,

@@ -1,4 +1,5 @@
 export type * from './store.js';
+export type * from './reportStore.js';
 export { openSqliteStore } from './sqlite/sqliteStore.js';
 export { isDatabaseDamage, isStorageFull } from './sqlite/errors.js';
 export type * from './auditStore.js';

@@ -11,6 +11,7 @@
  *   as-of date is the same or later; superseded records stay, as history.
  * - Sealed record bytes are opaque to the store; it never sees plaintext.
  */
+import type { ObjectionTransaction, ReportStore } from './reportStore.js';
 
 export interface BatchMetadata {
   readonly batchId: string;
@@ -72,13 +73,14 @@ export interface MonitorAnswer {
   readonly answer: string;
 }
 
-export type OutboxEventType = 'alert' | 'consent.revoked' | 'consent.expired';
+export type OutboxEventType = 'alert' | 'consent.revoked' | 'consent.expired' | 'answer.corrected';
 
 export interface NewOutboxEvent {
   readonly eventId: string;
   readonly bankId: string;
   readonly type: OutboxEventType;
-  readonly subscriptionId: string;
+  /** The subscription the event is about; none for a corrected answer (the bank may have no subscription). */
+  readonly subscriptionId: string | undefined;
   /** JSON claims of the event (no record values). */
   readonly content: string;
   readonly createdAt: string;
@@ -88,7 +90,7 @@ export interface NewOutboxEvent {
  * What a batch's `beforeCommit` may do, synchronously, inside the batch's transaction (the writer's connection):
  * read what the batch is about to make current, and write monitoring state and outbox events with it.
  */
-export interface BatchTransaction {
+export interface BatchTransaction extends ObjectionTransaction {
   /** Subscriptions watching a subject that has a record in this batch (one indexed probe when there are none). */
   watchedSubjects(nowSeconds: number): WatchedSubject[];
   /** Current records of a subject in a dataset, this batch's included. */
@@ -331,7 +333,7 @@ export interface MonitorStore {
   replayEvents(eventIds: readonly string[] | 'all_dead', nowMs: number): string[];
 }
 
-export interface Store extends IdentityStore, ConsentStore, MonitorStore {
+export interface Store extends IdentityStore, ConsentStore, MonitorStore, ReportStore {
   findBatch(dataset: string, contentHash: string): StoredBatch | undefined;
   findBatchById(batchId: string): StoredBatch | undefined;
   listBatches(limit: number): StoredBatch[];

@@ -26,13 +26,14 @@ import { sha256Hex } from '../crypto/index.js';
 import { GatewayError } from '../errors/index.js';
 import type { Principal } from '../identity/index.js';
 import { todayInShanghai } from '../ingest/index.js';
-import type { Answer, QuestionCatalog, RecordsByDataset } from '../policies/index.js';
-import { evaluate } from '../policies/index.js';
+import type { QuestionCatalog } from '../policies/index.js';
 import type { RecordReader } from '../records/index.js';
 import { SIGNED_TYPES } from '../signing/signer.js';
 import type { GatewaySigner } from '../signing/signer.js';
 import { createGroupCommit } from '../store/groupCommit.js';
-import type { ConsentRecord, ConsentStore, ConsentUse } from '../store/index.js';
+import type { ConsentRecord, ConsentStore, ConsentUse, ReportStore } from '../store/index.js';
+import { answerQuestions, consentRefusal, disputedMark, readSubjectRecords } from './answers.js';
+import type { GivenAnswer, RefusalCode } from './answers.js';
 
 export interface VerificationItemRequest {
   readonly subject: { readonly uscc: string };
@@ -46,21 +47,12 @@ export interface VerificationRequest {
   readonly items: readonly VerificationItemRequest[];
 }
 
-export interface AnsweredQuestion {
-  readonly id: string;
-  readonly version: number;
-  readonly definition_hash: string;
-  readonly answer: Answer;
-  /** The newest as-of date of the records behind the answer; absent when the answer is unknown. */
-  readonly data_as_of?: string;
-  /** True when that date is older than the question allows: the answer says so rather than pretending. */
-  readonly stale: boolean;
-  /** True when this is the answer given earlier in the reuse window. */
+/** An answer in a verification: as signed, and whether it is the one given earlier in the reuse window. */
+export interface AnsweredQuestion extends GivenAnswer {
   readonly repeated: boolean;
 }
 
-/** Why an item was refused; the same code whether or not the gateway holds data about the subject. */
-export type RefusalCode = 'consent_missing' | 'consent_not_active' | 'question_not_covered' | 'purpose_not_allowed';
+export type { RefusalCode } from './answers.js';
 
 export type ItemOutcome =
   | { readonly subject: { readonly uscc: string }; readonly consent_id: string; readonly status: 'answered'; readonly purpose: string;
@@ -89,6 +81,8 @@ export interface VerificationLimits {
 export interface VerificationDependencies {
   readonly consents: ConsentService;
   readonly consentStore: ConsentStore;
+  /** Which datasets of a subject open objections dispute. */
+  readonly disputes: Pick<ReportStore, 'disputedDatasets'>;
   readonly questions: QuestionCatalog;
   readonly records: RecordReader;
   readonly audit: AuditLog;
@@ -108,6 +102,12 @@ interface RememberedAnswer {
 
 /** Bounds memory: the reuse cache is cleared when it grows past this (answers are then recomputed and recounted). */
 const MAX_REMEMBERED = 200_000;
+
+/** An answer given earlier in the reuse window, marked disputed as things stand now. */
+function repeatedAnswer(earlier: AnsweredQuestion, disputed: ReadonlySet<string>, questions: QuestionCatalog): AnsweredQuestion {
+  const { disputed: _earlier, ...answer } = earlier;
+  return { ...answer, repeated: true, ...disputedMark(questions.get(answer.id), disputed) };
+}
 
 export function createVerificationService(deps: VerificationDependencies): VerificationService {
   const now = deps.now ?? (() => new Date());
@@ -136,14 +136,6 @@ export function createVerificationService(deps: VerificationDependencies): Verif
     return consent && consent.bankId === principal.participantId && consent.uscc === item.subject.uscc ? consent : undefined;
   }
 
-  function readRecords(uscc: string, datasets: Iterable<string>): RecordsByDataset {
-    const records: Record<string, { values: Record<string, string | number | boolean>; asOf: string }[]> = {};
-    for (const dataset of datasets) {
-      records[dataset] = deps.records.bySubject(dataset, { idType: 'uscc', idNumber: uscc }).map((record) => ({ values: record.values, asOf: record.asOf }));
-    }
-    return records;
-  }
-
   /** An item under a consent of this bank about this subject, answered or refused inside the consent's lock. */
   async function answerItem(principal: Principal, request: VerificationRequest, item: VerificationItemRequest, refusedItems: { count: number }): Promise<ItemOutcome> {
     const base = { subject: { uscc: item.subject.uscc }, consent_id: item.consent_id };
@@ -166,9 +158,11 @@ export function createVerificationService(deps: VerificationDependencies): Verif
     // Read again inside the lock: the state may have changed while waiting; the bank and the subject never do.
     const consent = deps.consentStore.getConsent(item.consent_id) as ConsentRecord;
     const nowSeconds = Math.floor(now().getTime() / 1000);
-    if (deps.consents.stateOf(consent) !== 'active' || consent.notBefore > nowSeconds) return refuse('consent_not_active', consent.purpose);
-    if (item.questions.some((question) => !consent.questions.includes(question))) return refuse('question_not_covered', consent.purpose);
-    if (item.questions.some((question) => !deps.questions.allowsPurpose(question, consent.purpose))) return refuse('purpose_not_allowed', consent.purpose);
+    const refusal = consentRefusal(consent, {
+      principal, uscc: item.subject.uscc, questions: item.questions, nowSeconds, stateOf: deps.consents.stateOf, catalog: deps.questions,
+    });
+    // consent_missing was ruled out before the lock (consentFor): the bank and the subject of a consent never change.
+    if (refusal) return refuse(refusal === 'consent_missing' ? 'consent_not_active' : refusal, consent.purpose);
 
     const asOf = todayInShanghai(now());
     const fresh = item.questions.filter((id) => {
@@ -176,17 +170,12 @@ export function createVerificationService(deps: VerificationDependencies): Verif
       return !kept || kept.until <= nowSeconds;
     });
     const questions = fresh.map((id) => deps.questions.get(id));
-    const records = readRecords(consent.uscc, new Set(questions.flatMap((question) => question.datasets)));
-    const answers = new Map<string, AnsweredQuestion>();
-    for (const question of questions) {
-      const evaluation = evaluate(question, { asOf, records });
-      answers.set(question.id, {
-        id: question.id, version: question.version, definition_hash: question.definitionHash, answer: evaluation.answer,
-        ...(evaluation.dataAsOf ? { data_as_of: evaluation.dataAsOf } : {}), stale: evaluation.stale, repeated: false,
-      });
-    }
-    const answered: AnsweredQuestion[] = item.questions.map((id) =>
-      answers.get(id) ?? { ...(remembered.get(`${consent.consentId}\u0000${id}`) as RememberedAnswer).question, repeated: true });
+    const records = readSubjectRecords(deps.records, consent.uscc, new Set(questions.flatMap((question) => question.datasets)));
+    // Read now, also for a repeated answer: an objection raised since the answer was first given marks it too.
+    const disputed = new Set(deps.disputes.disputedDatasets(consent.uscc));
+    const answers = new Map(answerQuestions(questions, records, asOf, disputed).map((given) => [given.id, { ...given, repeated: false }]));
+    const answered: AnsweredQuestion[] = item.questions.map((id) => answers.get(id) ?? repeatedAnswer(
+      (remembered.get(`${consent.consentId}\u0000${id}`) as RememberedAnswer).question, disputed, deps.questions));
 
     // Fresh answers count against the consent's budget; a consent whose budget cannot cover them is exhausted.
     if (fresh.length > 0 && !(await useConsent({ consentId: consent.consentId, count: fresh.length, at: now().toISOString() }))) {
@@ -202,6 +191,7 @@ export function createVerificationService(deps: VerificationDependencies): Verif
         questions: answered.map((question) => ({
           id: question.id, version: question.version, definition_hash: question.definition_hash, answer: question.answer,
           ...(question.data_as_of ? { data_as_of: question.data_as_of } : {}), stale: question.stale, repeated: question.repeated,
+          ...(question.disputed ? { disputed: true } : {}),
         })),
         request_sha256: principal.requestSha256,
       },

@@ -26,7 +26,7 @@ const consentStore: ConsentStore = {
 };
 // The reuse window is 0: every answer is fresh and counts.
 const service = createVerificationService({
-  consents: runtime.consents, consentStore, questions: runtime.questions, records: runtime.records, audit: runtime.audit.log,
+  consents: runtime.consents, consentStore, disputes: runtime.store, questions: runtime.questions, records: runtime.records, audit: runtime.audit.log,
   signer: runtime.signer, limits: { bankPerSecond: 1000, bankRefusalsPerMinute: 1000, consentPerMinute: 1000, reuseSeconds: 0 },
 });
 for (let n = 0; ; n++) {

@@ -116,7 +116,7 @@ describe('createVerificationService', function () {
   function service(limits: Partial<Limits> = {}): VerificationService {
     const { runtime } = t;
     return createVerificationService({
-      consents: runtime.consents, consentStore: runtime.store, questions: runtime.questions, records, audit: runtime.audit.log,
+      consents: runtime.consents, consentStore: runtime.store, disputes: runtime.store, questions: runtime.questions, records, audit: runtime.audit.log,
       signer: runtime.signer, limits: { bankPerSecond: 10_000, consentPerMinute: 10_000, reuseSeconds: 3_600, bankRefusalsPerMinute: 10_000, ...limits }, now: () => new Date(clock),
     });
   }
@@ -348,6 +348,50 @@ describe('createVerificationService', function () {
         expect(items[0]?.status === 'answered' && items[0].questions[0]?.repeated).to.equal(false);
       }
       expect(uses(consentId)).to.equal(3);
+    });
+  });
+
+  describe('disputed records (docs/objections.md)', function () {
+    function object(datasets: readonly string[]): string {
+      const objectionId = randomUUID();
+      t.runtime.store.addObjection({
+        objectionId, enterpriseId: 'enterprise-unit', uscc: USCC, subjectIndex: Buffer.alloc(32), datasets, target: '{}', reason: 'unit',
+        evidence: '[]', raisedAt: new Date(clock).toISOString(), dueAt: new Date(clock + 20 * DAY * 1000).toISOString(),
+        disputedSince: new Date(clock).toISOString(), auditIndex: 0,
+      });
+      return objectionId;
+    }
+
+    function confirm(objectionId: string): void {
+      t.runtime.store.resolveObjection(objectionId, { state: 'confirmed', by: 'source-unit', at: new Date(clock).toISOString(), resolution: '{}', auditIndex: 1 });
+    }
+
+    it('marks disputed, in the signed answer and its entry, exactly the answers that read a dataset under an open objection', async function () {
+      const consentId = consent();
+      const objectionId = object(['medical_insurance_arrears']);
+      const result = await service().verify(bankPrincipal(), request([{ consentId, questions: [ARREARS_NOW, HEADCOUNT] }]));
+      const item = result.items[0];
+      const answered = item?.status === 'answered' ? item.questions : [];
+      // medical_arrears_now reads the arrears; the headcount band reads only the payments.
+      expect(answered.map((question) => [question.id, question.disputed])).to.deep.equal([[ARREARS_NOW, true], [HEADCOUNT, undefined]]);
+      const entry = entryAt(t.runtime.audit.log, (item as ItemOutcome).audit_index);
+      expect((entry['questions'] as { disputed?: boolean }[]).map((question) => question.disputed)).to.deep.equal([true, undefined]);
+      confirm(objectionId);
+    });
+
+    it('marks a repeated answer as things stand now: disputed once an objection is raised, not after it is resolved', async function () {
+      const verifications = service({ reuseSeconds: 3_600 });
+      const consentId = consent();
+      const ask = async () => {
+        const result = await verifications.verify(bankPrincipal(), request([{ consentId, questions: [ARREARS_NOW] }]));
+        const item = result.items[0];
+        return item?.status === 'answered' ? item.questions[0] : undefined;
+      };
+      expect(await ask()).to.not.have.property('disputed');
+      const objectionId = object(['medical_insurance_payments']);
+      expect(await ask()).to.include({ repeated: true, disputed: true });
+      confirm(objectionId);
+      expect(await ask()).to.include({ repeated: true }).and.not.have.property('disputed');
     });
   });
 

@@ -51,6 +51,8 @@ export function registerServe(serve: Command, context: CommandContext): void {
         logger.warn({ consents: reconciled.map((use) => ({ consent_id: use.consentId, counted: use.counted, logged: use.logged, state: use.state })) },
           'consent use counts set to the answers in the audit log (a crash came between a use and its audit entry)');
       }
+      const corrections = await runtime.objections.recover();
+      if (corrections > 0) logger.warn({ objections: corrections }, 'corrections committed before a crash audited and their banks notified');
       let running;
       try {
         running = await startServer(runtime, logger, metrics);

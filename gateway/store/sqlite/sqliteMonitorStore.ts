@@ -9,6 +9,7 @@ import { GatewayError } from '../../errors/index.js';
 import type {
   BatchTransaction, MonitorAnswer, MonitorStore, NewOutboxEvent, OutboxEvent, OutboxState, StoredConsentState, SubscriptionRecord, WatchedSubject, WebhookRecord,
 } from '../store.js';
+import { objectionTransaction } from './sqliteReportStore.js';
 
 interface SubscriptionRow {
   seq: number;
@@ -30,7 +31,7 @@ interface OutboxRow {
   event_id: string;
   bank_id: string;
   type: NewOutboxEvent['type'];
-  subscription_id: string;
+  subscription_id: string | null;
   content: string;
   created_at: string;
   jws: string | null;
@@ -65,7 +66,7 @@ function toSubscription(row: SubscriptionRow): SubscriptionRecord {
 
 function toEvent(row: OutboxRow): OutboxEvent {
   return {
-    seq: row.seq, eventId: row.event_id, bankId: row.bank_id, type: row.type, subscriptionId: row.subscription_id, content: row.content,
+    seq: row.seq, eventId: row.event_id, bankId: row.bank_id, type: row.type, subscriptionId: row.subscription_id ?? undefined, content: row.content,
     createdAt: row.created_at, jws: row.jws ?? undefined, auditIndex: row.audit_index ?? undefined, state: row.state, attempts: row.attempts,
     retryFrom: row.retry_from, nextAttemptAt: row.next_attempt_at, lastError: row.last_error ?? undefined, deliveredAt: row.delivered_at ?? undefined,
   };
@@ -74,11 +75,11 @@ function toEvent(row: OutboxRow): OutboxEvent {
 const INSERT_EVENT = `INSERT INTO outbox (event_id, bank_id, type, subscription_id, content, created_at, state, retry_from, next_attempt_at)
   VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)`;
 
-function insertEvents(db: SqliteDatabase, events: readonly NewOutboxEvent[]): void {
+export function insertEvents(db: SqliteDatabase, events: readonly NewOutboxEvent[]): void {
   const insert = db.prepare(INSERT_EVENT);
   for (const event of events) {
     const at = Date.parse(event.createdAt);
-    insert.run(event.eventId, event.bankId, event.type, event.subscriptionId, event.content, event.createdAt, at, at);
+    insert.run(event.eventId, event.bankId, event.type, event.subscriptionId ?? null, event.content, event.createdAt, at, at);
   }
 }
 
@@ -183,7 +184,7 @@ export function monitorStore(db: SqliteDatabase): MonitorStore {
   };
 }
 
-/** The monitoring view of an open batch transaction on `writer`, whose records have ids firstId … lastId. */
+/** What a batch's beforeCommit sees of an open batch transaction on `writer`, whose records have ids firstId … lastId. */
 export function batchTransaction(writer: SqliteDatabase, firstId: number, lastId: number): BatchTransaction {
   // Prepared on first use, on the writer's connection: the shared one would wait for this very transaction's lock.
   let prepared: Record<'datasetNo' | 'current' | 'answers' | 'setAnswer', Statement> | undefined;
@@ -204,6 +205,7 @@ export function batchTransaction(writer: SqliteDatabase, firstId: number, lastId
     return found;
   };
   return {
+    ...objectionTransaction(writer, firstId, lastId),
     watchedSubjects(nowSeconds) {
       // The common case, nobody subscribed, costs one probe of the partial index.
       const any = writer.prepare(`SELECT 1 FROM subscriptions WHERE state = 'active' LIMIT 1`).get();

@@ -11,6 +11,7 @@ import { GatewayError } from '../../errors/index.js';
 import { migrationsDir } from '../../paths.js';
 import { isDatabaseDamage, isStorageFull } from './errors.js';
 import { batchTransaction, monitorStore } from './sqliteMonitorStore.js';
+import { reportStore } from './sqliteReportStore.js';
 import type {
   BatchMetadata, BatchTransaction, BatchWriter, CommitResult, ConsentRecord, ConsentStore, IdentityStore, StoredConsentState, ParticipantRecord, ParticipantRole, ParticipantStatus,
   ReconciledConsentUse, SealedRecord, SealedRow, StoredBatch, StoredRecord, Store, WrappedDataKey,
@@ -257,6 +258,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     ...identityStore(db),
     ...consentStore(db),
     ...monitorStore(db),
+    ...reportStore(db),
     maxBatchRows: ROWS_PER_BATCH - 1,
     findBatch: (dataset, contentHash) => {
       const row = statements.batchByContent.get(dataset, contentHash) as BatchRow | undefined;
