@@ -16,8 +16,13 @@ import { consistencyProof, inclusionProof, storedHashCount, storedHashesForRecor
 
 /** Entries per transaction at most: bounds the time the write lock is held. */
 const MAX_GROUP = 1024;
-/** Cached stored hashes at most (about 100 bytes each); the cache is dropped and refilled when it is full. */
-const MAX_CACHED_HASHES = 1 << 17;
+/**
+ * Cached stored hashes at most; the cache is dropped and refilled when it is full. Appends read only the hashes along
+ * the tree's right border (about log2(size)) and a root or proof about twice that, so a few thousand cover the hot
+ * path. Each cached hash costs about 400 bytes of heap and buffer space: 2^17 of them held ~50 MiB under sustained
+ * load before the first drop, which read as memory growing without end (docs/benchmarks.md, soak).
+ */
+const MAX_CACHED_HASHES = 1 << 12;
 
 export interface AppendedEntry {
   readonly index: number;

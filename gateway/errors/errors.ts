@@ -28,6 +28,7 @@ export const errorRegistry = {
   audit_entry_pending: { status: 503, title: 'The action was done, but its audit entry is not written yet' },
   decryption_failed: { status: 500, title: 'A stored record could not be decrypted' },
   storage_unavailable: { status: 503, title: 'The store is unavailable' },
+  report_pdf_unavailable: { status: 503, title: 'The report cannot be rendered as a PDF on this gateway' },
   not_found: { status: 404, title: 'Not found' },
   participant_exists: { status: 409, title: 'A participant with this id already exists' },
   invalid_csr: { status: 400, title: 'The certificate signing request is not acceptable' },

@@ -775,8 +775,8 @@ function operations(): Record<string, Record<string, OperationSpec>> {
         problems: [
           'invalid_argument', 'unknown_dataset', 'dataset_not_permitted', 'idempotency_key_reused', 'idempotency_key_in_use',
           'invalid_encoding', 'empty_input', 'record_too_large', 'too_many_rows', 'malformed_input', 'invalid_header', 'invalid_rows',
-          'batch_id_conflict', 'audit_entry_pending', 'not_found', 'objection_not_open', 'objection_not_permitted', 'correction_not_about_subject',
-          'decryption_failed', ...AUDITED, ...SIGNS,
+          'batch_id_conflict', 'audit_entry_pending', 'not_found', 'objection_not_open', 'objection_not_permitted', 'correction_not_about_subject', 'decryption_failed',
+          ...AUDITED, ...SIGNS,
         ],
       },
     },
@@ -946,7 +946,7 @@ function operations(): Record<string, Record<string, OperationSpec>> {
         operationId: 'reportPdf', tag: 'reports', summary: 'The report rendered in Chinese (PDF)', roles: ['bank'],
         parameters: [pathParameter('reportId', { type: 'string', pattern: '^[A-Za-z0-9_-]{22}$' }, 'the report id')],
         responses: { 200: { description: 'The PDF: every answer with its date and status, the consent, the audit index and a QR code to check it.', content: { 'application/pdf': { type: 'string' } } } },
-        problems: ['not_found'],
+        problems: ['not_found', 'report_pdf_unavailable'],
       },
     },
     '/v1/reports/{reportId}/check': {

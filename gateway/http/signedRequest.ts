@@ -27,6 +27,10 @@ export const BODY_LIMITS = {
   verification: 256 * 1024,
   /** A consent id, a subject and up to 64 monitor rule ids. */
   subscription: 8 * 1024,
+  /** A template, a subject and a consent id. */
+  report: 8 * 1024,
+  /** An objection's reason and evidence, or a source's resolution of one. */
+  objection: 256 * 1024,
 } as const;
 
 export function principalOf(res: Response): Principal {

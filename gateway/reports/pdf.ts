@@ -79,7 +79,7 @@ function isFontFile(header: Buffer): boolean {
   return tag === 'ttcf' || tag === 'OTTO' || tag === 'true' || header.equals(Buffer.from([0, 1, 0, 0]));
 }
 
-/** Refuses (invalid_configuration, naming the file and the remedy) a font that is missing or not a font. */
+/** Refuses (report_pdf_unavailable, naming the file and the remedy) a font that is missing or not a font. */
 function checkFont(font: ReportFont): void {
   const remedy = 'install the Debian package fonts-wqy-zenhei (apt-get install fonts-wqy-zenhei) or set GATEWAY_REPORT_FONT to a CJK TrueType font';
   let header: Buffer;
@@ -92,9 +92,9 @@ function checkFont(font: ReportFont): void {
       fs.closeSync(fd);
     }
   } catch (cause) {
-    throw new GatewayError('invalid_configuration', `the report font ${font.file} cannot be read: ${remedy}`, { cause });
+    throw new GatewayError('report_pdf_unavailable', `the report font ${font.file} cannot be read: ${remedy}`, { cause });
   }
-  if (!isFontFile(header)) throw new GatewayError('invalid_configuration', `${font.file} is not a TrueType or OpenType font: ${remedy}`);
+  if (!isFontFile(header)) throw new GatewayError('report_pdf_unavailable', `${font.file} is not a TrueType or OpenType font: ${remedy}`);
 }
 
 const PAGE = { width: 595.28, height: 841.89, margin: 50 } as const;
@@ -106,12 +106,16 @@ const COLUMNS = [
 ] as const;
 
 export function createReportRenderer(options: { font: ReportFont; templates: ReportTemplates }): ReportRenderer {
-  checkFont(options.font);
   let fontBytes: Buffer | undefined;
 
   return {
+    // The font is checked per rendering, not at start: a machine without it still serves signed reports (the
+    // evidence), only their PDF is refused until the font is installed.
     async render({ claims, bundle, signingKey }, checkUrl) {
-      fontBytes ??= fs.readFileSync(options.font.file);
+      if (fontBytes === undefined) {
+        checkFont(options.font);
+        fontBytes = fs.readFileSync(options.font.file);
+      }
       const template = options.templates.get(claims.template.id);
       const doc = new PDFDocument({
         size: 'A4', margin: PAGE.margin, bufferPages: true,

@@ -3,7 +3,11 @@
 // is refused, not sent, once DNS points it somewhere forbidden (rebinding), and a delivery connects to the address
 // that was checked — a host name the system resolver has never heard of reaches the receiver, with its own name in
 // the Host header.
+import fs from 'node:fs';
+import path from 'node:path';
 import { expect } from 'chai';
+import { openWebhookSecret } from '../../gateway/identity/webhooks.js';
+import { openRuntime } from '../../gateway/runtime/index.js';
 import { GatewayError } from '../../gateway/errors/index.js';
 import type { Resolver } from '../../gateway/identity/webhookTarget.js';
 import { startTestGateway } from '../support/gateway.js';
@@ -93,6 +97,42 @@ describe('webhook targets', function () {
       expect(receiver.received).to.equal(before);
       answer = '127.0.0.1';
     });
+  });
+});
+
+describe('webhook signing secrets at rest', function () {
+  it('are never in the database files in the clear, and one an older gateway stored so is sealed when the gateway opens', async function () {
+    const gateway = await startTestGateway({ GATEWAY_WEBHOOK_ALLOWED_NETWORKS: '127.0.0.1/32' });
+    const dataDir = gateway.config.dataDir;
+    let issued = '';
+    // The secret's own bytes (the schema's comments say "whsec_" too).
+    const inTheClear = () => fs.readdirSync(dataDir).filter((file) => fs.readFileSync(path.join(dataDir, file)).includes(issued.slice('whsec_'.length)));
+    try {
+      const bank = await gateway.enrol('bank');
+      issued = (await gateway.runtime.configureWebhook(bank.record.participantId, { url: 'http://127.0.0.1:9/hook' })).secret as string;
+      expect(issued).to.match(/^whsec_/);
+      const stored = gateway.runtime.store.getWebhook(bank.record.participantId)!;
+      expect(stored.secret).to.match(/^sealed:/);
+      expect(openWebhookSecret(gateway.runtime.keyring, stored)).to.equal(issued);
+      // Sealed for this bank: moved to another participant's row, it does not open.
+      expect(() => openWebhookSecret(gateway.runtime.keyring, { ...stored, participantId: 'bank-other' })).to.throw();
+      expect(inTheClear()).to.deep.equal([]);
+
+      // What an older gateway left: the secret in the clear.
+      gateway.runtime.store.setWebhook({ ...stored, secret: issued });
+      expect(inTheClear()).to.not.deep.equal([]);
+      await gateway.running.stop();
+      const reopened = openRuntime(gateway.config);
+      try {
+        const resealed = reopened.store.getWebhook(bank.record.participantId)!;
+        expect(resealed.secret).to.match(/^sealed:/);
+        expect(openWebhookSecret(reopened.keyring, resealed)).to.equal(issued);
+      } finally {
+        await reopened.close();
+      }
+    } finally {
+      fs.rmSync(gateway.dir, { recursive: true, force: true });
+    }
   });
 });
 

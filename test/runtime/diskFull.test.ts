@@ -95,6 +95,9 @@ describe('disk full (a small tmpfs as the data directory)', function () {
     expect(String(error.problem['detail'])).to.include('is full: the batch was not stored');
     expect(gateway.runtime.store.listBatches(10)).to.deep.equal([]);
     expect(gateway.runtime.store.countRecords()).to.equal(0);
+    // Nothing was logged as done, and no receipt was signed (the answer is the problem alone).
+    expect(gateway.runtime.audit.log.entries({ start: 0, end: 1000, kind: 'ingest.batch', limit: 10 })).to.deep.equal([]);
+    expect(error.problem).to.not.have.property('receipt');
     const wal = path.join(gateway.config.dataDir, 'gateway.sqlite-wal');
     expect(fs.existsSync(wal) ? fs.statSync(wal).size : 0).to.be.below(1024 * 1024);
     expect((await fetch(`${gateway.url}/readyz`)).status).to.equal(200);

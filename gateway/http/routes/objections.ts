@@ -15,12 +15,11 @@ import type { RequestAuthenticator } from '../../identity/index.js';
 import type { ObjectionRequest, ObjectionService, ResolutionRequest } from '../../objections/index.js';
 import { schemasDir } from '../../paths.js';
 import type { ObjectionState } from '../../store/index.js';
-import { jsonBodyOf, principalOf, signedRequest } from '../signedRequest.js';
+import { BODY_LIMITS, jsonBodyOf, principalOf, signedRequest } from '../signedRequest.js';
 
 export interface ObjectionRouteDependencies {
   readonly authenticator: RequestAuthenticator;
   readonly objections: ObjectionService;
-  readonly maxBodyBytes: number;
 }
 
 const DEFAULT_PAGE = 50;
@@ -62,9 +61,9 @@ function stateFilter(req: Request): ObjectionState | undefined {
 
 export function objectionRoutes(deps: ObjectionRouteDependencies): Router {
   const router = Router();
-  const enterprises = signedRequest(deps.authenticator, ['enterprise'], deps.maxBodyBytes);
-  const sources = signedRequest(deps.authenticator, ['source'], deps.maxBodyBytes);
-  const readers = signedRequest(deps.authenticator, ['enterprise', 'source'], deps.maxBodyBytes);
+  const enterprises = signedRequest(deps.authenticator, ['enterprise'], BODY_LIMITS.objection);
+  const sources = signedRequest(deps.authenticator, ['source'], BODY_LIMITS.objection);
+  const readers = signedRequest(deps.authenticator, ['enterprise', 'source'], BODY_LIMITS.none);
 
   router.post('/v1/objections', ...enterprises, async function raiseObjection(req: Request, res: Response) {
     const body = validated(validateObjection, 'objection-request.v1.json', jsonBodyOf(req, res));

@@ -15,7 +15,7 @@ import type { RequestAuthenticator } from '../../identity/index.js';
 import { schemasDir } from '../../paths.js';
 import type { ReportTemplates } from '../../policies/index.js';
 import type { ReportRenderer, ReportRequest, ReportService } from '../../reports/index.js';
-import { jsonBodyOf, principalOf, signedRequest } from '../signedRequest.js';
+import { BODY_LIMITS, jsonBodyOf, principalOf, signedRequest } from '../signedRequest.js';
 
 export interface ReportRouteDependencies {
   readonly authenticator: RequestAuthenticator;
@@ -24,7 +24,6 @@ export interface ReportRouteDependencies {
   readonly templates: ReportTemplates;
   /** GATEWAY_PUBLIC_URL; without it, links name the address the request came to. */
   readonly publicUrl: string | undefined;
-  readonly maxBodyBytes: number;
 }
 
 const validateRequest = new Ajv2020({ strict: true, allErrors: false })
@@ -32,7 +31,8 @@ const validateRequest = new Ajv2020({ strict: true, allErrors: false })
 
 export function reportRoutes(deps: ReportRouteDependencies): Router {
   const router = Router();
-  const banks = signedRequest(deps.authenticator, ['bank'], deps.maxBodyBytes);
+  const requesting = signedRequest(deps.authenticator, ['bank'], BODY_LIMITS.report);
+  const banks = signedRequest(deps.authenticator, ['bank'], BODY_LIMITS.none);
   const baseUrl = (req: Request) => deps.publicUrl ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
 
   router.get('/v1/report-templates', function listTemplates(_req: Request, res: Response) {
@@ -45,7 +45,7 @@ export function reportRoutes(deps: ReportRouteDependencies): Router {
     });
   });
 
-  router.post('/v1/reports', ...banks, async function createReport(req: Request, res: Response) {
+  router.post('/v1/reports', ...requesting, async function createReport(req: Request, res: Response) {
     const body = jsonBodyOf(req, res);
     if (!validateRequest(body)) {
       const first = validateRequest.errors?.[0];
