@@ -76,7 +76,7 @@ describe('credit reports and objections, end to end', function () {
   }
 
   before(async function () {
-    gateway = await startTestGateway({ GATEWAY_CHECKPOINT_INTERVAL_MS: '3600000', GATEWAY_ALERT_POLL_MS: '50' });
+    gateway = await startTestGateway({ GATEWAY_CHECKPOINT_INTERVAL_MS: '3600000', GATEWAY_ALERT_POLL_MS: '50', GATEWAY_WEBHOOK_ALLOWED_NETWORKS: '127.0.0.1/32' });
     source = await gateway.enrol('source', { datasets: DISPUTED_DATASETS });
     enterprise = await gateway.enrol('enterprise', { uscc: USCC, name: NAME });
     bank = await gateway.enrol('bank');
