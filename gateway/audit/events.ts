@@ -18,6 +18,7 @@ export const AUDIT_KINDS = [
   'consent.accesses_read',
   'verification.answered',
   'verification.refused',
+  'verification.unmatched',
   'verification.signed',
   'audit.read',
   'subscription.created',
@@ -25,6 +26,14 @@ export const AUDIT_KINDS = [
   'alert.raised',
   'alert.replayed',
   'webhook.configured',
+  'report.generated',
+  'report.refused',
+  'report.signed',
+  'objection.raised',
+  'objection.confirmed',
+  'objection.corrected',
+  'objection.overdue',
+  'answer.corrected',
 ] as const;
 
 export type AuditKind = (typeof AUDIT_KINDS)[number];

@@ -16,8 +16,13 @@ import { consistencyProof, inclusionProof, storedHashCount, storedHashesForRecor
 
 /** Entries per transaction at most: bounds the time the write lock is held. */
 const MAX_GROUP = 1024;
-/** Cached stored hashes at most (about 100 bytes each); the cache is dropped and refilled when it is full. */
-const MAX_CACHED_HASHES = 1 << 17;
+/**
+ * Cached stored hashes at most; the cache is dropped and refilled when it is full. Appends read only the hashes along
+ * the tree's right border (about log2(size)) and a root or proof about twice that, so a few thousand cover the hot
+ * path. Each cached hash costs about 400 bytes of heap and buffer space: 2^17 of them held ~50 MiB under sustained
+ * load before the first drop, which read as memory growing without end (docs/benchmarks.md, soak).
+ */
+const MAX_CACHED_HASHES = 1 << 12;
 
 export interface AppendedEntry {
   readonly index: number;
@@ -49,6 +54,8 @@ export interface AuditLog {
 export function createAuditLog(store: AuditStore, now: () => Date = () => new Date()): AuditLog {
   const cache = new Map<number, Buffer>();
   let haltedBy: GatewayError | undefined;
+  /** The largest size this process has seen committed: the log only grows, so a smaller one means entries were removed. */
+  let highWater = 0;
 
   const readHashes = (indexes: readonly number[]): Buffer[] => {
     // The answer is built from local values before anything is cached: remembering may clear the cache.
@@ -74,6 +81,10 @@ export function createAuditLog(store: AuditStore, now: () => Date = () => new Da
     let result: { firstIndex: number; size: number };
     try {
       result = store.append((size) => {
+        if (size < highWater) {
+          throw new GatewayError('audit_log_inconsistent', `the audit log shrank from ${highWater} to ${size} entries while the gateway was running: `
+            + 'entries were removed. Writes are stopped; investigate with `gateway audit verify`');
+        }
         hashes.length = 0;
         const firstHash = storedHashCount(size);
         // This group's own hashes are not stored yet; the earlier ones come from the cache or the store.
@@ -86,8 +97,16 @@ export function createAuditLog(store: AuditStore, now: () => Date = () => new Da
         return { entries: group, hashes };
       });
     } catch (cause) {
+      if (cause instanceof GatewayError && cause.code === 'audit_log_inconsistent') {
+        haltedBy ??= cause;
+        throw cause;
+      }
+      if (cause instanceof GatewayError && cause.code === 'storage_full') {
+        throw new GatewayError('storage_full', `${cause.message}: the audit entry could not be written, so the action was not done`, { cause });
+      }
       throw new GatewayError('audit_unavailable', 'the audit entry could not be written, so the action was not done', { cause });
     }
+    highWater = result.size;
     // Committed: the new hashes are immutable from now on, so they may be cached.
     const firstHash = storedHashCount(result.firstIndex);
     hashes.forEach((hash, offset) => remember(firstHash + offset, hash));

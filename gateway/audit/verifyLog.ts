@@ -47,7 +47,9 @@ export type LogProblemKind =
   /** A stored checkpoint whose note does not verify, or does not say what its row says. */
   | 'bad_checkpoint'
   /** The log's tree at the saved checkpoint's size does not have the saved root: the log was rewritten (a fork). */
-  | 'inconsistent_with_saved_checkpoint';
+  | 'inconsistent_with_saved_checkpoint'
+  /** The database file itself is damaged (SQLite's quick_check, or a malformed page met while reading). */
+  | 'database_damaged';
 
 export interface LogProblem {
   readonly kind: LogProblemKind;
@@ -65,10 +67,8 @@ export interface LogVerification {
   readonly checkedEntries: number;
   /** Stored checkpoints whose note verified and whose root was compared with the recomputed one. */
   readonly checkpointsChecked: number;
-  /** Whether the saved checkpoint was compared (absent when none was given). */
-  readonly savedCheckpointChecked?: boolean;
-  /** The saved checkpoint's size and root, as it signs them (absent when none was given). */
-  readonly savedCheckpoint?: { readonly treeSize: number; readonly rootHash: Buffer };
+  /** Each saved checkpoint given, in the order given, and whether its root was compared. */
+  readonly savedCheckpoints: readonly SavedCheckpointResult[];
   /** The recomputed root of the whole log, unless an entry is missing. */
   readonly rootHash?: Buffer;
   /** In index order of discovery, at most MAX_PROBLEMS; `omittedProblems` more were found. */
@@ -78,13 +78,30 @@ export interface LogVerification {
   readonly firstBadIndex?: number;
 }
 
+/** A signed checkpoint kept outside the log (an auditor's, a witness's, the gateway's checkpoint file). */
+export interface SavedCheckpoint {
+  /** What to call it in the report: usually its file. */
+  readonly label: string;
+  /** The signed note's text. */
+  readonly note: string;
+}
+
+export interface SavedCheckpointResult {
+  readonly label: string;
+  readonly treeSize: number;
+  /** The root it signs for that size. */
+  readonly rootHash: Buffer;
+  /** False when the tree could not be recomputed up to its size (an entry is missing, or it is beyond the log). */
+  readonly checked: boolean;
+}
+
 export interface VerifyLogOptions {
   /** The log's note verifier key, `<name>+<key id>+<base64 key>`. */
   readonly verifierKey: string;
   /** The origin every checkpoint must name. */
   readonly origin: string;
-  /** The text of a signed checkpoint note an auditor saved earlier; the log must still contain its tree. */
-  readonly savedCheckpoint?: string;
+  /** Signed checkpoints saved earlier; the log must still contain each one's tree. */
+  readonly savedCheckpoints?: readonly SavedCheckpoint[];
   /** Entries read per query. */
   readonly pageSize?: number;
 }
@@ -99,7 +116,8 @@ const MAX_REMEMBERED_MISMATCHES = 10_000;
 interface TrustedCheckpoint {
   readonly size: number;
   readonly root: Buffer;
-  readonly saved: boolean;
+  /** The saved checkpoint's position in the options, or undefined for a stored one. */
+  readonly saved: number | undefined;
 }
 
 /** A mutable problem while the log is read; `kind` and `detail` may be refined when a moved entry is recognised. */
@@ -112,7 +130,7 @@ interface OpenProblem {
 
 export function verifyLog(store: AuditStore, options: VerifyLogOptions): LogVerification {
   const verifier = verifierOf(options.verifierKey);
-  const saved = options.savedCheckpoint === undefined ? undefined : openSaved(options.savedCheckpoint, verifier, options.origin);
+  const saved = (options.savedCheckpoints ?? []).map((checkpoint) => ({ label: checkpoint.label, ...openSaved(checkpoint, verifier, options.origin) }));
   const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
   if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new GatewayError('invalid_argument', 'the page size must be a positive integer');
 
@@ -143,8 +161,10 @@ export function verifyLog(store: AuditStore, options: VerifyLogOptions): LogVeri
   const latest = schedule.at(-1);
   const claims: string[] = [];
   if (latest !== undefined && latest.size > size) claims.push(`it signed a checkpoint of size ${latest.size}`);
-  if (saved !== undefined && saved.size > BigInt(size)) claims.push(`the saved checkpoint is of size ${saved.size}`);
-  else if (saved !== undefined && saved.size > 0n) schedule.push({ size: Number(saved.size), root: saved.rootHash, saved: true });
+  saved.forEach((checkpoint, position) => {
+    if (checkpoint.size > BigInt(size)) claims.push(`${checkpoint.label} is of size ${checkpoint.size}`);
+    else if (checkpoint.size > 0n) schedule.push({ size: Number(checkpoint.size), root: checkpoint.rootHash, saved: position });
+  });
   if (claims.length > 0) {
     add({ kind: 'truncated', index: size, detail: `the log has ${size} entries, but ${claims.join(' and ')}: entries from ${size} on were removed` });
   }
@@ -154,7 +174,7 @@ export function verifyLog(store: AuditStore, options: VerifyLogOptions): LogVeri
   const tree = compactRange();
   let checkpointsChecked = 0;
   // Every log extends the empty tree, whose root parseCheckpoint has already checked.
-  let savedCheckpointChecked = saved?.size === 0n;
+  const savedChecked = saved.map((checkpoint) => checkpoint.size === 0n);
   /** The largest size at which a stored checkpoint's root matched: entries below it are the signed ones. */
   let lastMatchedSize = 0;
   /** Set at the first missing entry: the tree cannot be recomputed past it. */
@@ -174,8 +194,9 @@ export function verifyLog(store: AuditStore, options: VerifyLogOptions): LogVeri
       const checkpoint = schedule[nextCheck] as TrustedCheckpoint;
       if (checkpoint.size !== treeSize || broken) continue;
       const matches = hashesEqual(tree.root(), checkpoint.root);
-      if (checkpoint.saved) {
-        savedCheckpointChecked = true;
+      if (checkpoint.saved !== undefined) {
+        savedChecked[checkpoint.saved] = true;
+        const label = (saved[checkpoint.saved] as { label: string }).label;
         if (!matches) {
           const fork = store.checkpointAt(treeSize);
           const signedTwice = fork !== undefined && !hashesEqual(fork.rootHash, checkpoint.root)
@@ -183,8 +204,8 @@ export function verifyLog(store: AuditStore, options: VerifyLogOptions): LogVeri
             : '';
           add({
             kind: 'inconsistent_with_saved_checkpoint', treeSize,
-            detail: `the tree of the first ${treeSize} entries does not have the saved checkpoint's root: some entry in 0…${treeSize - 1} `
-              + `is not the one the log had when it signed the saved checkpoint${signedTwice}`,
+            detail: `the tree of the first ${treeSize} entries does not have the root of ${label}: some entry in 0…${treeSize - 1} `
+              + `is not the one the log had when it signed that checkpoint${signedTwice}`,
           });
         }
         continue;
@@ -314,7 +335,9 @@ export function verifyLog(store: AuditStore, options: VerifyLogOptions): LogVeri
     treeSize: size,
     checkedEntries,
     checkpointsChecked,
-    ...(saved === undefined ? {} : { savedCheckpointChecked, savedCheckpoint: { treeSize: Number(saved.size), rootHash: saved.rootHash } }),
+    savedCheckpoints: saved.map((checkpoint, position) => ({
+      label: checkpoint.label, treeSize: Number(checkpoint.size), rootHash: Buffer.from(checkpoint.rootHash), checked: savedChecked[position] as boolean,
+    })),
     ...(broken ? {} : { rootHash: tree.root() }),
     problems: finished,
     omittedProblems,
@@ -400,19 +423,19 @@ function verifierOf(verifierKey: string): NoteVerifier {
   }
 }
 
-/** The saved checkpoint, refused when it does not verify: an unverifiable checkpoint is no evidence about the log. */
-function openSaved(note: string, verifier: NoteVerifier, origin: string): Checkpoint {
+/** A saved checkpoint, refused when it does not verify: an unverifiable checkpoint is no evidence about the log. */
+function openSaved(saved: SavedCheckpoint, verifier: NoteVerifier, origin: string): Checkpoint {
   let checkpoint: Checkpoint;
   try {
-    checkpoint = parseCheckpoint(openNote(Buffer.from(note, 'utf8'), [verifier]).text);
+    checkpoint = parseCheckpoint(openNote(Buffer.from(saved.note, 'utf8'), [verifier]).text);
   } catch (cause) {
     if (cause instanceof NoteError || cause instanceof CheckpointError) {
-      throw new GatewayError('invalid_argument', `the saved checkpoint is not a checkpoint signed by the log's key: ${cause.message}`, { cause });
+      throw new GatewayError('invalid_argument', `${saved.label} is not a checkpoint signed by the log's key: ${cause.message}`, { cause });
     }
     throw cause;
   }
   if (checkpoint.origin !== origin) {
-    throw new GatewayError('invalid_argument', `the saved checkpoint is of the log "${checkpoint.origin}", not "${origin}"`);
+    throw new GatewayError('invalid_argument', `${saved.label} is of the log "${checkpoint.origin}", not "${origin}"`);
   }
   return checkpoint;
 }
@@ -429,7 +452,7 @@ function checkStoredCheckpoint(stored: StoredCheckpoint, verifier: NoteVerifier,
   if (checkpoint.origin !== origin) return `the checkpoint of size ${stored.treeSize} names the origin "${checkpoint.origin}", not "${origin}"`;
   if (checkpoint.size !== BigInt(stored.treeSize)) return `the checkpoint stored as size ${stored.treeSize} signs size ${checkpoint.size}`;
   if (!hashesEqual(checkpoint.rootHash, stored.rootHash)) return `the checkpoint of size ${stored.treeSize} is stored with a root it does not sign`;
-  return { size: stored.treeSize, root: checkpoint.rootHash, saved: false };
+  return { size: stored.treeSize, root: checkpoint.rootHash, saved: undefined };
 }
 
 /** The indexed columns that disagree with the entry's own members. */

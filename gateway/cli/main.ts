@@ -75,6 +75,14 @@ const COMMANDS: Readonly<Record<string, TopLevelCommand>> = {
     description: 'monitoring events waiting for, done with or given up on delivery',
     load: async () => (await import('./commands/alerts.js')).registerAlerts,
   },
+  report: {
+    description: 'check a credit report saved by `gateway client report`, offline',
+    load: async () => (await import('./commands/reports.js')).registerReport,
+  },
+  objections: {
+    description: 'enterprises\' objections to the records about them, and their deadlines',
+    load: async () => (await import('./commands/reports.js')).registerObjections,
+  },
 };
 
 /** The command named on the command line (`gateway help <command>` names it second), if any. */

@@ -10,6 +10,8 @@ import type { Command } from 'commander';
 import { GatewayClientError, GatewayUnreachableError } from '../client/errors.js';
 import { GatewayError, InvalidRowsError } from '../errors/index.js';
 import type { RowError } from '../errors/index.js';
+// The error module alone: every command loads this file, and most never open a database.
+import { isStorageFull } from '../store/sqlite/errors.js';
 
 export interface OutputOptions {
   readonly json?: boolean;
@@ -77,6 +79,7 @@ function describe(error: unknown): Described {
     const known = fromSystemError(error);
     if (known) return known;
   }
+  if (isStorageFull(error)) return { code: 'storage_full', message: 'the disk holding the data directory is full: the change was not stored; free space and run the command again' };
   return { code: 'internal_error', message: error instanceof Error ? error.message : String(error) };
 }
 

@@ -10,6 +10,7 @@ import { GATEWAY_ALGORITHM, privateKeyFromPem, REQUEST_ALGORITHMS, sha256Base64u
 import type { JSONWebKeySet } from '../crypto/jws.js';
 import { certificateFacts } from '../crypto/x509.js';
 import { AUTHORIZATION_SCHEME, CONSENT_TYPE, REQUEST_TYPE } from '../identity/protocol.js';
+import type { ReportBundle } from '../reports/index.js';
 import { SIGNED_TYPES } from '../signing/signer.js';
 import { GatewayClientError, GatewayUnreachableError } from './errors.js';
 
@@ -148,10 +149,14 @@ export interface IngestOptions {
   readonly asOf?: string;
   readonly batchId?: string;
   readonly idempotencyKey?: string;
+  /** The objection this batch corrects (docs/objections.md). */
+  readonly objectionId?: string;
 }
 
 export interface IngestResult {
   readonly status: number;
+  /** The objection the batch corrected, as it now stands (with ?objection=). */
+  readonly objection?: Record<string, unknown>;
   /** The signed receipt (compact JWS) to keep. */
   readonly receipt: string;
   /** Its claims, verified against the gateway's JWKS. */
@@ -230,13 +235,15 @@ export class GatewayClient {
     const query = new URLSearchParams();
     if (options.asOf) query.set('as_of', options.asOf);
     if (options.batchId) query.set('batch_id', options.batchId);
+    if (options.objectionId) query.set('objection', options.objectionId);
     const path = `/v1/ingest/${encodeURIComponent(dataset)}${query.size > 0 ? `?${query.toString()}` : ''}`;
     const headers: Record<string, string> = { 'content-type': CONTENT_TYPES[options.format] };
     if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
     const response = await this.send('POST', path, { body, headers });
-    const { receipt } = response.json<{ receipt: string }>();
+    const { receipt, objection } = response.json<{ receipt: string; objection?: Record<string, unknown> }>();
     return {
       status: response.status,
+      ...(objection ? { objection } : {}),
       receipt,
       verified: await this.verify(receipt, SIGNED_TYPES.ingestReceipt),
       replayed: response.headers['idempotent-replayed'] === 'true',
@@ -270,6 +277,41 @@ export class GatewayClient {
     const { answer } = response.json<{ answer: string }>();
     const auditIndex = response.headers['audit-index'];
     return { answer, verified: await this.verify(answer, SIGNED_TYPES.verification), auditIndex: typeof auditIndex === 'string' ? Number(auditIndex) : undefined };
+  }
+
+  /** Enterprises: an objection to records about this enterprise (docs/objections.md). */
+  async raiseObjection(request: {
+    target: { dataset: string } | { audit_index: number; question: string }; reason: string;
+    evidence?: readonly { name: string; media_type: string; content: string }[];
+  }): Promise<Record<string, unknown>> {
+    const response = await this.send('POST', '/v1/objections', { body: JSON.stringify(request), headers: { 'content-type': 'application/json' } });
+    return response.json<Record<string, unknown>>();
+  }
+
+  /** Sources: the records stand; the note tells the enterprise why. */
+  async confirmObjection(objectionId: string, note: string): Promise<Record<string, unknown>> {
+    const response = await this.send('POST', `/v1/objections/${encodeURIComponent(objectionId)}/resolution`, {
+      body: JSON.stringify({ outcome: 'confirmed', note }), headers: { 'content-type': 'application/json' },
+    });
+    return response.json<Record<string, unknown>>();
+  }
+
+  /** Banks: the credit report of a template about a subject under a consent; the signed report verified. */
+  async report(request: { template: string; uscc: string; consentId: string; loanReference: string; officer: string }): Promise<{
+    bundle: ReportBundle; verified: VerifiedDocument;
+  }> {
+    const body = JSON.stringify({
+      template: request.template, subject: { uscc: request.uscc }, consent_id: request.consentId, loan_reference: request.loanReference,
+      officer: request.officer,
+    });
+    const response = await this.send('POST', '/v1/reports', { body, headers: { 'content-type': 'application/json' } });
+    const bundle = response.json<ReportBundle>();
+    return { bundle, verified: await this.verify(bundle.report, SIGNED_TYPES.report) };
+  }
+
+  /** Banks: the PDF of a report this bank was given. */
+  async reportPdf(reportId: string): Promise<Buffer> {
+    return (await this.send('GET', `/v1/reports/${encodeURIComponent(reportId)}/pdf`)).body;
   }
 
   #transport(method: string, path: string, headers: Record<string, string>, body: Buffer): Promise<GatewayResponse> {

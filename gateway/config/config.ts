@@ -7,6 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseCosignatureVerifierKey } from '../crypto/note.js';
 import { GatewayError } from '../errors/index.js';
+import { parseAllowedNetworks } from '../identity/webhookTarget.js';
+import type { AllowedNetworks } from '../identity/webhookTarget.js';
 import { packageRoot } from '../paths.js';
 import type { Purpose } from '../policies/definition.js';
 
@@ -52,16 +54,56 @@ export interface GatewayConfig {
   readonly bankQuestionsPerSecond: number;
   /** Questions per consent per minute. */
   readonly consentQuestionsPerMinute: number;
+  /** Items a bank may have refused per minute (a much lower budget than its questions: refusals are noise in the log). */
+  readonly bankRefusalsPerMinute: number;
   /** Seconds within which the same question about the same subject under the same consent gets the same answer. */
   readonly answerReuseSeconds: number;
   /** The longest a consent may last, in days, per lending purpose. */
   readonly consentMaxDays: Readonly<Record<ConsentPurpose, number>>;
   /** Serve plain HTTP on a non-loopback address anyway (behind a TLS-terminating proxy). */
   readonly allowPlaintext: boolean;
+  /** Free space on the data directory's disk below which /readyz answers not ready (writes would fail). */
+  readonly minFreeBytes: number;
   /** Start with key files others can read, or a keys directory others can write, warning instead of refusing. */
   readonly allowUnsafeKeyPermissions: boolean;
   /** Webhook delivery of monitoring events (docs/monitoring.md). */
   readonly alertDelivery: AlertDeliveryConfig;
+  /**
+   * Networks a webhook may point to besides public unicast addresses (GATEWAY_WEBHOOK_ALLOWED_NETWORKS: CIDRs, comma
+   * separated); loopback, private and link-local ones are refused unless named here, and http is allowed only to them.
+   */
+  readonly webhookAllowedNetworks: AllowedNetworks;
+  /** Credit reports (docs/reports.md). */
+  readonly reports: ReportConfig;
+  /** Days a source has to resolve an objection before it is flagged overdue (docs/objections.md). */
+  readonly objectionDeadlineDays: number;
+}
+
+export interface ReportConfig {
+  /** The CJK font the PDF is set in: a TrueType/OpenType font or collection. */
+  readonly fontFile: string;
+  /** The face to use when the font file is a collection (.ttc). */
+  readonly fontName: string;
+  /** The gateway's address as people reach it (printed and QR-coded on reports); default: the address a request came to. */
+  readonly publicUrl: string | undefined;
+}
+
+/** Debian's fonts-wqy-zenhei (文泉驿正黑), which .ci/run installs. */
+export const DEFAULT_REPORT_FONT = '/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc';
+
+function publicUrl(env: Environment): string | undefined {
+  const raw = env['GATEWAY_PUBLIC_URL'];
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new GatewayError('invalid_configuration', `GATEWAY_PUBLIC_URL must be an http(s) URL, got "${raw.slice(0, 80)}"`);
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.search !== '' || url.hash !== '') {
+    throw new GatewayError('invalid_configuration', 'GATEWAY_PUBLIC_URL must be an http(s) URL without query or fragment');
+  }
+  return url.toString().replace(/\/$/, '');
 }
 
 export interface AlertDeliveryConfig {
@@ -264,9 +306,12 @@ export function loadConfig(env: Environment, cwd: string = process.cwd()): Gatew
     consentMaxDays: consentMaxDays(env),
     bankQuestionsPerSecond: integer(env, 'GATEWAY_BANK_QUESTIONS_PER_SECOND', 50_000, 1, 10_000_000),
     consentQuestionsPerMinute: integer(env, 'GATEWAY_CONSENT_QUESTIONS_PER_MINUTE', 600, 1, 1_000_000),
+    bankRefusalsPerMinute: integer(env, 'GATEWAY_BANK_REFUSALS_PER_MINUTE', 600, 1, 1_000_000),
     answerReuseSeconds: integer(env, 'GATEWAY_ANSWER_REUSE_SECONDS', 86_400, 0, 30 * 86_400),
     allowPlaintext: flag(env, 'GATEWAY_ALLOW_PLAINTEXT'),
     allowUnsafeKeyPermissions: flag(env, 'GATEWAY_ALLOW_UNSAFE_KEY_PERMISSIONS'),
+    webhookAllowedNetworks: parseAllowedNetworks(env['GATEWAY_WEBHOOK_ALLOWED_NETWORKS']),
+    minFreeBytes: integer(env, 'GATEWAY_MIN_FREE_MB', 64, 0, 1_000_000) * 1024 * 1024,
     alertDelivery: {
       retryHorizonMs: integer(env, 'GATEWAY_ALERT_RETRY_HORIZON_SECONDS', 3 * 86_400, 1, 30 * 86_400) * 1000,
       baseBackoffMs: integer(env, 'GATEWAY_ALERT_RETRY_BASE_MS', 1000, 1, 3_600_000),
@@ -275,5 +320,11 @@ export function loadConfig(env: Environment, cwd: string = process.cwd()): Gatew
       pollMs: integer(env, 'GATEWAY_ALERT_POLL_MS', 1000, 10, 60_000),
       concurrencyPerBank: integer(env, 'GATEWAY_ALERT_CONCURRENCY_PER_BANK', 16, 1, 256),
     },
+    reports: {
+      fontFile: path.resolve(cwd, env['GATEWAY_REPORT_FONT'] ?? DEFAULT_REPORT_FONT),
+      fontName: env['GATEWAY_REPORT_FONT_NAME'] ?? 'WenQuanYiZenHei',
+      publicUrl: publicUrl(env),
+    },
+    objectionDeadlineDays: integer(env, 'GATEWAY_OBJECTION_DEADLINE_DAYS', 20, 1, 365),
   };
 }

@@ -3,11 +3,14 @@
  * time and optionally a bounded number of answers. The state machine (docs/consent.md):
  *
  *   active ──enterprise revokes──► revoked
+ *   active ──the operator revokes it, or revokes its enterprise──► revoked
  *   active ──enterprise grants one that `replaces` it──► replaced
  *   active ──the last allowed answer is given──► exhausted
  *   active ──exp passes──► expired            (derived from the clock, never stored)
+ *   active ◄──enterprise suspended / resumed──► suspended   (derived from the enterprise's status, never stored)
  *
- * Every other state is final. Each grant (with or without `replaces`) and each revocation is an audit entry written
+ * Every other state is final. A consent is the USCC's, whichever of its enterprise participants (one at a time; a
+ * re-enrolled one replaces the last) signed it. Each grant (with or without `replaces`) and each revocation is an audit entry written
  * before the change is made; changes to one consent, and answers under it, are serialised by a per-consent lock, so
  * a revocation and a verification racing each other are ordered: the answer is given before the revocation is
  * recorded, or it is refused.
@@ -25,7 +28,7 @@ import type { ParsedConsent } from './artefact.js';
 import type { Purpose } from '../policies/definition.js';
 import { createKeyedLock } from './keyedLock.js';
 
-export type ConsentState = 'active' | 'revoked' | 'expired' | 'exhausted' | 'replaced';
+export type ConsentState = 'active' | 'revoked' | 'expired' | 'exhausted' | 'replaced' | 'suspended';
 
 /** What the catalog must answer for a consent to be checked. */
 export interface ConsentQuestions {
@@ -90,6 +93,10 @@ export interface ConsentService {
   /** The stored artefact for the operator (`gateway consent export`), whoever it concerns. */
   exportArtefact(consentId: string): string;
   revoke(principal: Principal, consentId: string): Promise<{ consent: ConsentView; receipt: string }>;
+  /** The operator ends one consent (`gateway consent revoke --by-operator`), audited with the reason. */
+  revokeByOperator(consentId: string, reason: string): Promise<ConsentView>;
+  /** Ends every active consent about the USCC (its enterprise was revoked), each audited; returns them. */
+  revokeAllAbout(uscc: string, reason: string): Promise<ConsentView[]>;
   accesses(principal: Principal, consentId: string): Promise<{ consent: ConsentView; entries: StoredAuditEntry[] }>;
   /** Runs `work` while no other change to the consent can happen (verifications, issue 6). */
   exclusive<T>(consentId: string, work: () => Promise<T>): Promise<T>;
@@ -120,8 +127,33 @@ export function createConsentService(deps: ConsentDependencies): ConsentService 
   const notFound = () => new GatewayError('not_found', 'no such consent');
 
   function stateOf(consent: ConsentRecord): ConsentState {
-    if (consent.state === 'active' && consent.expiresAt <= deps.nowSeconds()) return 'expired';
-    return consent.state;
+    if (consent.state !== 'active') return consent.state;
+    if (consent.expiresAt <= deps.nowSeconds()) return 'expired';
+    // The enterprise's status, read each time: a suspension pauses its consents at once, a resumption resumes them.
+    // No enterprise acting for the USCC any more means it was revoked: its consents are ended (revokeAllAbout), and
+    // one whose row a crash left active is revoked all the same.
+    const enterprise = deps.store.enterpriseForUscc(consent.uscc);
+    if (!enterprise) return 'revoked';
+    return enterprise.status === 'suspended' ? 'suspended' : 'active';
+  }
+
+  /** Ends an active consent on the operator's word: audited first, then stored, then the bank's subscriptions end. */
+  async function endByOperator(consentId: string, reason: string): Promise<ConsentView | undefined> {
+    return lock.run(consentId, async () => {
+      const consent = deps.store.getConsent(consentId);
+      if (!consent || consent.state !== 'active') return undefined;
+      await deps.audit.append({
+        kind: 'consent.revoked',
+        actor: 'operator',
+        subject: consent.uscc,
+        consentId,
+        details: { bank: consent.bankId, reason },
+      });
+      if (!deps.store.endConsent(consentId, 'revoked', iso(deps.nowSeconds()))) return undefined;
+      const ended = deps.store.getConsent(consentId) as ConsentRecord;
+      deps.onConsentEnded?.(ended, 'revoked');
+      return view(ended);
+    });
   }
 
   function view(consent: ConsentRecord): ConsentView {
@@ -185,6 +217,10 @@ export function createConsentService(deps: ConsentDependencies): ConsentService 
     async grant(principal, token) {
       const parsed = await parseConsent(token);
       const { claims } = parsed;
+      // A consent it replaces must be this enterprise's before its lock is taken: someone else's is not waited for.
+      if (claims.replaces !== undefined && (claims.sub !== principal.uscc || deps.store.getConsent(claims.replaces)?.uscc !== principal.uscc)) {
+        throw new GatewayError('consent_replaces_invalid', '"replaces" must name an active consent of the same enterprise');
+      }
       const keys = claims.replaces === undefined ? [claims.jti] : [claims.jti, claims.replaces];
       return lock.runAll(keys, async () => {
         const { questions } = checkGrant(principal, parsed);
@@ -233,9 +269,11 @@ export function createConsentService(deps: ConsentDependencies): ConsentService 
     },
 
     async revoke(principal, consentId) {
+      // Whose consent it is, first and without waiting: a guessed id of someone else's is neither waited for nor delayed.
+      visible(principal, deps.store.getConsent(consentId));
+      if (principal.role !== 'enterprise') throw notFound();
       return lock.run(consentId, async () => {
-        const consent = visible(principal, deps.store.getConsent(consentId));
-        if (principal.role !== 'enterprise') throw notFound();
+        const consent = deps.store.getConsent(consentId) as ConsentRecord;
         const state = stateOf(consent);
         if (state !== 'active') throw new GatewayError('consent_not_active', `the consent is ${state}; only an active consent can be revoked`);
         const appended = await deps.audit.append({
@@ -256,6 +294,33 @@ export function createConsentService(deps: ConsentDependencies): ConsentService 
         });
         return { consent: revoked, receipt };
       });
+    },
+
+    async revokeByOperator(consentId, reason) {
+      const consent = deps.store.getConsent(consentId);
+      if (!consent) throw notFound();
+      const state = stateOf(consent);
+      if (consent.state !== 'active' || state === 'expired') {
+        throw new GatewayError('consent_not_active', `the consent is ${state}; only an active (or suspended) consent can be revoked`);
+      }
+      const ended = await endByOperator(consentId, reason);
+      if (!ended) throw new GatewayError('consent_not_active', 'the consent ended while it was being revoked');
+      return ended;
+    },
+
+    async revokeAllAbout(uscc, reason) {
+      const ended: ConsentView[] = [];
+      let after = 0;
+      for (;;) {
+        const page = deps.store.listConsents({ uscc }, after, 500);
+        for (const consent of page) {
+          if (consent.state !== 'active') continue;
+          const view = await endByOperator(consent.consentId, reason);
+          if (view) ended.push(view);
+        }
+        if (page.length < 500) return ended;
+        after = (page.at(-1) as ConsentRecord).seq;
+      }
     },
 
     async accesses(principal, consentId) {

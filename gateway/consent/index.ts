@@ -3,3 +3,4 @@ export type { ConsentPage, ConsentQuestions, ConsentService, ConsentState, Conse
 export { parseConsent, PURPOSES, verifyConsentOffline } from './artefact.js';
 export type { ConsentClaims } from './artefact.js';
 export type { Purpose } from '../policies/definition.js';
+export { reconcileConsentUses } from './useReconciliation.js';

@@ -32,8 +32,9 @@ export class JwsError extends Error {
 
 export type JwsHeader = CompactJWSHeaderParameters & Record<string, unknown>;
 
-// The signature part may be empty, so that an `alg: none` token is refused for its algorithm, not its shape.
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
+// Three parts, the signature not empty: an unsecured (`alg: none`) token, or a signed one stripped of its signature,
+// is refused for its shape before anything in it is read.
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+$/;
 
 /** The protected header, decoded without verifying anything: only to find the key to verify with. */
 export function decodeJwsHeader(token: string): JwsHeader {

@@ -27,6 +27,10 @@ function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
+function addedKeyFields(dataset: DatasetDefinition): string {
+  return dataset.naturalKey.filter((name) => dataset.fields.find((field) => field.name === name)?.added).map((name) => `\`${name}\``).join(' or ');
+}
+
 function datasetSection(dataset: DatasetDefinition): string {
   const subject = 'idType' in dataset.subject
     ? `USCC in \`${dataset.subject.idNumberField}\``
@@ -39,13 +43,17 @@ function datasetSection(dataset: DatasetDefinition): string {
     `- **Source:** ${dataset.source.zh} (${dataset.source.en})`,
     `- **Row:** ${dataset.row}`,
     `- **Natural key:** ${dataset.naturalKey.map((field) => `\`${field}\``).join(' + ')}`,
-    `- **Subject:** ${subject}`,
+    ...(dataset.catalogKey
+      ? [`- **Natural key of a row without ${addedKeyFields(dataset)}** (a source sending the catalog's columns only): ${dataset.catalogKey.map((field) => `\`${field}\``).join(' + ')}`]
+      : []),
+    `- **Subject:** ${subject}${dataset.subjectOptional ? '; a row without it is stored but linked to no subject, so no question about anyone reads it' : ''}`,
     `- **Schema:** \`schemas/datasets/${dataset.schemaFile}\` (version ${dataset.version})`,
     '',
     '| field | 字段 | type | required | description |',
     '|---|---|---|---|---|',
     ...dataset.fields.map((field) => {
-      const description = field.added ? `${field.description} *Added: ${field.added}*` : field.description;
+      const absent = field.unknownIfAbsent ? ' A question that reads it answers `unknown` for a subject with a row without it.' : '';
+      const description = field.added ? `${field.description} *Added (not in the catalog, optional): ${field.added}*${absent}` : field.description;
       return `| \`${field.name}\` | ${cell(field.titleZh)} | ${cell(typeOf(field.kind, field.enumValues))} | ${field.required ? 'yes' : ''} | ${cell(description)} |`;
     }),
     '',
@@ -62,6 +70,11 @@ export function renderDataCatalog(registry: DatasetRegistry): string {
     'The twelve datasets the gateway ingests, one JSON Schema (draft 2020-12) each. CSV headers may use the English',
     'field names or the Chinese names (字段). An empty CSV cell is an absent field. Every value below is sealed',
     '(AES-256-GCM) at rest; subjects and natural keys are stored only as keyed blind indexes.',
+    '',
+    'A batch with exactly the columns of the plan\'s sharing list (信用信息归集共享清单) is accepted for every dataset. Fields',
+    'marked *Added* are not in that list: the gateway adds them where a row needs them (an account number, a grant date),',
+    'and they are always optional. Where the natural key uses one, a row without it is keyed by the catalog fields given',
+    'for that dataset, and a question that needs such a field answers `unknown` rather than guessing.',
     '',
     '| | dataset | 数据集 | source | row | natural key |',
     '|---|---|---|---|---|---|',

@@ -67,4 +67,5 @@ export function addDatasetVocabulary(ajv: Ajv2020): void {
   // Annotations read by the registry and the catalog generator; they do not validate anything.
   ajv.addKeyword({ keyword: 'x-dataset', schemaType: 'object' });
   ajv.addKeyword({ keyword: 'x-added', schemaType: 'string' });
+  ajv.addKeyword({ keyword: 'x-unknown-if-absent', schemaType: 'boolean' });
 }

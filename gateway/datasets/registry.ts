@@ -43,8 +43,10 @@ export interface FieldDefinition {
   readonly kind: string;
   readonly required: boolean;
   readonly enumValues: readonly string[] | undefined;
-  /** Why the field is not in the plan's catalog, when the row shape needed it. */
+  /** Why the field is not in the plan's catalog, when the row shape needed it. Such a field is never required. */
   readonly added: string | undefined;
+  /** A question that reads this field answers `unknown` for a subject with a record that lacks it (no guessing). */
+  readonly unknownIfAbsent: boolean;
 }
 
 /** How the record names its subject: a fixed id type (USCC datasets) or a field that holds it. */
@@ -62,7 +64,14 @@ export interface DatasetDefinition {
   readonly source: { readonly zh: string; readonly en: string };
   readonly row: string;
   readonly naturalKey: readonly string[];
+  /**
+   * The natural key of a row that lacks one of the added fields of `naturalKey`: catalog fields only, so that a
+   * source exporting exactly the catalog's columns is understood. Undefined when the natural key is all catalog.
+   */
+  readonly catalogKey: readonly string[] | undefined;
   readonly subject: SubjectRule;
+  /** True when the subject's identifier is an added field: a row without it is stored but linked to no subject. */
+  readonly subjectOptional: boolean;
   readonly fields: readonly FieldDefinition[];
   readonly schemaFile: string;
 }
@@ -89,6 +98,7 @@ interface DatasetAnnotation {
   source: { zh: string; en: string };
   row: string;
   natural_key: string[];
+  catalog_key?: string[];
   subject: { id_type?: 'uscc'; id_type_field?: string; id_number_field: string };
 }
 
@@ -99,6 +109,7 @@ interface PropertySchema {
   enum?: string[];
   type?: string;
   'x-added'?: string;
+  'x-unknown-if-absent'?: boolean;
   formatMinimum?: { $data?: string };
 }
 
@@ -137,16 +148,32 @@ function toDefinition(schema: DatasetSchema, file: string): DatasetDefinition {
       required: required.has(name),
       enumValues: property.enum,
       added: property['x-added'],
+      unknownIfAbsent: property['x-unknown-if-absent'] === true,
     };
   });
+  for (const field of fields) {
+    // A source exporting exactly the catalog's columns has none of the added fields: none may be required.
+    if (field.added && field.required) throw new GatewayError('invalid_configuration', `${file}: added field ${field.name} must not be required`);
+    if (field.unknownIfAbsent && !field.added) throw new GatewayError('invalid_configuration', `${file}: only an added field is unknown if absent`);
+  }
+  const byName = new Map(fields.map((field) => [field.name, field]));
   const names = new Set(fields.map((field) => field.name));
   const subject: SubjectRule = meta.subject.id_type_field
     ? { idTypeField: meta.subject.id_type_field, idNumberField: meta.subject.id_number_field }
     : { idType: 'uscc', idNumberField: meta.subject.id_number_field };
-  for (const key of [...meta.natural_key, meta.subject.id_number_field, meta.subject.id_type_field]) {
-    if (key !== undefined && !required.has(key)) {
-      throw new GatewayError('invalid_configuration', `${file}: key field ${key} must be a required field`);
-    }
+  // Key and subject fields are required, or added (absent in a catalog-only row) with a fallback that is required.
+  const optionalKey = meta.natural_key.filter((key) => !required.has(key));
+  for (const key of optionalKey) {
+    if (!byName.get(key)?.added) throw new GatewayError('invalid_configuration', `${file}: key field ${key} must be required or added`);
+  }
+  if (optionalKey.length > 0 && !meta.catalog_key) throw new GatewayError('invalid_configuration', `${file}: added key fields need a catalog_key`);
+  for (const key of meta.catalog_key ?? []) {
+    if (!required.has(key)) throw new GatewayError('invalid_configuration', `${file}: catalog key field ${key} must be a required field`);
+  }
+  const subjectFields = [meta.subject.id_number_field, meta.subject.id_type_field].filter((key): key is string => key !== undefined);
+  const subjectOptional = subjectFields.some((key) => !required.has(key));
+  for (const key of subjectFields) {
+    if (!required.has(key) && !byName.get(key)?.added) throw new GatewayError('invalid_configuration', `${file}: subject field ${key} must be required or added`);
   }
   if (fields.length !== names.size) throw new GatewayError('invalid_configuration', `${file}: duplicate field`);
   return {
@@ -159,7 +186,9 @@ function toDefinition(schema: DatasetSchema, file: string): DatasetDefinition {
     source: meta.source,
     row: meta.row,
     naturalKey: meta.natural_key,
+    catalogKey: meta.catalog_key,
     subject,
+    subjectOptional,
     fields,
     schemaFile: path.basename(file),
   };

@@ -28,6 +28,7 @@ export const errorRegistry = {
   audit_entry_pending: { status: 503, title: 'The action was done, but its audit entry is not written yet' },
   decryption_failed: { status: 500, title: 'A stored record could not be decrypted' },
   storage_unavailable: { status: 503, title: 'The store is unavailable' },
+  report_pdf_unavailable: { status: 503, title: 'The report cannot be rendered as a PDF on this gateway' },
   not_found: { status: 404, title: 'Not found' },
   participant_exists: { status: 409, title: 'A participant with this id already exists' },
   invalid_csr: { status: 400, title: 'The certificate signing request is not acceptable' },
@@ -75,6 +76,12 @@ export const errorRegistry = {
   question_not_covered: { status: 403, title: 'The consent does not cover a monitored question' },
   monitor_rule_unknown: { status: 422, title: 'A monitor rule does not exist' },
   subscription_exists: { status: 409, title: 'The consent already has an active subscription' },
+  // Credit reports (docs/reports.md) and objections (docs/objections.md).
+  report_template_unknown: { status: 422, title: 'No such report template' },
+  objection_target_invalid: { status: 422, title: 'The objection names nothing about this enterprise that it can object to' },
+  objection_not_open: { status: 409, title: 'The objection is no longer open' },
+  objection_not_permitted: { status: 403, title: 'The source does not feed a dataset the objection is about' },
+  correction_not_about_subject: { status: 422, title: 'The correcting batch holds no record about the objection\'s subject' },
   // The command line's own failures (gateway/cli): a mistake in how it was called, never an HTTP answer.
   file_not_found: { status: 400, title: 'A file named on the command line does not exist' },
   file_unreadable: { status: 400, title: 'A file named on the command line cannot be read' },

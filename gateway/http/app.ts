@@ -14,6 +14,9 @@ import type { AuditRuntime } from '../runtime/index.js';
 import type { IdentityStore } from '../store/index.js';
 import type { VerificationService } from '../verification/index.js';
 import type { Monitoring } from '../monitoring/index.js';
+import type { ReportTemplates } from '../policies/index.js';
+import type { ObjectionService } from '../objections/index.js';
+import type { ReportRenderer, ReportService } from '../reports/index.js';
 import { idempotentResponder } from './idempotency.js';
 import { observeRequests } from './observe.js';
 import { notFound, problemHandler } from './problems.js';
@@ -26,6 +29,8 @@ import { consentRoutes } from './routes/consents.js';
 import { verificationRoutes } from './routes/verifications.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { monitoringRoutes } from './routes/monitoring.js';
+import { objectionRoutes } from './routes/objections.js';
+import { reportRoutes } from './routes/reports.js';
 
 export interface AppDependencies {
   readonly logger: Logger;
@@ -46,6 +51,11 @@ export interface AppDependencies {
   readonly consents: ConsentService;
   readonly verifications: VerificationService;
   readonly monitoring: Monitoring;
+  readonly templates: ReportTemplates;
+  readonly reports: ReportService;
+  readonly reportRenderer: ReportRenderer;
+  readonly publicUrl: string | undefined;
+  readonly objections: ObjectionService;
 }
 
 export function createApp(deps: AppDependencies): Express {
@@ -62,6 +72,8 @@ export function createApp(deps: AppDependencies): Express {
   app.use(consentRoutes(deps));
   app.use(verificationRoutes(deps));
   app.use(monitoringRoutes(deps));
+  app.use(reportRoutes(deps));
+  app.use(objectionRoutes(deps));
   app.use(notFound);
   app.use(problemHandler(deps.logger, deps.metrics));
   return app;

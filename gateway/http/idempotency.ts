@@ -39,7 +39,7 @@ export function idempotentResponder(store: IdentityStore, now: () => Date = () =
       }
       if (!KEY.test(key)) throw new GatewayError('invalid_argument', `${IDEMPOTENCY_KEY_HEADER} must be 1-255 visible ASCII characters`);
       const { participantId } = principalOf(res);
-      const requestSha256 = sha256Hex(Buffer.concat([Buffer.from(`${req.method} ${req.originalUrl}\n`), bodyOf(req)]));
+      const requestSha256 = sha256Hex(Buffer.concat([Buffer.from(`${req.method} ${req.originalUrl}\n`), bodyOf(res)]));
       const stored = store.findIdempotentResponse(participantId, key);
       if (stored) {
         if (stored.requestSha256 !== requestSha256) {

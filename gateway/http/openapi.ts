@@ -18,6 +18,7 @@ import { AUTHORIZATION_SCHEME, MAX_REQUEST_LIFETIME_SECONDS, PARTICIPANT_ID, PAR
 import type { IngestReceipt } from '../ingest/index.js';
 import { inputFormats, MAX_REPORTED_ROW_ERRORS } from '../ingest/index.js';
 import type { EventClaims, SubscriptionView } from '../monitoring/index.js';
+import type { ObjectionEventType, ObjectionState } from '../store/index.js';
 import { packageRoot, schemasDir } from '../paths.js';
 import { MONITOR_PURPOSE, PURPOSES, SEVERITIES } from '../policies/index.js';
 import { SIGNED_TYPES } from '../signing/signer.js';
@@ -38,19 +39,23 @@ const API_SCHEMAS = {
   VerificationRequest: 'verification-request.v1.json',
   ConsentClaims: 'consent.v1.json',
   SubscriptionRequest: 'subscription-request.v1.json',
+  ReportRequest: 'report-request.v1.json',
+  ObjectionRequest: 'objection-request.v1.json',
+  ObjectionResolution: 'objection-resolution.v1.json',
 } as const;
 
 // Closed sets written as records, so that the compiler notices when the union they describe changes.
 const CONSENT_STATES: Readonly<Record<ConsentState, string>> = {
   active: 'answers may be given under it',
-  revoked: 'the enterprise revoked it',
+  revoked: 'the enterprise revoked it, or the operator revoked it or its enterprise',
   expired: 'its exp has passed (derived from the clock, never stored)',
   exhausted: 'its max_uses answers have been given',
   replaced: 'the enterprise granted a consent that replaces it',
+  suspended: 'its enterprise is suspended: no answers until it is resumed (derived from the enterprise\'s status, never stored)',
 };
 const REFUSAL_CODES: Readonly<Record<RefusalCode, string>> = {
   consent_missing: 'no consent of this bank about this subject has this id (the same whether or not the gateway holds data about the subject)',
-  consent_not_active: 'the consent is not active (revoked, expired, exhausted, replaced or not yet valid)',
+  consent_not_active: 'the consent is not active (revoked, expired, exhausted, replaced, suspended or not yet valid)',
   question_not_covered: 'the consent does not name every question asked',
   purpose_not_allowed: 'a question does not allow the consent\'s purpose',
 };
@@ -67,6 +72,19 @@ const EVENT_TYPES: Readonly<Record<EventClaims['type'], string>> = {
   alert: 'a monitored answer changed as a rule describes (payload AlertClaims)',
   'consent.revoked': 'the subscription ended because its consent was revoked or replaced (payload ConsentEndedClaims)',
   'consent.expired': 'the subscription ended because its consent expired or was exhausted (payload ConsentEndedClaims)',
+  'answer.corrected': 'answers the bank was given were corrected after an objection (payload AnswerCorrectedClaims, docs/objections.md)',
+};
+const OBJECTION_STATES: Readonly<Record<ObjectionState, string>> = {
+  open: 'waiting for the source; answers reading its datasets about the enterprise say disputed',
+  confirmed: 'the source found its records right (note in resolution)',
+  corrected: 'a batch that references it corrected the records (batch_id in resolution); banks given a changed answer were told',
+};
+const OBJECTION_EVENTS: Readonly<Record<ObjectionEventType, string>> = {
+  raised: 'the enterprise raised it',
+  confirmed: 'the source confirmed its records',
+  corrected: 'a correcting batch closed it',
+  overdue: 'its deadline passed while it was open',
+  banks_notified: 'the banks given an answer the correction changed were sent answer.corrected',
 };
 const INGEST_OUTCOMES: Readonly<Record<IngestReceipt['outcome'], string>> = {
   stored: 'the batch was stored (201)',
@@ -76,7 +94,7 @@ const INGEST_OUTCOMES: Readonly<Record<IngestReceipt['outcome'], string>> = {
 /** What any request can fail with. */
 const ANY_REQUEST: readonly ErrorCode[] = ['internal_error'];
 
-/** What every signed endpoint can answer before its own work starts: reading the body, then authenticating it. */
+/** What every signed endpoint can answer before its own work starts: authenticating the request, then reading its body. */
 const SIGNED_REQUEST: readonly ErrorCode[] = [
   'body_too_large', 'unsupported_format',
   'signature_missing', 'signature_malformed', 'algorithm_not_allowed', 'participant_unknown', 'participant_suspended',
@@ -86,10 +104,10 @@ const SIGNED_REQUEST: readonly ErrorCode[] = [
 ];
 
 /** Endpoints that record an audit entry before they answer: no entry, no answer. */
-const AUDITED: readonly ErrorCode[] = ['audit_unavailable'];
+const AUDITED: readonly ErrorCode[] = ['audit_unavailable', 'audit_log_inconsistent', 'storage_full'];
 
 /** Endpoints that sign what they answer with the gateway's key. */
-const SIGNS: readonly ErrorCode[] = ['key_material_missing'];
+const SIGNS: readonly ErrorCode[] = ['key_material_missing', 'key_mismatch'];
 
 /** Endpoints whose body is a JSON object. */
 const JSON_BODY: readonly ErrorCode[] = ['unsupported_format', 'malformed_input'];
@@ -244,16 +262,21 @@ function ingestSchemas(): Record<string, Json> {
     as_of: DATE,
     received_at: DATE_TIME,
     audit_index: { ...INDEX, description: 'the ingest.batch entry' },
+    objection_id: { ...STRING, description: 'the objection the batch corrected (with ?objection=)' },
   };
+  const batchRequired = Object.keys(batch).filter((member) => member !== 'objection_id');
 
   return {
     DatasetId: { enum: [...datasetIds], description: 'A dataset of the data catalog (docs/data-catalog.md).' },
-    IngestBatch: closed(batch, undefined, { description: 'What was stored; never a record value.' }),
+    IngestBatch: closed(batch, batchRequired, { description: 'What was stored; never a record value.' }),
     IngestAnswer: closed({
       receipt: { ...ref('schemas', 'CompactJws'), description: `signed by the gateway, typ ${SIGNED_TYPES.ingestReceipt}; payload IngestReceiptClaims` },
       batch: ref('schemas', 'IngestBatch'),
-    }),
-    IngestReceiptClaims: signedClaims(SIGNED_TYPES.ingestReceipt, { ...batch, request_sha256: { ...HEX_SHA256, description: 'of the signed request (its compact JWS)' } }),
+      objection: { ...ref('schemas', 'ObjectionView'), description: 'the objection the batch corrected, as it now stands (with ?objection=)' },
+    }, ['receipt', 'batch']),
+    IngestReceiptClaims: signedClaims(SIGNED_TYPES.ingestReceipt, {
+      ...batch, request_sha256: { ...HEX_SHA256, description: 'of the signed request (its compact JWS)' },
+    }, [...batchRequired, 'request_sha256']),
   };
 }
 
@@ -322,6 +345,7 @@ function verificationSchemas(): Record<string, Json> {
       data_as_of: { ...DATE, description: 'the newest as-of date of the records behind the answer; absent when the answer is unknown' },
       stale: { type: 'boolean', description: 'that date is older than the question allows' },
       repeated: { type: 'boolean', description: 'the answer given earlier in the reuse window, not counted again' },
+      disputed: { const: true, description: 'present while an objection to records the question reads is open (docs/objections.md)' },
     }, ['id', 'version', 'definition_hash', 'answer', 'stale', 'repeated']),
     VerificationItem: {
       oneOf: [
@@ -416,8 +440,22 @@ function monitoringSchemas(): Record<string, Json> {
       rule: STRING, severity: { enum: [...SEVERITIES] },
       question: closed({ id: STRING, version: { type: 'integer', minimum: 1 }, definition_hash: STRING }),
       old_answer: { type: ['boolean', 'string'] }, new_answer: { type: ['boolean', 'string'] },
-      data_as_of: DATE, raised_at: DATE_TIME,
+      data_as_of: DATE, disputed: { const: true, description: 'present while an objection to records the question reads is open (docs/objections.md)' }, raised_at: DATE_TIME,
     }, ['type', 'event_id', 'subscription_id', 'consent_id', 'subject', 'rule', 'severity', 'question', 'old_answer', 'new_answer', 'raised_at']),
+    AnswerCorrectedClaims: signedClaims(SIGNED_TYPES.alert, {
+      type: { const: 'answer.corrected' }, event_id: STRING, objection_id: STRING, subject: SUBJECT,
+      corrections: {
+        type: 'array', minItems: 1,
+        items: closed({
+          question: closed({ id: STRING, version: { type: 'integer', minimum: 1 }, definition_hash: STRING }),
+          answered_audit_index: { ...INDEX, description: 'the entry of the answer the bank was given' },
+          old_answer: { type: ['boolean', 'string'] }, new_answer: { type: ['boolean', 'string'] }, data_as_of: DATE,
+        }, ['question', 'answered_audit_index', 'old_answer', 'new_answer']),
+      },
+      corrected_audit_index: { ...INDEX, description: 'the answer.corrected entry that records the corrected answers' },
+      batch_id: { ...STRING, description: 'the correcting batch' },
+      raised_at: DATE_TIME,
+    }),
     ConsentEndedClaims: signedClaims(SIGNED_TYPES.alert, {
       type: { enum: ['consent.revoked', 'consent.expired'] }, event_id: STRING, subscription_id: STRING, consent_id: CONSENT_ID, subject: SUBJECT,
       reason: { ...STRING, description: 'revoked, replaced, expired or exhausted' }, raised_at: DATE_TIME,
@@ -425,10 +463,93 @@ function monitoringSchemas(): Record<string, Json> {
   };
 }
 
+/** Credit reports: the signed report, what the bank keeps, what a link shows, the templates. */
+function reportSchemas(): Record<string, Json> {
+  const localText = closed({ zh: STRING, en: STRING });
+  const audit = {
+    index: { ...INDEX, description: 'the report.generated entry' },
+    entry: { type: 'string', contentMediaType: 'application/json', contentSchema: ref('schemas', 'AuditEntry'), description: 'that entry exactly as logged' },
+    inclusion_proof: ref('schemas', 'InclusionProof'),
+    checkpoint: { ...STRING, description: 'the signed checkpoint (C2SP note) of the tree the proof leads to' },
+  };
+  return {
+    ReportAnswer: closed({
+      id: STRING, version: { type: 'integer', minimum: 1 }, definition_hash: STRING,
+      answer: { type: ['boolean', 'string'], description: 'a boolean, a band name, or unknown: never a record value' },
+      data_as_of: { ...DATE, description: 'the newest as-of date of the records behind the answer; absent when it is unknown' },
+      stale: { type: 'boolean', description: 'that date is older than the question allows' },
+      disputed: { const: true, description: 'present while an objection to records the question reads is open (docs/objections.md)' },
+    }, ['id', 'version', 'definition_hash', 'answer', 'stale']),
+    ReportClaims: signedClaims(SIGNED_TYPES.report, {
+      report_id: STRING,
+      template: closed({ id: STRING, version: { type: 'integer', minimum: 1 }, definition_hash: HEX_SHA256 }),
+      stage: { enum: [...PURPOSES] },
+      subject: closed({ uscc: USCC, name: { ...STRING, description: 'the enterprise as registered with the platform' } }),
+      consent: closed({ consent_id: CONSENT_ID, purpose: { enum: [...PURPOSES] }, artefact_sha256: BASE64URL_SHA256, expires_at: DATE_TIME }),
+      loan_reference: STRING, officer: STRING, as_of: { ...DATE, description: 'the evaluation date (Asia/Shanghai)' }, generated_at: DATE_TIME,
+      answers: { type: 'array', items: ref('schemas', 'ReportAnswer'), description: 'in the template\'s order' },
+      disputed: { type: 'boolean', description: 'any answer is disputed' },
+      audit: closed({ index: INDEX, leaf_hash: BASE64_SHA256 }, undefined, { description: 'the report.generated entry: its index and SHA-256(0x00 ‖ entry)' }),
+      request_sha256: HEX_SHA256,
+    }),
+    ReportBundle: closed({
+      report_id: STRING,
+      report: { ...ref('schemas', 'CompactJws'), description: `signed by the gateway, typ ${SIGNED_TYPES.report}; payload ReportClaims` },
+      audit: closed(audit),
+      links: closed({ pdf: STRING, check: STRING }),
+    }, undefined, { description: 'What the bank keeps: `gateway report verify` checks it offline (docs/reports.md).' }),
+    ReportCheck: closed({
+      report_id: STRING, report_sha256: { ...HEX_SHA256, description: 'of the report JWS' },
+      template: closed({ id: STRING, version: { type: 'integer', minimum: 1 } }), issued_at: DATE_TIME,
+      audit: closed({ index: audit.index, inclusion_proof: audit.inclusion_proof, checkpoint: audit.checkpoint }),
+    }, undefined, { description: 'What anyone with a report\'s link sees: hashes and the proof, never the answers.' }),
+    ReportTemplates: closed({
+      templates: {
+        type: 'array',
+        items: closed({
+          id: STRING, version: { type: 'integer', minimum: 1 }, stage: { enum: [...PURPOSES] }, definition_hash: HEX_SHA256, title: localText,
+          description: localText, sections: { type: 'array', items: closed({ heading: localText, questions: { type: 'array', items: STRING } }) },
+        }),
+      },
+    }),
+  };
+}
+
+/** Objections: as enterprises and sources see them. */
+function objectionSchemas(): Record<string, Json> {
+  const evidence = { name: STRING, media_type: STRING, sha256: HEX_SHA256, size: INDEX, content: { ...STRING, description: 'base64; only when one objection is read' } };
+  return {
+    ObjectionView: closed({
+      objection_id: STRING,
+      state: { enum: Object.keys(OBJECTION_STATES), description: markdownTable(['state', 'meaning'], Object.entries(OBJECTION_STATES)) },
+      overdue: { type: 'boolean', description: 'open past its deadline' },
+      uscc: USCC, enterprise: PARTICIPANT,
+      datasets: { type: 'array', items: ref('schemas', 'DatasetId') },
+      target: { oneOf: [closed({ dataset: ref('schemas', 'DatasetId') }), closed({ audit_index: INDEX, question: STRING })] },
+      reason: STRING,
+      evidence: { type: 'array', items: closed(evidence, ['name', 'media_type', 'sha256', 'size']) },
+      raised_at: DATE_TIME, due_at: DATE_TIME, resolved_at: nullable(DATE_TIME), resolved_by: nullable(PARTICIPANT),
+      resolution: nullable({ type: 'object', description: 'note (confirmed), or batch_id and dataset (corrected)' }),
+      audit_index: { ...INDEX, description: 'the objection.raised entry' },
+      history: {
+        type: 'array',
+        items: closed({
+          type: { enum: Object.keys(OBJECTION_EVENTS), description: markdownTable(['type', 'meaning'], Object.entries(OBJECTION_EVENTS)) },
+          at: DATE_TIME, actor: STRING, audit_index: nullable(INDEX),
+        }),
+      },
+    }),
+    ObjectionPage: closed({
+      objections: { type: 'array', items: ref('schemas', 'ObjectionView') },
+      next_cursor: { ...nullable({ type: 'string', maxLength: 64 }), description: 'pass as `cursor` for the next page; null on the last' },
+    }),
+  };
+}
+
 function schemas(): Record<string, Json> {
   return {
     ...problemSchemas(), ...identitySchemas(), ...ingestSchemas(), ...consentSchemas(), ...verificationSchemas(), ...auditSchemas(),
-    ...monitoringSchemas(),
+    ...monitoringSchemas(), ...reportSchemas(), ...objectionSchemas(),
     ...Object.fromEntries(Object.entries(API_SCHEMAS).map(([name, file]) => [name, readApiSchema(file)])),
   };
 }
@@ -581,9 +702,9 @@ function operations(): Record<string, Record<string, OperationSpec>> {
     },
     '/readyz': {
       get: {
-        operationId: 'readiness', tag: 'health', summary: 'Readiness', description: 'Ready to serve: the store answers and the gateway is not shutting down.',
+        operationId: 'readiness', tag: 'health', summary: 'Readiness', description: 'Ready to serve: the store answers, the audit log is not halted, the data directory\'s disk has GATEWAY_MIN_FREE_MB free, and the gateway is not shutting down.',
         responses: { 200: { description: 'Ready.', content: json('Ready') } },
-        problems: ['storage_unavailable'],
+        problems: ['storage_unavailable', 'audit_log_inconsistent', 'storage_full'],
       },
     },
     '/metrics': {
@@ -618,6 +739,8 @@ function operations(): Record<string, Record<string, OperationSpec>> {
     '/v1/participants/{participantId}/certificate': {
       get: {
         operationId: 'participantCertificate', tag: 'identity', summary: 'A participant\'s certificate and status',
+        description: 'Any participant\'s registered certificate and status, to participants only: participant ids are easy to guess, and the certificate names the organisation and its USCC.',
+        roles: ['source', 'enterprise', 'bank', 'auditor'],
         parameters: [pathParameter('participantId', PARTICIPANT, 'the participant id')],
         responses: { 200: { description: 'The participant\'s registered certificate and status.', content: json('ParticipantCertificate'), headers: ['Cache-Control'] } },
         problems: ['not_found'],
@@ -632,6 +755,7 @@ function operations(): Record<string, Record<string, OperationSpec>> {
           pathParameter('dataset', ref('schemas', 'DatasetId'), 'the dataset'),
           query('as_of', DATE, 'the date the records describe (YYYY-MM-DD, not in the future); default today in Asia/Shanghai'),
           query('batch_id', { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' }, 'your id for the batch; default derived from dataset and content hash'),
+          query('objection', STRING, 'the objection this batch corrects (docs/objections.md): closed with the batch, and the banks told before the answer'),
           ref('parameters', 'IdempotencyKey'),
         ],
         requestBody: {
@@ -651,7 +775,8 @@ function operations(): Record<string, Record<string, OperationSpec>> {
         problems: [
           'invalid_argument', 'unknown_dataset', 'dataset_not_permitted', 'idempotency_key_reused', 'idempotency_key_in_use',
           'invalid_encoding', 'empty_input', 'record_too_large', 'too_many_rows', 'malformed_input', 'invalid_header', 'invalid_rows',
-          'batch_id_conflict', ...AUDITED, ...SIGNS,
+          'batch_id_conflict', 'audit_entry_pending', 'not_found', 'objection_not_open', 'objection_not_permitted', 'correction_not_about_subject', 'decryption_failed',
+          ...AUDITED, ...SIGNS,
         ],
       },
     },
@@ -789,6 +914,89 @@ function operations(): Record<string, Record<string, OperationSpec>> {
         problems: ['not_found', ...AUDITED],
       },
     },
+    '/v1/report-templates': {
+      get: {
+        operationId: 'reportTemplates', tag: 'reports', summary: 'The credit report templates',
+        description: 'One per lending stage (policies/reports/): the questions, in order, under their headings, and each template\'s hash.',
+        responses: { 200: { description: 'The templates.', content: json('ReportTemplates') } },
+      },
+    },
+    '/v1/reports': {
+      post: {
+        operationId: 'createReport', tag: 'reports', summary: 'Make a credit report', roles: ['bank'],
+        description: 'The report of one template about one subject, under a consent addressed to this bank for the template\'s stage that covers all its questions: evaluated in one unit of work, audited, signed, and returned with its audit entry, inclusion proof and checkpoint, to check offline (docs/reports.md).',
+        requestBody: jsonRequest('ReportRequest', 'The report asked for (schemas/api/report-request.v1.json).'),
+        responses: { 201: { description: 'The report; keep all of it.', content: json('ReportBundle'), headers: ['Audit-Index'] } },
+        problems: [
+          ...JSON_BODY, 'invalid_argument', 'report_template_unknown', 'consent_missing', 'consent_not_active', 'purpose_not_allowed',
+          'question_not_covered', 'rate_limited', 'decryption_failed', ...AUDITED, ...SIGNS,
+        ],
+      },
+    },
+    '/v1/reports/{reportId}': {
+      get: {
+        operationId: 'readReport', tag: 'reports', summary: 'A report this bank was given, again', roles: ['bank'],
+        parameters: [pathParameter('reportId', { type: 'string', pattern: '^[A-Za-z0-9_-]{22}$' }, 'the report id')],
+        responses: { 200: { description: 'The report as first returned.', content: json('ReportBundle') } },
+        problems: ['not_found'],
+      },
+    },
+    '/v1/reports/{reportId}/pdf': {
+      get: {
+        operationId: 'reportPdf', tag: 'reports', summary: 'The report rendered in Chinese (PDF)', roles: ['bank'],
+        parameters: [pathParameter('reportId', { type: 'string', pattern: '^[A-Za-z0-9_-]{22}$' }, 'the report id')],
+        responses: { 200: { description: 'The PDF: every answer with its date and status, the consent, the audit index and a QR code to check it.', content: { 'application/pdf': { type: 'string' } } } },
+        problems: ['not_found', 'report_pdf_unavailable'],
+      },
+    },
+    '/v1/reports/{reportId}/check': {
+      get: {
+        operationId: 'checkReport', tag: 'reports', summary: 'Check a report from its link',
+        description: 'What the QR code on a report leads to: the hash of the signed report, its audit index, inclusion proof and checkpoint — never the answers. The id is 128 random bits.',
+        parameters: [pathParameter('reportId', { type: 'string', pattern: '^[A-Za-z0-9_-]{22}$' }, 'the report id')],
+        responses: { 200: { description: 'The hashes and the proof.', content: json('ReportCheck') } },
+        problems: ['not_found'],
+      },
+    },
+    '/v1/objections': {
+      post: {
+        operationId: 'raiseObjection', tag: 'objections', summary: 'Object to records about this enterprise', roles: ['enterprise'],
+        description: 'Against all its records in a dataset, or those behind an answer it saw among its accesses; with a reason and optional evidence. While open, answers, reports and alerts reading those datasets about it say disputed.',
+        requestBody: jsonRequest('ObjectionRequest', 'The objection (schemas/api/objection-request.v1.json).'),
+        responses: { 201: { description: 'Raised.', content: json('ObjectionView'), headers: ['Audit-Index'] } },
+        problems: [...JSON_BODY, 'invalid_argument', 'body_too_large', 'objection_target_invalid', 'decryption_failed', ...AUDITED],
+      },
+      get: {
+        operationId: 'listObjections', tag: 'objections', summary: 'List objections', roles: ['enterprise', 'source'],
+        description: 'An enterprise lists its own; a source its queue: those about a dataset it feeds. Oldest first.',
+        parameters: [
+          query('state', { enum: Object.keys(OBJECTION_STATES) }, 'only objections in this state'),
+          query('cursor', { type: 'string', maxLength: 64 }, 'next_cursor of the previous page'),
+          query('limit', { type: 'integer', minimum: 1, maximum: 500 }, 'page size (default 50)'),
+        ],
+        responses: { 200: { description: 'A page of objections (evidence without its content).', content: json('ObjectionPage') } },
+        problems: ['invalid_argument'],
+      },
+    },
+    '/v1/objections/{objectionId}': {
+      get: {
+        operationId: 'readObjection', tag: 'objections', summary: 'An objection, its evidence and its history', roles: ['enterprise', 'source'],
+        description: 'The same 404 whether it does not exist or is not the caller\'s to see.',
+        parameters: [pathParameter('objectionId', STRING, 'the objection id')],
+        responses: { 200: { description: 'The objection.', content: json('ObjectionView') } },
+        problems: ['not_found'],
+      },
+    },
+    '/v1/objections/{objectionId}/resolution': {
+      post: {
+        operationId: 'confirmObjection', tag: 'objections', summary: 'Confirm the records stand', roles: ['source'],
+        description: 'A source that feeds one of its datasets closes an open objection without change. To correct instead, ingest a batch with ?objection=.',
+        parameters: [pathParameter('objectionId', STRING, 'the objection id')],
+        requestBody: jsonRequest('ObjectionResolution', 'The confirmation (schemas/api/objection-resolution.v1.json).'),
+        responses: { 200: { description: 'Confirmed.', content: json('ObjectionView') } },
+        problems: [...JSON_BODY, 'invalid_argument', 'not_found', 'objection_not_open', ...AUDITED],
+      },
+    },
     '/v1/alerts': {
       get: {
         operationId: 'alertFeed', tag: 'monitoring', summary: 'The bank\'s signed events, as a pull feed',
@@ -832,6 +1040,8 @@ export function openApiDocument(): Json {
       { name: 'consents', description: 'Enterprises authorise banks.', externalDocs: { url: 'docs/consent.md' } },
       { name: 'verifications', description: 'Banks ask questions.', externalDocs: { url: 'docs/questions.md' } },
       { name: 'monitoring', description: 'Banks watch borrowers and receive signed alerts.', externalDocs: { url: 'docs/monitoring.md' } },
+      { name: 'reports', description: 'Banks get signed credit reports for a lending stage.', externalDocs: { url: 'docs/reports.md' } },
+      { name: 'objections', description: 'Enterprises dispute records; sources confirm or correct them.', externalDocs: { url: 'docs/objections.md' } },
     ],
     paths: paths(),
     components: {

@@ -4,6 +4,7 @@
  */
 import type { NextFunction, Request, Response } from 'express';
 import { GatewayError } from '../errors/index.js';
+import { isStorageFull } from '../store/index.js';
 import type { ErrorCode } from '../errors/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
 import { requestIdOf } from './requestContext.js';
@@ -37,9 +38,12 @@ export function problemHandler(logger: Logger, metrics: Metrics) {
       next(error);
       return;
     }
-    const known = error instanceof GatewayError ? error : bodyParserError(error);
+    const known = error instanceof GatewayError ? error : storageFull(error) ?? routerError(error);
     const problem = known ?? new GatewayError('internal_error', 'the request could not be completed');
     const entry = { request_id: requestIdOf(res), code: problem.code, method: req.method, path: req.path };
+    // A request refused before its body was read (a bad signature, a body over the limit): close the connection
+    // rather than read the rest of a body nobody will use.
+    if (!req.complete) res.set('Connection', 'close');
     if (problem.status >= 500) logger.error({ ...entry, err: error }, 'request failed');
     else logger.warn(entry, problem.message);
     metrics.problems.inc({ route: req.route ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched', code: problem.code });
@@ -47,13 +51,14 @@ export function problemHandler(logger: Logger, metrics: Metrics) {
   };
 }
 
-/** Express body parsers throw errors with a status and a type, the router a URIError; map the ones a client causes. */
-function bodyParserError(error: unknown): GatewayError | undefined {
+/** A write that met a full disk: its transaction was rolled back, so what it was to change was not changed. */
+function storageFull(error: unknown): GatewayError | undefined {
+  if (!isStorageFull(error)) return undefined;
+  return new GatewayError('storage_full', 'the disk holding the gateway\'s data is full: this request\'s change was not stored; retry once space is freed', { cause: error });
+}
+
+/** The router throws a URIError for a path that is not percent-encoding: the client's fault. */
+function routerError(error: unknown): GatewayError | undefined {
   if (error instanceof URIError) return new GatewayError('invalid_argument', 'the path is not valid percent-encoding');
-  if (typeof error !== 'object' || error === null || !('type' in error)) return undefined;
-  const type = (error as { type: unknown }).type;
-  if (type === 'entity.too.large') return new GatewayError('body_too_large', 'the request body exceeds GATEWAY_MAX_BODY_BYTES');
-  if (type === 'encoding.unsupported') return new GatewayError('unsupported_format', 'send the body without Content-Encoding: its exact bytes are signed');
-  if (type === 'entity.parse.failed') return new GatewayError('malformed_input', 'request body is not valid JSON');
   return undefined;
 }

@@ -15,6 +15,7 @@ import { GatewayError } from '../errors/index.js';
 import { observeGatewayState } from '../observability/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
 import type { Runtime } from '../runtime/index.js';
+import { checkWritable } from '../runtime/index.js';
 import { createApp } from './app.js';
 
 export interface RunningServer {
@@ -23,6 +24,8 @@ export interface RunningServer {
   /** Graceful stop; resolves once the runtime is closed. */
   stop(): Promise<void>;
 }
+
+const OBJECTION_SWEEP_MS = 60_000;
 
 export function isLoopback(host: string): boolean {
   if (host === 'localhost') return true;
@@ -58,8 +61,7 @@ export async function startServer(runtime: Runtime, logger: Logger, metrics: Met
     metrics,
     checkReady: () => {
       runtime.store.ping();
-      const halted = runtime.audit.log.halted();
-      if (halted) throw halted;
+      checkWritable(config.dataDir, config.minFreeBytes, runtime.audit.log);
     },
     isShuttingDown: () => shuttingDown,
     gatewayId: config.gatewayId,
@@ -76,6 +78,11 @@ export async function startServer(runtime: Runtime, logger: Logger, metrics: Met
     consents: runtime.consents,
     verifications: runtime.verifications,
     monitoring: runtime.monitoring,
+    templates: runtime.templates,
+    reports: runtime.reports,
+    reportRenderer: runtime.reportRenderer,
+    publicUrl: config.reports.publicUrl,
+    objections: runtime.objections,
   });
   observeGatewayState(metrics, {
     auditLogSize: () => runtime.audit.log.size(),
@@ -93,6 +100,13 @@ export async function startServer(runtime: Runtime, logger: Logger, metrics: Met
   });
   runtime.audit.checkpointer.start();
   runtime.monitoring.delivery.start();
+  // Objections past their deadline are flagged (and audited) within a minute of it.
+  const sweepObjections = () => runtime.objections.sweepOverdue()
+    .then((flagged) => { if (flagged > 0) logger.warn({ objections: flagged }, 'objections overdue: their deadline passed unresolved'); })
+    .catch((error: unknown) => logger.error({ err: error }, 'the overdue-objection sweep failed; retrying in a minute'));
+  const objectionSweep = setInterval(sweepObjections, OBJECTION_SWEEP_MS);
+  objectionSweep.unref();
+  void sweepObjections();
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   let stopping: Promise<void> | undefined;
@@ -104,6 +118,7 @@ export async function startServer(runtime: Runtime, logger: Logger, metrics: Met
       const grace = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
       await closed;
       clearTimeout(grace);
+      clearInterval(objectionSweep);
       await runtime.monitoring.delivery.stop();
       await runtime.close();
       logger.info('gateway stopped');

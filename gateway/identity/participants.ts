@@ -1,8 +1,10 @@
 /**
  * The participant registry: who may talk to the gateway, in which role, bound to what. Adding a participant issues
  * its certificate from the platform CA, for a public key that came from a CSR or was generated for development.
- * An enterprise is bound to one USCC (checked), a source to the datasets it may feed. Status changes are read by
- * the next request; revocation is final.
+ * An enterprise is bound to one USCC (checked), and one enterprise participant acts for a USCC at a time: its
+ * consents are the USCC's, so a second one could read, revoke and grant them. Re-enrolling an enterprise (a new key,
+ * a new certificate) names the participant it replaces, which is revoked in the same step. A source is bound to the
+ * datasets it may feed. Status changes are read by the next request; revocation is final.
  */
 import { randomHex } from '../crypto/index.js';
 import { certificateFacts, issueParticipantCertificate } from '../crypto/x509.js';
@@ -28,6 +30,8 @@ export interface NewParticipant {
   /** SPKI PEM of the participant's RSA key (from its CSR, or generated). */
   readonly publicKeyPem: string;
   readonly certificateDays: number;
+  /** Re-enrolment: the enterprise participant (same USCC) this one replaces; it is revoked. */
+  readonly replaces?: string | undefined;
 }
 
 export type StatusChange = 'suspend' | 'resume' | 'revoke';
@@ -53,6 +57,11 @@ export interface RegistryDependencies {
   readonly datasetIds: readonly string[];
   /** Every change is an audit entry, written before the change (fail closed: no entry, no change). */
   readonly audit: AuditLog;
+  /**
+   * Called after an operator's status change has been stored (consents end when their enterprise is revoked). A
+   * throw is reported to the caller; the status change stands.
+   */
+  readonly onStatusChanged?: ((participant: ParticipantRecord, change: StatusChange) => Promise<void>) | undefined;
   readonly now?: () => Date;
 }
 
@@ -82,6 +91,26 @@ function checkBindings(role: ParticipantRole, participant: NewParticipant, datas
   return { uscc: participant.uscc, datasets: datasets.sort() };
 }
 
+/** The enterprise participant a new one replaces, checked; refuses a second enterprise for a USCC without one. */
+function checkReplacement(store: IdentityStore, role: ParticipantRole, uscc: string | undefined, replaces: string | undefined): ParticipantRecord | undefined {
+  if (role !== 'enterprise') {
+    if (replaces !== undefined) throw invalid('only an enterprise participant replaces another (re-enrolment)');
+    return undefined;
+  }
+  const current = store.enterpriseForUscc(uscc as string);
+  if (replaces === undefined) {
+    if (current) {
+      throw new GatewayError('participant_exists',
+        `enterprise participant "${current.participantId}" already acts for this USCC: re-enrol with --replaces ${current.participantId} (its certificate is then revoked)`);
+    }
+    return undefined;
+  }
+  if (!current || current.participantId !== replaces) {
+    throw invalid(`--replaces must name the enterprise participant that acts for this USCC now${current ? ` (${current.participantId})` : ' (there is none)'}`);
+  }
+  return current;
+}
+
 export function createParticipantRegistry(deps: RegistryDependencies): ParticipantRegistry {
   const now = deps.now ?? (() => new Date());
   const find = (participantId: string) => {
@@ -102,6 +131,7 @@ export function createParticipantRegistry(deps: RegistryDependencies): Participa
       }
       const bindings = checkBindings(role, participant, deps.datasetIds);
       if (deps.store.getParticipant(participantId)) throw new GatewayError('participant_exists', `participant "${participantId}" already exists`);
+      const replaced = checkReplacement(deps.store, role, bindings.uscc, participant.replaces);
       const issuedAt = now();
       let certificatePem: string;
       try {
@@ -119,6 +149,14 @@ export function createParticipantRegistry(deps: RegistryDependencies): Participa
         certificateSha256: facts.sha256Thumbprint, notAfter: facts.notAfter.toISOString(),
         createdAt: issuedAt.toISOString(), statusChangedAt: issuedAt.toISOString(),
       };
+      if (replaced) {
+        await deps.audit.append({
+          kind: 'participant.status_changed',
+          actor: 'operator',
+          subject: replaced.uscc,
+          details: { participant_id: replaced.participantId, from: replaced.status, to: 'revoked', replaced_by: participantId },
+        });
+      }
       await deps.audit.append({
         kind: 'participant.added',
         actor: 'operator',
@@ -127,9 +165,10 @@ export function createParticipantRegistry(deps: RegistryDependencies): Participa
           participant_id: participantId, role, certificate_sha256: record.certificateSha256, not_after: record.notAfter,
           ...(record.uscc ? { uscc: record.uscc } : {}),
           ...(record.datasets.length > 0 ? { datasets: [...record.datasets] } : {}),
+          ...(replaced ? { replaces: replaced.participantId } : {}),
         },
       });
-      deps.store.addParticipant(record);
+      deps.store.addParticipant(record, replaced?.participantId);
       return record;
     },
     get: (participantId) => deps.store.getParticipant(participantId),
@@ -147,7 +186,9 @@ export function createParticipantRegistry(deps: RegistryDependencies): Participa
         details: { participant_id: participantId, from: current.status, to: rule.to },
       });
       deps.store.setParticipantStatus(participantId, rule.to, now().toISOString());
-      return find(participantId);
+      const changed = find(participantId);
+      await deps.onStatusChanged?.(changed, change);
+      return changed;
     },
   };
 }

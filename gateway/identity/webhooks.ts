@@ -1,12 +1,17 @@
 /**
  * Banks' webhook endpoints, registered by the operator on the participant: a URL and a per-endpoint secret that
  * signs every delivery (Standard Webhooks). The secret is generated here, shown to the operator once to hand to the
- * bank, and can be rotated; the URL must be HTTPS, or HTTP on a loopback address (development and tests).
+ * bank, and can be rotated. At rest it is sealed with the current data key (AES-256-GCM, bound to the participant),
+ * like a record: the database file alone does not let anyone sign alerts. The URL must resolve to addresses a
+ * webhook may go to (webhookTarget.ts).
  */
 import type { AuditLog } from '../audit/index.js';
-import { newWebhookSecret } from '../crypto/index.js';
+import { newWebhookSecret, openRecord, randomNonces, sealRecord } from '../crypto/index.js';
 import { GatewayError } from '../errors/index.js';
-import type { IdentityStore, MonitorStore } from '../store/index.js';
+import type { DataKeyring } from '../keys/index.js';
+import type { IdentityStore, MonitorStore, WebhookRecord } from '../store/index.js';
+import { resolveWebhookTarget, systemResolver } from './webhookTarget.js';
+import type { AllowedNetworks, Resolver } from './webhookTarget.js';
 
 export interface WebhookChange {
   readonly url?: string | undefined;
@@ -21,35 +26,57 @@ export interface WebhookResult {
   readonly updatedAt: string;
 }
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-const MAX_URL_LENGTH = 2048;
-
-function checkUrl(raw: string): string {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new GatewayError('invalid_argument', 'the webhook URL is not a URL');
-  }
-  if (raw.length > MAX_URL_LENGTH) throw new GatewayError('invalid_argument', `the webhook URL is longer than ${MAX_URL_LENGTH} characters`);
-  if (url.username || url.password) throw new GatewayError('invalid_argument', 'the webhook URL must not carry credentials');
-  const loopback = LOOPBACK_HOSTS.has(url.hostname) || /^127\./.test(url.hostname);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
-    throw new GatewayError('invalid_argument', 'the webhook URL must be https (http only on a loopback address)');
-  }
-  return url.toString();
+export interface WebhookDependencies {
+  readonly store: IdentityStore & MonitorStore;
+  readonly audit: AuditLog;
+  readonly keyring: DataKeyring;
+  readonly allowedNetworks: AllowedNetworks;
+  readonly resolve?: Resolver | undefined;
+  readonly now?: () => Date;
 }
 
-export async function configureWebhook(
-  deps: { store: IdentityStore & MonitorStore; audit: AuditLog; now?: () => Date }, participantId: string, change: WebhookChange,
-): Promise<WebhookResult> {
+/** How a sealed secret is stored: this prefix, then the sealed bytes in base64. */
+const SEALED = 'sealed:';
+
+function associatedData(participantId: string): Buffer {
+  return Buffer.from(`webhook-secret\u001f${participantId}`, 'utf8');
+}
+
+/** The secret sealed with the current data key, for the store. */
+export function sealWebhookSecret(keyring: DataKeyring, participantId: string, secret: string): string {
+  const sealed = sealRecord(keyring.current(), associatedData(participantId), Buffer.from(secret, 'utf8'), randomNonces(1));
+  return `${SEALED}${sealed.toString('base64')}`;
+}
+
+/** The stored secret opened; one that is not sealed, or sealed for another participant, is refused. */
+export function openWebhookSecret(keyring: DataKeyring, webhook: Pick<WebhookRecord, 'participantId' | 'secret'>): string {
+  if (!webhook.secret.startsWith(SEALED)) {
+    throw new GatewayError('key_material_missing', `the webhook secret of ${webhook.participantId} is not sealed; restart the gateway to seal it`);
+  }
+  return openRecord(keyring.get, associatedData(webhook.participantId), Buffer.from(webhook.secret.slice(SEALED.length), 'base64')).toString('utf8');
+}
+
+/** Seals the secrets an older gateway stored in the clear; returns how many. Run when the gateway opens. */
+export function sealClearWebhookSecrets(store: MonitorStore, keyring: DataKeyring): number {
+  let sealed = 0;
+  for (const webhook of store.listWebhooks()) {
+    if (webhook.secret.startsWith(SEALED)) continue;
+    store.setWebhook({ ...webhook, secret: sealWebhookSecret(keyring, webhook.participantId, webhook.secret) });
+    sealed++;
+  }
+  return sealed;
+}
+
+export async function configureWebhook(deps: WebhookDependencies, participantId: string, change: WebhookChange): Promise<WebhookResult> {
   const participant = deps.store.getParticipant(participantId);
   if (!participant) throw new GatewayError('not_found', `no participant "${participantId}"`);
   if (participant.role !== 'bank') throw new GatewayError('invalid_argument', 'only a bank participant has a webhook');
   const existing = deps.store.getWebhook(participantId);
   if (change.url === undefined && !change.rotateSecret) throw new GatewayError('invalid_argument', 'give --url, --rotate-secret or both');
   if (!existing && change.url === undefined) throw new GatewayError('invalid_argument', 'the participant has no webhook yet: give --url');
-  const url = change.url === undefined ? (existing as { url: string }).url : checkUrl(change.url);
+  const url = change.url === undefined
+    ? (existing as WebhookRecord).url
+    : (await resolveWebhookTarget(change.url, deps.allowedNetworks, deps.resolve ?? systemResolver)).url.toString();
   const fresh = !existing || change.rotateSecret ? newWebhookSecret() : undefined;
   const at = (deps.now?.() ?? new Date()).toISOString();
   await deps.audit.append({
@@ -57,6 +84,9 @@ export async function configureWebhook(
     actor: 'operator',
     details: { participant: participantId, url, secret_rotated: fresh !== undefined },
   });
-  deps.store.setWebhook({ participantId, url, secret: fresh ?? (existing as { secret: string }).secret, createdAt: existing?.createdAt ?? at, updatedAt: at });
+  deps.store.setWebhook({
+    participantId, url, secret: fresh === undefined ? (existing as WebhookRecord).secret : sealWebhookSecret(deps.keyring, participantId, fresh),
+    createdAt: existing?.createdAt ?? at, updatedAt: at,
+  });
   return { participantId, url, secret: fresh, updatedAt: at };
 }

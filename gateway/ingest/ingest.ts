@@ -14,6 +14,7 @@ import type { DatasetRegistry } from '../datasets/registry.js';
 import { GatewayError, InvalidRowsError } from '../errors/index.js';
 import type { RowError } from '../errors/index.js';
 import type { DataKeyring } from '../keys/index.js';
+import type { Correction } from '../objections/index.js';
 import type { BatchTransaction, BatchWriter, Store } from '../store/index.js';
 import { readChunks } from './readers.js';
 import { unpackRows } from './rowProcessor.js';
@@ -40,6 +41,8 @@ export interface IngestRequest {
   readonly onProgress?: ((rowsRead: number) => void) | undefined;
   /** SHA-256 of the signed request that carried the batch, for the audit entry. */
   readonly requestSha256?: string | undefined;
+  /** The objection this batch corrects (docs/objections.md): resolved in the batch's own transaction. */
+  readonly objectionId?: string | undefined;
 }
 
 /** What the caller keeps for reconciliation; no record values. */
@@ -73,6 +76,11 @@ export interface IngestorDependencies {
    * there, so they commit with the data or not at all). A throw aborts the batch.
    */
   readonly beforeCommit?: ((transaction: BatchTransaction, dataset: string) => void) | undefined;
+  /**
+   * Runs inside a correcting batch's transaction, before beforeCommit (so alerts it raises see the objection closed);
+   * a throw aborts the batch.
+   */
+  readonly correctObjection?: ((transaction: BatchTransaction, correction: Correction) => void) | undefined;
 }
 
 export interface Ingestor {
@@ -99,7 +107,7 @@ const BATCH_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 type CommittedBatch = Omit<IngestReceipt, 'outcome' | 'auditIndex'>;
 
 /** The audit entry of a batch: what was stored, from whom, never a value. */
-function batchEvent(outcome: IngestReceipt['outcome'], batch: CommittedBatch, extra: { requestSha256?: string | undefined; recovered?: boolean }) {
+function batchEvent(outcome: IngestReceipt['outcome'], batch: CommittedBatch, extra: { requestSha256?: string | undefined; recovered?: boolean; objectionId?: string | undefined }) {
   return {
     kind: 'ingest.batch' as const,
     actor: batch.source,
@@ -114,6 +122,7 @@ function batchEvent(outcome: IngestReceipt['outcome'], batch: CommittedBatch, ex
       received_at: batch.receivedAt,
       ...(extra.requestSha256 ? { request_sha256: extra.requestSha256 } : {}),
       ...(extra.recovered ? { recovered: true } : {}),
+      ...(extra.objectionId ? { objection_id: extra.objectionId } : {}),
     },
   };
 }
@@ -149,8 +158,17 @@ export function createIngestor(deps: IngestorDependencies): Ingestor {
   const now = deps.now ?? (() => new Date());
   // One batch at a time: SQLite has one writer, and the pool serves one batch.
   let queue: Promise<unknown> = Promise.resolve();
+  /**
+   * A stored batch may be waiting for its audit entry (the append failed after the commit, in this process or in one
+   * that stopped since): each process's first ingestion, and the next one after such a failure, writes those entries.
+   */
+  let entriesPending = true;
 
   async function ingestOne(request: IngestRequest): Promise<IngestReceipt> {
+    if (entriesPending) {
+      await auditUnloggedBatches(deps.store, deps.audit);
+      entriesPending = false;
+    }
     const dataset = deps.registry.get(request.dataset);
     const receivedAt = now();
     const asOf = checkAsOf(request.asOf ?? todayInShanghai(receivedAt), todayInShanghai(receivedAt));
@@ -196,8 +214,11 @@ export function createIngestor(deps: IngestorDependencies): Ingestor {
       if (request.expectedContentHash && request.expectedContentHash !== contentHash) {
         throw new GatewayError('malformed_input', 'the input changed while it was read');
       }
+      const batchId = request.batchId ?? `${dataset.id}-${contentHash.slice(0, 24)}`;
+      const { objectionId } = request;
+      if (objectionId !== undefined && !deps.correctObjection) throw new GatewayError('internal_error', 'this ingestor cannot correct objections');
       const result = writer.commit({
-        batchId: request.batchId ?? `${dataset.id}-${contentHash.slice(0, 24)}`,
+        batchId,
         dataset: dataset.id,
         source: request.source,
         contentHash,
@@ -205,7 +226,12 @@ export function createIngestor(deps: IngestorDependencies): Ingestor {
         rowCount,
         asOf,
         receivedAt: receivedAt.toISOString(),
-      }, deps.beforeCommit && ((transaction) => deps.beforeCommit?.(transaction, dataset.id)));
+      }, (transaction) => {
+        if (objectionId !== undefined) {
+          deps.correctObjection?.(transaction, { objectionId, dataset: dataset.id, source: request.source, batchId, at: receivedAt.toISOString() });
+        }
+        deps.beforeCommit?.(transaction, dataset.id);
+      });
       return await receiptOf(result.outcome, result.batch, request);
     } catch (error) {
       writer.abort();
@@ -214,7 +240,18 @@ export function createIngestor(deps: IngestorDependencies): Ingestor {
   }
 
   async function receiptOf(outcome: IngestReceipt['outcome'], batch: CommittedBatch, request: IngestRequest): Promise<IngestReceipt> {
-    const appended = await deps.audit.append(batchEvent(outcome, batch, { requestSha256: request.requestSha256 }));
+    let appended;
+    try {
+      appended = await deps.audit.append(batchEvent(outcome, batch, { requestSha256: request.requestSha256, objectionId: request.objectionId }));
+    } catch (error) {
+      if (outcome !== 'stored' || !(error instanceof GatewayError)) throw error;
+      // The batch is committed: saying "not done" would be untrue. Its entry follows (auditUnloggedBatches).
+      entriesPending = true;
+      throw new GatewayError('audit_entry_pending',
+        `the batch ${batch.batchId} was stored (${batch.rowCount} rows), but its audit entry could not be written yet (${error.message}); `
+        + 'it is written by the next ingestion or at the next start. Sending the batch again is safe: it is recognised as stored',
+        { cause: error, details: { batch_id: batch.batchId, stored: true, row_count: batch.rowCount, content_sha256: batch.contentHash } });
+    }
     if (outcome === 'stored') deps.store.markBatchAudited(batch.batchId, appended.index);
     const receipt: IngestReceipt = {
       outcome, batchId: batch.batchId, dataset: batch.dataset, source: batch.source, format: batch.format, rowCount: batch.rowCount,

@@ -6,6 +6,7 @@ import { createBlindIndexer, randomNonces, recordAssociatedData, sealRecord, NON
 import type { BlindIndexer, DataKey } from '../crypto/index.js';
 import type { DatasetDefinition, DatasetId, DatasetRegistry } from '../datasets/registry.js';
 import type { RowError } from '../errors/index.js';
+import { parseJsonObject } from '../json/index.js';
 import { INDEX_BYTES } from './types.js';
 import type { BatchSetup, ProcessedChunk, RawChunk } from './types.js';
 
@@ -27,18 +28,13 @@ function cellsToObject(cells: string[], columns: readonly string[], rowNumber: n
 }
 
 function jsonToObject(text: string, rowNumber: number, errors: RowError[]): Record<string, unknown> | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    errors.push({ row: rowNumber, reason: 'is not valid JSON' });
+  // A repeated field is refused rather than resolved: the source meant one of the two values, and which is unknown.
+  const parsed = parseJsonObject(text);
+  if (!parsed.ok) {
+    errors.push({ row: rowNumber, reason: parsed.reason });
     return undefined;
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    errors.push({ row: rowNumber, reason: 'must be a JSON object' });
-    return undefined;
-  }
-  return value as Record<string, unknown>;
+  return parsed.value;
 }
 
 export function createRowProcessor(registry: DatasetRegistry, setup: BatchSetup): RowProcessor {
@@ -49,8 +45,20 @@ export function createRowProcessor(registry: DatasetRegistry, setup: BatchSetup)
   const subjectRule = dataset.subject;
   let lastSubject = '';
   let lastSubjectIndex: Buffer = Buffer.alloc(0);
+  // A row whose subject identifier is an added field it lacks names no credit subject: stored, found by nobody. No
+  // identifier has this type, so no lookup ever computes this index.
+  const unlinked = indexer.subject({ idType: 'unlinked', idNumber: '' });
+
+  /** The natural key, or the catalog key when the row lacks an added key field (docs/data-catalog.md). */
+  const keyIndex = (record: Record<string, unknown>): Buffer => {
+    const full = dataset.naturalKey.every((field) => record[field] !== undefined);
+    if (full || !dataset.catalogKey) return indexer.naturalKey(datasetId, dataset.naturalKey.map((field) => String(record[field])));
+    // Another key space than the full key's, so that the two kinds of key never collide.
+    return indexer.naturalKey(`${datasetId}/catalog_key`, dataset.catalogKey.map((field) => String(record[field])));
+  };
 
   const subjectIndex = (record: Record<string, unknown>): Buffer => {
+    if (record[subjectRule.idNumberField] === undefined) return unlinked;
     const idType = 'idType' in subjectRule ? subjectRule.idType : String(record[subjectRule.idTypeField]);
     const idNumber = String(record[subjectRule.idNumberField]);
     // Rows of one subject arrive together (24 months of contributions, say): reuse the last HMAC.
@@ -83,7 +91,7 @@ export function createRowProcessor(registry: DatasetRegistry, setup: BatchSetup)
         const plaintext = Buffer.from(JSON.stringify(record), 'utf8');
         sealedRows.push({
           row: rowNumber,
-          keyIndex: indexer.naturalKey(datasetId, dataset.naturalKey.map((field) => String(record[field]))),
+          keyIndex: keyIndex(record),
           subjectIndex: subjectIndex(record),
           sealed: sealRecord(key, recordAssociatedData(datasetId, recordId), plaintext, nonces.subarray(i * NONCE_BYTES, (i + 1) * NONCE_BYTES)),
         });

@@ -67,6 +67,8 @@ export function createChangeDetector(deps: ChangeDetectorDependencies): (transac
         asOf: record.asOf,
       }));
       const seen = new Map(transaction.monitorAnswers(subscription.subscriptionId).map((row) => [row.questionId, decodeAnswer(row.answer)]));
+      // Read in this transaction: a correcting batch has already closed its objection, so its own alerts are not disputed.
+      const disputed = new Set(transaction.disputedDatasets(subscription.uscc));
       for (const [questionId, now] of answersFor(questions, asOf, read)) {
         const before = seen.get(questionId);
         if (before === now.answer) continue;
@@ -80,7 +82,8 @@ export function createChangeDetector(deps: ChangeDetectorDependencies): (transac
           const claims: AlertClaims = {
             type: 'alert', event_id: eventId, subscription_id: subscription.subscriptionId, consent_id: subscription.consentId,
             subject: { uscc: subscription.uscc }, rule: rule.id, severity: rule.severity, question: questionClaim(now.question.ref),
-            old_answer: before, new_answer: now.answer, ...(now.dataAsOf ? { data_as_of: now.dataAsOf } : {}), raised_at: raisedAt,
+            old_answer: before, new_answer: now.answer, ...(now.dataAsOf ? { data_as_of: now.dataAsOf } : {}),
+            ...(now.question.datasets.some((read) => disputed.has(read)) ? { disputed: true as const } : {}), raised_at: raisedAt,
           };
           events.push({
             eventId, bankId: subscription.bankId, type: 'alert', subscriptionId: subscription.subscriptionId,

@@ -9,11 +9,19 @@
  * is dead-lettered for the operator (`gateway alerts list|replay`). Everything lives in the outbox, so a restart —
  * even after SIGKILL — resumes where it stopped; an event whose delivery was cut off is sent again (receivers
  * deduplicate by `webhook-id`).
+ *
+ * Before each delivery the URL's host is resolved and its addresses checked again (identity/webhookTarget.ts), and
+ * the connection goes to the checked address: DNS that changes between the check and the connect cannot send an
+ * alert, or the bank's secret, to an internal address.
  */
+import http from 'node:http';
+import https from 'node:https';
+import type { LookupFunction } from 'node:net';
 import type { AlertDeliveryConfig } from '../config/index.js';
 import { signWebhook } from '../crypto/index.js';
+import type { WebhookTarget } from '../identity/webhookTarget.js';
 import type { Logger } from '../observability/index.js';
-import type { MonitorStore, OutboxEvent } from '../store/index.js';
+import type { MonitorStore, OutboxEvent, WebhookRecord } from '../store/index.js';
 import type { EventSigner } from './events.js';
 
 export interface DeliveryWorker {
@@ -29,6 +37,10 @@ export interface DeliveryDependencies {
   readonly events: EventSigner;
   readonly config: AlertDeliveryConfig;
   readonly logger: Logger;
+  /** The webhook's secret, opened from its sealed form. */
+  readonly openSecret: (webhook: WebhookRecord) => string;
+  /** Resolves and checks the URL's host; throws when it may not receive webhooks. */
+  readonly resolveTarget: (url: string) => Promise<WebhookTarget>;
   /** Runs on every poll before deliveries (the subscription sweep). */
   readonly housekeeping?: (() => void) | undefined;
   readonly now?: () => number;
@@ -53,29 +65,48 @@ export function createDeliveryWorker(deps: DeliveryDependencies): DeliveryWorker
   let scanning = false;
   let rescan = false;
 
+  /** One POST to the checked address (redirects are not followed); resolves with the status and the start of the body. */
+  function send(target: WebhookTarget, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<{ status: number; text: string }> {
+    // Pinned: the socket connects to the address that was checked, whatever DNS says now. Host and TLS name stay the URL's.
+    const pinned: LookupFunction = (_hostname, options, callback) => {
+      if (options.all) callback(null, [{ address: target.address, family: target.family }]);
+      else callback(null, target.address, target.family);
+    };
+    const transport = target.url.protocol === 'https:' ? https : http;
+    return new Promise((resolve, reject) => {
+      const request = transport.request(target.url, {
+        method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, lookup: pinned, signal,
+      }, (response) => {
+        let text = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => {
+          if (text.length < RESPONSE_DETAIL) text += chunk;
+        });
+        response.on('error', reject);
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
+      });
+      request.on('error', reject);
+      request.end(body);
+    });
+  }
+
   async function post(event: OutboxEvent, jws: string, url: string, secret: string): Promise<string | undefined> {
     const controller = new AbortController();
     inFlight.add(controller);
     const timeout = setTimeout(() => controller.abort(new Error('timed out')), deps.config.timeoutMs);
     try {
+      const target = await deps.resolveTarget(url);
       const timestamp = new Date(Math.floor(now() / 1000) * 1000);
-      const response = await fetch(url, {
-        method: 'POST',
-        body: jws,
-        redirect: 'manual',
-        signal: controller.signal,
-        headers: {
-          'content-type': 'application/jose',
-          'webhook-id': event.eventId,
-          'webhook-timestamp': String(timestamp.getTime() / 1000),
-          'webhook-signature': signWebhook(secret, event.eventId, timestamp, jws),
-        },
-      });
-      const text = await response.text().catch(() => '');
-      return response.ok ? undefined : `HTTP ${response.status} ${text.slice(0, RESPONSE_DETAIL)}`;
+      const response = await send(target, {
+        'content-type': 'application/jose',
+        'webhook-id': event.eventId,
+        'webhook-timestamp': String(timestamp.getTime() / 1000),
+        'webhook-signature': signWebhook(secret, event.eventId, timestamp, jws),
+      }, jws, controller.signal);
+      return response.status >= 200 && response.status < 300 ? undefined : `HTTP ${response.status} ${response.text.slice(0, RESPONSE_DETAIL)}`;
     } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause;
-      return `${(error as Error).message}${cause?.code ? ` (${cause.code})` : ''}`;
+      const code = (error as { code?: string }).code;
+      return `${(error as Error).message}${code && !(error as Error).message.includes(code) ? ` (${code})` : ''}`;
     } finally {
       clearTimeout(timeout);
       inFlight.delete(controller);
@@ -114,7 +145,7 @@ export function createDeliveryWorker(deps: DeliveryDependencies): DeliveryWorker
           // Read per delivery: after a rotation or a new URL, not one more delivery goes out with the old ones.
           const current = deps.store.getWebhook(bankId);
           if (!current) return;
-          await deliver(event, current.url, current.secret);
+          await deliver(event, current.url, deps.openSecret(current));
         }
       };
       await Promise.all(Array.from({ length: Math.min(deps.config.concurrencyPerBank, due.length) }, worker));

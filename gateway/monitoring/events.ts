@@ -4,7 +4,7 @@
  * the first time it is about to leave — pushed or pulled — and the JWS is stored, so every retry and every pull sends
  * the same bytes. Fail closed: an event whose audit entry cannot be written is not sent.
  */
-import type { AuditLog } from '../audit/index.js';
+import type { AuditLog, JsonValue } from '../audit/index.js';
 import { createKeyedLock } from '../consent/keyedLock.js';
 import { sha256Hex } from '../crypto/index.js';
 import { GatewayError } from '../errors/index.js';
@@ -27,6 +27,8 @@ export interface AlertClaims {
   readonly new_answer: Answer;
   /** The newest as-of date of the records behind the new answer; absent when it is unknown. */
   readonly data_as_of?: string;
+  /** Present, and true, while an objection to the records behind the new answer is open (docs/objections.md). */
+  readonly disputed?: true;
   readonly raised_at: string;
 }
 
@@ -42,7 +44,50 @@ export interface ConsentEndedClaims {
   readonly raised_at: string;
 }
 
-export type EventClaims = AlertClaims | ConsentEndedClaims;
+/** One answer a bank was given that a correction changed (docs/objections.md). */
+export interface CorrectedAnswer {
+  readonly question: { readonly id: string; readonly version: number; readonly definition_hash: string };
+  /** The audit entry of the answer the bank was given. */
+  readonly answered_audit_index: number;
+  readonly old_answer: Answer;
+  readonly new_answer: Answer;
+  /** The newest as-of date of the records behind the new answer; absent when it is unknown. */
+  readonly data_as_of?: string;
+}
+
+/** The claims telling a bank that answers it was given about a subject were corrected after an objection. */
+export interface AnswerCorrectedClaims {
+  readonly type: 'answer.corrected';
+  readonly event_id: string;
+  readonly objection_id: string;
+  readonly subject: { readonly uscc: string };
+  readonly corrections: readonly CorrectedAnswer[];
+  /** The `answer.corrected` audit entry that records the corrected answers. */
+  readonly corrected_audit_index: number;
+  /** The batch whose records corrected them. */
+  readonly batch_id: string;
+  readonly raised_at: string;
+}
+
+export type EventClaims = AlertClaims | ConsentEndedClaims | AnswerCorrectedClaims;
+
+/** What an event's `alert.raised` entry says beyond its envelope: never a record value. */
+function eventDetails(claims: EventClaims): Record<string, JsonValue> {
+  switch (claims.type) {
+    case 'alert':
+      return {
+        subscription_id: claims.subscription_id, rule: claims.rule, severity: claims.severity, question: claims.question.id,
+        old_answer: claims.old_answer, new_answer: claims.new_answer, ...(claims.disputed ? { disputed: true } : {}),
+      };
+    case 'answer.corrected':
+      return {
+        objection_id: claims.objection_id, corrected_audit_index: claims.corrected_audit_index,
+        questions: claims.corrections.map((correction) => correction.question.id),
+      };
+    default:
+      return { subscription_id: claims.subscription_id, reason: claims.reason };
+  }
+}
 
 export function questionClaim(ref: QuestionRef): AlertClaims['question'] {
   return { id: ref.id, version: ref.version, definition_hash: ref.definitionHash };
@@ -70,14 +115,8 @@ export function createEventSigner(deps: { store: MonitorStore; signer: GatewaySi
           kind: 'alert.raised',
           actor: 'gateway',
           subject: claims.subject.uscc,
-          consentId: claims.consent_id,
-          details: {
-            bank: current.bankId, event_id: current.eventId, type: claims.type, subscription_id: claims.subscription_id,
-            ...(claims.type === 'alert'
-              ? { rule: claims.rule, severity: claims.severity, question: claims.question.id, old_answer: claims.old_answer, new_answer: claims.new_answer }
-              : { reason: claims.reason }),
-            alert_sha256: sha256Hex(jws),
-          },
+          consentId: claims.type === 'answer.corrected' ? undefined : claims.consent_id,
+          details: { bank: current.bankId, event_id: current.eventId, type: claims.type, ...eventDetails(claims), alert_sha256: sha256Hex(jws) },
         });
         deps.store.markEventSigned(current.eventId, jws, appended.index);
         // Another process may have signed it first; the stored JWS is the one that is sent.

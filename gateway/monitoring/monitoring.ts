@@ -13,6 +13,8 @@ import type { RecordReader } from '../records/index.js';
 import type { GatewaySigner } from '../signing/signer.js';
 import type { BatchTransaction, ConsentRecord, OutboxEvent, OutboxState, Store } from '../store/index.js';
 import type { ConsentService } from '../consent/index.js';
+import { openWebhookSecret } from '../identity/webhooks.js';
+import type { WebhookTarget } from '../identity/webhookTarget.js';
 import { createChangeDetector } from './changes.js';
 import { createDeliveryWorker } from './delivery.js';
 import type { DeliveryWorker } from './delivery.js';
@@ -69,6 +71,8 @@ export interface MonitoringDependencies {
   readonly consents: () => Pick<ConsentService, 'exclusive' | 'stateOf'>;
   readonly delivery: AlertDeliveryConfig;
   readonly logger: Logger;
+  /** Resolves and checks a webhook URL's host before each delivery (identity/webhookTarget.ts). */
+  readonly resolveTarget: (url: string) => Promise<WebhookTarget>;
   readonly now?: () => Date;
 }
 
@@ -94,7 +98,8 @@ export function createMonitoring(deps: MonitoringDependencies): Monitoring {
   });
   let lastSweep = 0;
   delivery = createDeliveryWorker({
-    store: deps.store, events, config: deps.delivery, logger: deps.logger,
+    store: deps.store, events, config: deps.delivery, logger: deps.logger, resolveTarget: deps.resolveTarget,
+    openSecret: (webhook) => openWebhookSecret(deps.keyring, webhook),
     housekeeping() {
       if (Date.now() - lastSweep < SWEEP_INTERVAL_MS) return;
       lastSweep = Date.now();

@@ -110,12 +110,15 @@ export function createSubscriptionService(deps: SubscriptionDependencies): Subsc
 
   return {
     async subscribe(principal, request) {
+      // Whose consent it is, first and without waiting: another bank's consent id is neither waited for nor delayed.
+      const found = deps.store.getConsent(request.consent_id);
+      if (!found || found.bankId !== principal.participantId || found.uscc !== request.subject.uscc) {
+        throw new GatewayError('consent_missing', 'no consent of this bank about this subject has this id');
+      }
       return deps.consents.exclusive(request.consent_id, async () => {
-        const consent = deps.store.getConsent(request.consent_id);
+        // Read again inside the lock: its state may have changed while waiting.
+        const consent = deps.store.getConsent(request.consent_id) as ConsentRecord;
         const nowSeconds = Math.floor(deps.now().getTime() / 1000);
-        if (!consent || consent.bankId !== principal.participantId || consent.uscc !== request.subject.uscc) {
-          throw new GatewayError('consent_missing', 'no consent of this bank about this subject has this id');
-        }
         if (deps.consents.stateOf(consent) !== 'active' || consent.notBefore > nowSeconds) {
           throw new GatewayError('consent_not_active', `the consent is ${deps.consents.stateOf(consent)}`);
         }

@@ -48,6 +48,11 @@ export interface Context {
 export interface Program {
   readonly datasets: readonly string[];
   readonly knownIf: readonly string[];
+  /**
+   * Added fields the expression reads whose absence makes the answer unknown (a catalog-only source does not send
+   * them): by dataset, for the evaluator to check before answering.
+   */
+  readonly unknownWithout: ReadonlyArray<{ readonly dataset: string; readonly fields: readonly string[] }>;
   readonly bounds: readonly BoundSpec[];
   readonly answer: (records: RecordsByDataset, context: Context) => Answer;
 }
@@ -127,6 +132,7 @@ class Compiler {
   private readonly usedParams = new Set<string>();
   private readonly usedDatasets = new Set<string>();
   private readonly datasets = new Map<string, DatasetDefinition>();
+  private readonly unknownWithout = new Map<string, Set<string>>();
 
   constructor(
     private readonly definition: QuestionDefinition,
@@ -158,7 +164,8 @@ class Compiler {
     for (const name of Object.keys(definition.parameters)) {
       if (!this.usedParams.has(name)) this.fail(`parameter "${name}" is never used`);
     }
-    return { datasets: definition.datasets, knownIf: definition.known_if_records_in, bounds: this.bounds, answer };
+    const unknownWithout = [...this.unknownWithout].map(([dataset, fields]) => ({ dataset, fields: [...fields].sort() }));
+    return { datasets: definition.datasets, knownIf: definition.known_if_records_in, unknownWithout, bounds: this.bounds, answer };
   }
 
   private answer(): Program['answer'] {
@@ -262,6 +269,10 @@ class Compiler {
     const field: FieldDefinition | undefined = dataset.fields.find((candidate) => candidate.name === name);
     if (!field) {
       this.fail(`${where}: dataset ${dataset.id} has no field "${name}"; its fields: ${dataset.fields.map((f) => f.name).join(', ')}`);
+    }
+    if (field.unknownIfAbsent) {
+      const fields = this.unknownWithout.get(dataset.id) ?? new Set<string>();
+      this.unknownWithout.set(dataset.id, fields.add(name));
     }
     const kind = FIELD_KINDS[field.kind] ?? 'text';
     const enumValues = field.kind === 'id_type' ? ID_TYPES : field.enumValues;

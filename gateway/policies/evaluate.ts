@@ -7,6 +7,10 @@
  * No data is not 'no': when the subject has no record in any of the question's `known_if_records_in` datasets the
  * answer is `unknown`, never `false`. Freshness: the answer carries the newest batch as-of date among the records it
  * read, and is `stale` when that is more than the question's max_age_days before the evaluation date.
+ *
+ * No field is not a value either: a question that reads a field the catalog lacks (an added field, which a source
+ * exporting exactly the catalog's columns does not send) answers `unknown` for a subject with a record without it,
+ * rather than guessing from the records that have it (docs/data-catalog.md).
  */
 import { GatewayError } from '../errors/index.js';
 import type { BoundSpec, Context, RecordsByDataset } from './compile.js';
@@ -49,6 +53,11 @@ export function evaluate(question: Question, input: EvaluationInput): Evaluation
     }
   }
   if (!known) return { answer: UNKNOWN, stale: false, question: question.ref };
+  for (const { dataset, fields } of program.unknownWithout) {
+    for (const record of records[dataset] ?? []) {
+      for (const field of fields) if (record.values[field] === undefined) return { answer: UNKNOWN, stale: false, question: question.ref };
+    }
+  }
 
   let dataAsOf = '';
   for (const dataset of program.datasets) {

@@ -12,3 +12,5 @@ export type { FixtureCase, QuestionFixtures } from './fixtures.js';
 export { renderQuestionsDoc, renderQuestionTables } from './catalogDoc.js';
 export { loadMonitorRules, ruleFires, MONITOR_PURPOSE, SEVERITIES } from './monitors.js';
 export type { MonitorRule, MonitorRules, Severity } from './monitors.js';
+export { buildTemplate, hashTemplate, loadReportTemplates } from './reportTemplates.js';
+export type { ReportSection, ReportTemplate, ReportTemplateDefinition, ReportTemplates } from './reportTemplates.js';

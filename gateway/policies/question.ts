@@ -44,7 +44,7 @@ export function hashDefinition(definition: QuestionDefinition): string {
   return sha256Hex(text);
 }
 
-function deepFreeze<T>(value: T): T {
+export function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object') {
     for (const member of Object.values(value)) deepFreeze(member);
     Object.freeze(value);

@@ -4,13 +4,11 @@
  * Nothing here creates a key: a missing key is an error that names the file and says what to do, because a new key
  * would silently break what the old one protects.
  */
-import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
-import type { KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { GatewayConfig } from '../config/index.js';
 import { GatewayError } from '../errors/index.js';
-import { CA_FILES, loadAuthority } from '../identity/authority.js';
+import { CA_FILES, loadAuthorityCertificate } from '../identity/authority.js';
 import {
   checkKeyFingerprints, checkKeyPermissions, fingerprintKeys, loadNoteKey, loadSecrets, NOTE_KEY_FILE, openSigningKeys, readKeyFingerprints,
   SECRET_FILES, SIGNING_KEYS_FILE, writeKeyFingerprints,
@@ -49,16 +47,6 @@ function checkPresent(config: GatewayConfig, fresh: boolean): void {
   }
 }
 
-/** The CA key must be the one its certificate certifies, or every certificate issued from now on would not verify. */
-function checkAuthorityPair(keysDir: string, privateKeyPem: string, certificatePem: string): void {
-  const spki = (key: KeyObject) => key.export({ type: 'spki', format: 'der' });
-  if (!spki(createPublicKey(createPrivateKey(privateKeyPem))).equals(spki(new X509Certificate(certificatePem).publicKey))) {
-    throw new GatewayError('key_mismatch',
-      `${path.join(keysDir, CA_FILES.key)} is not the private key of ${path.join(keysDir, CA_FILES.certificate)}: restore both from your backup of the keys directory`,
-      { details: { key_file: path.join(keysDir, CA_FILES.key) } });
-  }
-}
-
 /**
  * Loads the keys after checking them. On a fresh data directory (or one from before fingerprints were recorded) the
  * fingerprints of the keys found are recorded; afterwards every start compares against them.
@@ -70,9 +58,8 @@ export function openVouchedKeys(config: GatewayConfig, fresh: boolean, warn: (me
     warn(`${problem.file} has mode ${problem.mode}: others can read or replace key material (${problem.remedy}); allowed by GATEWAY_ALLOW_UNSAFE_KEY_PERMISSIONS`));
   checkPresent(config, fresh);
   const secrets = loadSecrets(config.keysDir);
-  const authority = loadAuthority(config.keysDir);
-  checkAuthorityPair(config.keysDir, authority.privateKeyPem, authority.certificatePem);
-  const caCertificatePem = authority.certificatePem;
+  // The CA's private key is not read here: a serving process never loads it (loadAuthority checks the pair when issuing).
+  const caCertificatePem = loadAuthorityCertificate(config.keysDir);
   const noteKey = loadNoteKey(config.keysDir, config.auditOrigin);
   const signingKeys = openSigningKeys(config.keysDir, config.signatureLifetimeDays);
   const actual = fingerprintKeys({

@@ -9,8 +9,12 @@ import type { GatewayConfig } from '../config/index.js';
 import { createConsentService } from '../consent/index.js';
 import type { ConsentQuestions, ConsentService } from '../consent/index.js';
 import { GatewayError } from '../errors/index.js';
-import { loadMonitorRules, loadQuestionCatalog } from '../policies/index.js';
-import type { QuestionCatalog } from '../policies/index.js';
+import { loadMonitorRules, loadQuestionCatalog, loadReportTemplates } from '../policies/index.js';
+import type { QuestionCatalog, ReportTemplates } from '../policies/index.js';
+import { createObjectionService } from '../objections/index.js';
+import type { ObjectionService } from '../objections/index.js';
+import { createReportRenderer, createReportService } from '../reports/index.js';
+import type { ReportRenderer, ReportService } from '../reports/index.js';
 import { createVerificationService } from '../verification/index.js';
 import type { VerificationService } from '../verification/index.js';
 import { datasetIds, loadDatasetRegistry } from '../datasets/registry.js';
@@ -20,6 +24,9 @@ import type { Ingestor, IngestReceipt } from '../ingest/index.js';
 import { configureWebhook, createParticipantRegistry, createReplayGuard, createRequestAuthenticator, ensureAuthority, loadAuthority } from '../identity/index.js';
 import type { ParticipantRegistry, RequestAuthenticator, WebhookChange, WebhookResult } from '../identity/index.js';
 import { createMonitoring } from '../monitoring/index.js';
+import { sealClearWebhookSecrets } from '../identity/webhooks.js';
+import { resolveWebhookTarget, systemResolver } from '../identity/webhookTarget.js';
+import type { Resolver } from '../identity/webhookTarget.js';
 import type { Monitoring } from '../monitoring/index.js';
 import { ensureNoteKey, ensureSecrets, ensureSigningKeys, NOTE_KEY_FILE, openDataKeyring, SIGNING_KEYS_FILE } from '../keys/index.js';
 import type { DataKeyring, NoteKey, SigningKeySet } from '../keys/index.js';
@@ -33,6 +40,7 @@ import { openSqliteAuditStore, openSqliteStore } from '../store/index.js';
 import type { AuditStore, Store } from '../store/index.js';
 
 import { AUDIT_DATABASE_FILE, DATABASE_FILE, ensureDataDirectory, isFreshDataDirectory } from './dataDirectory.js';
+import { openCheckedStore } from './databaseCheck.js';
 import { openVouchedKeys } from './keyCheck.js';
 
 /** The audit log and what signs and serves its checkpoints. */
@@ -60,6 +68,10 @@ export interface Runtime {
   readonly questions: QuestionCatalog;
   readonly consents: ConsentService;
   readonly verifications: VerificationService;
+  readonly templates: ReportTemplates;
+  readonly reports: ReportService;
+  readonly reportRenderer: ReportRenderer;
+  readonly objections: ObjectionService;
   /** Risk monitoring; its delivery worker runs only in the serving process (startServer starts it). */
   readonly monitoring: Monitoring;
   /** The operator registers a bank's webhook URL or rotates its secret. */
@@ -95,6 +107,8 @@ export interface RuntimeHooks {
   readonly onBatch?: (receipt: IngestReceipt) => void;
   /** Where failed witness submissions are reported; without one, stderr at the configured level. */
   readonly logger?: Logger;
+  /** How webhook hosts are resolved; the system resolver by default (tests play DNS with it). */
+  readonly resolveHost?: Resolver;
 }
 
 /** The catalog as consents see it: a name that is neither a question nor a pack is question_unknown. */
@@ -123,10 +137,14 @@ export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Ru
   const registry = loadDatasetRegistry();
   const questions = loadQuestionCatalog(undefined, registry);
   const monitorRules = loadMonitorRules(questions);
-  const store = openSqliteStore({ file: path.join(config.dataDir, DATABASE_FILE) });
+  const templates = loadReportTemplates(questions);
+  const reportRenderer = createReportRenderer({ font: { file: config.reports.fontFile, name: config.reports.fontName }, templates });
+  const databaseFile = path.join(config.dataDir, DATABASE_FILE);
+  const store = openCheckedStore(databaseFile, () => openSqliteStore({ file: databaseFile }));
   let auditStore: AuditStore | undefined;
   try {
-    auditStore = openSqliteAuditStore({ file: path.join(config.dataDir, AUDIT_DATABASE_FILE) });
+    const auditFile = path.join(config.dataDir, AUDIT_DATABASE_FILE);
+    auditStore = openCheckedStore(auditFile, () => openSqliteAuditStore({ file: auditFile }));
     const log = createAuditLog(auditStore);
     const anchorFiles = { checkpointFile: config.checkpointFile, witnessCheckpointFile: config.witnessCheckpointFile };
     // Before anything is appended or signed: the stored log must extend every checkpoint the gateway signed.
@@ -145,33 +163,59 @@ export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Ru
     };
     const keyring = openDataKeyring(store, secrets.kek);
     keyring.current();
+    // An older gateway kept webhook secrets in the clear: seal them before anything can read them.
+    sealClearWebhookSecrets(store, keyring);
+    const resolveHost = hooks.resolveHost ?? systemResolver;
+    const resolveTarget = (url: string) => resolveWebhookTarget(url, config.webhookAllowedNetworks, resolveHost);
     const nowSeconds = () => Math.floor(Date.now() / 1000);
     const signer = createGatewaySigner({ keys: signingKeys, issuer: config.gatewayId, lifetimeDays: config.signatureLifetimeDays });
     const records = createRecordReader(store, registry, keyring, secrets.blindIndex);
     const monitoring = createMonitoring({
       store, questions, rules: monitorRules, keyring, blindIndexKey: secrets.blindIndex, records, audit: log, signer,
-      consents: () => consents, delivery: config.alertDelivery, logger,
+      consents: () => consents, delivery: config.alertDelivery, resolveTarget, logger,
     });
     const consents = createConsentService({
       store, audit: log, questions: consentQuestions(questions), maxDays: config.consentMaxDays, signer, nowSeconds,
       caCertificatePem, clockSkewSeconds: config.clockSkewSeconds, onConsentEnded: monitoring.consentEnded,
     });
+    const objections = createObjectionService({
+      store, questions, records, audit: log, blindIndexKey: secrets.blindIndex, deadlineDays: config.objectionDeadlineDays,
+      onEvents: () => monitoring.delivery.nudge(),
+    });
     const ingestor = createIngestor({
       store, registry, keyring, blindIndexKey: secrets.blindIndex, workers: config.ingestWorkers,
       maxRecordBytes: config.maxRecordBytes, onBatch: hooks.onBatch, audit: log, beforeCommit: monitoring.beforeCommit,
+      correctObjection: objections.correctInBatch,
     });
     return {
       config, store, registry, keyring, ingestor, caCertificatePem, signingKeys, audit, signer, questions,
       consents,
       monitoring,
-      configureWebhook: (participantId, change) => configureWebhook({ store, audit: log }, participantId, change),
+      templates,
+      reportRenderer,
+      objections,
+      reports: createReportService({
+        consents, store, questions, templates, records, audit: log, checkpointer: audit.checkpointer, signer,
+        questionsPerMinute: config.consentQuestionsPerMinute, refusalsPerMinute: config.bankRefusalsPerMinute,
+      }),
+      configureWebhook: (participantId, change) =>
+        configureWebhook({ store, audit: log, keyring, allowedNetworks: config.webhookAllowedNetworks, resolve: resolveHost }, participantId, change),
       verifications: createVerificationService({
-        consents, consentStore: store, questions, records, audit: log, signer,
-        limits: { bankPerSecond: config.bankQuestionsPerSecond, consentPerMinute: config.consentQuestionsPerMinute, reuseSeconds: config.answerReuseSeconds },
+        consents, consentStore: store, disputes: store, questions, records, audit: log, signer,
+        limits: {
+          bankPerSecond: config.bankQuestionsPerSecond, consentPerMinute: config.consentQuestionsPerMinute, reuseSeconds: config.answerReuseSeconds,
+          bankRefusalsPerMinute: config.bankRefusalsPerMinute,
+        },
       }),
       records,
       // The CA's private key is read only when a certificate is issued, not kept in the serving process.
-      participants: createParticipantRegistry({ store, authority: () => loadAuthority(config.keysDir), datasetIds, audit: log }),
+      participants: createParticipantRegistry({
+        store, authority: () => loadAuthority(config.keysDir), datasetIds, audit: log,
+        // A revoked enterprise's consents end, with the consent.revoked events banks get for any revocation.
+        async onStatusChanged(participant, change) {
+          if (participant.role === 'enterprise' && change === 'revoke') await consents.revokeAllAbout(participant.uscc as string, 'enterprise_revoked');
+        },
+      }),
       authenticator: createRequestAuthenticator({
         store, caCertificatePem, audience: config.gatewayId, clockSkewSeconds: config.clockSkewSeconds,
         replayGuard: createReplayGuard(store, nowSeconds), nowSeconds,

@@ -15,6 +15,7 @@ export const SIGNED_TYPES = {
   consentReceipt: 'gateway-consent-receipt+jwt',
   verification: 'gateway-verification+jwt',
   alert: 'gateway-alert+jwt',
+  report: 'gateway-report+jwt',
 } as const;
 
 export type SignedType = (typeof SIGNED_TYPES)[keyof typeof SIGNED_TYPES];

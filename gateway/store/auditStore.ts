@@ -70,5 +70,7 @@ export interface AuditStore {
   checkpoints(): StoredCheckpoint[];
   addCosignature(treeSize: number, cosignature: StoredCosignature, receivedAt: string): void;
   cosignatures(treeSize: number): StoredCosignature[];
+  /** What the engine's own consistency check finds wrong with the stored bytes (empty: nothing). */
+  integrityProblems(): string[];
   close(): void;
 }

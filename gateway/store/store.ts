@@ -11,6 +11,7 @@
  *   as-of date is the same or later; superseded records stay, as history.
  * - Sealed record bytes are opaque to the store; it never sees plaintext.
  */
+import type { ObjectionTransaction, ReportStore } from './reportStore.js';
 
 export interface BatchMetadata {
   readonly batchId: string;
@@ -52,7 +53,10 @@ export interface BatchWriter {
   abort(): void;
 }
 
-/** A subscription as ingestion sees it: active, under a consent that is active and unexpired at the time asked. */
+/**
+ * A subscription as ingestion sees it: active, under a consent that is active and unexpired at the time asked, of an
+ * enterprise that is active (a suspended one's consents are paused: no alerts until it is resumed).
+ */
 export interface WatchedSubject {
   readonly subscriptionId: string;
   readonly bankId: string;
@@ -69,13 +73,14 @@ export interface MonitorAnswer {
   readonly answer: string;
 }
 
-export type OutboxEventType = 'alert' | 'consent.revoked' | 'consent.expired';
+export type OutboxEventType = 'alert' | 'consent.revoked' | 'consent.expired' | 'answer.corrected';
 
 export interface NewOutboxEvent {
   readonly eventId: string;
   readonly bankId: string;
   readonly type: OutboxEventType;
-  readonly subscriptionId: string;
+  /** The subscription the event is about; none for a corrected answer (the bank may have no subscription). */
+  readonly subscriptionId: string | undefined;
   /** JSON claims of the event (no record values). */
   readonly content: string;
   readonly createdAt: string;
@@ -85,7 +90,7 @@ export interface NewOutboxEvent {
  * What a batch's `beforeCommit` may do, synchronously, inside the batch's transaction (the writer's connection):
  * read what the batch is about to make current, and write monitoring state and outbox events with it.
  */
-export interface BatchTransaction {
+export interface BatchTransaction extends ObjectionTransaction {
   /** Subscriptions watching a subject that has a record in this batch (one indexed probe when there are none). */
   watchedSubjects(nowSeconds: number): WatchedSubject[];
   /** Current records of a subject in a dataset, this batch's included. */
@@ -154,11 +159,15 @@ export interface IdempotentResponse {
 
 /**
  * Participants and request bookkeeping. Contract: a participant id is unique (adding it twice throws
- * participant_exists) and so is a certificate; a status change is one statement, seen by the next read.
+ * participant_exists) and so is a certificate; at most one enterprise participant that is not revoked acts for a
+ * USCC (another throws participant_exists); a status change is one statement, seen by the next read.
  */
 export interface IdentityStore {
-  addParticipant(participant: ParticipantRecord): void;
+  /** Adds the participant; with `replaces`, revokes that participant at `participant.createdAt` in the same transaction. */
+  addParticipant(participant: ParticipantRecord, replaces?: string): void;
   getParticipant(participantId: string): ParticipantRecord | undefined;
+  /** The enterprise participant, active or suspended, that acts for the USCC now. */
+  enterpriseForUscc(uscc: string): ParticipantRecord | undefined;
   listParticipants(): ParticipantRecord[];
   setParticipantStatus(participantId: string, status: ParticipantStatus, at: string): void;
   /**
@@ -222,11 +231,30 @@ export interface ConsentStore {
    * its remaining uses cannot cover the count.
    */
   useConsents(uses: readonly ConsentUse[]): boolean[];
+  /** The audit log size up to which use counts were last recounted from the log (0: never). */
+  consentUsesLoggedThrough(): number;
+  /**
+   * In one transaction: adds `logged` (fresh answers per consent found in the audit log since the last recount) to
+   * each consent's logged uses, sets every consent's `uses` to its logged uses (exhausted when they reach max_uses,
+   * active again when an exhausted consent's do not), and records `throughIndex`. Returns the consents whose count
+   * changed.
+   */
+  reconcileConsentUses(logged: ReadonlyMap<string, number>, throughIndex: number, at: string): ReconciledConsentUse[];
+}
+
+export interface ReconciledConsentUse {
+  readonly consentId: string;
+  /** The count before: ahead of the log after a crash between a use and its audit entry. */
+  readonly counted: number;
+  /** The count now, the answers the audit log holds. */
+  readonly logged: number;
+  readonly state: StoredConsentState;
 }
 
 export interface WebhookRecord {
   readonly participantId: string;
   readonly url: string;
+  /** The signing secret, sealed by the domain (identity/webhooks.ts): opaque text to the store. */
   readonly secret: string;
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -278,6 +306,7 @@ export interface SubscriptionEnding {
  */
 export interface MonitorStore {
   getWebhook(participantId: string): WebhookRecord | undefined;
+  listWebhooks(): WebhookRecord[];
   setWebhook(webhook: WebhookRecord): void;
   /** Stores the subscription with the answers `baseline` computes, in one write transaction (so no batch commits in between). */
   addSubscription(subscription: NewSubscription, baseline: () => readonly MonitorAnswer[]): void;
@@ -304,7 +333,7 @@ export interface MonitorStore {
   replayEvents(eventIds: readonly string[] | 'all_dead', nowMs: number): string[];
 }
 
-export interface Store extends IdentityStore, ConsentStore, MonitorStore {
+export interface Store extends IdentityStore, ConsentStore, MonitorStore, ReportStore {
   findBatch(dataset: string, contentHash: string): StoredBatch | undefined;
   findBatchById(batchId: string): StoredBatch | undefined;
   listBatches(limit: number): StoredBatch[];
@@ -326,6 +355,8 @@ export interface Store extends IdentityStore, ConsentStore, MonitorStore {
   /** Committed batches whose audit entry was never recorded, oldest first. */
   unauditedBatches(): StoredBatch[];
   /** Throws if the store cannot serve (readiness). */
+  /** What the engine's own consistency check finds wrong with the stored bytes (empty: nothing). */
+  integrityProblems(): string[];
   ping(): void;
   close(): void;
 }

@@ -2,15 +2,22 @@
  * Verifications: a bank asks fixed questions about subjects that consented, and gets one JWS signed by the gateway
  * with an answer per question — never a record value, never a threshold of its choosing (docs/privacy.md).
  *
- * For each item, under the consent's lock (so a revocation is ordered against it): the consent must be addressed to
- * this bank, be about this subject, be active, cover each question, and the question must allow its purpose; the
- * records are read and the questions evaluated in memory; the item's audit entry is appended durably. Then the
- * whole answer is signed, and an entry with the hash of the signed answer is appended, before it is returned.
+ * For each item: the consent must be addressed to this bank and be about this subject — checked first, without
+ * waiting for anything, so that a bank naming another bank's consent can neither see that it is in use nor delay it.
+ * Then, under the consent's lock (so a revocation is ordered against it): it must be active and cover each question,
+ * and the question must allow its purpose; the records are read and the questions evaluated in memory; the item's
+ * audit entry is appended durably. Then the whole answer is signed, and an entry with the hash of the signed answer
+ * is appended, before it is returned.
  *
  * Probing: the same question about the same subject under the same consent within the reuse window gets the same
  * answer again and does not count against the consent's budget; the bank and each consent have rate limits. An item
- * the bank has no usable consent for is refused with the same `consent_missing` whether or not the gateway holds
- * anything about the subject.
+ * the bank has no consent for is refused with the same `consent_missing` whether or not the gateway holds anything
+ * about the subject, and whether or not the consent id exists.
+ *
+ * Flooding (docs/privacy.md): every refused item costs the bank, against a budget of refusals much lower than its
+ * budget of questions. Items naming no consent of this bank about the subject are recorded together, in one
+ * `verification.unmatched` entry per request about no one, so that a bank naming random consent ids and a victim's
+ * USCC cannot crowd the victim's view of the accesses made about it.
  */
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { AuditLog } from '../audit/index.js';
@@ -19,13 +26,14 @@ import { sha256Hex } from '../crypto/index.js';
 import { GatewayError } from '../errors/index.js';
 import type { Principal } from '../identity/index.js';
 import { todayInShanghai } from '../ingest/index.js';
-import type { Answer, QuestionCatalog, RecordsByDataset } from '../policies/index.js';
-import { evaluate } from '../policies/index.js';
+import type { QuestionCatalog } from '../policies/index.js';
 import type { RecordReader } from '../records/index.js';
 import { SIGNED_TYPES } from '../signing/signer.js';
 import type { GatewaySigner } from '../signing/signer.js';
 import { createGroupCommit } from '../store/groupCommit.js';
-import type { ConsentStore, ConsentUse } from '../store/index.js';
+import type { ConsentRecord, ConsentStore, ConsentUse, ReportStore } from '../store/index.js';
+import { answerQuestions, consentRefusal, disputedMark, readSubjectRecords } from './answers.js';
+import type { GivenAnswer, RefusalCode } from './answers.js';
 
 export interface VerificationItemRequest {
   readonly subject: { readonly uscc: string };
@@ -39,21 +47,12 @@ export interface VerificationRequest {
   readonly items: readonly VerificationItemRequest[];
 }
 
-export interface AnsweredQuestion {
-  readonly id: string;
-  readonly version: number;
-  readonly definition_hash: string;
-  readonly answer: Answer;
-  /** The newest as-of date of the records behind the answer; absent when the answer is unknown. */
-  readonly data_as_of?: string;
-  /** True when that date is older than the question allows: the answer says so rather than pretending. */
-  readonly stale: boolean;
-  /** True when this is the answer given earlier in the reuse window. */
+/** An answer in a verification: as signed, and whether it is the one given earlier in the reuse window. */
+export interface AnsweredQuestion extends GivenAnswer {
   readonly repeated: boolean;
 }
 
-/** Why an item was refused; the same code whether or not the gateway holds data about the subject. */
-export type RefusalCode = 'consent_missing' | 'consent_not_active' | 'question_not_covered' | 'purpose_not_allowed';
+export type { RefusalCode } from './answers.js';
 
 export type ItemOutcome =
   | { readonly subject: { readonly uscc: string }; readonly consent_id: string; readonly status: 'answered'; readonly purpose: string;
@@ -75,11 +74,15 @@ export interface VerificationLimits {
   readonly consentPerMinute: number;
   /** Seconds within which the same question gets the same answer and counts once. */
   readonly reuseSeconds: number;
+  /** Items a bank may have refused per minute, whatever the reason. */
+  readonly bankRefusalsPerMinute: number;
 }
 
 export interface VerificationDependencies {
   readonly consents: ConsentService;
   readonly consentStore: ConsentStore;
+  /** Which datasets of a subject open objections dispute. */
+  readonly disputes: Pick<ReportStore, 'disputedDatasets'>;
   readonly questions: QuestionCatalog;
   readonly records: RecordReader;
   readonly audit: AuditLog;
@@ -100,10 +103,17 @@ interface RememberedAnswer {
 /** Bounds memory: the reuse cache is cleared when it grows past this (answers are then recomputed and recounted). */
 const MAX_REMEMBERED = 200_000;
 
+/** An answer given earlier in the reuse window, marked disputed as things stand now. */
+function repeatedAnswer(earlier: AnsweredQuestion, disputed: ReadonlySet<string>, questions: QuestionCatalog): AnsweredQuestion {
+  const { disputed: _earlier, ...answer } = earlier;
+  return { ...answer, repeated: true, ...disputedMark(questions.get(answer.id), disputed) };
+}
+
 export function createVerificationService(deps: VerificationDependencies): VerificationService {
   const now = deps.now ?? (() => new Date());
   const bankLimiter = new RateLimiterMemory({ points: deps.limits.bankPerSecond, duration: 1 });
   const consentLimiter = new RateLimiterMemory({ points: deps.limits.consentPerMinute, duration: 60 });
+  const refusalLimiter = new RateLimiterMemory({ points: deps.limits.bankRefusalsPerMinute, duration: 60 });
   const remembered = new Map<string, RememberedAnswer>();
   // Use counts of all items in one round of I/O share a durable transaction; each item waits for it (and holds its
   // consent's lock meanwhile), so a budget is never overspent and nothing is answered before its use is counted.
@@ -114,41 +124,45 @@ export function createVerificationService(deps: VerificationDependencies): Verif
       await limiter.consume(key, points);
     } catch (rejection) {
       if (!(rejection instanceof RateLimiterRes)) throw rejection;
-      throw new GatewayError('rate_limited', 'too many questions; retry later', { details: { retry_after: Math.ceil(rejection.msBeforeNext / 1000) } });
+      throw new GatewayError('rate_limited', `too many ${limiter === refusalLimiter ? 'refused items' : 'questions'}; retry later`, {
+        details: { retry_after: Math.ceil(rejection.msBeforeNext / 1000) },
+      });
     }
   }
 
-  function readRecords(uscc: string, datasets: Iterable<string>): RecordsByDataset {
-    const records: Record<string, { values: Record<string, string | number | boolean>; asOf: string }[]> = {};
-    for (const dataset of datasets) {
-      records[dataset] = deps.records.bySubject(dataset, { idType: 'uscc', idNumber: uscc }).map((record) => ({ values: record.values, asOf: record.asOf }));
-    }
-    return records;
+  /** The consent if it is this bank's and about this subject; the same undefined for every other case. */
+  function consentFor(principal: Principal, item: VerificationItemRequest): ConsentRecord | undefined {
+    const consent = deps.consentStore.getConsent(item.consent_id);
+    return consent && consent.bankId === principal.participantId && consent.uscc === item.subject.uscc ? consent : undefined;
   }
 
-  async function answerItem(principal: Principal, request: VerificationRequest, item: VerificationItemRequest): Promise<ItemOutcome> {
+  /** An item under a consent of this bank about this subject, answered or refused inside the consent's lock. */
+  async function answerItem(principal: Principal, request: VerificationRequest, item: VerificationItemRequest, refusedItems: { count: number }): Promise<ItemOutcome> {
     const base = { subject: { uscc: item.subject.uscc }, consent_id: item.consent_id };
-    const refuse = async (code: RefusalCode, purpose?: string): Promise<ItemOutcome> => {
+    const refuse = async (code: Exclude<RefusalCode, 'consent_missing'>, purpose: string): Promise<ItemOutcome> => {
+      refusedItems.count++;
       const appended = await deps.audit.append({
         kind: 'verification.refused',
         actor: principal.participantId,
-        // About the subject even without a consent: the enterprise should see that a bank asked about it.
+        // Under a consent of this bank about this subject: the enterprise sees that its consent was used this way.
         subject: item.subject.uscc,
         consentId: item.consent_id,
         details: {
           code, questions: [...item.questions], loan_reference: request.loan_reference, officer: request.officer,
-          ...(purpose ? { purpose } : {}), request_sha256: principal.requestSha256,
+          purpose, request_sha256: principal.requestSha256,
         },
       });
       return { ...base, status: 'refused', code, audit_index: appended.index };
     };
 
-    const consent = deps.consentStore.getConsent(item.consent_id);
+    // Read again inside the lock: the state may have changed while waiting; the bank and the subject never do.
+    const consent = deps.consentStore.getConsent(item.consent_id) as ConsentRecord;
     const nowSeconds = Math.floor(now().getTime() / 1000);
-    if (!consent || consent.bankId !== principal.participantId || consent.uscc !== item.subject.uscc) return refuse('consent_missing');
-    if (deps.consents.stateOf(consent) !== 'active' || consent.notBefore > nowSeconds) return refuse('consent_not_active', consent.purpose);
-    if (item.questions.some((question) => !consent.questions.includes(question))) return refuse('question_not_covered', consent.purpose);
-    if (item.questions.some((question) => !deps.questions.allowsPurpose(question, consent.purpose))) return refuse('purpose_not_allowed', consent.purpose);
+    const refusal = consentRefusal(consent, {
+      principal, uscc: item.subject.uscc, questions: item.questions, nowSeconds, stateOf: deps.consents.stateOf, catalog: deps.questions,
+    });
+    // consent_missing was ruled out before the lock (consentFor): the bank and the subject of a consent never change.
+    if (refusal) return refuse(refusal === 'consent_missing' ? 'consent_not_active' : refusal, consent.purpose);
 
     const asOf = todayInShanghai(now());
     const fresh = item.questions.filter((id) => {
@@ -156,17 +170,12 @@ export function createVerificationService(deps: VerificationDependencies): Verif
       return !kept || kept.until <= nowSeconds;
     });
     const questions = fresh.map((id) => deps.questions.get(id));
-    const records = readRecords(consent.uscc, new Set(questions.flatMap((question) => question.datasets)));
-    const answers = new Map<string, AnsweredQuestion>();
-    for (const question of questions) {
-      const evaluation = evaluate(question, { asOf, records });
-      answers.set(question.id, {
-        id: question.id, version: question.version, definition_hash: question.definitionHash, answer: evaluation.answer,
-        ...(evaluation.dataAsOf ? { data_as_of: evaluation.dataAsOf } : {}), stale: evaluation.stale, repeated: false,
-      });
-    }
-    const answered: AnsweredQuestion[] = item.questions.map((id) =>
-      answers.get(id) ?? { ...(remembered.get(`${consent.consentId}\u0000${id}`) as RememberedAnswer).question, repeated: true });
+    const records = readSubjectRecords(deps.records, consent.uscc, new Set(questions.flatMap((question) => question.datasets)));
+    // Read now, also for a repeated answer: an objection raised since the answer was first given marks it too.
+    const disputed = new Set(deps.disputes.disputedDatasets(consent.uscc));
+    const answers = new Map(answerQuestions(questions, records, asOf, disputed).map((given) => [given.id, { ...given, repeated: false }]));
+    const answered: AnsweredQuestion[] = item.questions.map((id) => answers.get(id) ?? repeatedAnswer(
+      (remembered.get(`${consent.consentId}\u0000${id}`) as RememberedAnswer).question, disputed, deps.questions));
 
     // Fresh answers count against the consent's budget; a consent whose budget cannot cover them is exhausted.
     if (fresh.length > 0 && !(await useConsent({ consentId: consent.consentId, count: fresh.length, at: now().toISOString() }))) {
@@ -182,6 +191,7 @@ export function createVerificationService(deps: VerificationDependencies): Verif
         questions: answered.map((question) => ({
           id: question.id, version: question.version, definition_hash: question.definition_hash, answer: question.answer,
           ...(question.data_as_of ? { data_as_of: question.data_as_of } : {}), stale: question.stale, repeated: question.repeated,
+          ...(question.disputed ? { disputed: true } : {}),
         })),
         request_sha256: principal.requestSha256,
       },
@@ -193,17 +203,45 @@ export function createVerificationService(deps: VerificationDependencies): Verif
     return { ...base, status: 'answered', purpose: consent.purpose, questions: answered, audit_index: appended.index };
   }
 
+  /** One entry for all the request's items that name no consent of this bank about their subject; about no one. */
+  async function recordUnmatched(principal: Principal, request: VerificationRequest, unmatched: readonly VerificationItemRequest[]): Promise<number> {
+    const appended = await deps.audit.append({
+      kind: 'verification.unmatched',
+      actor: principal.participantId,
+      details: {
+        code: 'consent_missing', loan_reference: request.loan_reference, officer: request.officer,
+        items: unmatched.map((item) => ({ uscc: item.subject.uscc, consent_id: item.consent_id, questions: item.questions.length })),
+        request_sha256: principal.requestSha256,
+      },
+    });
+    return appended.index;
+  }
+
   return {
     async verify(principal, request) {
       const questionCount = request.items.reduce((sum, item) => sum + item.questions.length, 0);
       await consume(bankLimiter, principal.participantId, questionCount);
+      const consents = request.items.map((item) => consentFor(principal, item));
+      const unmatched = request.items.filter((_, index) => consents[index] === undefined);
+      // Refusals cost the bank before anything is recorded: a request that would overspend is refused whole.
+      if (unmatched.length > 0) await consume(refusalLimiter, principal.participantId, unmatched.length);
       const perConsent = new Map<string, number>();
-      for (const item of request.items) perConsent.set(item.consent_id, (perConsent.get(item.consent_id) ?? 0) + item.questions.length);
+      request.items.forEach((item, index) => {
+        if (consents[index]) perConsent.set(item.consent_id, (perConsent.get(item.consent_id) ?? 0) + item.questions.length);
+      });
       // Keyed by bank and consent: a bank naming another bank's consent spends only its own points.
       for (const [consentId, points] of perConsent) await consume(consentLimiter, `${principal.participantId}\u0000${consentId}`, points);
 
-      const items = await Promise.all(request.items.map((item) =>
-        deps.consents.exclusive(item.consent_id, () => answerItem(principal, request, item))));
+      const unmatchedIndex = unmatched.length > 0 ? recordUnmatched(principal, request, unmatched) : undefined;
+      const refusedItems = { count: 0 };
+      const items = await Promise.all(request.items.map(async (item, index): Promise<ItemOutcome> => {
+        if (!consents[index]) {
+          return { subject: { uscc: item.subject.uscc }, consent_id: item.consent_id, status: 'refused', code: 'consent_missing', audit_index: await (unmatchedIndex as Promise<number>) };
+        }
+        return deps.consents.exclusive(item.consent_id, () => answerItem(principal, request, item, refusedItems));
+      }));
+      // Refusals under the bank's own consents are found only under their locks: they count against the next request.
+      if (refusedItems.count > 0) await refusalLimiter.penalty(principal.participantId, refusedItems.count);
       const answer = await deps.signer.sign(SIGNED_TYPES.verification, principal.participantId, {
         request_sha256: principal.requestSha256,
         loan_reference: request.loan_reference,

@@ -5,7 +5,6 @@
 // appends nothing; batches the ingestor logged are left alone; and `gateway serve` does this at start, before it
 // listens, so a crashed gateway's next start closes the gap.
 import { createHash, randomBytes } from 'node:crypto';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,16 +12,14 @@ import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import type { GatewayConfig } from '../../gateway/config/index.js';
 import { auditUnloggedBatches } from '../../gateway/ingest/index.js';
-import { packageRoot } from '../../gateway/paths.js';
 import { DATABASE_FILE, openRuntime } from '../../gateway/runtime/index.js';
 import type { Runtime } from '../../gateway/runtime/index.js';
 import type { BatchMetadata, Store } from '../../gateway/store/index.js';
 import { bytes, openTestRuntime, prepareTestKeys, testConfig } from '../support/runtime.js';
+import { serveUntilListening } from '../support/serve.js';
 import type { TestRuntime } from '../support/runtime.js';
 
-const CLI = path.join(packageRoot, 'dist/gateway/cli/main.js');
 const DATASET = 'medical_insurance_arrears';
-const SERVE_TIMEOUT_MS = 20_000;
 
 interface BatchEntry {
   readonly kind: string;
@@ -75,55 +72,6 @@ function entriesOf(runtime: Runtime): BatchEntry[] {
 function ingestNormally(runtime: Runtime, period: string) {
   const csv = `enterprise_name,uscc,arrears_period,arrears_amount\n济南明德机械有限公司,91350100M000100Y43,${period},1200.00\n`;
   return runtime.ingestor.ingest({ dataset: DATASET, format: 'csv', source: 'source-live', asOf: '2026-01-31', input: bytes(csv) });
-}
-
-interface ServeRun {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/**
- * Runs `gateway serve` on the config's directories until it answers a request, calls `whileListening`, then stops it
- * with SIGTERM.
- */
-function serveUntilListening(config: GatewayConfig, whileListening: () => void = () => undefined): Promise<ServeRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'serve'], {
-      env: {
-        PATH: process.env['PATH'] ?? '',
-        GATEWAY_DATA_DIR: config.dataDir,
-        GATEWAY_KEYS_DIR: config.keysDir,
-        HOST: '127.0.0.1',
-        PORT: '0',
-        GATEWAY_DEMO_ENTERPRISES: '0',
-        GATEWAY_INGEST_WORKERS: '1',
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    let stopping = false;
-    const timer = setTimeout(() => child.kill('SIGKILL'), SERVE_TIMEOUT_MS);
-    child.stdout.setEncoding('utf8').on('data', (text: string) => { stdout += text; });
-    child.stderr.setEncoding('utf8').on('data', (text: string) => {
-      stderr += text;
-      const listening = /gateway listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
-      if (!stopping && listening) {
-        stopping = true;
-        // serve installs its SIGTERM handler only after printing this line, so a SIGTERM sent at once can kill it
-        // before the handler exists. An answered request proves the start-up code has run to its end.
-        void fetch(`${listening[1]}/healthz`).then((response) => response.arrayBuffer()).then(whileListening).catch(reject)
-          .finally(() => child.kill('SIGTERM'));
-      }
-    });
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
 }
 
 describe('audit of batches committed before a crash', function () {

@@ -133,7 +133,7 @@ describe('audit/verifyLog', function () {
     it('refuses a verifier key that is not one, and a saved checkpoint that does not verify', function () {
       expect(() => verify(clean, { verifierKey: 'nonsense' })).to.throw(GatewayError).with.property('code', 'invalid_argument');
       const forged = signNote(formatCheckpoint({ origin: ORIGIN, size: 10n, rootHash: randomBytes(32) }), noteKey().signer);
-      expect(() => verify(clean, { savedCheckpoint: forged })).to.throw(GatewayError).with.property('code', 'invalid_argument');
+      expect(() => verify(clean, { savedCheckpoints: [{ label: 'the saved checkpoint', note: forged }] })).to.throw(GatewayError).with.property('code', 'invalid_argument');
     });
   });
 
@@ -269,8 +269,9 @@ describe('audit/verifyLog', function () {
   describe('with a checkpoint saved earlier', function () {
     it('verifies a log that still contains its tree', function () {
       for (const size of [37, 256, 300]) {
-        const result = verify(clean, { savedCheckpoint: noteAt(clean, size) });
-        expect(result).to.include({ ok: true, savedCheckpointChecked: true });
+        const result = verify(clean, { savedCheckpoints: [{ label: 'the saved checkpoint', note: noteAt(clean, size) }] });
+        expect(result.ok).to.equal(true);
+        expect(result.savedCheckpoints.map(({ label, treeSize, checked }) => ({ label, treeSize, checked }))).to.deep.equal([{ label: 'the saved checkpoint', treeSize: size, checked: true }]);
       }
     });
 
@@ -280,18 +281,20 @@ describe('audit/verifyLog', function () {
       // The operator holds the note key, so the regrown log gets fresh, validly signed checkpoints.
       await append(file, key, 150, SIZE, [200, 300], 'second');
       expect(verify(file)).to.include({ ok: true, checkpointsChecked: 4 });
-      const result = verify(file, { savedCheckpoint: saved });
+      const result = verify(file, { savedCheckpoints: [{ label: 'the saved checkpoint', note: saved }] });
       expect(result.ok).to.equal(false);
       expect(result.problems.map((problem) => [problem.kind, problem.treeSize])).to.deep.equal([['inconsistent_with_saved_checkpoint', 256]]);
       // A saved checkpoint from before the cut still matches.
-      expect(verify(file, { savedCheckpoint: noteAt(clean, 100) })).to.include({ ok: true, savedCheckpointChecked: true });
+      const before = verify(file, { savedCheckpoints: [{ label: 'the saved checkpoint', note: noteAt(clean, 100) }] });
+      expect(before.ok).to.equal(true);
+      expect(before.savedCheckpoints[0]?.checked).to.equal(true);
     });
 
     it('names the split view when the log holds another checkpoint of the saved size', async function () {
       const saved = noteAt(clean, 256);
       const file = tampered((db) => cutBack(db, 150));
       await append(file, key, 150, SIZE, [256], 'second');
-      const result = verify(file, { savedCheckpoint: saved });
+      const result = verify(file, { savedCheckpoints: [{ label: 'the saved checkpoint', note: saved }] });
       expect(result.problems[0]).to.include({ kind: 'inconsistent_with_saved_checkpoint', treeSize: 256 });
       expect(result.problems[0]?.detail).to.include('split view');
     });
@@ -299,9 +302,9 @@ describe('audit/verifyLog', function () {
     it('finds a log cut back below its size: truncated', function () {
       const file = tampered((db) => cutBack(db, 200));
       expect(verify(file).ok).to.equal(true);
-      const result = verify(file, { savedCheckpoint: noteAt(clean, 256) });
+      const result = verify(file, { savedCheckpoints: [{ label: 'the saved checkpoint', note: noteAt(clean, 256) }] });
       expect(result.problems.map((problem) => [problem.kind, problem.index])).to.deep.equal([['truncated', 200]]);
-      expect(result.savedCheckpointChecked).to.equal(false);
+      expect(result.savedCheckpoints[0]?.checked).to.equal(false);
     });
   });
 });

@@ -26,7 +26,9 @@ import { prepareTestKeys, testConfig } from '../support/runtime.js';
 const [dir, subjectsArgument] = process.argv.slice(2);
 const SUBJECTS = Number(subjectsArgument ?? 100_000);
 const CHANGED = Math.round(SUBJECTS / 100);
-const config = testConfig(dir!, { GATEWAY_INGEST_WORKERS: '2', GATEWAY_ALERT_POLL_MS: '100', GATEWAY_ALERT_CONCURRENCY_PER_BANK: '32' });
+const config = testConfig(dir!, {
+  GATEWAY_INGEST_WORKERS: '2', GATEWAY_ALERT_POLL_MS: '100', GATEWAY_ALERT_CONCURRENCY_PER_BANK: '32', GATEWAY_WEBHOOK_ALLOWED_NETWORKS: '127.0.0.1/32',
+});
 await prepareTestKeys(config);
 
 const usccs = Array.from({ length: SUBJECTS }, (_, n) => {

@@ -14,7 +14,10 @@
  *
  * CLI start-up: wall time of plain commands (`gateway --help`, `participants list`), from process start to exit.
  *
- * BENCH_ONLY=ingest|auth|audit|verify|monitor|cli runs one of them.
+ * Memory soak: the server's RSS and heap at the start, middle and end of minutes of sustained verifications
+ * (soakBench.ts).
+ *
+ * BENCH_ONLY=ingest|auth|audit|verify|monitor|cli|soak runs one of them.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -23,6 +26,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { demoPopulation } from '../../gateway/demo/population.js';
 import { packageRoot } from '../../gateway/paths.js';
+import { benchSoak } from './soakBench.js';
 import { benchVerify } from './verifyBench.js';
 
 const ROWS = Number(process.env['BENCH_INGEST_ROWS'] ?? 1_000_000);
@@ -401,6 +405,7 @@ try {
   if (ONLY === undefined || ONLY === 'verify') await benchVerify(dir, replaceSection, machine());
   if (ONLY === undefined || ONLY === 'monitor') benchMonitor(dir);
   if (ONLY === undefined || ONLY === 'cli') benchCli(dir);
+  if (ONLY === undefined || ONLY === 'soak') await benchSoak(dir, replaceSection, machine());
   process.stderr.write('written to docs/benchmarks.md\n');
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });

@@ -137,7 +137,17 @@ async function serve(dir: string, reuseSeconds: string): Promise<void> {
   const runtime = openRuntime(cfg);
   const firstIndex = runtime.audit.log.size();
   const running = await startServer(runtime, createLogger('silent'), createMetrics());
+  // The soak reads the server's memory over time: one line per sample, after the {url} line.
+  const sampleMs = Number(process.env['BENCH_MEMORY_SAMPLE_MS'] ?? 0);
+  const sample = () => {
+    const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage();
+    process.stdout.write(`${JSON.stringify({ memory: { at: Date.now(), rss, heapUsed, external, arrayBuffers } })}\n`);
+  };
+  // The first sample before any request: the baseline the soak compares with.
+  if (sampleMs > 0) sample();
+  const sampler = sampleMs > 0 ? setInterval(sample, sampleMs) : undefined;
   process.once('SIGTERM', () => {
+    if (sampler) clearInterval(sampler);
     void (async () => {
       await running.stop();
       const db = new Database(path.join(cfg.dataDir, AUDIT_DATABASE_FILE), { readonly: true });

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { Webhook } from 'standardwebhooks';
 import type { GatewayClient } from '../../gateway/client/client.js';
+import { openWebhookSecret } from '../../gateway/identity/webhooks.js';
 import { packageRoot } from '../../gateway/paths.js';
 import { startTestGateway } from '../support/gateway.js';
 import type { TestGateway } from '../support/gateway.js';
@@ -20,6 +21,8 @@ const DATASET = 'medical_insurance_arrears';
 /** Fast retries and a one-second horizon, so that a failing receiver dead-letters an event within about a second. */
 const GATEWAY_ENV = {
   GATEWAY_ALERT_POLL_MS: '50', GATEWAY_ALERT_RETRY_BASE_MS: '50', GATEWAY_ALERT_RETRY_MAX_MS: '200', GATEWAY_ALERT_RETRY_HORIZON_SECONDS: '1',
+  // The receivers below listen on loopback, which a webhook may reach only when the operator allows it.
+  GATEWAY_WEBHOOK_ALLOWED_NETWORKS: '127.0.0.1/32',
 };
 /** `whsec_` and 32 random bytes in standard base64. */
 const SECRET_FORM = /^whsec_[A-Za-z0-9+/]{43}=$/;
@@ -59,7 +62,7 @@ function runCli(dir: string, args: readonly string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
     const env = {
       PATH: process.env['PATH'] ?? '', GATEWAY_DATA_DIR: path.join(dir, 'data'), GATEWAY_KEYS_DIR: path.join(dir, 'keys'),
-      LOG_LEVEL: 'silent', GATEWAY_INGEST_WORKERS: '1',
+      LOG_LEVEL: 'silent', GATEWAY_INGEST_WORKERS: '1', GATEWAY_WEBHOOK_ALLOWED_NETWORKS: GATEWAY_ENV.GATEWAY_WEBHOOK_ALLOWED_NETWORKS,
     };
     const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -232,7 +235,9 @@ describe('gateway participants webhook and gateway alerts (CLI)', function () {
       expect(Buffer.from((first.secret as string).slice('whsec_'.length), 'base64')).to.have.length(32);
       const stored = gateway.runtime.store.getWebhook(bankId);
       expect(stored?.url).to.equal(receiver.url);
-      expect(stored?.secret).to.equal(first.secret);
+      // Sealed at rest: the database holds no secret in the clear, and the data key opens it.
+      expect(stored?.secret).to.match(/^sealed:/).and.not.include('whsec_');
+      expect(openWebhookSecret(gateway.runtime.keyring, stored!)).to.equal(first.secret);
     });
 
     it('delivers an alert whose Standard Webhooks signature verifies with that secret', async function () {
@@ -249,7 +254,7 @@ describe('gateway participants webhook and gateway alerts (CLI)', function () {
       expect(kept).to.not.have.property('secret');
       expect(run.stdout).to.not.include('whsec_');
       expect(kept).to.include({ participant: bankId, url: receiver.url });
-      expect(gateway.runtime.store.getWebhook(bankId)?.secret).to.equal(first.secret);
+      expect(openWebhookSecret(gateway.runtime.keyring, gateway.runtime.store.getWebhook(bankId)!)).to.equal(first.secret);
       // A later delivery still verifies with the first secret.
       const before = receiver.hits.length;
       await ingest([{ uscc: subjects[1] as string, amount: '11.00' }]);
@@ -275,7 +280,9 @@ describe('gateway participants webhook and gateway alerts (CLI)', function () {
         { why: 'an unknown participant', code: 'not_found', args: (url) => ['bank-nobody', '--url', url] },
         { why: 'a participant that is not a bank (an enterprise)', code: 'invalid_argument', args: (url) => ['enterprise-webhook', '--url', url] },
         { why: 'a malformed URL', code: 'invalid_argument', args: () => [bankId, '--url', 'not a url'] },
-        { why: 'plain http to a host that is not loopback', code: 'invalid_argument', args: () => [bankId, '--url', 'http://example.com/hook'] },
+        { why: 'plain http to an address the operator does not allow', code: 'invalid_argument', args: () => [bankId, '--url', 'http://192.0.2.7/hook'] },
+        { why: 'https to loopback outside the allowed networks', code: 'invalid_argument', args: () => [bankId, '--url', 'https://127.0.0.2/hook'] },
+        { why: 'https to the link-local metadata address', code: 'invalid_argument', args: () => [bankId, '--url', 'https://169.254.169.254/latest/meta-data'] },
         { why: '--rotate-secret for a bank without a webhook yet', code: 'invalid_argument', args: () => ['bank-nowebhook', '--rotate-secret'] },
       ];
       const refused = new Map<string, Run>();
@@ -294,7 +301,9 @@ describe('gateway participants webhook and gateway alerts (CLI)', function () {
       }
 
       it('leaves the registered webhook as it was and registers none for the refused participants', function () {
-        expect(gateway.runtime.store.getWebhook(bankId)).to.include({ url: receiver.url, secret: rotated.secret });
+        const stored = gateway.runtime.store.getWebhook(bankId);
+        expect(stored).to.include({ url: receiver.url });
+        expect(openWebhookSecret(gateway.runtime.keyring, stored!)).to.equal(rotated.secret);
         for (const id of ['bank-nobody', 'enterprise-webhook', 'bank-nowebhook']) expect(gateway.runtime.store.getWebhook(id), id).to.equal(undefined);
       });
 
@@ -398,7 +407,7 @@ describe('gateway participants webhook and gateway alerts (CLI)', function () {
       expect(issued.map((run) => run.args.slice(0, 3))).to.deep.equal([['participants', 'webhook', bankId], ['participants', 'webhook', bankId]]);
       const secrets = issued.map((run) => run.stdout.match(/whsec_[A-Za-z0-9+/=]+/g) ?? []);
       for (const found of secrets) expect(found).to.have.length(1);
-      const all = [...secrets.flat(), deadSecret, gateway.runtime.store.getWebhook(liveId)?.secret as string];
+      const all = [...secrets.flat(), deadSecret, openWebhookSecret(gateway.runtime.keyring, gateway.runtime.store.getWebhook(liveId)!)];
       expect(new Set(all).size).to.equal(4);
       for (const run of runs) {
         const label = `gateway ${run.args.join(' ')}`;

@@ -1,13 +1,14 @@
 // Pins `gateway audit verify` and `gateway audit verify-proof` as an auditor runs them: exit 0 on a clean log and a
-// valid proof, exit 1 naming the first bad index after tampering or the reason a proof fails, exit 2 for a proof file
-// that is not one; and the transparency-dev/merkle vectors (../shared/vectors/transparency-dev-merkle) as proof files.
+// valid proof, exit 1 naming the first bad index after tampering, a damaged database or the reason a proof fails,
+// exit 3 when no signed checkpoint anchored the check, exit 2 for a proof file that is not one; a consistency proof
+// checked against a saved checkpoint; and the transparency-dev/merkle vectors as proof files.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { expect } from 'chai';
-import { storedHashCount } from '../../gateway/audit/merkle.js';
+import { consistencyProof, storedHashCount, treeHash } from '../../gateway/audit/merkle.js';
 import { formatCheckpoint } from '../../gateway/audit/checkpoint.js';
 import { generateNoteKey, parseSignerKey, signNote } from '../../gateway/crypto/note.js';
 import { leafHash } from '../../gateway/crypto/merkleHash.js';
@@ -16,6 +17,7 @@ import { json, runCli as gateway } from '../support/cli.js';
 import type { Run } from '../support/cli.js';
 import { prepareTestKeys, testConfig } from '../support/runtime.js';
 import { b64, bool, describeVectors, int, readJson, str, strings } from '../support/vectors.js';
+import { memoryTree } from '../audit/memoryTree.js';
 
 const SIZE = 40;
 
@@ -24,7 +26,8 @@ interface VerifyJson {
   readonly tree_size: number;
   readonly checked_entries: number;
   readonly checkpoints_checked: number;
-  readonly saved_checkpoint_checked?: boolean;
+  readonly saved_checkpoints: ReadonlyArray<{ file: string; tree_size: number; root_hash: string; checked: boolean }>;
+  readonly anchored: boolean;
   readonly root_hash: string | null;
   readonly first_bad_index: number | null;
   readonly problems: ReadonlyArray<{ kind: string; index?: number; tree_size?: number; detail: string }>;
@@ -64,6 +67,7 @@ describe('gateway audit', function () {
       // As GET /v1/audit/checkpoint serves it, with a witness's cosignature line after the log's own.
       fs.writeFileSync(file('saved-25.note'), `${store.checkpointAt(25)?.note ?? ''}— witness.example AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n`);
       fs.writeFileSync(file('saved-40.note'), store.checkpointAt(SIZE)?.note ?? '');
+      fs.writeFileSync(file('saved-10.note'), store.checkpointAt(10)?.note ?? '');
       const forger = parseSignerKey(generateNoteKey(noteKey.origin).signerKey);
       fs.writeFileSync(file('forged.note'), signNote(formatCheckpoint({ origin: noteKey.origin, size: 25n, rootHash: log.rootAt(25) }), forger));
       // As GET /v1/audit/proofs/inclusion and /consistency answer.
@@ -115,12 +119,15 @@ describe('gateway audit', function () {
         gateway(root, ['audit', 'verify', '--checkpoint', file('forged.note'), '--json']),
       ]);
       const report = json<VerifyJson>(exited(clean, 0));
-      expect(report).to.include({ ok: true, tree_size: SIZE, checked_entries: SIZE, checkpoints_checked: 3, first_bad_index: null });
+      expect(report).to.include({ ok: true, tree_size: SIZE, checked_entries: SIZE, checkpoints_checked: 3, first_bad_index: null, anchored: true });
       expect(report.problems).to.deep.equal([]);
+      // The gateway's own checkpoint file, outside the database, anchors the check without being asked for.
+      expect(report.saved_checkpoints).to.deep.equal([{ file: file('data/audit-checkpoint.txt'), tree_size: SIZE, root_hash: roots.get(SIZE), checked: true }]);
       expect(exited(saved, 0).stdout).to.equal([
-        'audit log OK: 40 entries of 40 read, 3 checkpoints checked',
+        'audit log OK: 40 entries of 40 read, 3 stored checkpoints checked',
         `  root of the whole log (tree size 40): ${roots.get(SIZE) ?? ''}`,
-        `  saved checkpoint (tree size 25): root ${roots.get(25) ?? ''}, which the log's first 25 entries still hash to`,
+        `  ${file('saved-25.note')} (tree size 25): root ${roots.get(25) ?? ''}, which the log's first 25 entries still hash to`,
+        `  ${file('data/audit-checkpoint.txt')} (tree size 40): root ${roots.get(SIZE) ?? ''}, which the log's first 40 entries still hash to`,
         '',
       ].join('\n'));
       expect(json<{ error: { code: string } }>(exited(forged, 1)).error.code).to.equal('invalid_argument');
@@ -167,7 +174,63 @@ describe('gateway audit', function () {
         expect(exited(run, 1).stdout, name).to.match(new RegExp(`^audit log FAILED: first bad index ${index}\n`));
         expect(run.stdout, name).to.include(line);
       });
-      expect(exited(runs[3] as Run, 1).stdout).to.include('and the saved checkpoint is of size 40');
+      expect(exited(runs[3] as Run, 1).stdout).to.include(`and ${file('saved-40.note')} is of size 40`);
+    });
+
+    it('says NOT VERIFIED (exit 3) when no signed checkpoint was there to check against, and OK with a warning when only stored ones were', async function () {
+      const unanchored = tamperedDataDir('unanchored', (db) => db.prepare('DELETE FROM audit_checkpoints').run());
+      const storedOnly = tamperedDataDir('stored-only', () => undefined);
+      const [none, json3, stored] = await Promise.all([
+        gateway(root, ['audit', 'verify'], { GATEWAY_DATA_DIR: unanchored }),
+        gateway(root, ['audit', 'verify', '--json'], { GATEWAY_DATA_DIR: unanchored }),
+        gateway(root, ['audit', 'verify'], { GATEWAY_DATA_DIR: storedOnly }),
+      ]);
+      expect(exited(none, 3).stdout).to.match(/^audit log NOT VERIFIED: 40 entries of 40 read, 0 stored checkpoints checked\. /)
+        .and.include('no signed checkpoint was there to check them against').and.include('Pass --checkpoint FILE');
+      expect(json<VerifyJson>(exited(json3, 3))).to.include({ ok: true, anchored: false, checkpoints_checked: 0 });
+      expect(exited(stored, 0).stdout).to.match(/^audit log OK: 40 entries of 40 read, 3 stored checkpoints checked\n  root of the whole log \(tree size 40\): /)
+        .and.include('no saved checkpoint was given');
+    });
+
+    it('reports a damaged database as FAILED with exit 1, never a crash', async function () {
+      const damaged = tamperedDataDir('damaged', () => undefined);
+      const database = path.join(damaged, 'audit.sqlite');
+      const bytes = fs.readFileSync(database);
+      // Every b-tree page header after the first page: the pages holding entries, hashes and indexes.
+      for (let page = 1; page < bytes.length / 4096; page++) for (let i = 0; i < 12; i++) bytes[page * 4096 + i] ^= 0x5a;
+      fs.writeFileSync(database, bytes);
+      const [human, machine] = await Promise.all([
+        gateway(root, ['audit', 'verify'], { GATEWAY_DATA_DIR: damaged }),
+        gateway(root, ['audit', 'verify', '--json'], { GATEWAY_DATA_DIR: damaged }),
+      ]);
+      expect(exited(human, 1).stdout).to.match(/^audit log FAILED\n- database_damaged: .*audit\.sqlite is damaged \(.+\): restore it from a backup/);
+      expect(human.stderr).to.equal('');
+      const report = json<VerifyJson>(exited(machine, 1));
+      expect(report).to.include({ ok: false, anchored: false });
+      expect(report.problems.map((problem) => problem.kind)).to.deep.equal(['database_damaged']);
+    });
+  });
+
+  describe('verify-proof --consistency --checkpoint', function () {
+    it('accepts a proof whose first tree is the saved checkpoint\'s; refuses another size, a forked first root and a forged checkpoint', async function () {
+      // The same sizes from a log with other entries: a valid proof, but not from the tree the gateway signed.
+      const fork = memoryTree(Array.from({ length: SIZE }, (_, n) => Buffer.from(`fork ${n}`)));
+      fs.writeFileSync(file('consistency-fork.json'), JSON.stringify({
+        first_size: 10, second_size: SIZE, first_root: base64(treeHash(10, fork.read)), second_root: base64(treeHash(SIZE, fork.read)),
+        proof: consistencyProof(10, SIZE, fork.read).map(base64),
+      }));
+      const [matching, otherSize, forked, forgedCheckpoint, withInclusion] = await Promise.all([
+        gateway(root, ['audit', 'verify-proof', '--consistency', file('consistency.json'), '--checkpoint', file('saved-10.note')]),
+        gateway(root, ['audit', 'verify-proof', '--consistency', file('consistency.json'), '--checkpoint', file('saved-25.note'), '--json']),
+        gateway(root, ['audit', 'verify-proof', '--consistency', file('consistency-fork.json'), '--checkpoint', file('saved-10.note')]),
+        gateway(root, ['audit', 'verify-proof', '--consistency', file('consistency.json'), '--checkpoint', file('forged.note'), '--json']),
+        gateway(root, ['audit', 'verify-proof', '--inclusion', file('inclusion.json'), '--checkpoint', file('saved-10.note')]),
+      ]);
+      expect(exited(matching, 0).stdout).to.include('consistency proof valid').and.include(`the first tree is the saved checkpoint's (${file('saved-10.note')})`);
+      expect(json(exited(otherSize, 1))).to.deep.include({ valid: false, reason: 'root_mismatch' });
+      expect(exited(forked, 1).stdout).to.include('first_root is not the saved checkpoint\'s root');
+      expect(json<{ error: { code: string; message: string } }>(exited(forgedCheckpoint, 1)).error.message).to.include('is not a checkpoint signed by the log\'s key');
+      expect(exited(withInclusion, 2).stderr).to.include('--checkpoint goes with --consistency');
     });
   });
 

@@ -341,6 +341,44 @@ describe('gateway consent (CLI)', function () {
     });
   });
 
+  describe('consent revoke --by-operator', function () {
+    let consentId: string;
+    let withoutReason: Run;
+    let reasonAlone: Run;
+    let controlInReason: Run;
+    let byOperator: Run;
+    let again: Run;
+
+    before(async function () {
+      consentId = json<GrantOutput>(succeeded(await gateway(['consent', 'grant', ...grantArgs(), '--json']))).id;
+      [withoutReason, reasonAlone, controlInReason] = await Promise.all([
+        gateway(['consent', 'revoke', '--by-operator', consentId, '--json']),
+        gateway(['consent', 'revoke', consentId, '--as', ENTERPRISE, '--reason', 'why', '--json']),
+        gateway(['consent', 'revoke', '--by-operator', consentId, '--reason', 'fraud\u202ereport', '--json']),
+      ]);
+      byOperator = await gateway(['consent', 'revoke', '--by-operator', consentId, '--reason', 'court order 2026-17', '--json']);
+      again = await gateway(['consent', 'revoke', '--by-operator', consentId, '--reason', 'again', '--json']);
+    });
+
+    it('exits 1 with invalid_argument without --reason, with --reason alone, and with a bidi character in it, ending nothing', function () {
+      for (const run of [withoutReason, reasonAlone, controlInReason]) failedWith(run, 'invalid_argument');
+    });
+
+    it('ends the consent, whoever it concerns, and prints it revoked', function () {
+      expect(json<{ consent: Consent }>(succeeded(byOperator)).consent).to.include({ consent_id: consentId, state: 'revoked' });
+      expect(runtime.consents.stateOf(runtime.store.getConsent(consentId)!)).to.equal('revoked');
+    });
+
+    it('records a consent.revoked entry by the operator with the reason', function () {
+      const [entry] = runtime.audit.log.entries({ start: 0, end: Number.MAX_SAFE_INTEGER, consentId, kind: 'consent.revoked', limit: 10 });
+      expect(JSON.parse(Buffer.from(entry!.entry).toString('utf8'))).to.include({ actor: 'operator', subject: USCC, reason: 'court order 2026-17' });
+    });
+
+    it('exits 1 with consent_not_active the second time', function () {
+      failedWith(again, 'consent_not_active');
+    });
+  });
+
   describe('an auditor saving a checkpoint with `client request` and checking the log with `audit verify`', function () {
     it('saves the note exactly as served, and `audit verify --checkpoint` accepts it', async function () {
       succeeded(await gateway(['participants', 'add', '--role', 'auditor', '--name', '审计', '--id', 'auditor-cli', '--generate', '--json']));

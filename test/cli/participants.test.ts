@@ -198,6 +198,27 @@ describe('gateway participants (CLI)', function () {
     });
   });
 
+  describe('participants add for a USCC that already has an enterprise participant', function () {
+    const USCC_RENEWED = '91110108722619411A';
+
+    it('refuses a second one with participant_exists, naming --replaces, and writes no key for it', async function () {
+      const refused = await add(['--role', 'enterprise', '--name', 'Usurper', '--id', 'enterprise-usurper', '--uscc', VALID_USCC, '--generate']);
+      failedWith(refused, 'participant_exists');
+      expect(refused.stdout + refused.stderr).to.include('--replaces enterprise-mingde');
+      expect(fs.existsSync(path.join(root, 'keys', 'participants', 'enterprise-usurper.key.pem'))).to.equal(false);
+    });
+
+    it('re-enrols with --replaces: the new one is active, the old one revoked', async function () {
+      succeeded(await add(['--role', 'enterprise', '--name', '北京测试科技有限公司', '--id', 'enterprise-renewed-old', '--uscc', USCC_RENEWED, '--generate']));
+      const renewed = succeeded<Added>(await add([
+        '--role', 'enterprise', '--name', '北京测试科技有限公司', '--id', 'enterprise-renewed-new', '--uscc', USCC_RENEWED, '--replaces', 'enterprise-renewed-old', '--generate',
+      ]));
+      expect(renewed).to.include({ id: 'enterprise-renewed-new', status: 'active', uscc: USCC_RENEWED });
+      const rows = succeeded<Array<{ id: string; status: string }>>(await gateway(['participants', 'list', '--json']));
+      expect(rows.find((row) => row.id === 'enterprise-renewed-old')?.status).to.equal('revoked');
+    });
+  });
+
   describe('participants add refusals', function () {
     const cases: ReadonlyArray<{ why: string; args: string[]; code: string }> = [
       { why: 'an enterprise without --uscc', code: 'invalid_argument', args: ['--role', 'enterprise', '--name', 'E', '--id', 'refused-ent-a', '--generate'] },

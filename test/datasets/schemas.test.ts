@@ -110,14 +110,20 @@ describe('dataset schemas', () => {
         }
       });
 
-      it('requires the natural key and subject fields', () => {
+      it('requires the natural key and subject fields, but no added field: a catalog-only row keys on catalog fields', () => {
         const required = new Set(definition.fields.filter((field) => field.required).map((field) => field.name));
+        const added = new Set(definition.fields.filter((field) => field.added).map((field) => field.name));
         const subjectFields = [definition.subject.idNumberField];
         if ('idTypeField' in definition.subject) subjectFields.push(definition.subject.idTypeField);
         expect(definition.naturalKey.length).to.be.greaterThan(0);
+        for (const name of added) expect(required.has(name), `${name} is added, so optional`).to.equal(false);
         for (const name of [...definition.naturalKey, ...subjectFields]) {
-          expect(required.has(name), `${name} is required`).to.equal(true);
+          expect(required.has(name) || added.has(name), `${name} is required or added`).to.equal(true);
         }
+        const keyNeedsAdded = definition.naturalKey.some((name) => added.has(name));
+        expect(definition.catalogKey !== undefined, 'a catalog key exactly when the natural key has added fields').to.equal(keyNeedsAdded);
+        for (const name of definition.catalogKey ?? []) expect(required.has(name), `catalog key field ${name} is required`).to.equal(true);
+        expect(definition.subjectOptional).to.equal(subjectFields.some((name) => added.has(name)));
       });
 
       it('marks exactly the fields fields.md lists as [added]', () => {

@@ -15,6 +15,7 @@ import { certificateFacts, isIssuedBy } from '../../gateway/crypto/x509.js';
 import { errorRegistry, GatewayError } from '../../gateway/errors/index.js';
 import type { ErrorCode } from '../../gateway/errors/index.js';
 import { identityRoutes } from '../../gateway/http/routes/identity.js';
+import { parseVerifierKey } from '../../gateway/crypto/note.js';
 import { PROBLEM_TYPE_PREFIX } from '../../gateway/http/problems.js';
 import { createReplayGuard, createRequestAuthenticator } from '../../gateway/identity/index.js';
 import type { ParticipantRegistry, RequestAuthenticator } from '../../gateway/identity/index.js';
@@ -308,15 +309,19 @@ describe('docs/request-signing.md', function () {
         caCertificatePem: block('ca-certificate'),
         participants: {} as ParticipantRegistry,
         signingKeys: {} as SigningKeySet,
+        authenticator: {} as RequestAuthenticator,
         // Only the note key's public parts appear in the discovery document.
-        audit: { noteKey: { origin: 'example.gateway/audit', verifierKey: 'example.gateway/audit+8d2e1c6b+AaGG4BzPdKDrv5yNpLAWZr0f6jkCB1xXExvTU3aryhSC' } } as AuditRuntime,
+        audit: { noteKey: { origin: 'example.gateway/audit', verifierKey: 'example.gateway/audit+27e06d59+AaGG4BzPdKDrv5yNpLAWZr0f6jkCB1xXExvTU3aryhSC' } } as AuditRuntime,
       }));
       const server = app.listen(0, '127.0.0.1');
       await new Promise((resolve) => server.once('listening', resolve));
       try {
         const { port } = server.address() as AddressInfo;
         const response = await fetch(`http://127.0.0.1:${port}/.well-known/credit-gateway`);
-        expect(JSON.parse(block('discovery'))).to.deep.equal(await response.json());
+        const discovery = JSON.parse(block('discovery')) as { audit_log: { note_verifier_key: string } };
+        expect(discovery).to.deep.equal(await response.json());
+        // The example key is a real C2SP note verifier key: its key id is the one its name and key hash to.
+        expect(parseVerifierKey(discovery.audit_log.note_verifier_key).name).to.equal('example.gateway/audit');
       } finally {
         await new Promise((resolve) => server.close(resolve));
       }

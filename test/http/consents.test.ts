@@ -973,6 +973,22 @@ describe('consents (/v1/consents)', function () {
       }
     });
 
+    it('answers another enterprise\'s revocation 404 at once while the lock is held: a guessed id is neither waited for nor delayed', async function () {
+      const { consent } = await grant(enterpriseX, await consentBy(enterpriseX, bankA));
+      let release!: () => void;
+      const holding = gateway.runtime.consents.exclusive(consent.consent_id, () => new Promise<void>((resolve) => {
+        release = resolve;
+      }));
+      try {
+        // Were the lock taken before the consent is found to be someone else's, this would wait until release().
+        expectProblem(await refusal(clientOf(enterpriseY).revokeConsent(consent.consent_id)), 404, 'not_found');
+      } finally {
+        release();
+        await holding;
+      }
+      expect(stateOf(consent.consent_id)).to.equal('active');
+    });
+
     it('lets work that starts after the revocation see revoked', async function () {
       const { consent } = await grant(enterpriseX, await consentBy(enterpriseX, bankA));
       await clientOf(enterpriseX).revokeConsent(consent.consent_id);

@@ -15,7 +15,6 @@ import { expectProblem, refusal } from '../support/problems.js';
 const DATASET = 'medical_insurance_arrears';
 const INGEST_PATH = `/v1/ingest/${DATASET}`;
 const RECEIPT_TYPE = 'gateway-ingest-receipt+jwt';
-const PROBLEM_TYPE_PREFIX = 'urn:credit-gateway:problem:';
 const CONTENT_TYPES = { csv: 'text/csv', ndjson: 'application/x-ndjson', json: 'application/json' } as const;
 
 /** The record values of every batch below; none of them may come back in an answer. */
@@ -200,6 +199,34 @@ describe('POST /v1/ingest/{dataset}', function () {
     });
   });
 
+  describe('with an NDJSON row that repeats a field', function () {
+    // JSON.parse would keep the last value silently; which one the source meant is unknown, so the row is refused.
+    for (const [why, line] of [
+      ['arrears_amount twice', `{"enterprise_name":"${ENTERPRISE_NAME}","uscc":"${USCC}","arrears_period":"2024-07","arrears_amount":"0","arrears_amount":"${AMOUNT}"}`],
+      ['uscc twice, once escaped', `{"enterprise_name":"${ENTERPRISE_NAME}","uscc":"${USCC}","arrears_period":"2024-07","arrears_amount":"${AMOUNT}","\\u0075scc":"91110108722619411A"}`],
+    ] as const) {
+      it(`answers 422 invalid_rows naming the row (${why}), and stores nothing`, async function () {
+        const before = snapshot(gateway);
+        const body = Buffer.from(`${JSON.stringify(arrears('2024-08'))}\n${line}\n`, 'utf8');
+        const error = await refusal(ingestRequest(client, 'ndjson', body));
+        const problem = expectProblem(error, 422, 'invalid_rows');
+        expect(problem.errors).to.have.length(1);
+        expect(problem.errors?.[0]).to.include({ row: 2 });
+        expect(problem.errors?.[0]?.reason).to.match(/twice/);
+        expectNoRecordValue(JSON.stringify(problem));
+        expect(snapshot(gateway)).to.deep.equal(before);
+      });
+    }
+
+    it('answers 422 invalid_rows for the same row in a JSON array body', async function () {
+      const before = snapshot(gateway);
+      const body = Buffer.from(`[{"enterprise_name":"${ENTERPRISE_NAME}","uscc":"${USCC}","arrears_period":"2024-09","arrears_period":"2024-10","arrears_amount":"${AMOUNT}"}]`, 'utf8');
+      const problem = expectProblem(await refusal(ingestRequest(client, 'json', body)), 422, 'invalid_rows');
+      expect(problem.errors?.[0]?.reason).to.match(/twice/);
+      expect(snapshot(gateway)).to.deep.equal(before);
+    });
+  });
+
   describe('for an unknown dataset', function () {
     it('answers 404 unknown_dataset', async function () {
       const before = snapshot(gateway);
@@ -336,13 +363,10 @@ describe('public identity documents', function () {
   });
 
   describe('GET /v1/participants/{id}/certificate', function () {
-    it('answers the certificate and status, and reflects a suspension on the next read', async function () {
+    it('answers a participant the certificate and status, and reflects a suspension on the next read', async function () {
       const participant = await gateway.enrol('source');
-      const read = async () => {
-        const response = await fetch(`${gateway.url}/v1/participants/${participant.record.participantId}/certificate`);
-        expect(response.status).to.equal(200);
-        return (await response.json()) as Record<string, unknown>;
-      };
+      const reader = gateway.client(await gateway.enrol('bank'));
+      const read = async () => (await reader.send('GET', `/v1/participants/${participant.record.participantId}/certificate`)).json<Record<string, unknown>>();
       expect(await read()).to.include({
         participant_id: participant.record.participantId,
         role: 'source',
@@ -354,15 +378,23 @@ describe('public identity documents', function () {
       expect((await read())['status']).to.equal('suspended');
     });
 
-    for (const [why, id] of [['an unknown id', 'source-nobody'], ['an id that is not a participant id', 'Not_An.Id']] as const) {
-      it(`answers 404 not_found to ${why}`, async function () {
+    // The attack: list who takes part, their USCCs and who was suspended, by trying ids such as dev-enterprise,
+    // enterprise-1, enterprise-2, ... without being anyone.
+    it('answers 401 signature_missing to an unsigned request, for an id that exists and one that does not alike', async function () {
+      const participant = await gateway.enrol('enterprise', { uscc: USCC });
+      for (const id of [participant.record.participantId, 'enterprise-nobody']) {
         const response = await fetch(`${gateway.url}/v1/participants/${id}/certificate`);
-        expect(response.status).to.equal(404);
-        expect(response.headers.get('content-type')).to.match(/^application\/problem\+json\b/);
+        expect(response.status).to.equal(401);
         const problem = (await response.json()) as Problem;
-        expect(problem.code).to.equal('not_found');
-        expect(problem.type).to.equal(`${PROBLEM_TYPE_PREFIX}not_found`);
-        expect(problem.request_id).to.equal(response.headers.get('x-request-id'));
+        expect(problem.code).to.equal('signature_missing');
+        expect(JSON.stringify(problem)).to.not.include(USCC);
+      }
+    });
+
+    for (const [why, id] of [['an unknown id', 'source-nobody'], ['an id that is not a participant id', 'Not_An.Id']] as const) {
+      it(`answers a participant 404 not_found to ${why}`, async function () {
+        const reader = gateway.client(await gateway.enrol('auditor'));
+        expectProblem(await refusal(reader.send('GET', `/v1/participants/${id}/certificate`)), 404, 'not_found');
       });
     }
   });

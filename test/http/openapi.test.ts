@@ -361,7 +361,7 @@ describe('GET /openapi.json', function () {
 
     it('requires a signature, naming the roles, on participant endpoints, with 401 and WWW-Authenticate; none on public ones', function () {
       const publicRoutes = ['get /healthz', 'get /readyz', 'get /metrics', 'get /openapi.json', 'get /.well-known/credit-gateway',
-        'get /.well-known/jwks.json', 'get /v1/ca', 'get /v1/participants/{participantId}/certificate', 'get /v1/audit/note-key'];
+        'get /.well-known/jwks.json', 'get /v1/ca', 'get /v1/audit/note-key', 'get /v1/report-templates', 'get /v1/reports/{reportId}/check'];
       for (const [route, operation] of operationsOf(document)) {
         expect(operation.operationId, route).to.be.a('string');
         expect(operation.tags, route).to.have.length(1);
@@ -432,11 +432,12 @@ describe('GET /openapi.json', function () {
         }
       });
 
-      it('GET /v1/participants/{participantId}/certificate conforms, and its 404 not_found', async function () {
+      it('GET /v1/participants/{participantId}/certificate conforms, signed, and its 401 signature_missing and 404 not_found', async function () {
         const template = '/v1/participants/{participantId}/certificate';
-        expectConforms(await call('GET', `/v1/participants/${bank.record.participantId}/certificate`), 'get', template);
-        expectProblem(await call('GET', '/v1/participants/no-such-participant/certificate'), 'get', template, 404, 'not_found');
-        expectProblem(await call('GET', '/v1/participants/NOT_AN_ID/certificate'), 'get', template, 404, 'not_found');
+        expectConforms(await call('GET', `/v1/participants/${bank.record.participantId}/certificate`, { as: bank }), 'get', template);
+        expectProblem(await call('GET', `/v1/participants/${bank.record.participantId}/certificate`), 'get', template, 401, 'signature_missing');
+        expectProblem(await call('GET', '/v1/participants/no-such-participant/certificate', { as: bank }), 'get', template, 404, 'not_found');
+        expectProblem(await call('GET', '/v1/participants/NOT_AN_ID/certificate', { as: bank }), 'get', template, 404, 'not_found');
       });
     });
 
@@ -664,6 +665,80 @@ describe('GET /openapi.json', function () {
         const ended = expectConforms<{ state: string }>(await call('DELETE', `/v1/subscriptions/${subscriptionId}`, { as: bank }), 'delete', template);
         expect(ended.state).to.equal('ended');
         expectProblem(await call('DELETE', `/v1/subscriptions/${subscriptionId}`, { as: otherBank }), 'delete', template, 404, 'not_found');
+      });
+    });
+
+    describe('reports and objections', function () {
+      let reportId: string;
+      let objectionId: string;
+      const post = (as: EnrolledParticipant, target: string, body: Json | string) =>
+        call('POST', target, { as, body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+
+      it('GET /v1/report-templates conforms; POST /v1/reports answers 201 with Audit-Index, its report ReportClaims; and its 400, 403 and 422', async function () {
+        const listed = expectConforms<{ templates: { id: string; sections: { questions: string[] }[] }[] }>(await call('GET', '/v1/report-templates'), 'get', '/v1/report-templates');
+        const questions = listed.templates.find((found) => found.id === 'customer_screening')!.sections.flatMap((section) => section.questions);
+        const token = await signConsent(enterprise.credentials, consent({ purpose: 'customer_screening', questions }));
+        const granted = JSON.parse((await submitConsent(enterprise, JSON.stringify({ consent: token }))).text) as { consent: { consent_id: string } };
+        const body = { template: 'customer_screening', subject: { uscc: USCC }, consent_id: granted.consent.consent_id, loan_reference: 'LOAN-R', officer: 'officer-r' };
+        const answer = await post(bank, '/v1/reports', body);
+        expect(answer.status, answer.text).to.equal(201);
+        const bundle = expectConforms<{ report_id: string; report: string }>(answer, 'post', '/v1/reports');
+        reportId = bundle.report_id;
+        expectClaims(bundle.report, 'ReportClaims');
+        expectProblem(await post(bank, '/v1/reports', { ...body, template: 'no_such_template' }), 'post', '/v1/reports', 422, 'report_template_unknown');
+        expectProblem(await post(bank, '/v1/reports', { ...body, template: 'pre_loan_investigation', consent_id: consentId }), 'post', '/v1/reports', 422, 'purpose_not_allowed');
+        expectProblem(await post(otherBank, '/v1/reports', body), 'post', '/v1/reports', 403, 'consent_missing');
+        expectProblem(await post(bank, '/v1/reports', { template: 'x' }), 'post', '/v1/reports', 400, 'invalid_argument');
+      });
+
+      it('GET /v1/reports/{reportId}, its /pdf and /check conform; and their 404 not_found', async function () {
+        expectConforms(await call('GET', `/v1/reports/${reportId}`, { as: bank }), 'get', '/v1/reports/{reportId}');
+        expectProblem(await call('GET', `/v1/reports/${reportId}`, { as: otherBank }), 'get', '/v1/reports/{reportId}', 404, 'not_found');
+        expectConforms(await call('GET', `/v1/reports/${reportId}/pdf`, { as: bank }), 'get', '/v1/reports/{reportId}/pdf');
+        expectProblem(await call('GET', `/v1/reports/${reportId}/pdf`, { as: otherBank }), 'get', '/v1/reports/{reportId}/pdf', 404, 'not_found');
+        expectConforms(await call('GET', `/v1/reports/${reportId}/check`), 'get', '/v1/reports/{reportId}/check');
+        expectProblem(await call('GET', '/v1/reports/AAAAAAAAAAAAAAAAAAAAAA/check'), 'get', '/v1/reports/{reportId}/check', 404, 'not_found');
+      });
+
+      it('POST /v1/objections answers 201 with Audit-Index; GET /v1/objections and /v1/objections/{objectionId} conform; and their 400, 404 and 422', async function () {
+        const answer = await post(enterprise, '/v1/objections', { target: { dataset: DATASET }, reason: '欠费已结清' });
+        expect(answer.status, answer.text).to.equal(201);
+        objectionId = expectConforms<{ objection_id: string }>(answer, 'post', '/v1/objections').objection_id;
+        expectProblem(await post(enterprise, '/v1/objections', { target: { audit_index: 0, question: QUESTION }, reason: 'x' }), 'post', '/v1/objections', 422, 'objection_target_invalid');
+        expectProblem(await post(enterprise, '/v1/objections', { target: {}, reason: 'x' }), 'post', '/v1/objections', 400, 'invalid_argument');
+        for (const as of [enterprise, source]) expectConforms(await call('GET', '/v1/objections?state=open', { as }), 'get', '/v1/objections');
+        expectProblem(await call('GET', '/v1/objections?state=closed', { as: enterprise }), 'get', '/v1/objections', 400, 'invalid_argument');
+        expectConforms(await call('GET', `/v1/objections/${objectionId}`, { as: source }), 'get', '/v1/objections/{objectionId}');
+        expectProblem(await call('GET', `/v1/objections/${objectionId}`, { as: otherEnterprise }), 'get', '/v1/objections/{objectionId}', 404, 'not_found');
+      });
+
+      it('POST /v1/ingest/{dataset}?objection= answers 201 with the corrected objection; the bank\'s feed then holds AnswerCorrectedClaims', async function () {
+        // Every period settled: the arrears the bank was told of are gone.
+        const rows = ['01', '02', '03', '04', '05', '06', '07', '08'].map((month) => ({ ...arrearsRow(`2024-${month}`), arrears_amount: '0.00' }));
+        const row = rows[0] as Json;
+        const target = `/v1/ingest/${DATASET}?objection=${objectionId}`;
+        const answer = await call('POST', target, { as: source, body: ndjson(rows), headers: { 'content-type': 'application/x-ndjson' } });
+        expect(answer.status, answer.text).to.equal(201);
+        const result = expectConforms<{ receipt: string; objection: { state: string } }>(answer, 'post', '/v1/ingest/{dataset}');
+        expect(result.objection.state).to.equal('corrected');
+        expectClaims(result.receipt, 'IngestReceiptClaims');
+        const again = await call('POST', target, { as: source, body: ndjson([{ ...row, arrears_amount: '1.00' }]), headers: { 'content-type': 'application/x-ndjson' } });
+        expectProblem(again, 'post', '/v1/ingest/{dataset}', 409, 'objection_not_open');
+        const feed = expectConforms<{ events: { type: string; alert: string }[] }>(await call('GET', '/v1/alerts?limit=1000', { as: bank }), 'get', '/v1/alerts');
+        const corrected = feed.events.filter((event) => event.type === 'answer.corrected');
+        expect(corrected).to.have.length.greaterThan(0);
+        for (const event of corrected) expectClaims(event.alert, 'AnswerCorrectedClaims');
+      });
+
+      it('POST /v1/objections/{objectionId}/resolution answers 200, then 409 objection_not_open; and its 404 to another source', async function () {
+        const template = '/v1/objections/{objectionId}/resolution';
+        const raised = JSON.parse((await post(enterprise, '/v1/objections', { target: { dataset: DATASET }, reason: '再次异议' })).text) as { objection_id: string };
+        const path = `/v1/objections/${raised.objection_id}/resolution`;
+        const waterSource = await gateway.enrol('source', { datasets: ['water_accounts'] });
+        expectProblem(await post(waterSource, path, { outcome: 'confirmed', note: 'x' }), 'post', template, 404, 'not_found');
+        expectConforms(await post(source, path, { outcome: 'confirmed', note: '数据无误' }), 'post', template);
+        expectProblem(await post(source, path, { outcome: 'confirmed', note: '数据无误' }), 'post', template, 409, 'objection_not_open');
+        expectProblem(await post(source, path, { outcome: 'corrected' }), 'post', template, 400, 'invalid_argument');
       });
     });
 

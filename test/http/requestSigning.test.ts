@@ -2,7 +2,7 @@
 // POST /v1/ingest/{dataset}: every way a signed request is refused answers its own problem (status, `code`, `type`,
 // `request_id` equal to the X-Request-Id header, `WWW-Authenticate: JWS` on a 401) and records nothing as if it had
 // succeeded; a correctly signed request (RS256 or PS256) is accepted once, and only once, even across a restart.
-import { createHash, createPrivateKey, generateKeyPairSync, randomUUID } from 'node:crypto';
+import { createHash, createPrivateKey, generateKeyPairSync, randomUUID, sign as cryptoSign } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import http from 'node:http';
 import { gzipSync } from 'node:zlib';
@@ -20,6 +20,7 @@ import { createLogger, createMetrics } from '../../gateway/observability/index.j
 import { openRuntime } from '../../gateway/runtime/index.js';
 import type { ParticipantRecord } from '../../gateway/store/index.js';
 import { startTestGateway } from '../support/gateway.js';
+import { announceBody } from '../support/rawHttp.js';
 import type { EnrolledParticipant, TestGateway } from '../support/gateway.js';
 
 const DATASET = 'medical_insurance_arrears';
@@ -34,7 +35,7 @@ interface RawRequest {
   readonly method?: string;
   /** Path and query exactly as sent on the request line. */
   readonly target?: string;
-  readonly headers?: Readonly<Record<string, string>>;
+  readonly headers?: Readonly<Record<string, string | string[]>>;
 }
 
 interface RawResponse {
@@ -67,7 +68,7 @@ function arrearsBody(period: string): Buffer {
 /** Sends bytes as they are (node:http, no re-encoding of the target), NDJSON unless told otherwise. */
 function send(baseUrl: string, request: RawRequest): Promise<RawResponse> {
   const url = new URL(baseUrl);
-  const headers: Record<string, string> = {
+  const headers: Record<string, string | string[]> = {
     'content-type': 'application/x-ndjson',
     'content-length': String(request.body.length),
     ...request.headers,
@@ -221,32 +222,86 @@ describe('POST /v1/ingest/{dataset}', function () {
       }
     });
 
-    describe('with alg "none"', function () {
-      // GATEWAY BUG — the first two cases FAIL until it is fixed. An unsecured JWS (RFC 7515 §A.5) has an EMPTY
-      // signature segment; COMPACT_JWS in gateway/crypto/jws.ts:35 demands a non-empty one, so decodeJwsHeader
-      // (jws.ts:39) throws before the header is read and requestAuthentication.ts:161-164 answers signature_malformed
-      // instead of algorithm_not_allowed. Still refused, but with the wrong code. Fix: allow an empty third segment
-      // in COMPACT_JWS (`[A-Za-z0-9_-]*$`); the alg allow-list then refuses "none", and verifyJws still refuses an
-      // RS256/PS256 token with an empty signature (signature_invalid).
-      it('answers 401 algorithm_not_allowed to header.payload. with the full header and an empty signature', async function () {
+    describe('with an empty signature part', function () {
+      // Refused for its shape, before the header is read: an unsecured JWS (RFC 7515 §A.5) and a signed one whose
+      // signature was stripped look the same, and neither is worth a key lookup.
+      it('answers 401 signature_malformed to header.payload. with alg "none"', async function () {
         const parts = tokenParts(gateway, source.credentials, body);
         const token = `${base64urlJson({ ...parts.header, alg: 'none' })}.${base64urlJson(parts.claims)}.`;
-        expectProblem(await post({ authorization: authorization(token), body }), 401, 'algorithm_not_allowed');
+        expectProblem(await post({ authorization: authorization(token), body }), 401, 'signature_malformed');
         expectNothingRecorded(gateway);
       });
 
-      it('answers 401 algorithm_not_allowed to header.payload. with a bare {"alg":"none"} header', async function () {
+      it('answers 401 signature_malformed to header.payload. with a bare {"alg":"none"} header', async function () {
         const parts = tokenParts(gateway, source.credentials, body);
         const token = `${base64urlJson({ alg: 'none' })}.${base64urlJson(parts.claims)}.`;
-        expectProblem(await post({ authorization: authorization(token), body }), 401, 'algorithm_not_allowed');
+        expectProblem(await post({ authorization: authorization(token), body }), 401, 'signature_malformed');
         expectNothingRecorded(gateway);
       });
 
-      it('answers 401 algorithm_not_allowed when a real RS256 signature is carried over', async function () {
+      it('answers 401 signature_malformed to an RS256 token whose signature was stripped', async function () {
+        const signed = await sign(gateway, source.credentials, body);
+        const stripped = `${signed.split('.').slice(0, 2).join('.')}.`;
+        expectProblem(await post({ authorization: authorization(stripped), body }), 401, 'signature_malformed');
+        expectNothingRecorded(gateway);
+      });
+    });
+
+    describe('with alg "none" and a real RS256 signature carried over', function () {
+      it('answers 401 algorithm_not_allowed', async function () {
         const parts = tokenParts(gateway, source.credentials, body);
         const signed = await sign(gateway, source.credentials, body);
         const token = `${base64urlJson({ ...parts.header, alg: 'none' })}.${base64urlJson(parts.claims)}.${signed.split('.')[2]}`;
         expectProblem(await post({ authorization: authorization(token), body }), 401, 'algorithm_not_allowed');
+        expectNothingRecorded(gateway);
+      });
+    });
+
+    describe('with a "crit" header parameter', function () {
+      it('answers 401 signature_malformed (no extension is understood)', async function () {
+        const parts = tokenParts(gateway, source.credentials, body);
+        // jose will not sign a crit it does not know either: RS256 by hand (RSASSA-PKCS1-v1_5 over SHA-256).
+        const signingInput = `${base64urlJson({ ...parts.header, crit: ['urn:example:policy'], 'urn:example:policy': 'x' })}.${base64urlJson(parts.claims)}`;
+        const signature = cryptoSign('sha256', Buffer.from(signingInput), createPrivateKey(source.credentials.privateKeyPem)).toString('base64url');
+        const token = `${signingInput}.${signature}`;
+        expectProblem(await post({ authorization: authorization(token), body }), 401, 'signature_malformed');
+        expectNothingRecorded(gateway);
+      });
+    });
+
+    describe('with two Authorization headers', function () {
+      // Node keeps the first and a proxy in front may keep the last: either order would let the two disagree.
+      it('answers 401 signature_malformed to [valid, garbage]', async function () {
+        const token = await sign(gateway, source.credentials, body);
+        const response = await post({ body, headers: { authorization: [authorization(token), 'JWS garbage'] } });
+        expectProblem(response, 401, 'signature_malformed');
+        expectNothingRecorded(gateway);
+      });
+
+      it('answers 401 signature_malformed to [garbage, valid]', async function () {
+        const token = await sign(gateway, source.credentials, body);
+        const response = await post({ body, headers: { authorization: ['JWS garbage', authorization(token)] } });
+        expectProblem(response, 401, 'signature_malformed');
+        expectNothingRecorded(gateway);
+      });
+
+      it('answers 401 signature_malformed to the same valid header twice', async function () {
+        const token = await sign(gateway, source.credentials, body);
+        const response = await post({ body, headers: { authorization: [authorization(token), authorization(token)] } });
+        expectProblem(response, 401, 'signature_malformed');
+        expectNothingRecorded(gateway);
+      });
+    });
+
+    describe('with a bogus signature and a 60 MiB body announced but not sent', function () {
+      // The answer comes while the body is still unsent: the gateway checked the signature without waiting for it.
+      // Were it reading the body first, this request would hang until the test timed out.
+      it('answers 401 before reading the body, and closes the connection', async function () {
+        const parts = tokenParts(gateway, source.credentials, body);
+        const token = await signParts(parts, createPrivateKey(generateRsaKeyPair().privateKeyPem));
+        const response = await announceBody(gateway.url, { target: TARGET, length: 60 * 1024 * 1024, authorization: authorization(token) });
+        expectProblem(response, 401, 'signature_invalid');
+        expect(response.headers['connection']).to.equal('close');
         expectNothingRecorded(gateway);
       });
     });

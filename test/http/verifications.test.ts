@@ -238,6 +238,21 @@ async function openFullWorld(): Promise<FullWorld> {
   return { ...world, source, settled, empty, auditor };
 }
 
+/**
+ * Asserts the item was refused consent_missing, and that it is recorded in the request's one verification.unmatched
+ * entry, which names what was asked but is about no subject.
+ */
+function expectUnmatched(world: World, bank: EnrolledParticipant, item: Item | undefined, asked: ItemToAsk): Entry {
+  expect(item, 'the item').to.not.equal(undefined);
+  expect(item).to.deep.equal({ subject: { uscc: asked.uscc }, consent_id: asked.consentId, status: 'refused', code: 'consent_missing', audit_index: item!.audit_index });
+  const entry = world.entry(item!.audit_index);
+  expect(entry).to.include({ kind: 'verification.unmatched', actor: bank.record.participantId, code: 'consent_missing' });
+  expect(entry).to.not.have.property('subject');
+  expect(entry).to.not.have.property('consent_id');
+  expect(entry['items']).to.deep.include({ uscc: asked.uscc, consent_id: asked.consentId, questions: asked.questions.length });
+  return entry;
+}
+
 /** Asserts the item was refused with `code`, and that its audit entry says so about the subject asked about. */
 function expectRefused(world: World, bank: EnrolledParticipant, item: Item | undefined, code: string, asked: ItemToAsk): Entry {
   expect(item, 'the item').to.not.equal(undefined);
@@ -448,12 +463,12 @@ describe('POST /v1/verifications', function () {
       });
 
       it('refuses consent_missing when another bank asks under the consent', function () {
-        expectRefused(world, world.bankB, otherBank.items[0], 'consent_missing', { uscc: OWING_USCC, consentId, questions: [ARREARS_NOW] });
+        expectUnmatched(world, world.bankB, otherBank.items[0], { uscc: OWING_USCC, consentId, questions: [ARREARS_NOW] });
       });
 
       it('refuses consent_missing for a consent that does not exist', function () {
         const item = nonexistent.items[0] as Item;
-        expectRefused(world, world.bankB, item, 'consent_missing', { uscc: OWING_USCC, consentId: item.consent_id, questions: [ARREARS_NOW] });
+        expectUnmatched(world, world.bankB, item, { uscc: OWING_USCC, consentId: item.consent_id, questions: [ARREARS_NOW] });
       });
 
       it('answers both the same way, so the bank cannot tell whether anything exists', async function () {
@@ -463,29 +478,52 @@ describe('POST /v1/verifications', function () {
         // And a subject the gateway holds nothing about gets the very same refusal.
         const empty = await world.ask(world.bankB, [{ uscc: EMPTY_USCC, consentId: randomUUID(), questions: [ARREARS_NOW] }]);
         expect(placeholders(empty)).to.equal(placeholders(otherBank));
+        // In one request, an existing consent of another bank and a made-up id share one entry: no index tells them apart.
+        const mixed = await world.ask(world.bankB, [
+          { uscc: OWING_USCC, consentId, questions: [ARREARS_NOW] },
+          { uscc: OWING_USCC, consentId: randomUUID(), questions: [ARREARS_NOW] },
+        ]);
+        expect(mixed.items[0]!.audit_index).to.equal(mixed.items[1]!.audit_index);
       });
 
-      it('shows the enterprise asked about that a bank without its consent asked', async function () {
-        const page = (await world.client(world.owing).send('GET', '/v1/audit/entries?kind=verification.refused'))
+      it('keeps them out of the enterprise\'s view (they are about no one), and shows them to an auditor', async function () {
+        const page = (await world.client(world.owing).send('GET', '/v1/audit/entries?limit=1000'))
           .json<{ entries: { index: number; entry: string }[] }>();
         for (const asked of [otherBank, nonexistent]) {
-          const found = page.entries.find((candidate) => candidate.index === asked.items[0]!.audit_index);
-          expect(found, `entry ${asked.items[0]!.audit_index}`).to.not.equal(undefined);
-          expect(JSON.parse(found!.entry)).to.include({ actor: world.bankB.record.participantId, code: 'consent_missing', subject: OWING_USCC });
+          expect(page.entries.map((found) => found.index)).to.not.include(asked.items[0]!.audit_index);
         }
+        const audited = (await world.client(world.auditor).send('GET', `/v1/audit/entries?kind=verification.unmatched&participant=${world.bankB.record.participantId}`))
+          .json<{ entries: { index: number; entry: string }[] }>();
+        expect(audited.entries.map((found) => found.index)).to.include.members([otherBank.items[0]!.audit_index, nonexistent.items[0]!.audit_index]);
       });
 
       it('refuses consent_missing when the subject is not the consent\'s', async function () {
         const asked = { uscc: SETTLED_USCC, consentId, questions: [ARREARS_NOW] };
         const { items } = await world.ask(world.bankA, [asked]);
-        expectRefused(world, world.bankA, items[0], 'consent_missing', asked);
+        expectUnmatched(world, world.bankA, items[0], asked);
       });
 
       it('does not reveal the state of another bank\'s consent: revoked, it is still consent_missing', async function () {
         const revokedId = await world.grant(world.owing, world.bankA, { questions: [ARREARS_NOW] });
         await world.client(world.owing).revokeConsent(revokedId);
         const asked = { uscc: OWING_USCC, consentId: revokedId, questions: [ARREARS_NOW] };
-        expectRefused(world, world.bankB, (await world.ask(world.bankB, [asked])).items[0], 'consent_missing', asked);
+        expectUnmatched(world, world.bankB, (await world.ask(world.bankB, [asked])).items[0], asked);
+      });
+
+      it('answers while the consent\'s lock is held: a bank naming another bank\'s consent neither waits for it nor delays it', async function () {
+        const held = await world.grant(world.owing, world.bankA, { questions: [ARREARS_NOW] });
+        let release!: () => void;
+        const holding = world.gateway.runtime.consents.exclusive(held, () => new Promise<void>((resolve) => {
+          release = resolve;
+        }));
+        try {
+          // Were the lock taken before the consent is found to be bank B's, this would wait until release().
+          const { items } = await world.ask(world.bankB, [{ uscc: OWING_USCC, consentId: held, questions: [ARREARS_NOW] }]);
+          expect(items[0]?.code).to.equal('consent_missing');
+        } finally {
+          release();
+          await holding;
+        }
       });
     });
 
@@ -617,6 +655,60 @@ describe('POST /v1/verifications', function () {
       });
     });
 
+    describe('against audit flooding (GATEWAY_BANK_REFUSALS_PER_MINUTE=150)', function () {
+      // The attack: 100-item requests naming random consent ids and a victim's USCC, to fill the log with entries
+      // about the victim. Now such items cost the bank against a small budget and make one entry per request,
+      // about no one.
+      let flooded: World;
+      const randomItems = (count: number) => Array.from({ length: count }, () => ({ uscc: OWING_USCC, consentId: randomUUID(), questions: [ARREARS_NOW] }));
+
+      before(async function () {
+        flooded = await openWorld({ GATEWAY_BANK_REFUSALS_PER_MINUTE: '150' });
+      });
+
+      after(async function () {
+        await flooded?.gateway.stop();
+      });
+
+      it('records a 100-item request of made-up consent ids as one verification.unmatched entry, plus the signed answer', async function () {
+        const size = flooded.gateway.runtime.audit.log.size();
+        const asked = await flooded.ask(flooded.bankA, randomItems(100));
+        expect(asked.items.every((item) => item.code === 'consent_missing')).to.equal(true);
+        expect(new Set(asked.items.map((item) => item.audit_index)).size).to.equal(1);
+        expect(flooded.gateway.runtime.audit.log.size()).to.equal(size + 2);
+        expect(flooded.entry(asked.items[0]!.audit_index)['items']).to.have.length(100);
+      });
+
+      it('answers 429 rate_limited once the refusals would pass the budget, recording nothing', async function () {
+        const size = flooded.gateway.runtime.audit.log.size();
+        const error = await refusal(flooded.ask(flooded.bankA, randomItems(51)));
+        expectProblem(error, 429, 'rate_limited');
+        expect(String(error.problem['detail'])).to.match(/refused items/);
+        expect(flooded.gateway.runtime.audit.log.size()).to.equal(size);
+      });
+
+      it('still answers the bank under its own consents (questions have their own, larger budget)', async function () {
+        const consentId = await flooded.grant(flooded.owing, flooded.bankA, { questions: [ARREARS_NOW] });
+        expect((await flooded.ask(flooded.bankA, [{ uscc: OWING_USCC, consentId, questions: [ARREARS_NOW] }])).items[0]?.status).to.equal('answered');
+      });
+
+      it('leaves the victim\'s view of the accesses about it free of the flood', async function () {
+        const page = (await flooded.client(flooded.owing).send('GET', '/v1/audit/entries?limit=1000'))
+          .json<{ entries: { index: number; entry: string }[] }>();
+        const kinds = page.entries.map((found) => (JSON.parse(found.entry) as Entry).kind);
+        expect(kinds.filter((kind) => kind.startsWith('verification.'))).to.deep.equal(['verification.answered']);
+      });
+
+      it('counts refusals under the bank\'s own consents against the same budget', async function () {
+        const consentId = await flooded.grant(flooded.owing, flooded.bankB, { questions: [ARREARS_NOW] });
+        const uncovered = Array.from({ length: 100 }, () => ({ uscc: OWING_USCC, consentId, questions: [HEADCOUNT] }));
+        const asked = await flooded.ask(flooded.bankB, uncovered);
+        expect(asked.items.every((item) => item.code === 'question_not_covered')).to.equal(true);
+        // 100 refused already: 51 more would pass 150.
+        expectProblem(await refusal(flooded.ask(flooded.bankB, randomItems(51))), 429, 'rate_limited');
+      });
+    });
+
     it('answers 429 rate_limited with Retry-After past the bank\'s questions per second (GATEWAY_BANK_QUESTIONS_PER_SECOND=2), other banks unaffected', async function () {
       const perBank = await openWorld({ GATEWAY_BANK_QUESTIONS_PER_SECOND: '2' });
       try {
@@ -674,6 +766,30 @@ describe('POST /v1/verifications', function () {
       for (const item of asked.items) expect(world.entry(item.audit_index)).to.include({ kind: 'verification.answered', consent_id: item.consent_id });
       for (const applicant of applicants) expect((await world.consentView(world.bankA, applicant.consentId))['uses']).to.equal(1);
     });
+
+    for (const [field, why, value] of [
+      ['officer', 'a right-to-left override (U+202E)', 'Wang\u202eFang'],
+      ['officer', 'a first-strong isolate (U+2068)', '\u2068王芳'],
+      ['loan_reference', 'a line separator (U+2028)', 'LN-1\u2028LN-2'],
+      ['loan_reference', 'a C1 control (U+0085)', 'LN-1\u0085'],
+      ['loan_reference', 'a zero-width space (U+200B)', 'LN\u200b-1'],
+      ['officer', 'a lone surrogate', 'Wang\ud800'],
+    ] as const) {
+      it(`refuses ${field} with ${why}: 400 invalid_argument, nothing recorded`, async function () {
+        const applicant = applicants[0]!;
+        const request = {
+          loan_reference: 'LN-2025-000417', officer: '信贷员 王芳', [field]: value,
+          items: [{ subject: { uscc: applicant.enterprise.record.uscc }, consent_id: applicant.consentId, questions: [ARREARS_NOW] }],
+        };
+        const size = world.gateway.runtime.audit.log.size();
+        const error = await refusal(world.client(world.bankA).send('POST', '/v1/verifications', {
+          body: JSON.stringify(request), headers: { 'content-type': 'application/json' },
+        }));
+        expectProblem(error, 400, 'invalid_argument');
+        expect(String(error.problem['detail'])).to.include(`/${field}`);
+        expect(world.gateway.runtime.audit.log.size()).to.equal(size);
+      });
+    }
 
     it('refuses 101 items with 400 invalid_argument', async function () {
       const applicant = applicants[0]!;

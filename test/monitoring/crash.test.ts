@@ -52,7 +52,7 @@ describe('alert delivery across a SIGKILL', function () {
     const receiver = await startReceiver();
     let child: ChildProcess | undefined;
     try {
-      const config = testConfig(dir, { GATEWAY_INGEST_WORKERS: '1' });
+      const config = testConfig(dir, { GATEWAY_INGEST_WORKERS: '1', GATEWAY_WEBHOOK_ALLOWED_NETWORKS: '127.0.0.1/32' });
       await prepareTestKeys(config);
       // Setup in this process, without a delivery worker: alerts wait in the outbox.
       const runtime = openRuntime(config);

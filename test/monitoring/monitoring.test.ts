@@ -12,7 +12,11 @@ import { startReceiver } from './receiver.js';
 import type { Receiver } from './receiver.js';
 import { arrearsCsv, consentAndSubscribe, uscc } from './support.js';
 
-const FAST_RETRIES = { GATEWAY_ALERT_POLL_MS: '50', GATEWAY_ALERT_RETRY_BASE_MS: '50', GATEWAY_ALERT_RETRY_MAX_MS: '200' };
+const FAST_RETRIES = {
+  GATEWAY_ALERT_POLL_MS: '50', GATEWAY_ALERT_RETRY_BASE_MS: '50', GATEWAY_ALERT_RETRY_MAX_MS: '200',
+  // The receivers listen on loopback, which a webhook may reach only when the operator allows it.
+  GATEWAY_WEBHOOK_ALLOWED_NETWORKS: '127.0.0.1/32',
+};
 const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Party {
@@ -87,6 +91,29 @@ describe('risk monitoring', function () {
       const ended = (await bank.client.send('DELETE', `/v1/subscriptions/${listed.subscriptions[0]!.subscription_id}`)).json<{ state: string; end_reason: string }>();
       assert.deepEqual([ended.state, ended.end_reason], ['ended', 'ended_by_bank']);
       await assert.rejects(other.client.send('DELETE', `/v1/subscriptions/${listed.subscriptions[0]!.subscription_id}`), (error: GatewayClientError) => error.code === 'not_found');
+    });
+    it('refuses another bank\'s consent with consent_missing at once while the consent\'s lock is held', async function () {
+      const subject = uscc(3);
+      const enterprise = await party('enterprise', subject);
+      const bank = await party('bank');
+      const other = await party('bank');
+      const granted = await enterprise.client.grantConsent({
+        uscc: subject, bank: bank.participant.record.participantId, purpose: 'post_loan_management', questions: ['risk_monitoring'], days: 30,
+      });
+      const consentId = String(granted.consent['consent_id']);
+      let release!: () => void;
+      const holding = gateway.runtime.consents.exclusive(consentId, () => new Promise<void>((resolve) => {
+        release = resolve;
+      }));
+      try {
+        // Were the lock taken first, this would wait until release().
+        await assert.rejects(other.client.send('POST', '/v1/subscriptions', {
+          body: JSON.stringify({ consent_id: consentId, subject: { uscc: subject } }), headers: { 'content-type': 'application/json' },
+        }), (error: GatewayClientError) => error.code === 'consent_missing');
+      } finally {
+        release();
+        await holding;
+      }
     });
   });
 

@@ -5,10 +5,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import type { GatewayConfig } from '../../gateway/config/index.js';
+import { generateRsaKeyPair } from '../../gateway/crypto/x509.js';
 import { GatewayError } from '../../gateway/errors/index.js';
-import type { Logger } from '../../gateway/observability/index.js';
+import { createLogger } from '../../gateway/observability/index.js';
 import { KEY_FINGERPRINTS_FILE, openSigningKeys, recordSigningKids, rotateSigningKey } from '../../gateway/keys/index.js';
 import { AUDIT_DATABASE_FILE, DATABASE_FILE, initialise, openRuntime } from '../../gateway/runtime/index.js';
 import { openSqliteAuditStore } from '../../gateway/store/index.js';
@@ -21,8 +23,7 @@ const KEY_FILES: ReadonlyArray<{ file: string; replaced: string }> = [
   { file: 'data-kek.key', replaced: 'is not the data key-encryption key this data directory' },
   { file: 'audit-note-key.json', replaced: 'is not the audit checkpoint key this data directory' },
   { file: 'signing-keys.json', replaced: 'is not the signing key set' },
-  { file: 'ca.cert.pem', replaced: 'is not the private key of' },
-  { file: 'ca.key.pem', replaced: 'is not the private key of' },
+  { file: 'ca.cert.pem', replaced: 'is not the platform CA this data directory' },
 ];
 
 function refusal(action: () => unknown): GatewayError {
@@ -104,7 +105,7 @@ describe('keys the gateway starts with (runtime/keyCheck.ts)', function () {
     }
   });
 
-  for (const { file, replaced } of KEY_FILES) {
+  for (const { file } of [...KEY_FILES, { file: 'ca.key.pem' }]) {
     it(`refuses to start without ${file}, creates none in its place (init neither) and signs nothing`, async function () {
       fs.rmSync(path.join(config.keysDir, file));
       const error = refusal(() => openRuntime(config));
@@ -116,14 +117,32 @@ describe('keys the gateway starts with (runtime/keyCheck.ts)', function () {
       expect(auditState(config)).to.deep.equal(used);
     });
 
+  }
+
+  for (const { file, replaced } of KEY_FILES) {
     it(`refuses to start with another deployment's ${file} and signs nothing`, function () {
       fs.copyFileSync(path.join(otherKeysDir, file), path.join(config.keysDir, file));
       const error = refusal(() => openRuntime(config));
       expect(error.code).to.equal('key_mismatch');
-      expect(error.message).to.include(path.join(config.keysDir, file.startsWith('ca.') ? 'ca.key.pem' : file)).and.include(replaced).and.include('backup');
+      expect(error.message).to.include(path.join(config.keysDir, file)).and.include(replaced).and.include('backup');
       expect(auditState(config)).to.deep.equal(used);
     });
   }
+
+  it('issues nothing with another deployment\'s ca.key.pem, which a serving process never reads', async function () {
+    fs.copyFileSync(path.join(otherKeysDir, 'ca.key.pem'), path.join(config.keysDir, 'ca.key.pem'));
+    const runtime = openRuntime(config);
+    try {
+      const error = await asyncRefusal(() => runtime.participants.add({
+        participantId: 'bank-after-swap', role: 'bank', name: 'Bank', publicKeyPem: generateRsaKeyPair().publicKeyPem, certificateDays: 30,
+      }));
+      expect(error.code).to.equal('key_mismatch');
+      expect(error.message).to.include(`${path.join(config.keysDir, 'ca.key.pem')} is not the private key of`);
+      expect(runtime.store.getParticipant('bank-after-swap')).to.equal(undefined);
+    } finally {
+      await runtime.close();
+    }
+  });
 
   it('refuses a replaced platform CA (certificate and key together) by its recorded fingerprint', function () {
     for (const file of ['ca.cert.pem', 'ca.key.pem']) fs.copyFileSync(path.join(otherKeysDir, file), path.join(config.keysDir, file));
@@ -172,8 +191,7 @@ describe('keys the gateway starts with (runtime/keyCheck.ts)', function () {
   it('starts with unsafe modes when GATEWAY_ALLOW_UNSAFE_KEY_PERMISSIONS=1, warning about each', async function () {
     fs.chmodSync(path.join(config.keysDir, 'blind-index.key'), 0o644);
     const warnings: string[] = [];
-    // Only warn() is called before the runtime is open; the rest of the logger is not needed here.
-    const logger = { warn: (message: string) => warnings.push(message) } as unknown as Logger;
+    const logger = createLogger('warn', new Writable({ write: (chunk: Buffer, _encoding, done) => { warnings.push(chunk.toString('utf8')); done(); } }));
     const runtime = openRuntime(testConfig(dir, { GATEWAY_INGEST_WORKERS: '1', GATEWAY_ALLOW_UNSAFE_KEY_PERMISSIONS: '1' }), { logger });
     await runtime.close();
     expect(warnings.join('\n')).to.include(path.join(config.keysDir, 'blind-index.key')).and.include('mode 644');

@@ -4,7 +4,8 @@
  */
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import type { BatchMetadata, Store } from '../../gateway/store/index.js';
+import { GatewayError } from '../../gateway/errors/index.js';
+import type { BatchMetadata, ParticipantRecord, Store } from '../../gateway/store/index.js';
 
 export interface StoreFactory {
   /** A fresh, empty store. */
@@ -28,6 +29,24 @@ function writeBatch(store: Store, batchId: string, asOf: string, keys: readonly 
     expect(writer.add({ rowNumber: i + 1, keyIndex: index(key), subjectIndex: index('subject-A'), sealed: Buffer.from(`${batchId}:${key}`) })).to.equal(undefined);
   });
   return writer.commit(metadata(batchId, contentHash, asOf, keys.length));
+}
+
+function enterprise(participantId: string, uscc: string): ParticipantRecord {
+  return {
+    participantId, role: 'enterprise', name: participantId, uscc, datasets: [], status: 'active', certificatePem: `pem of ${participantId}`,
+    certificateSha256: `sha256-of-${participantId}`, notAfter: '2027-01-01T00:00:00.000Z', createdAt: '2026-11-25T00:00:00.000Z',
+    statusChangedAt: '2026-11-25T00:00:00.000Z',
+  };
+}
+
+function codeOf(work: () => void): string | undefined {
+  try {
+    work();
+  } catch (error) {
+    if (error instanceof GatewayError) return error.code;
+    throw error;
+  }
+  return undefined;
 }
 
 function sealedTexts(store: Store, includeHistory = false): string[] {
@@ -114,6 +133,26 @@ export function storeContract(engine: string, factory: StoreFactory): void {
       expect(store.countRecords()).to.equal(1);
       expect(store.findBatchById('b1')?.rowCount).to.equal(1);
       expect(store.listDataKeys().map((key) => key.keyId)).to.deep.equal([keyId]);
+    });
+
+    it('lets one enterprise participant that is not revoked act for a USCC, and a replacement revoke the old one atomically', () => {
+      store.addParticipant(enterprise('ent-a', '91350100M000100Y43'));
+      expect(codeOf(() => store.addParticipant(enterprise('ent-b', '91350100M000100Y43')))).to.equal('participant_exists');
+      expect(store.getParticipant('ent-b')).to.equal(undefined);
+      store.setParticipantStatus('ent-a', 'suspended', '2026-11-26T00:00:00.000Z');
+      expect(codeOf(() => store.addParticipant(enterprise('ent-b', '91350100M000100Y43')))).to.equal('participant_exists');
+      expect(store.enterpriseForUscc('91350100M000100Y43')?.participantId).to.equal('ent-a');
+      store.addParticipant(enterprise('ent-b', '91350100M000100Y43'), 'ent-a');
+      expect(store.getParticipant('ent-a')?.status).to.equal('revoked');
+      expect(store.enterpriseForUscc('91350100M000100Y43')?.participantId).to.equal('ent-b');
+      // A replacement that fails adds nothing and revokes nothing.
+      expect(codeOf(() => store.addParticipant(enterprise('ent-c', '91350100M000100Y43'), 'ent-a'))).to.equal('invalid_status_change');
+      expect(store.getParticipant('ent-c')).to.equal(undefined);
+      expect(store.getParticipant('ent-b')?.status).to.equal('active');
+      // Revoked, the USCC is free again.
+      store.setParticipantStatus('ent-b', 'revoked', '2026-11-27T00:00:00.000Z');
+      expect(store.enterpriseForUscc('91350100M000100Y43')).to.equal(undefined);
+      store.addParticipant(enterprise('ent-d', '91350100M000100Y43'));
     });
 
     it('replaces sealed bytes for re-encryption', () => {

@@ -1,9 +1,13 @@
-// The SQLite engine passes the storage contract.
+// The SQLite engine passes the storage contracts.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { expect } from 'chai';
+import { migrationsDir } from '../../gateway/paths.js';
 import { openSqliteStore } from '../../gateway/store/index.js';
+import { applyMigrations, connect } from '../../gateway/store/sqlite/sqliteStore.js';
 import { storeContract } from './contract.js';
+import { reportStoreContract } from './reportContract.js';
 
 let dir = '';
 storeContract('sqlite', {
@@ -13,4 +17,46 @@ storeContract('sqlite', {
   },
   reopen: () => openSqliteStore({ file: path.join(dir, 'gateway.sqlite') }),
   dispose: () => fs.rmSync(dir, { recursive: true, force: true }),
+});
+
+reportStoreContract('sqlite', {
+  create() {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-store-'));
+    return openSqliteStore({ file: path.join(dir, 'gateway.sqlite') });
+  },
+  reopen: () => openSqliteStore({ file: path.join(dir, 'gateway.sqlite') }),
+  dispose: () => fs.rmSync(dir, { recursive: true, force: true }),
+});
+
+describe('sqlite migration 0011 (reports and objections)', function () {
+  it('keeps the outbox events written before it (by 0001-0010), and lets new ones have no subscription', function () {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-migration-'));
+    try {
+      const before = path.join(root, 'migrations-0005');
+      fs.mkdirSync(before);
+      for (const file of fs.readdirSync(migrationsDir).filter((name) => name < '0011')) fs.copyFileSync(path.join(migrationsDir, file), path.join(before, file));
+      const file = path.join(root, 'gateway.sqlite');
+      const db = connect(file);
+      applyMigrations(db, before);
+      db.prepare(`INSERT INTO outbox (event_id, bank_id, type, subscription_id, content, created_at, state, retry_from, next_attempt_at)
+        VALUES ('e-old', 'bank-1', 'alert', 's-1', '{}', '2026-11-01T00:00:00.000Z', 'pending', 1, 1)`).run();
+      db.close();
+      const store = openSqliteStore({ file });
+      try {
+        expect(store.getEvent('e-old')).to.include({ subscriptionId: 's-1', type: 'alert', state: 'pending' });
+        store.addObjection({
+          objectionId: 'o-1', enterpriseId: 'e', uscc: '91350100M000100Y43', subjectIndex: Buffer.alloc(16), datasets: ['water_accounts'], target: '{}',
+          reason: 'r', evidence: '[]', raisedAt: '2026-11-01T00:00:00.000Z', dueAt: '2026-11-21T00:00:00.000Z', disputedSince: '2026-11-01T00:00:00.000Z', auditIndex: 1,
+        });
+        store.resolveObjection('o-1', { state: 'corrected', by: 's', at: '2026-11-02T00:00:00.000Z', resolution: '{}', auditIndex: 2 });
+        store.notifyCorrection('o-1', [{ eventId: 'e-new', bankId: 'bank-1', type: 'answer.corrected', subscriptionId: undefined, content: '{}', createdAt: '2026-11-02T00:00:00.000Z' }],
+          { at: '2026-11-02T00:00:00.000Z', details: '{}', auditIndex: 3 });
+        expect(store.eventsAfter('bank-1', 0, 10).map((event) => [event.eventId, event.subscriptionId])).to.deep.equal([['e-old', 's-1'], ['e-new', undefined]]);
+      } finally {
+        store.close();
+      }
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
 });

@@ -13,7 +13,7 @@ import { startServer } from '../../gateway/http/server.js';
 import type { RunningServer } from '../../gateway/http/server.js';
 import { createLogger, createMetrics } from '../../gateway/observability/index.js';
 import { openRuntime } from '../../gateway/runtime/index.js';
-import type { Runtime } from '../../gateway/runtime/index.js';
+import type { Runtime, RuntimeHooks } from '../../gateway/runtime/index.js';
 import type { ParticipantRecord } from '../../gateway/store/index.js';
 import { prepareTestKeys, testConfig } from './runtime.js';
 
@@ -29,7 +29,7 @@ export interface TestGateway {
   readonly url: string;
   readonly dir: string;
   /** Registers a participant with a fresh RSA key; id defaults to `<role>-<n>`. */
-  enrol(role: 'source' | 'enterprise' | 'bank' | 'auditor', options?: { id?: string; uscc?: string; datasets?: string[]; name?: string }): Promise<EnrolledParticipant>;
+  enrol(role: 'source' | 'enterprise' | 'bank' | 'auditor', options?: { id?: string; uscc?: string; datasets?: string[]; name?: string; replaces?: string }): Promise<EnrolledParticipant>;
   client(participant: EnrolledParticipant, options?: Partial<ClientOptions>): GatewayClient;
   /** Stops the server, closes the runtime and removes the directories. */
   stop(): Promise<void>;
@@ -37,11 +37,11 @@ export interface TestGateway {
 
 let enrolled = 0;
 
-export async function startTestGateway(env: Record<string, string> = {}): Promise<TestGateway> {
+export async function startTestGateway(env: Record<string, string> = {}, hooks: RuntimeHooks = {}): Promise<TestGateway> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-http-'));
   const config = testConfig(dir, { PORT: '0', HOST: '127.0.0.1', GATEWAY_INGEST_WORKERS: '1', ...env });
   await prepareTestKeys(config);
-  const runtime = openRuntime(config);
+  const runtime = openRuntime(config, hooks);
   const running = await startServer(runtime, createLogger('silent'), createMetrics());
   return {
     config,
@@ -59,6 +59,7 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
         datasets: options.datasets ?? (role === 'source' ? ['medical_insurance_arrears'] : undefined),
         publicKeyPem: pair.publicKeyPem,
         certificateDays: 30,
+        replaces: options.replaces,
       });
       return { record, credentials: { participantId: record.participantId, privateKeyPem: pair.privateKeyPem, certificatePem: record.certificatePem } };
     },

@@ -116,8 +116,8 @@ describe('createVerificationService', function () {
   function service(limits: Partial<Limits> = {}): VerificationService {
     const { runtime } = t;
     return createVerificationService({
-      consents: runtime.consents, consentStore: runtime.store, questions: runtime.questions, records, audit: runtime.audit.log,
-      signer: runtime.signer, limits: { bankPerSecond: 10_000, consentPerMinute: 10_000, reuseSeconds: 3_600, ...limits }, now: () => new Date(clock),
+      consents: runtime.consents, consentStore: runtime.store, disputes: runtime.store, questions: runtime.questions, records, audit: runtime.audit.log,
+      signer: runtime.signer, limits: { bankPerSecond: 10_000, consentPerMinute: 10_000, reuseSeconds: 3_600, bankRefusalsPerMinute: 10_000, ...limits }, now: () => new Date(clock),
     });
   }
 
@@ -127,6 +127,15 @@ describe('createVerificationService', function () {
    */
   function consent(overrides: Partial<NewConsent> = {}): string {
     const consentId = overrides.consentId ?? randomUUID();
+    // A consent is usable only while an enterprise participant acts for its USCC.
+    const uscc = overrides.uscc ?? USCC;
+    if (!t.runtime.store.enterpriseForUscc(uscc)) {
+      const at = new Date().toISOString();
+      t.runtime.store.addParticipant({
+        participantId: `enterprise-${uscc.toLowerCase()}`, role: 'enterprise', name: 'Unit enterprise', uscc, datasets: [], status: 'active',
+        certificatePem: 'unit', certificateSha256: `unit-${uscc}`, notAfter: at, createdAt: at, statusChangedAt: at,
+      });
+    }
     t.runtime.store.addConsent({
       consentId, enterpriseId: 'enterprise-unit', uscc: USCC, bankId: BANK, purpose: 'loan_approval', questions: [ARREARS_NOW, HEADCOUNT],
       notBefore: 0, expiresAt: realSeconds() + DAY, maxUses: undefined, replaces: undefined, artefact: 'unit', artefactSha256: 'unit',
@@ -342,6 +351,50 @@ describe('createVerificationService', function () {
     });
   });
 
+  describe('disputed records (docs/objections.md)', function () {
+    function object(datasets: readonly string[]): string {
+      const objectionId = randomUUID();
+      t.runtime.store.addObjection({
+        objectionId, enterpriseId: 'enterprise-unit', uscc: USCC, subjectIndex: Buffer.alloc(32), datasets, target: '{}', reason: 'unit',
+        evidence: '[]', raisedAt: new Date(clock).toISOString(), dueAt: new Date(clock + 20 * DAY * 1000).toISOString(),
+        disputedSince: new Date(clock).toISOString(), auditIndex: 0,
+      });
+      return objectionId;
+    }
+
+    function confirm(objectionId: string): void {
+      t.runtime.store.resolveObjection(objectionId, { state: 'confirmed', by: 'source-unit', at: new Date(clock).toISOString(), resolution: '{}', auditIndex: 1 });
+    }
+
+    it('marks disputed, in the signed answer and its entry, exactly the answers that read a dataset under an open objection', async function () {
+      const consentId = consent();
+      const objectionId = object(['medical_insurance_arrears']);
+      const result = await service().verify(bankPrincipal(), request([{ consentId, questions: [ARREARS_NOW, HEADCOUNT] }]));
+      const item = result.items[0];
+      const answered = item?.status === 'answered' ? item.questions : [];
+      // medical_arrears_now reads the arrears; the headcount band reads only the payments.
+      expect(answered.map((question) => [question.id, question.disputed])).to.deep.equal([[ARREARS_NOW, true], [HEADCOUNT, undefined]]);
+      const entry = entryAt(t.runtime.audit.log, (item as ItemOutcome).audit_index);
+      expect((entry['questions'] as { disputed?: boolean }[]).map((question) => question.disputed)).to.deep.equal([true, undefined]);
+      confirm(objectionId);
+    });
+
+    it('marks a repeated answer as things stand now: disputed once an objection is raised, not after it is resolved', async function () {
+      const verifications = service({ reuseSeconds: 3_600 });
+      const consentId = consent();
+      const ask = async () => {
+        const result = await verifications.verify(bankPrincipal(), request([{ consentId, questions: [ARREARS_NOW] }]));
+        const item = result.items[0];
+        return item?.status === 'answered' ? item.questions[0] : undefined;
+      };
+      expect(await ask()).to.not.have.property('disputed');
+      const objectionId = object(['medical_insurance_payments']);
+      expect(await ask()).to.include({ repeated: true, disputed: true });
+      confirm(objectionId);
+      expect(await ask()).to.include({ repeated: true }).and.not.have.property('disputed');
+    });
+  });
+
   describe('budgets', function () {
     it('refuses fresh questions the remaining uses cannot cover, counting none, and exhausts the consent at max_uses', async function () {
       const consentId = consent({ maxUses: 2 });
@@ -426,7 +479,9 @@ describe('createVerificationService', function () {
       const answered = entryAt(t.runtime.audit.log, result.items[0]!.audit_index);
       expect(answered).to.include({ kind: 'verification.answered', actor: BANK, subject: USCC, consent_id: consentId, purpose: 'loan_approval', loan_reference: 'LN-unit' });
       expect(answered['questions']).to.deep.equal((result.items[0] as ItemOutcome & { questions: unknown }).questions);
-      expect(entryAt(t.runtime.audit.log, result.items[1]!.audit_index)).to.include({ kind: 'verification.refused', code: 'consent_missing', subject: USCC });
+      const unmatched = entryAt(t.runtime.audit.log, result.items[1]!.audit_index);
+      expect(unmatched).to.include({ kind: 'verification.unmatched', code: 'consent_missing' });
+      expect(unmatched).to.not.have.property('subject');
     });
 
     it('puts no record value in the answer or the entries', function () {

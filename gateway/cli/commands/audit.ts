@@ -5,27 +5,36 @@
  * `gateway audit verify-proof`: checks one inclusion or consistency proof file offline, as received from the audit
  * endpoints.
  *
- * Both are for auditors, so neither needs the gateway's secrets: `verify` reads audit.sqlite without opening the
- * runtime (which would create keys), and takes the public verifier key on the command line when the keys directory
- * is not at hand. Exit codes: 0 all good, 1 something is wrong (or the check could not run), and for verify-proof
- * 2 when the file is not a proof file at all.
+ * `verify` also checks the gateway's checkpoint file (and a witness's copy it is configured with), and any number of
+ * saved checkpoints; `verify-proof --consistency --checkpoint FILE` checks that the proof starts from a saved one.
+ *
+ * They are for auditors, so none needs the gateway's secrets: `verify` reads audit.sqlite without opening the
+ * runtime, and takes the public verifier key on the command line when the keys directory is not at hand. A damaged
+ * database is a FAILED verification, not a crash. Exit codes: 0 all good, 1 something is wrong (or the check could
+ * not run); for verify, 3 when the entries agree with their stored hashes but no signed checkpoint was there to check
+ * them against; for verify-proof, 2 when the file is not a proof file at all.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { parseProofFile } from '../../audit/proofFile.js';
 import type { ProofFile, ProofType } from '../../audit/proofFile.js';
+import { CheckpointError, parseCheckpoint } from '../../audit/checkpoint.js';
+import type { Checkpoint } from '../../audit/checkpoint.js';
+import type { ConsistencyProofFile } from '../../audit/proofFile.js';
 import { ProofError, verifyConsistency, verifyInclusion } from '../../audit/verify.js';
 import { verifyLog } from '../../audit/verifyLog.js';
-import type { LogProblem, LogVerification } from '../../audit/verifyLog.js';
+import type { LogProblem, LogVerification, VerifyLogOptions } from '../../audit/verifyLog.js';
 import { verifyRemoteLog } from '../../audit/verifyRemote.js';
 import type { RemoteAuditLog, RemoteVerification } from '../../audit/verifyRemote.js';
 import type { GatewayClient } from '../../client/client.js';
-import { parseVerifierKey } from '../../crypto/note.js';
+import { hashesEqual } from '../../crypto/merkleHash.js';
+import { NoteError, openNote, parseVerifierKey } from '../../crypto/note.js';
 import { GatewayError } from '../../errors/index.js';
 import { loadNoteKey } from '../../keys/index.js';
 import { AUDIT_DATABASE_FILE } from '../../runtime/files.js';
-import { openSqliteAuditStore } from '../../store/index.js';
+import { isDatabaseDamage, openSqliteAuditStore } from '../../store/index.js';
+import type { AuditStore } from '../../store/index.js';
 import { guarded, report, reportFailure } from '../output.js';
 import type { CommandContext } from '../context.js';
 import { actingAs, clientFor } from './client.js';
@@ -35,7 +44,7 @@ import type { ParticipantOptions } from './client.js';
 const EXIT_MALFORMED = 2;
 
 interface VerifyOptions {
-  checkpoint?: string;
+  checkpoint: string[];
   verifierKey?: string;
   origin?: string;
   json: boolean;
@@ -69,14 +78,23 @@ function auditApi(client: GatewayClient): RemoteAuditLog {
 interface VerifyProofOptions {
   inclusion: boolean;
   consistency: boolean;
+  checkpoint?: string;
+  verifierKey?: string;
+  origin?: string;
   json: boolean;
 }
+
+/** `audit verify`'s exit code when the log agrees with itself but no signed checkpoint tied it to anything. */
+const EXIT_UNANCHORED = 3;
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 export function registerAudit(audit: Command, context: CommandContext): void {
   audit
     .command('verify')
-    .description('recompute the audit log\'s Merkle tree from its entries and check it against the stored hashes and every signed checkpoint')
-    .option('--checkpoint <file>', 'a signed checkpoint saved earlier (GET /v1/audit/checkpoint) that the log must still contain')
+    .description('recompute the audit log\'s Merkle tree from its entries and check it against the stored hashes, every signed checkpoint, '
+      + 'the gateway\'s checkpoint file and any checkpoint saved earlier; exit 0 verified, 1 failed, 3 no signed checkpoint to check against')
+    .option('--checkpoint <file>', 'a signed checkpoint saved earlier (GET /v1/audit/checkpoint, or a witness\'s copy) that the log must still contain; repeatable', collect, [])
     .option('--verifier-key <key>', 'the log\'s note verifier key (GET /v1/audit/note-key); default: from the keys directory')
     .option('--origin <origin>', 'the log\'s origin; default: the verifier key\'s name with --verifier-key, else GATEWAY_AUDIT_ORIGIN')
     .option('--json', 'print the report as JSON', false)
@@ -85,18 +103,15 @@ export function registerAudit(audit: Command, context: CommandContext): void {
       const file = path.join(config.dataDir, AUDIT_DATABASE_FILE);
       // Checked first: opening the store would create an empty log, which verifies.
       if (!fs.existsSync(file)) throw new GatewayError('not_found', `there is no audit log at ${file}`);
-      const verifierKey = options.verifierKey ?? loadNoteKey(config.keysDir, config.auditOrigin).verifierKey;
-      const origin = options.origin ?? (options.verifierKey === undefined ? config.auditOrigin : keyName(options.verifierKey));
-      const savedCheckpoint = options.checkpoint === undefined ? undefined : readFile(options.checkpoint, 'checkpoint');
-      const store = openSqliteAuditStore({ file });
-      let verification: LogVerification;
-      try {
-        verification = verifyLog(store, { verifierKey, origin, savedCheckpoint });
-      } finally {
-        store.close();
-      }
+      const { verifierKey, origin } = logKey(context, options);
+      // The gateway's own checkpoint file (and the witness's copy it is configured with) anchor the check as well.
+      const anchors = [config.checkpointFile, config.witnessCheckpointFile].filter((anchor): anchor is string => anchor !== undefined && fs.existsSync(anchor));
+      const savedCheckpoints = [...new Set([...options.checkpoint.map((saved) => path.resolve(saved)), ...anchors])]
+        .map((saved) => ({ label: saved, note: readFile(saved, 'checkpoint') }));
+      const verification = verifyStoredLog(file, { verifierKey, origin, savedCheckpoints });
       report(options, verificationJson(verification), () => describeVerification(verification));
       if (!verification.ok) process.exitCode = 1;
+      else if (!isAnchored(verification)) process.exitCode = EXIT_UNANCHORED;
     }));
 
   actingAs(audit.command('verify-remote'), 'auditor')
@@ -124,11 +139,16 @@ export function registerAudit(audit: Command, context: CommandContext): void {
     .argument('<file>', 'the proof file')
     .option('--inclusion', 'the file is an inclusion proof: leaf_index, tree_size, leaf_hash, proof, root_hash', false)
     .option('--consistency', 'the file is a consistency proof: first_size, second_size, first_root, second_root, proof', false)
+    .option('--checkpoint <file>', 'with --consistency: a signed checkpoint saved earlier, whose size and root must be the proof\'s first_size and first_root')
+    .option('--verifier-key <key>', 'with --checkpoint: the log\'s note verifier key; default: from the keys directory')
+    .option('--origin <origin>', 'with --checkpoint: the log\'s origin; default: the verifier key\'s name with --verifier-key, else GATEWAY_AUDIT_ORIGIN')
     .option('--json', 'print the result as JSON', false)
     .action(guarded((file: string, options: VerifyProofOptions) => {
       let proof: ProofFile;
+      let saved: Checkpoint | undefined;
       try {
         if (options.inclusion === options.consistency) throw new GatewayError('invalid_argument', 'pass exactly one of --inclusion and --consistency');
+        if (options.checkpoint !== undefined && !options.consistency) throw new GatewayError('invalid_argument', '--checkpoint goes with --consistency');
         const type: ProofType = options.inclusion ? 'inclusion' : 'consistency';
         proof = parseProofFile(type, readFile(file, 'proof'));
       } catch (error) {
@@ -136,8 +156,11 @@ export function registerAudit(audit: Command, context: CommandContext): void {
         process.exitCode = EXIT_MALFORMED;
         return;
       }
+      // A checkpoint that is not the log's signed one is refused (exit 1): it is no evidence about the log.
+      if (options.checkpoint !== undefined) saved = openCheckpointFile(options.checkpoint, logKey(context, options));
       try {
         checkProof(proof);
+        if (saved !== undefined && proof.type === 'consistency') checkFirstTree(proof, saved);
       } catch (error) {
         if (!(error instanceof ProofError)) throw error;
         report(options, { valid: false, type: proof.type, reason: error.reason, message: error.message }, () =>
@@ -145,8 +168,73 @@ export function registerAudit(audit: Command, context: CommandContext): void {
         process.exitCode = 1;
         return;
       }
-      report(options, { valid: true, type: proof.type }, () => describeValidProof(proof));
+      report(options, { valid: true, type: proof.type, ...(saved === undefined ? {} : { checkpoint_checked: true }) }, () =>
+        describeValidProof(proof) + (saved === undefined ? '' : `; the first tree is the saved checkpoint's (${options.checkpoint})`));
     }));
+}
+
+/** The verifier key and origin: given on the command line, or the gateway's own from the keys directory. */
+function logKey(context: CommandContext, options: { verifierKey?: string; origin?: string }): { verifierKey: string; origin: string } {
+  const config = context.config();
+  const verifierKey = options.verifierKey ?? loadNoteKey(config.keysDir, config.auditOrigin).verifierKey;
+  const origin = options.origin ?? (options.verifierKey === undefined ? config.auditOrigin : keyName(options.verifierKey));
+  return { verifierKey, origin };
+}
+
+function openCheckpointFile(file: string, key: { verifierKey: string; origin: string }): Checkpoint {
+  let checkpoint: Checkpoint;
+  try {
+    checkpoint = parseCheckpoint(openNote(Buffer.from(readFile(file, 'checkpoint'), 'utf8'), [parseVerifierKey(key.verifierKey)]).text);
+  } catch (cause) {
+    if (cause instanceof NoteError || cause instanceof CheckpointError) {
+      throw new GatewayError('invalid_argument', `${file} is not a checkpoint signed by the log's key: ${cause.message}`, { cause });
+    }
+    throw cause;
+  }
+  if (checkpoint.origin !== key.origin) throw new GatewayError('invalid_argument', `${file} is a checkpoint of "${checkpoint.origin}", not "${key.origin}"`);
+  return checkpoint;
+}
+
+/** The proof's first tree must be the saved checkpoint's: the same size and root. */
+function checkFirstTree(proof: ConsistencyProofFile, saved: Checkpoint): void {
+  if (saved.size !== proof.firstSize) {
+    throw new ProofError('root_mismatch', `the proof starts from size ${proof.firstSize}, the saved checkpoint is of size ${saved.size}`);
+  }
+  if (!hashesEqual(saved.rootHash, proof.firstRoot)) {
+    throw new ProofError('root_mismatch', `first_root is not the saved checkpoint's root: the log now shows another tree of size ${saved.size} than it signed`);
+  }
+}
+
+/**
+ * verifyLog on the stored file; a database SQLite finds damaged (quick_check, or a read that meets a malformed page)
+ * is a FAILED verification that says so, not a crash.
+ */
+function verifyStoredLog(file: string, options: VerifyLogOptions): LogVerification {
+  let store: AuditStore | undefined;
+  try {
+    store = openSqliteAuditStore({ file });
+    const damage = store.integrityProblems();
+    if (damage.length > 0) return damagedLog(file, damage.join('; '));
+    return verifyLog(store, options);
+  } catch (error) {
+    if (isDatabaseDamage(error)) return damagedLog(file, error instanceof Error ? error.message : String(error));
+    throw error;
+  } finally {
+    store?.close();
+  }
+}
+
+function damagedLog(file: string, reason: string): LogVerification {
+  return {
+    ok: false, treeSize: 0, checkedEntries: 0, checkpointsChecked: 0, savedCheckpoints: [], omittedProblems: 0,
+    problems: [{ kind: 'database_damaged', detail: `${file} is damaged (${reason}): restore it from a backup; its entries could not be checked` }],
+  };
+}
+
+/** Whether the recomputed tree was compared with at least one signed root. */
+function isAnchored(verification: LogVerification): boolean {
+  const empty = verification.ok && verification.treeSize === 0;
+  return empty || verification.checkpointsChecked > 0 || verification.savedCheckpoints.some((saved) => saved.checked);
 }
 
 function checkProof(proof: ProofFile): void {
@@ -184,10 +272,10 @@ function verificationJson(verification: LogVerification): Record<string, unknown
     tree_size: verification.treeSize,
     checked_entries: verification.checkedEntries,
     checkpoints_checked: verification.checkpointsChecked,
-    ...(verification.savedCheckpointChecked === undefined ? {} : { saved_checkpoint_checked: verification.savedCheckpointChecked }),
-    ...(verification.savedCheckpoint === undefined ? {} : {
-      saved_checkpoint: { tree_size: verification.savedCheckpoint.treeSize, root_hash: verification.savedCheckpoint.rootHash.toString('base64') },
-    }),
+    saved_checkpoints: verification.savedCheckpoints.map((saved) => ({
+      file: saved.label, tree_size: saved.treeSize, root_hash: saved.rootHash.toString('base64'), checked: saved.checked,
+    })),
+    anchored: isAnchored(verification),
     root_hash: verification.rootHash?.toString('base64') ?? null,
     first_bad_index: verification.firstBadIndex ?? null,
     problems: verification.problems.map((problem) => ({
@@ -201,22 +289,33 @@ function verificationJson(verification: LogVerification): Record<string, unknown
 }
 
 function describeVerification(verification: LogVerification): string {
-  const saved = verification.savedCheckpoint;
-  // Each root with the tree size it is for: the saved checkpoint's root is of a smaller tree than the log's now.
-  const savedLine = saved === undefined ? [] : [verification.savedCheckpointChecked
-    ? `  saved checkpoint (tree size ${saved.treeSize}): root ${saved.rootHash.toString('base64')}, which the log's first ${saved.treeSize} entries still hash to`
-    : `  saved checkpoint (tree size ${saved.treeSize}): root ${saved.rootHash.toString('base64')}, not checked`];
-  const summary = `${verification.checkedEntries} entries of ${verification.treeSize} read, ${verification.checkpointsChecked} checkpoints checked`;
-  if (verification.ok) {
+  if (verification.problems[0]?.kind === 'database_damaged') return `audit log FAILED\n${describeProblem(verification.problems[0])}`;
+  const summary = `${verification.checkedEntries} entries of ${verification.treeSize} read, ${verification.checkpointsChecked} stored checkpoints checked`;
+  // Each root with the tree size it is for: a saved checkpoint's root is of a smaller tree than the log's now.
+  const savedLines = verification.savedCheckpoints.map((saved) => `  ${saved.label} (tree size ${saved.treeSize}): root ${saved.rootHash.toString('base64')}, `
+    + (saved.checked ? `which the log's first ${saved.treeSize} entries still hash to` : 'not checked'));
+  if (!verification.ok) {
+    const first = verification.firstBadIndex === undefined ? 'no entry index named' : `first bad index ${verification.firstBadIndex}`;
+    const omitted = verification.omittedProblems > 0 ? [`- … and ${verification.omittedProblems} more problem(s)`] : [];
+    return [`audit log FAILED: ${first}`, ...verification.problems.map(describeProblem), ...omitted, summary, ...savedLines].join('\n');
+  }
+  if (!isAnchored(verification)) {
     return [
-      `audit log OK: ${summary}`,
-      `  root of the whole log (tree size ${verification.treeSize}): ${verification.rootHash?.toString('base64') ?? 'none'}`,
-      ...savedLine,
+      `audit log NOT VERIFIED: ${summary}. The entries agree with their stored hashes, but no signed checkpoint was there to check them against, `
+        + 'so a log rewritten together with its hashes would read the same. Pass --checkpoint FILE (saved from GET /v1/audit/checkpoint, or a witness\'s copy)',
+      ...savedLines,
     ].join('\n');
   }
-  const first = verification.firstBadIndex === undefined ? 'no entry index named' : `first bad index ${verification.firstBadIndex}`;
-  const omitted = verification.omittedProblems > 0 ? [`- … and ${verification.omittedProblems} more problem(s)`] : [];
-  return [`audit log FAILED: ${first}`, ...verification.problems.map(describeProblem), ...omitted, summary].join('\n');
+  const lines = [
+    `audit log OK: ${summary}`,
+    `  root of the whole log (tree size ${verification.treeSize}): ${verification.rootHash?.toString('base64') ?? 'none'}`,
+    ...savedLines,
+  ];
+  if (!verification.savedCheckpoints.some((saved) => saved.checked) && verification.treeSize > 0) {
+    lines.push('  no saved checkpoint was given: only the log\'s own checkpoints were checked, which someone able to rewrite the log could rewrite too. '
+      + 'Pass --checkpoint FILE (saved from GET /v1/audit/checkpoint, or a witness\'s copy) to anchor the check');
+  }
+  return lines.join('\n');
 }
 
 function describeProblem(problem: LogProblem): string {

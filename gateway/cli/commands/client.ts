@@ -13,6 +13,7 @@ import { GatewayError } from '../../errors/index.js';
 import { CA_FILES, readParticipantFiles } from '../../identity/index.js';
 import { SIGNED_TYPES } from '../../signing/signer.js';
 import { formatOf } from './ingest.js';
+import { registerClientReport } from './reports.js';
 import { guarded, report } from '../output.js';
 import type { CommandContext } from '../context.js';
 
@@ -129,22 +130,30 @@ function describeAlert(claims: Readonly<Record<string, unknown>>): string {
 }
 
 export function registerClient(client: Command, context: CommandContext): void {
+  registerClientReport(client, context);
   actingAs(client.command('ingest <dataset> <file>'), 'source')
     .description('push a batch as a source participant and verify the signed receipt')
     .option('--format <format>', 'csv, ndjson or json (default: from the file extension)')
     .option('--as-of <date>', 'the date the records describe (YYYY-MM-DD)')
     .option('--batch-id <id>', 'a batch id of your own')
     .option('--idempotency-key <key>', 'makes a retry safe: the same key and body return the first receipt')
+    .option('--objection <id>', 'the objection this batch corrects (docs/objections.md)')
     .option('--json', 'print the result as JSON', false)
-    .action(guarded(async (dataset: string, file: string, options: ParticipantOptions & { format?: string; asOf?: string; batchId?: string; idempotencyKey?: string }) => {
+    .action(guarded(async (dataset: string, file: string, options: ParticipantOptions & {
+      format?: string; asOf?: string; batchId?: string; idempotencyKey?: string; objection?: string;
+    }) => {
       const format = formatOf(file, options.format);
       const body = fs.readFileSync(file);
       const result = await clientFor(context, options).ingest(dataset, body, {
-        format, asOf: options.asOf, batchId: options.batchId, idempotencyKey: options.idempotencyKey,
+        format, asOf: options.asOf, batchId: options.batchId, idempotencyKey: options.idempotencyKey, objectionId: options.objection,
       });
       const claims = result.verified.claims;
-      report(options, { status: result.status, replayed: result.replayed, receipt: result.receipt, signing_key: result.verified.kid, claims }, () => [
+      report(options, {
+        status: result.status, replayed: result.replayed, receipt: result.receipt, signing_key: result.verified.kid, claims,
+        ...(result.objection ? { objection: result.objection } : {}),
+      }, () => [
         `${String(claims['outcome'])}: batch ${String(claims['batch_id'])}, ${String(claims['row_count'])} rows of ${String(claims['dataset'])} as of ${String(claims['as_of'])}${result.replayed ? ' (replayed answer)' : ''}`,
+        ...(result.objection ? [`objection ${String(result.objection['objection_id'])} is now ${String(result.objection['state'])}`] : []),
         `receipt verified with gateway key ${result.verified.kid}:`,
         result.receipt,
       ].join('\n'));

@@ -30,6 +30,16 @@ function positive(name: string, value: string): number {
   return Number(value);
 }
 
+/** An operator's reason goes into the audit log as given: printable text only, so that the log shows what was meant. */
+function checkReason(reason: string | undefined): string {
+  if (reason === undefined) throw new GatewayError('invalid_argument', '--by-operator needs --reason <text>, recorded in the audit log');
+  const trimmed = reason.trim();
+  if (trimmed.length === 0 || [...trimmed].length > 200 || /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u.test(trimmed)) {
+    throw new GatewayError('invalid_argument', '--reason must be 1-200 characters without control, format or separator characters');
+  }
+  return trimmed;
+}
+
 export function registerConsent(consent: Command, context: CommandContext): void {
   actingAs(consent.command('grant'), 'enterprise')
     .description('sign a consent as an enterprise and submit it; prints the new consent id')
@@ -55,13 +65,30 @@ export function registerConsent(consent: Command, context: CommandContext): void
       const id = String(granted.consent['consent_id']);
       report(options, { id, consent: granted.consent, receipt: granted.receipt }, () => id);
     }));
-  actingAs(consent.command('revoke <id>'), 'enterprise')
-    .description('revoke a consent, effective for the very next request')
+  const revoke = actingAs(consent.command('revoke <id>'), 'enterprise')
+    .description('revoke a consent, effective for the very next request: as its enterprise (through the gateway), or as the operator on this host')
+    .option('--by-operator', 'the operator ends the consent, whoever it concerns, in this gateway home (audited with --reason; no --as)', false)
+    .option('--reason <text>', 'with --by-operator: why, recorded in the audit log (1-200 characters)')
     .option('--json', 'print the result as JSON', false)
-    .action(guarded(async (id: string, options: ParticipantOptions) => {
-      const revoked = await clientFor(context, options).revokeConsent(id);
-      report(options, revoked, () => `consent ${id} is ${String(revoked.consent['state'])}`);
+    .action(guarded(async (id: string, options: ParticipantOptions & { byOperator: boolean; reason?: string }) => {
+      if (!options.byOperator) {
+        if ((options.as as string | undefined) === undefined) throw new GatewayError('invalid_argument', 'give --as <enterprise>, or --by-operator --reason <text>');
+        if (options.reason !== undefined) throw new GatewayError('invalid_argument', '--reason goes with --by-operator');
+        const revoked = await clientFor(context, options).revokeConsent(id);
+        report(options, revoked, () => `consent ${id} is ${String(revoked.consent['state'])}`);
+        return;
+      }
+      const reason = checkReason(options.reason);
+      const runtime = await context.open();
+      try {
+        const revoked = await runtime.consents.revokeByOperator(id, reason);
+        report(options, { consent: revoked }, () => `consent ${id} is ${revoked.state} (by the operator: ${reason})`);
+      } finally {
+        await runtime.close();
+      }
     }));
+  // The operator acts as no participant: --as is needed only without --by-operator (checked above).
+  revoke.options.find((option) => option.long === '--as')?.makeOptionMandatory(false);
   actingAs(consent.command('list'), 'enterprise or bank')
     .description('an enterprise\'s consents, or those addressed to a bank')
     .option('--json', 'print as JSON', false)

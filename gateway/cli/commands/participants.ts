@@ -23,6 +23,7 @@ interface AddOptions {
   days: string;
   csr?: string;
   generate: boolean;
+  replaces?: string;
   json: boolean;
 }
 
@@ -63,6 +64,7 @@ export function registerParticipants(participants: Command, context: CommandCont
     .option('--days <n>', 'certificate validity in days', '365')
     .option('--csr <file.pem>', 'PKCS#10 CSR holding the participant\'s RSA public key (openssl req -new -newkey rsa:2048 ...)')
     .option('--generate', 'development: generate the key pair here, into the keys directory', false)
+    .option('--replaces <id>', 'enterprise: re-enrol, replacing the participant that acts for the USCC now (it is revoked; its consents stay the USCC\'s)')
     .option('--json', 'print the result as JSON', false)
     .action(guarded(async (options: AddOptions) => {
       if (Boolean(options.csr) === options.generate) throw new GatewayError('invalid_argument', 'give exactly one of --csr <file.pem> or --generate');
@@ -73,6 +75,7 @@ export function registerParticipants(participants: Command, context: CommandCont
         uscc: options.uscc,
         datasets: options.datasets?.split(',').map((dataset) => dataset.trim()).filter(Boolean),
         certificateDays: Number(options.days),
+        replaces: options.replaces,
       };
       const publicKeyPem = options.csr ? await readCsrKey(options.csr) : undefined;
       const { enrolWithGeneratedKey, writeParticipantCertificate } = await import('../../identity/index.js');
@@ -163,9 +166,9 @@ export function registerParticipants(participants: Command, context: CommandCont
       }
     }));
   const changes: Record<StatusChange, string> = {
-    suspend: 'refuse the participant\'s requests until it is resumed',
+    suspend: 'refuse the participant\'s requests until it is resumed; an enterprise\'s consents are paused',
     resume: 'accept a suspended participant\'s requests again',
-    revoke: 'refuse the participant\'s requests for good (its certificate is no longer honoured)',
+    revoke: 'refuse the participant\'s requests for good (its certificate is no longer honoured); an enterprise\'s consents end',
   };
   for (const [change, description] of Object.entries(changes) as [StatusChange, string][]) {
     participants

@@ -1,13 +1,15 @@
 /**
- * `gateway serve` (what `npm start` runs): on a fresh data directory creates the missing keys (as `gateway init`), loads the demo population into an empty store and
- * creates one development participant per role in an empty registry (both unless GATEWAY_DEMO_ENTERPRISES=0), and
- * serves until SIGTERM/SIGINT.
+ * `gateway serve` (what `npm start` runs): on a fresh data directory creates the missing keys (as `gateway init`),
+ * loads the demo population into an empty store and creates one development participant per role in an empty
+ * registry (both unless GATEWAY_DEMO_ENTERPRISES=0); closes what a crash left open (audit entries of committed
+ * batches, consent use counts ahead of the log); and serves until SIGTERM/SIGINT.
  */
 import type { Command } from 'commander';
 import { datasetIds } from '../../datasets/registry.js';
 import { loadDemoPopulation } from '../../demo/load.js';
 import { demoEnterprise } from '../../demo/population.js';
 import { DEV_PARTICIPANT_IDS, ensureDevParticipants } from '../../identity/index.js';
+import { reconcileConsentUses } from '../../consent/index.js';
 import { auditUnloggedBatches, todayInShanghai } from '../../ingest/index.js';
 import { startServer } from '../../http/server.js';
 import { countIngestedBatch, createLogger, createMetrics } from '../../observability/index.js';
@@ -43,6 +45,14 @@ export function registerServe(serve: Command, context: CommandContext): void {
       }
       const recovered = await auditUnloggedBatches(runtime.store, runtime.audit.log);
       if (recovered > 0) logger.warn({ batches: recovered }, 'audit entries written for batches committed before a crash');
+      // Before any verification: each consent's use count becomes what the audit log shows (a crash leaves it ahead).
+      const reconciled = reconcileConsentUses(runtime.store, runtime.audit.log);
+      if (reconciled.length > 0) {
+        logger.warn({ consents: reconciled.map((use) => ({ consent_id: use.consentId, counted: use.counted, logged: use.logged, state: use.state })) },
+          'consent use counts set to the answers in the audit log (a crash came between a use and its audit entry)');
+      }
+      const corrections = await runtime.objections.recover();
+      if (corrections > 0) logger.warn({ objections: corrections }, 'corrections committed before a crash audited and their banks notified');
       let running;
       try {
         running = await startServer(runtime, logger, metrics);

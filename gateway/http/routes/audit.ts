@@ -10,12 +10,11 @@ import { leafHash } from '../../crypto/merkleHash.js';
 import type { AuditRuntime } from '../../runtime/index.js';
 import { GatewayError } from '../../errors/index.js';
 import type { RequestAuthenticator } from '../../identity/index.js';
-import { principalOf, signedRequest } from '../signedRequest.js';
+import { BODY_LIMITS, principalOf, signedRequest } from '../signedRequest.js';
 
 export interface AuditDependencies {
   readonly authenticator: RequestAuthenticator;
   readonly audit: AuditRuntime;
-  readonly maxBodyBytes: number;
 }
 
 const DEFAULT_PAGE = 100;
@@ -58,8 +57,8 @@ const base64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
 export function auditRoutes(deps: AuditDependencies): Router {
   const router = Router();
   const { log, store, checkpointer, noteKey } = deps.audit;
-  const readers = signedRequest(deps.authenticator, ['auditor', 'enterprise'], deps.maxBodyBytes);
-  const auditorsOnly = signedRequest(deps.authenticator, ['auditor'], deps.maxBodyBytes);
+  const readers = signedRequest(deps.authenticator, ['auditor', 'enterprise'], BODY_LIMITS.none);
+  const auditorsOnly = signedRequest(deps.authenticator, ['auditor'], BODY_LIMITS.none);
 
   /** Records the read before anything is answered: no entry, no answer. */
   async function recordRead(req: Request, res: Response, details: Record<string, string | number>): Promise<number> {

@@ -8,12 +8,11 @@ import type { Request, Response } from 'express';
 import type { ConsentService } from '../../consent/index.js';
 import { GatewayError } from '../../errors/index.js';
 import type { RequestAuthenticator } from '../../identity/index.js';
-import { jsonBodyOf, principalOf, signedRequest } from '../signedRequest.js';
+import { BODY_LIMITS, jsonBodyOf, principalOf, signedRequest } from '../signedRequest.js';
 
 export interface ConsentDependencies {
   readonly authenticator: RequestAuthenticator;
   readonly consents: ConsentService;
-  readonly maxBodyBytes: number;
 }
 
 const DEFAULT_PAGE = 50;
@@ -37,11 +36,12 @@ function cursor(req: Request): string | undefined {
 
 export function consentRoutes(deps: ConsentDependencies): Router {
   const router = Router();
-  const enterprises = signedRequest(deps.authenticator, ['enterprise'], deps.maxBodyBytes);
-  const parties = signedRequest(deps.authenticator, ['enterprise', 'bank'], deps.maxBodyBytes);
+  const granting = signedRequest(deps.authenticator, ['enterprise'], BODY_LIMITS.consent);
+  const enterprises = signedRequest(deps.authenticator, ['enterprise'], BODY_LIMITS.none);
+  const parties = signedRequest(deps.authenticator, ['enterprise', 'bank'], BODY_LIMITS.none);
 
-  router.post('/v1/consents', ...enterprises, async function grantConsent(req: Request, res: Response) {
-    const { consent } = jsonBodyOf(req);
+  router.post('/v1/consents', ...granting, async function grantConsent(req: Request, res: Response) {
+    const { consent } = jsonBodyOf(req, res);
     if (typeof consent !== 'string') throw new GatewayError('consent_malformed', 'the body must be {"consent": "<compact JWS>"}');
     const granted = await deps.consents.grant(principalOf(res), consent);
     res.status(201).json(granted);

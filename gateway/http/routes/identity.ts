@@ -1,16 +1,20 @@
 /**
- * Public identity documents, unauthenticated because anyone checking a signature needs them: the platform root
- * certificate, a participant's certificate and status, the gateway's signing keys (JWKS) and a discovery document
- * telling a client the audience and rules for signing requests.
+ * Identity documents. Public, because anyone checking a signature needs them: the platform root certificate, the
+ * gateway's signing keys (JWKS) and a discovery document telling a client the audience and rules for signing
+ * requests. A participant's certificate and status only to participants (a signed request): participant ids are
+ * chosen by the operator and easy to guess, and the certificate names the organisation, its USCC and its status,
+ * so a public endpoint would let anyone list who takes part and who was suspended.
  */
 import { Router } from 'express';
 import type { Request, Response } from 'express';
 import { REQUEST_ALGORITHMS } from '../../crypto/jws.js';
 import { GatewayError } from '../../errors/index.js';
 import { MAX_REQUEST_LIFETIME_SECONDS, PARTICIPANT_ID } from '../../identity/index.js';
-import type { ParticipantRegistry } from '../../identity/index.js';
+import type { ParticipantRegistry, RequestAuthenticator } from '../../identity/index.js';
+import { PARTICIPANT_ROLES } from '../../identity/index.js';
 import type { SigningKeySet } from '../../keys/index.js';
 import type { AuditRuntime } from '../../runtime/index.js';
+import { BODY_LIMITS, signedRequest } from '../signedRequest.js';
 
 export interface IdentityDependencies {
   readonly gatewayId: string;
@@ -19,6 +23,7 @@ export interface IdentityDependencies {
   readonly participants: ParticipantRegistry;
   readonly signingKeys: SigningKeySet;
   readonly audit: AuditRuntime;
+  readonly authenticator: RequestAuthenticator;
 }
 
 /** Clients may cache the key set this long; a rotated-in key is published before anything is signed with it only after this. */
@@ -56,7 +61,7 @@ export function identityRoutes(deps: IdentityDependencies): Router {
     res.set('Cache-Control', 'public, max-age=3600');
     res.type('application/x-pem-file').send(deps.caCertificatePem);
   });
-  router.get('/v1/participants/:participantId/certificate', function participantCertificate(req: Request, res: Response) {
+  router.get('/v1/participants/:participantId/certificate', ...signedRequest(deps.authenticator, PARTICIPANT_ROLES, BODY_LIMITS.none), function participantCertificate(req: Request, res: Response) {
     const participantId = String(req.params['participantId']);
     const participant = PARTICIPANT_ID.test(participantId) ? deps.participants.get(participantId) : undefined;
     if (!participant) throw new GatewayError('not_found', 'no participant with this id');

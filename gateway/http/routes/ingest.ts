@@ -1,12 +1,15 @@
 /**
  * POST /v1/ingest/{dataset}: a source participant pushes one batch (CSV, NDJSON or a JSON array, by Content-Type)
- * for a dataset it is bound to, and gets back a receipt signed by the gateway to keep for reconciliation.
+ * for a dataset it is bound to, and gets back a receipt signed by the gateway to keep for reconciliation. With
+ * ?objection=<id> the batch corrects that objection (docs/objections.md): it is checked before the body is read,
+ * closed in the batch's transaction, and the banks are told before the answer.
  */
 import { Router } from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { GatewayError, InvalidRowsError } from '../../errors/index.js';
 import type { RequestAuthenticator } from '../../identity/index.js';
 import type { IngestReceipt, Ingestor, InputFormat } from '../../ingest/index.js';
+import type { ObjectionService } from '../../objections/index.js';
 import { datasetIds, isDatasetId } from '../../datasets/registry.js';
 import type { GatewaySigner } from '../../signing/signer.js';
 import { SIGNED_TYPES } from '../../signing/signer.js';
@@ -20,6 +23,7 @@ export interface IngestDependencies {
   readonly ingestor: Ingestor;
   readonly signer: GatewaySigner;
   readonly idempotency: IdempotentResponder;
+  readonly objections: ObjectionService;
   readonly maxBodyBytes: number;
   readonly metrics: Metrics;
 }
@@ -72,13 +76,16 @@ export function ingestRoutes(deps: IngestDependencies): Router {
         throw new GatewayError('unknown_dataset', `unknown dataset ${JSON.stringify(dataset.slice(0, 64))}; known: ${datasetIds.join(', ')} (docs/data-catalog.md)`);
       }
       if (!principalOf(res).datasets.includes(dataset)) throw new GatewayError('dataset_not_permitted', `this source is not bound to ${dataset}`);
+      const objectionId = optionalQuery(req, 'objection');
+      if (objectionId !== undefined) deps.objections.checkCorrection(principalOf(res), objectionId, dataset);
       next();
     },
     deps.idempotency.check,
     async function ingestBatch(req: Request, res: Response) {
       const principal = principalOf(res);
-      const body = bodyOf(req);
+      const body = bodyOf(res);
       const dataset = String(req.params['dataset']);
+      const objectionId = optionalQuery(req, 'objection');
       let receipt: IngestReceipt;
       try {
         receipt = await deps.ingestor.ingest({
@@ -89,17 +96,19 @@ export function ingestRoutes(deps: IngestDependencies): Router {
           asOf: optionalQuery(req, 'as_of'),
           batchId: optionalQuery(req, 'batch_id'),
           requestSha256: principal.requestSha256,
+          objectionId,
         });
       } catch (error) {
         if (error instanceof GatewayError) countRefusedBatch(deps.metrics, dataset, error.code, error instanceof InvalidRowsError ? error.invalidRowCount : 0);
         throw error;
       }
-      const claims = receiptClaims(receipt);
+      const objection = objectionId === undefined ? undefined : await deps.objections.completeCorrection(principal, objectionId, receipt.batchId);
+      const claims = { ...receiptClaims(receipt), ...(objectionId === undefined ? {} : { objection_id: objectionId }) };
       const signed = await deps.signer.sign(SIGNED_TYPES.ingestReceipt, principal.participantId, {
         ...claims,
         request_sha256: principal.requestSha256,
       });
-      deps.idempotency.send(res, receipt.outcome === 'stored' ? 201 : 200, { receipt: signed, batch: claims });
+      deps.idempotency.send(res, receipt.outcome === 'stored' ? 201 : 200, { receipt: signed, batch: claims, ...(objection ? { objection } : {}) });
     },
   );
   return router;

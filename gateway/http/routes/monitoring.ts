@@ -12,12 +12,11 @@ import { GatewayError } from '../../errors/index.js';
 import type { RequestAuthenticator } from '../../identity/index.js';
 import type { Monitoring, SubscriptionRequest } from '../../monitoring/index.js';
 import { schemasDir } from '../../paths.js';
-import { jsonBodyOf, principalOf, signedRequest } from '../signedRequest.js';
+import { BODY_LIMITS, jsonBodyOf, principalOf, signedRequest } from '../signedRequest.js';
 
 export interface MonitoringRouteDependencies {
   readonly authenticator: RequestAuthenticator;
   readonly monitoring: Monitoring;
-  readonly maxBodyBytes: number;
 }
 
 const DEFAULT_PAGE = 100;
@@ -43,10 +42,11 @@ export function monitoringRoutes(deps: MonitoringRouteDependencies): Router {
   const router = Router();
   const validateRequest = new Ajv2020({ strict: true, allErrors: false })
     .compile<SubscriptionRequest>(JSON.parse(fs.readFileSync(path.join(schemasDir, 'api', 'subscription-request.v1.json'), 'utf8')) as object);
-  const banks = signedRequest(deps.authenticator, ['bank'], deps.maxBodyBytes);
+  const subscribing = signedRequest(deps.authenticator, ['bank'], BODY_LIMITS.subscription);
+  const banks = signedRequest(deps.authenticator, ['bank'], BODY_LIMITS.none);
 
-  router.post('/v1/subscriptions', ...banks, async function subscribe(req: Request, res: Response) {
-    const body = jsonBodyOf(req);
+  router.post('/v1/subscriptions', ...subscribing, async function subscribe(req: Request, res: Response) {
+    const body = jsonBodyOf(req, res);
     if (!validateRequest(body)) {
       const first = validateRequest.errors?.[0];
       throw new GatewayError('invalid_argument', `the request does not match schemas/api/subscription-request.v1.json: ${first?.instancePath || '/'} ${first?.message ?? ''}`.trim());

@@ -13,12 +13,11 @@ import type { RequestAuthenticator } from '../../identity/index.js';
 import { schemasDir } from '../../paths.js';
 import type { VerificationRequest, VerificationService } from '../../verification/index.js';
 import type { Metrics } from '../../observability/index.js';
-import { jsonBodyOf, principalOf, signedRequest } from '../signedRequest.js';
+import { BODY_LIMITS, jsonBodyOf, principalOf, signedRequest } from '../signedRequest.js';
 
 export interface VerificationDependencies {
   readonly authenticator: RequestAuthenticator;
   readonly verifications: VerificationService;
-  readonly maxBodyBytes: number;
   readonly metrics: Metrics;
 }
 
@@ -26,8 +25,8 @@ export function verificationRoutes(deps: VerificationDependencies): Router {
   const router = Router();
   const validateRequest = new Ajv2020({ strict: true, allErrors: false })
     .compile<VerificationRequest>(JSON.parse(fs.readFileSync(path.join(schemasDir, 'api', 'verification-request.v1.json'), 'utf8')) as object);
-  router.post('/v1/verifications', ...signedRequest(deps.authenticator, ['bank'], deps.maxBodyBytes), async function verify(req: Request, res: Response) {
-    const body = jsonBodyOf(req);
+  router.post('/v1/verifications', ...signedRequest(deps.authenticator, ['bank'], BODY_LIMITS.verification), async function verify(req: Request, res: Response) {
+    const body = jsonBodyOf(req, res);
     if (!validateRequest(body)) {
       const first = validateRequest.errors?.[0];
       throw new GatewayError('invalid_argument', `the request does not match schemas/api/verification-request.v1.json: ${first?.instancePath || '/'} ${first?.message ?? ''}`.trim());

@@ -7,8 +7,9 @@ import type { Statement } from 'better-sqlite3';
 import { GatewayError } from '../../errors/index.js';
 import { storedHashCount } from '../../audit/merkle.js';
 import { auditMigrationsDir } from '../../paths.js';
-import type { AuditStore, StoredAuditEntry, StoredCheckpoint } from '../auditStore.js';
-import { applyMigrations, connect, createPrivateDatabaseFile } from './sqliteStore.js';
+import type { AppendBatch, AuditStore, StoredAuditEntry, StoredCheckpoint } from '../auditStore.js';
+import { isStorageFull } from './errors.js';
+import { applyMigrations, connect, createPrivateDatabaseFile, quickCheck, reclaimWal } from './sqliteStore.js';
 
 interface EntryRow {
   entry_index: number;
@@ -84,23 +85,33 @@ export function openSqliteAuditStore(options: { file: string }): AuditStore {
     });
   }
 
+  function appendTransaction(build: (size: number) => AppendBatch): { firstIndex: number; size: number } {
+    return db.transaction(() => {
+      const size = (statements.size.get() as { size: number }).size;
+      const firstHash = (statements.hashCount.get() as { n: number }).n;
+      // The hashes of a tree of `size` entries end exactly where the next entry's begin; anything else is damage
+      // (deleted entries, stray hashes), and appending would misplace every new hash.
+      if (firstHash !== storedHashCount(size)) {
+        throw new GatewayError('internal_error', `the audit log holds ${firstHash} stored hashes for ${size} entries; run \`gateway audit verify\``);
+      }
+      const batch = build(size);
+      batch.entries.forEach((entry, offset) => {
+        statements.insertEntry.run(size + offset, entry.entry, entry.kind, entry.actor, entry.subject ?? null, entry.consentId ?? null, entry.recordedAt);
+      });
+      batch.hashes.forEach((hash, offset) => statements.insertHash.run(firstHash + offset, hash));
+      return { firstIndex: size, size: size + batch.entries.length };
+    }).immediate();
+  }
+
   return {
     append(build) {
-      return db.transaction(() => {
-        const size = (statements.size.get() as { size: number }).size;
-        const firstHash = (statements.hashCount.get() as { n: number }).n;
-        // The hashes of a tree of `size` entries end exactly where the next entry's begin; anything else is damage
-        // (deleted entries, stray hashes), and appending would misplace every new hash.
-        if (firstHash !== storedHashCount(size)) {
-          throw new GatewayError('internal_error', `the audit log holds ${firstHash} stored hashes for ${size} entries; run \`gateway audit verify\``);
-        }
-        const batch = build(size);
-        batch.entries.forEach((entry, offset) => {
-          statements.insertEntry.run(size + offset, entry.entry, entry.kind, entry.actor, entry.subject ?? null, entry.consentId ?? null, entry.recordedAt);
-        });
-        batch.hashes.forEach((hash, offset) => statements.insertHash.run(firstHash + offset, hash));
-        return { firstIndex: size, size: size + batch.entries.length };
-      }).immediate();
+      try {
+        return appendTransaction(build);
+      } catch (error) {
+        if (!isStorageFull(error)) throw error;
+        reclaimWal(db);
+        throw new GatewayError('storage_full', `the disk holding ${options.file} is full`, { cause: error });
+      }
     },
     size: () => (statements.size.get() as { size: number }).size,
     readHashes: (indexes) => readHashes(indexes),
@@ -145,6 +156,7 @@ export function openSqliteAuditStore(options: { file: string }): AuditStore {
     },
     cosignatures: (treeSize) =>
       (statements.cosignatures.all(treeSize) as { witness: string; signature_line: string }[]).map((row) => ({ witness: row.witness, signatureLine: row.signature_line })),
+    integrityProblems: () => quickCheck(db),
     close: () => {
       if (db.open) db.close();
     },

@@ -7,8 +7,9 @@ import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
 import { GatewayError } from '../../errors/index.js';
 import type {
-  BatchTransaction, MonitorAnswer, MonitorStore, NewOutboxEvent, OutboxEvent, OutboxState, StoredConsentState, SubscriptionRecord, WatchedSubject,
+  BatchTransaction, MonitorAnswer, MonitorStore, NewOutboxEvent, OutboxEvent, OutboxState, StoredConsentState, SubscriptionRecord, WatchedSubject, WebhookRecord,
 } from '../store.js';
+import { objectionTransaction } from './sqliteReportStore.js';
 
 interface SubscriptionRow {
   seq: number;
@@ -30,7 +31,7 @@ interface OutboxRow {
   event_id: string;
   bank_id: string;
   type: NewOutboxEvent['type'];
-  subscription_id: string;
+  subscription_id: string | null;
   content: string;
   created_at: string;
   jws: string | null;
@@ -43,6 +44,18 @@ interface OutboxRow {
   delivered_at: string | null;
 }
 
+interface WebhookRow {
+  participant_id: string;
+  url: string;
+  secret: string;
+  created_at: string;
+  updated_at: string;
+}
+
+function toWebhook(row: WebhookRow): WebhookRecord {
+  return { participantId: row.participant_id, url: row.url, secret: row.secret, createdAt: row.created_at, updatedAt: row.updated_at };
+}
+
 function toSubscription(row: SubscriptionRow): SubscriptionRecord {
   return {
     seq: row.seq, subscriptionId: row.subscription_id, bankId: row.bank_id, consentId: row.consent_id, uscc: row.uscc,
@@ -53,7 +66,7 @@ function toSubscription(row: SubscriptionRow): SubscriptionRecord {
 
 function toEvent(row: OutboxRow): OutboxEvent {
   return {
-    seq: row.seq, eventId: row.event_id, bankId: row.bank_id, type: row.type, subscriptionId: row.subscription_id, content: row.content,
+    seq: row.seq, eventId: row.event_id, bankId: row.bank_id, type: row.type, subscriptionId: row.subscription_id ?? undefined, content: row.content,
     createdAt: row.created_at, jws: row.jws ?? undefined, auditIndex: row.audit_index ?? undefined, state: row.state, attempts: row.attempts,
     retryFrom: row.retry_from, nextAttemptAt: row.next_attempt_at, lastError: row.last_error ?? undefined, deliveredAt: row.delivered_at ?? undefined,
   };
@@ -62,17 +75,18 @@ function toEvent(row: OutboxRow): OutboxEvent {
 const INSERT_EVENT = `INSERT INTO outbox (event_id, bank_id, type, subscription_id, content, created_at, state, retry_from, next_attempt_at)
   VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)`;
 
-function insertEvents(db: SqliteDatabase, events: readonly NewOutboxEvent[]): void {
+export function insertEvents(db: SqliteDatabase, events: readonly NewOutboxEvent[]): void {
   const insert = db.prepare(INSERT_EVENT);
   for (const event of events) {
     const at = Date.parse(event.createdAt);
-    insert.run(event.eventId, event.bankId, event.type, event.subscriptionId, event.content, event.createdAt, at, at);
+    insert.run(event.eventId, event.bankId, event.type, event.subscriptionId ?? null, event.content, event.createdAt, at, at);
   }
 }
 
 export function monitorStore(db: SqliteDatabase): MonitorStore {
   const statements = {
     webhook: db.prepare('SELECT * FROM webhooks WHERE participant_id = ?'),
+    webhooks: db.prepare('SELECT * FROM webhooks ORDER BY participant_id'),
     setWebhook: db.prepare(`INSERT INTO webhooks (participant_id, url, secret, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT (participant_id) DO UPDATE SET url = excluded.url, secret = excluded.secret, updated_at = excluded.updated_at`),
     insertSubscription: db.prepare(`INSERT INTO subscriptions (subscription_id, bank_id, consent_id, uscc, subject_index, rules, state, created_at, audit_index)
@@ -101,9 +115,10 @@ export function monitorStore(db: SqliteDatabase): MonitorStore {
   };
   return {
     getWebhook(participantId) {
-      const row = statements.webhook.get(participantId) as { participant_id: string; url: string; secret: string; created_at: string; updated_at: string } | undefined;
-      return row && { participantId: row.participant_id, url: row.url, secret: row.secret, createdAt: row.created_at, updatedAt: row.updated_at };
+      const row = statements.webhook.get(participantId) as WebhookRow | undefined;
+      return row && toWebhook(row);
     },
+    listWebhooks: () => (statements.webhooks.all() as WebhookRow[]).map(toWebhook),
     setWebhook(webhook) {
       statements.setWebhook.run(webhook.participantId, webhook.url, webhook.secret, webhook.createdAt, webhook.updatedAt);
     },
@@ -169,7 +184,7 @@ export function monitorStore(db: SqliteDatabase): MonitorStore {
   };
 }
 
-/** The monitoring view of an open batch transaction on `writer`, whose records have ids firstId … lastId. */
+/** What a batch's beforeCommit sees of an open batch transaction on `writer`, whose records have ids firstId … lastId. */
 export function batchTransaction(writer: SqliteDatabase, firstId: number, lastId: number): BatchTransaction {
   // Prepared on first use, on the writer's connection: the shared one would wait for this very transaction's lock.
   let prepared: Record<'datasetNo' | 'current' | 'answers' | 'setAnswer', Statement> | undefined;
@@ -190,6 +205,7 @@ export function batchTransaction(writer: SqliteDatabase, firstId: number, lastId
     return found;
   };
   return {
+    ...objectionTransaction(writer, firstId, lastId),
     watchedSubjects(nowSeconds) {
       // The common case, nobody subscribed, costs one probe of the partial index.
       const any = writer.prepare(`SELECT 1 FROM subscriptions WHERE state = 'active' LIMIT 1`).get();
@@ -197,6 +213,7 @@ export function batchTransaction(writer: SqliteDatabase, firstId: number, lastId
       const rows = writer.prepare(`
         SELECT s.subscription_id, s.bank_id, s.consent_id, s.uscc, s.subject_index, s.rules FROM subscriptions s
         JOIN consents c ON c.consent_id = s.consent_id AND c.state = 'active' AND c.expires_at > ?
+        JOIN participants p ON p.uscc = c.uscc AND p.role = 'enterprise' AND p.status = 'active'
         WHERE s.state = 'active' AND s.subject_index IN (SELECT subject_index FROM records WHERE record_id BETWEEN ? AND ?)`)
         .all(nowSeconds, firstId, lastId) as Pick<SubscriptionRow, 'subscription_id' | 'bank_id' | 'consent_id' | 'uscc' | 'subject_index' | 'rules'>[];
       return rows.map((row): WatchedSubject => ({

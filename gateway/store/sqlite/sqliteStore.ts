@@ -9,10 +9,12 @@ import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
 import { GatewayError } from '../../errors/index.js';
 import { migrationsDir } from '../../paths.js';
+import { isDatabaseDamage, isStorageFull } from './errors.js';
 import { batchTransaction, monitorStore } from './sqliteMonitorStore.js';
+import { reportStore } from './sqliteReportStore.js';
 import type {
   BatchMetadata, BatchTransaction, BatchWriter, CommitResult, ConsentRecord, ConsentStore, IdentityStore, StoredConsentState, ParticipantRecord, ParticipantRole, ParticipantStatus,
-  SealedRecord, SealedRow, StoredBatch, StoredRecord, Store, WrappedDataKey,
+  ReconciledConsentUse, SealedRecord, SealedRow, StoredBatch, StoredRecord, Store, WrappedDataKey,
 } from '../store.js';
 
 const ROWS_PER_BATCH = 2 ** 24;
@@ -85,6 +87,33 @@ export function applyMigrations(db: SqliteDatabase, directory: string = migratio
   }
 }
 
+/**
+ * Gives back the space a failed write left in the WAL file (frames of a transaction that was rolled back stay in it
+ * until a checkpoint): the WAL is checkpointed and truncated to zero. Busy readers may prevent it; the next
+ * automatic checkpoint then does it, so a failure here changes nothing.
+ */
+export function reclaimWal(db: SqliteDatabase): void {
+  try {
+    db.pragma('wal_checkpoint(TRUNCATE)');
+  } catch {
+    // Busy or still full: nothing was lost, the WAL is reclaimed by a later checkpoint.
+  }
+}
+
+/**
+ * PRAGMA quick_check: every page and index entry well-formed (O(size), without the cross-checks of integrity_check).
+ * A database too damaged to run it is reported by the error SQLite gives.
+ */
+export function quickCheck(db: SqliteDatabase): string[] {
+  try {
+    const rows = db.pragma('quick_check') as { quick_check: string }[];
+    return rows.map((row) => row.quick_check).filter((result) => result !== 'ok');
+  } catch (error) {
+    if (isDatabaseDamage(error)) return [(error as Error).message];
+    throw error;
+  }
+}
+
 function isUniqueViolation(error: unknown): boolean {
   return error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
@@ -141,11 +170,19 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     const firstId = batchNo * ROWS_PER_BATCH;
     const writer = connect(options.file);
     writer.pragma('cache_size = -65536');
+    // Everything committed is copied into the database file first, so that should this batch fail on a full disk,
+    // the WAL holds only its frames, and truncating it (finish) needs no space the disk no longer has.
+    reclaimWal(writer);
     let open = false;
     let insert: Statement | undefined;
-    const finish = () => {
-      if (open) writer.exec('ROLLBACK');
+    /**
+     * Ends the batch's connection. After a failed statement SQLite may already have rolled the transaction back
+     * (it does on SQLITE_FULL), so ROLLBACK only if one is still open; after a failure the WAL is given back.
+     */
+    const finish = (failed: boolean) => {
+      if (writer.inTransaction) writer.exec('ROLLBACK');
       open = false;
+      if (failed) reclaimWal(writer);
       writer.close();
     };
     const begin = () => {
@@ -154,6 +191,10 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
         open = true;
       }
     };
+    /** SQLITE_FULL is the disk: said plainly, with what it means for the batch. */
+    const storageError = (error: unknown): unknown => (isStorageFull(error)
+      ? new GatewayError('storage_full', `the disk holding ${options.file} is full: the batch was not stored (nothing of it was kept); free space and send it again`, { cause: error })
+      : error);
     return {
       recordId(rowNumber) {
         if (!Number.isInteger(rowNumber) || rowNumber < 1 || rowNumber >= ROWS_PER_BATCH) {
@@ -170,7 +211,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
           insert.run(this.recordId(record.rowNumber), dsNo, batchNo, record.keyIndex, record.subjectIndex, record.sealed);
           return undefined;
         } catch (error) {
-          if (!isUniqueViolation(error)) throw error;
+          if (!isUniqueViolation(error)) throw storageError(error);
           const earlier = writer
             .prepare('SELECT record_id FROM records WHERE dataset_no = ? AND subject_index = ? AND key_index = ? AND batch_no = ?')
             .get(dsNo, record.subjectIndex, record.keyIndex, batchNo) as { record_id: number };
@@ -188,7 +229,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
           }
           const existing = sameContent ?? sameId;
           if (existing) {
-            finish();
+            finish(false);
             return { outcome: 'duplicate', batch: toBatch(existing) };
           }
           writer.prepare(`INSERT INTO batches (batch_no, batch_id, dataset_no, source, content_hash, format, row_count, as_of, received_at)
@@ -203,12 +244,12 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
           writer.close();
           return { outcome: 'stored', batch: { ...metadata } };
         } catch (error) {
-          finish();
-          throw error;
+          finish(true);
+          throw storageError(error);
         }
       },
       abort: () => {
-        if (writer.open) finish();
+        if (writer.open) finish(true);
       },
     };
   }
@@ -217,6 +258,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     ...identityStore(db),
     ...consentStore(db),
     ...monitorStore(db),
+    ...reportStore(db),
     maxBatchRows: ROWS_PER_BATCH - 1,
     findBatch: (dataset, contentHash) => {
       const row = statements.batchByContent.get(dataset, contentHash) as BatchRow | undefined;
@@ -271,6 +313,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     ping: () => {
       db.prepare('SELECT 1').get();
     },
+    integrityProblems: () => quickCheck(db),
     close: () => {
       if (db.open) db.close();
     },
@@ -345,6 +388,8 @@ function identityStore(db: SqliteDatabase): IdentityStore {
     insertParticipant: db.prepare(`INSERT INTO participants (participant_id, role, name, uscc, datasets, status, certificate_pem,
       certificate_sha256, not_after, created_at, status_changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     participant: db.prepare('SELECT * FROM participants WHERE participant_id = ?'),
+    enterpriseForUscc: db.prepare(`SELECT * FROM participants WHERE uscc = ? AND role = 'enterprise' AND status <> 'revoked'`),
+    revokeReplaced: db.prepare(`UPDATE participants SET status = 'revoked', status_changed_at = ? WHERE participant_id = ? AND status <> 'revoked'`),
     participants: db.prepare('SELECT * FROM participants ORDER BY created_at, participant_id'),
     setStatus: db.prepare('UPDATE participants SET status = ?, status_changed_at = ? WHERE participant_id = ?'),
     rememberRequest: db.prepare('INSERT OR IGNORE INTO seen_requests (participant_id, jti, expires_at) VALUES (?, ?, ?)'),
@@ -355,19 +400,31 @@ function identityStore(db: SqliteDatabase): IdentityStore {
       VALUES (?, ?, ?, ?, ?, ?)`),
   };
   return {
-    addParticipant(participant) {
-      try {
-        statements.insertParticipant.run(
-          participant.participantId, participant.role, participant.name, participant.uscc ?? null, JSON.stringify(participant.datasets),
-          participant.status, participant.certificatePem, participant.certificateSha256, participant.notAfter, participant.createdAt,
-          participant.statusChangedAt,
-        );
-      } catch (error) {
-        if (isUniqueViolation(error) || (error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY')) {
-          throw new GatewayError('participant_exists', `participant "${participant.participantId}" already exists`);
+    addParticipant(participant, replaces) {
+      db.transaction(() => {
+        if (replaces !== undefined && statements.revokeReplaced.run(participant.createdAt, replaces).changes !== 1) {
+          throw new GatewayError('invalid_status_change', `participant "${replaces}" is not there to replace, or already revoked`);
         }
-        throw error;
-      }
+        try {
+          statements.insertParticipant.run(
+            participant.participantId, participant.role, participant.name, participant.uscc ?? null, JSON.stringify(participant.datasets),
+            participant.status, participant.certificatePem, participant.certificateSha256, participant.notAfter, participant.createdAt,
+            participant.statusChangedAt,
+          );
+        } catch (error) {
+          if (participant.role === 'enterprise' && isUniqueViolation(error) && String((error as Error).message).includes('participants.uscc')) {
+            throw new GatewayError('participant_exists', 'an enterprise participant already acts for this USCC: re-enrol with --replaces <its id>');
+          }
+          if (isUniqueViolation(error) || (error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY')) {
+            throw new GatewayError('participant_exists', `participant "${participant.participantId}" already exists`);
+          }
+          throw error;
+        }
+      }).immediate();
+    },
+    enterpriseForUscc(uscc) {
+      const row = statements.enterpriseForUscc.get(uscc) as ParticipantRow | undefined;
+      return row && toParticipant(row);
     },
     getParticipant(participantId) {
       const row = statements.participant.get(participantId) as ParticipantRow | undefined;
@@ -439,6 +496,21 @@ function consentStore(db: SqliteDatabase): ConsentStore {
     use: db.prepare(`UPDATE consents SET uses = uses + ?, state = CASE WHEN max_uses IS NOT NULL AND uses + ? >= max_uses THEN 'exhausted' ELSE state END,
       ended_at = CASE WHEN max_uses IS NOT NULL AND uses + ? >= max_uses THEN ? ELSE ended_at END
       WHERE consent_id = ? AND state = 'active' AND (max_uses IS NULL OR uses + ? <= max_uses)`),
+    usesLoggedThrough: db.prepare('SELECT through_index FROM consent_uses_logged WHERE id = 1'),
+    addLoggedUses: db.prepare('UPDATE consents SET logged_uses = logged_uses + ? WHERE consent_id = ?'),
+    divergent: db.prepare('SELECT consent_id, uses, logged_uses FROM consents WHERE uses <> logged_uses'),
+    // Only the budget's own state follows the count: revoked, replaced and expired consents stay as they are.
+    setUses: db.prepare(`UPDATE consents SET uses = logged_uses,
+      state = CASE
+        WHEN state = 'active' AND max_uses IS NOT NULL AND logged_uses >= max_uses THEN 'exhausted'
+        WHEN state = 'exhausted' AND (max_uses IS NULL OR logged_uses < max_uses) THEN 'active'
+        ELSE state END,
+      ended_at = CASE
+        WHEN state = 'active' AND max_uses IS NOT NULL AND logged_uses >= max_uses THEN ?
+        WHEN state = 'exhausted' AND (max_uses IS NULL OR logged_uses < max_uses) THEN NULL
+        ELSE ended_at END
+      WHERE consent_id = ?`),
+    setUsesLoggedThrough: db.prepare('INSERT INTO consent_uses_logged (id, through_index) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET through_index = excluded.through_index'),
   };
   return {
     addConsent: (consent, replacesActive) => db.transaction(() => {
@@ -469,5 +541,17 @@ function consentStore(db: SqliteDatabase): ConsentStore {
     endConsent: (consentId, state, at) => statements.end.run(state, at, consentId).changes === 1,
     useConsents: (uses) => db.transaction(() =>
       uses.map((use) => statements.use.run(use.count, use.count, use.count, use.at, use.consentId, use.count).changes === 1)).immediate(),
+    consentUsesLoggedThrough: () => (statements.usesLoggedThrough.get() as { through_index: number } | undefined)?.through_index ?? 0,
+    reconcileConsentUses: (logged, throughIndex, at) => db.transaction(() => {
+      for (const [consentId, count] of logged) statements.addLoggedUses.run(count, consentId);
+      const divergent = statements.divergent.all() as { consent_id: string; uses: number; logged_uses: number }[];
+      const reconciled = divergent.map((row): ReconciledConsentUse => {
+        statements.setUses.run(at, row.consent_id);
+        const after = statements.get.get(row.consent_id) as ConsentRow;
+        return { consentId: row.consent_id, counted: row.uses, logged: row.logged_uses, state: after.state };
+      });
+      statements.setUsesLoggedThrough.run(throughIndex);
+      return reconciled;
+    }).immediate(),
   };
 }

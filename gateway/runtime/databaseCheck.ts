@@ -1,0 +1,35 @@
+/**
+ * Both databases are checked at every start (PRAGMA quick_check, through the store's integrityProblems): a file with
+ * flipped bytes is refused before anything is read from it, appended to it or signed over it.
+ */
+import { GatewayError } from '../errors/index.js';
+import { isDatabaseDamage } from '../store/index.js';
+
+interface CheckableStore {
+  integrityProblems(): string[];
+  close(): void;
+}
+
+function damaged(file: string, reason: string, cause?: unknown): GatewayError {
+  return new GatewayError('database_damaged',
+    `${file} is damaged (${reason.slice(0, 300)}): the gateway does not start on it. Stop every process using the data directory, `
+    + `restore the file (with its -wal file, if any) from your backup, and start again; \`sqlite3 ${file} 'PRAGMA integrity_check'\` lists the damage`,
+    { cause, details: { database_file: file } });
+}
+
+/** Opens a store and checks its file; throws database_damaged naming the file, with the store closed again. */
+export function openCheckedStore<T extends CheckableStore>(file: string, open: () => T): T {
+  let store: T;
+  try {
+    store = open();
+  } catch (error) {
+    if (isDatabaseDamage(error)) throw damaged(file, (error as Error).message, error);
+    throw error;
+  }
+  const problems = store.integrityProblems();
+  if (problems.length > 0) {
+    store.close();
+    throw damaged(file, problems.join('; '));
+  }
+  return store;
+}
