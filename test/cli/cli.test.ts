@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import type { IngestReceipt as Receipt } from '../../gateway/ingest/index.js';
 import { packageRoot } from '../../gateway/paths.js';
 import { failedWith, json, runCli as gateway, succeeded } from '../support/cli.js';
-import type { CliError, Run } from '../support/cli.js';
+import type { Run } from '../support/cli.js';
 
 const BOM = '\uFEFF';
 const HEADER = '企业名称,统一社会信用代码,欠缴所属期,欠缴金额';
@@ -219,9 +219,8 @@ describe('gateway CLI', function () {
       failedWith(unknownDataset, 'unknown_dataset');
     });
 
-    it('refuses a missing file', function () {
-      expect(missingFile.code).to.equal(1);
-      expect(json<CliError>(missingFile).error.message).to.include('missing.csv');
+    it('refuses a missing file with file_not_found, naming it', function () {
+      expect(failedWith(missingFile, 'file_not_found').error.message).to.include('missing.csv');
     });
 
     it('refuses an extension it cannot map to a format with unsupported_format', function () {

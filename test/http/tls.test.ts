@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { expect } from 'chai';
-import { GatewayClient, GatewayClientError, signRequest } from '../../gateway/client/client.js';
+import { GatewayClient, GatewayUnreachableError, signRequest } from '../../gateway/client/client.js';
 import type { ClientOptions, ParticipantCredentials } from '../../gateway/client/client.js';
 import { loadConfig } from '../../gateway/config/index.js';
 import { createCertificateAuthority, generateRsaKeyPair, issueParticipantCertificate } from '../../gateway/crypto/x509.js';
@@ -87,13 +87,13 @@ function clientOf(gateway: Gateway, credentials: ParticipantCredentials, options
   return new GatewayClient({ baseUrl: gateway.running.url, credentials, audience: gateway.gatewayId, ...options });
 }
 
-/** The code of the error a request failed with before any HTTP answer (a GatewayClientError would be an answer). */
+/** The code of the error a request failed with before any HTTP answer (the client says GatewayUnreachableError). */
 async function transportFailure(attempt: Promise<unknown>): Promise<string> {
   try {
     await attempt;
   } catch (error) {
-    expect(error).to.not.be.instanceOf(GatewayClientError);
-    return String((error as NodeJS.ErrnoException).code);
+    expect(error).to.be.instanceOf(GatewayUnreachableError);
+    return (error as GatewayUnreachableError).reason;
   }
   throw new Error('the request succeeded');
 }

@@ -261,7 +261,8 @@ function readFile(file: string, what: string): string {
   try {
     return fs.readFileSync(file, 'utf8');
   } catch (cause) {
-    throw new GatewayError('invalid_argument', `cannot read the ${what} file ${file}`, { cause });
+    const missing = (cause as { code?: string }).code === 'ENOENT';
+    throw new GatewayError(missing ? 'file_not_found' : 'file_unreadable', `cannot read the ${what} file ${file}${missing ? ': no such file' : ''}`, { cause });
   }
 }
 

@@ -53,7 +53,7 @@ export function registerIngest(ingest: Command, context: CommandContext): void {
     .action(guarded(async (file: string, options: IngestOptions) => {
       const stdin = file === '-';
       const format = formatOf(file, options.format ?? (stdin ? 'ndjson' : undefined));
-      if (!stdin && !fs.existsSync(file)) throw new GatewayError('invalid_argument', `no such file: ${file}`);
+      if (!stdin && !fs.existsSync(file)) throw new GatewayError('file_not_found', `no such file: ${file}`);
       const runtime = await context.open();
       try {
         const progress = process.stderr.isTTY && !options.json;
