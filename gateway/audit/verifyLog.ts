@@ -414,7 +414,8 @@ export function compactRange(): { append(leaf: Buffer): Buffer[]; root(): Buffer
   };
 }
 
-function verifierOf(verifierKey: string): NoteVerifier {
+/** The note verifier of a C2SP verifier key, refused as invalid_argument when it is not one. */
+export function verifierOf(verifierKey: string): NoteVerifier {
   try {
     return parseVerifierKey(verifierKey);
   } catch (cause) {

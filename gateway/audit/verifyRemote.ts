@@ -12,14 +12,14 @@
  * saved checkpoint fails one of these.
  */
 import { hashesEqual, leafHash } from '../crypto/merkleHash.js';
-import { NoteError, openNote, parseVerifierKey } from '../crypto/note.js';
+import { NoteError, openNote } from '../crypto/note.js';
 import type { NoteVerifier } from '../crypto/note.js';
 import { GatewayError } from '../errors/index.js';
 import { CheckpointError, parseCheckpoint } from './checkpoint.js';
 import type { Checkpoint } from './checkpoint.js';
 import { readEntryBytes } from './entryCheck.js';
 import { ProofError, verifyConsistency, verifyInclusion } from './verify.js';
-import { compactRange } from './verifyLog.js';
+import { compactRange, verifierOf } from './verifyLog.js';
 
 /** What a log offers its auditors, over whatever transport (the CLI uses the gateway's audit API). */
 export interface RemoteAuditLog {
@@ -193,14 +193,6 @@ function treeHead(checkpoint: Checkpoint): TreeHead {
   return { treeSize: Number(checkpoint.size), rootHash: checkpoint.rootHash };
 }
 
-function verifierOf(verifierKey: string): NoteVerifier {
-  try {
-    return parseVerifierKey(verifierKey);
-  } catch (cause) {
-    if (cause instanceof NoteError) throw new GatewayError('invalid_argument', `the verifier key is not usable: ${cause.message}`, { cause });
-    throw cause;
-  }
-}
 
 /** A checkpoint signed by the log's key for the origin, or what is wrong with it (to follow "the … checkpoint"). */
 function openCheckpoint(note: string, verifier: NoteVerifier, origin: string): Checkpoint | string {

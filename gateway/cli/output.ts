@@ -122,6 +122,12 @@ function isCommand(value: unknown): value is Command {
   return typeof value === 'object' && value !== null && typeof (value as Partial<Command>).optsWithGlobals === 'function';
 }
 
+/** A flag's value as a positive integer (at most 7 digits), or invalid_argument naming the flag. */
+export function positiveInteger(flag: string, value: string): number {
+  if (!/^\d{1,7}$/.test(value) || Number(value) < 1) throw new GatewayError('invalid_argument', `${flag} must be a positive integer`);
+  return Number(value);
+}
+
 export function formatCount(count: number): string {
   return count.toLocaleString('en-US');
 }

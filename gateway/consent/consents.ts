@@ -27,6 +27,7 @@ import { checkCertificate, parseConsent } from './artefact.js';
 import type { ParsedConsent } from './artefact.js';
 import type { Purpose } from '../policies/definition.js';
 import { createKeyedLock } from './keyedLock.js';
+import { cursorOf, seqOf } from '../store/cursor.js';
 
 export type ConsentState = 'active' | 'revoked' | 'expired' | 'exhausted' | 'replaced' | 'suspended';
 
@@ -111,16 +112,6 @@ function iso(seconds: number): string {
   return new Date(seconds * 1000).toISOString();
 }
 
-function cursorOf(seq: number): string {
-  return Buffer.from(String(seq)).toString('base64url');
-}
-
-function seqOf(cursor: string | undefined): number {
-  if (cursor === undefined) return 0;
-  const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!/^\d{1,15}$/.test(decoded)) throw new GatewayError('invalid_argument', 'the cursor is not one this gateway gave');
-  return Number(decoded);
-}
 
 export function createConsentService(deps: ConsentDependencies): ConsentService {
   const lock = createKeyedLock();

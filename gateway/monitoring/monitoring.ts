@@ -19,7 +19,8 @@ import { createChangeDetector } from './changes.js';
 import { createDeliveryWorker } from './delivery.js';
 import type { DeliveryWorker } from './delivery.js';
 import { createEventSigner } from './events.js';
-import { createSubscriptionService, cursorOf, seqOf } from './subscriptions.js';
+import { cursorOf, seqOf } from '../store/cursor.js';
+import { createSubscriptionService } from './subscriptions.js';
 import type { SubscriptionService } from './subscriptions.js';
 
 /** One entry of the pull feed. */

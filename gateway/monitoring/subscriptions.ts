@@ -22,6 +22,7 @@ import type { RecordReader } from '../records/index.js';
 import type { ConsentRecord, ConsentStore, MonitorStore, NewOutboxEvent, SubscriptionEnding, SubscriptionRecord } from '../store/index.js';
 import { answersFor, encodeAnswer } from './changes.js';
 import type { ConsentEndedClaims } from './events.js';
+import { cursorOf, seqOf } from '../store/cursor.js';
 
 export interface SubscriptionRequest {
   readonly consent_id: string;
@@ -76,18 +77,7 @@ function view(subscription: SubscriptionRecord): SubscriptionView {
   };
 }
 
-function cursorOf(seq: number): string {
-  return Buffer.from(String(seq)).toString('base64url');
-}
 
-export function seqOf(cursor: string | undefined): number {
-  if (cursor === undefined) return 0;
-  const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!/^\d{1,15}$/.test(decoded)) throw new GatewayError('invalid_argument', 'the cursor is not one this gateway gave');
-  return Number(decoded);
-}
-
-export { cursorOf };
 
 export function createSubscriptionService(deps: SubscriptionDependencies): SubscriptionService {
   const indexer = createBlindIndexer(deps.blindIndexKey);

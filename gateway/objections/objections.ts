@@ -29,6 +29,7 @@ import type {
 } from '../store/index.js';
 import { answerQuestions, readSubjectRecords } from '../verification/answers.js';
 import type { AnswerCorrectedClaims, CorrectedAnswer } from '../monitoring/events.js';
+import { cursorOf, seqOf } from '../store/cursor.js';
 
 export type ObjectionTarget =
   | { readonly dataset: string }
@@ -136,16 +137,6 @@ const MAX_SCANNED_ENTRIES = 100_000;
 
 const sha256 = (bytes: Uint8Array | string) => createHash('sha256').update(bytes).digest('hex');
 
-function cursorOf(seq: number): string {
-  return Buffer.from(String(seq)).toString('base64url');
-}
-
-function seqOf(cursor: string | undefined): number {
-  if (cursor === undefined) return 0;
-  const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!/^\d{1,15}$/.test(decoded)) throw new GatewayError('invalid_argument', 'the cursor is not one this gateway gave');
-  return Number(decoded);
-}
 
 interface StoredEvidence extends EvidenceView {
   readonly content: string;

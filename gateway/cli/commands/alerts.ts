@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { GatewayError } from '../../errors/index.js';
 import type { OutboxState } from '../../store/index.js';
-import { guarded, report } from '../output.js';
+import { guarded, positiveInteger, report } from '../output.js';
 import type { CommandContext } from '../context.js';
 
 const STATES: readonly OutboxState[] = ['pending', 'delivered', 'dead'];
@@ -23,8 +23,7 @@ export function registerAlerts(alerts: Command, context: CommandContext): void {
       if (options.state !== 'all' && !(STATES as readonly string[]).includes(options.state)) {
         throw new GatewayError('invalid_argument', `--state must be one of ${STATES.join(', ')} or all`);
       }
-      const limit = Number(options.limit);
-      if (!Number.isInteger(limit) || limit < 1) throw new GatewayError('invalid_argument', '--limit must be a positive integer');
+      const limit = positiveInteger('--limit', options.limit);
       const runtime = await context.open();
       try {
         const rows = runtime.monitoring.listEvents({ state: options.state === 'all' ? undefined : options.state as OutboxState, bankId: options.bank }, limit);

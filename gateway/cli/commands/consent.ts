@@ -11,7 +11,7 @@ import type { Purpose } from '../../consent/index.js';
 import { certificateFacts } from '../../crypto/x509.js';
 import { GatewayError } from '../../errors/index.js';
 import { CA_FILES } from '../../identity/index.js';
-import { guarded, report } from '../output.js';
+import { guarded, positiveInteger, report } from '../output.js';
 import type { CommandContext } from '../context.js';
 import { actingAs, allPages, clientFor, credentialsFor } from './client.js';
 import type { ParticipantOptions } from './client.js';
@@ -25,10 +25,6 @@ interface GrantOptions extends ParticipantOptions {
   replaces?: string;
 }
 
-function positive(name: string, value: string): number {
-  if (!/^\d{1,7}$/.test(value) || Number(value) < 1) throw new GatewayError('invalid_argument', `${name} must be a positive integer`);
-  return Number(value);
-}
 
 /** An operator's reason goes into the audit log as given: printable text only, so that the log shows what was meant. */
 function checkReason(reason: string | undefined): string {
@@ -58,8 +54,8 @@ export function registerConsent(consent: Command, context: CommandContext): void
       const granted = await clientFor(context, options, credentials).grantConsent({
         uscc, bank: options.bank, purpose: options.purpose as Purpose,
         questions: options.questions.split(',').map((question) => question.trim()).filter(Boolean),
-        days: positive('--days', options.days),
-        maxUses: options.maxUses === undefined ? undefined : positive('--max-uses', options.maxUses),
+        days: positiveInteger('--days', options.days),
+        maxUses: options.maxUses === undefined ? undefined : positiveInteger('--max-uses', options.maxUses),
         replaces: options.replaces,
       });
       const id = String(granted.consent['consent_id']);

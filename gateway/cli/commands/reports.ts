@@ -16,7 +16,7 @@ import { loadQuestionCatalog, loadReportTemplates } from '../../policies/index.j
 import { verifyReportFile } from '../../reports/index.js';
 import type { ReportVerification } from '../../reports/index.js';
 import type { ObjectionState } from '../../store/index.js';
-import { guarded, report, reportFailure } from '../output.js';
+import { guarded, positiveInteger, report, reportFailure } from '../output.js';
 import type { CommandContext } from '../context.js';
 import { actingAs, clientFor } from './client.js';
 import type { ParticipantOptions } from './client.js';
@@ -116,8 +116,7 @@ export function registerObjections(objections: Command, context: CommandContext)
       if (options.state !== 'all' && !(STATES as readonly string[]).includes(options.state)) {
         throw new GatewayError('invalid_argument', `--state must be one of ${STATES.join(', ')} or all`);
       }
-      const limit = Number(options.limit);
-      if (!Number.isInteger(limit) || limit < 1) throw new GatewayError('invalid_argument', '--limit must be a positive integer');
+      const limit = positiveInteger('--limit', options.limit);
       const runtime = await context.open();
       try {
         await runtime.objections.sweepOverdue();
