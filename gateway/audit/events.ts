@@ -34,6 +34,7 @@ export const AUDIT_KINDS = [
   'objection.corrected',
   'objection.overdue',
   'answer.corrected',
+  'misuse.flagged',
 ] as const;
 
 export type AuditKind = (typeof AUDIT_KINDS)[number];

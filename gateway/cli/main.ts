@@ -83,6 +83,10 @@ const COMMANDS: Readonly<Record<string, TopLevelCommand>> = {
     description: 'enterprises\' objections to the records about them, and their deadlines',
     load: async () => (await import('./commands/reports.js')).registerObjections,
   },
+  misuse: {
+    description: 'banks\' unusual query patterns flagged by the rules in policies/misuse.json',
+    load: async () => (await import('./commands/misuse.js')).registerMisuse,
+  },
 };
 
 /** The command named on the command line (`gateway help <command>` names it second), if any. */

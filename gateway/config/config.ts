@@ -77,6 +77,17 @@ export interface GatewayConfig {
   readonly reports: ReportConfig;
   /** Days a source has to resolve an objection before it is flagged overdue (docs/objections.md). */
   readonly objectionDeadlineDays: number;
+  /** Misuse detection over the audit log (docs/misuse.md). */
+  readonly misuse: MisuseConfig;
+}
+
+export interface MisuseConfig {
+  /** The rules file (default policies/misuse.json). */
+  readonly policyFile: string;
+  /** Whether a flag by a rule that says `suspend` suspends the bank (off unless the operator enables it). */
+  readonly autoSuspend: boolean;
+  /** How often the serving process scans. */
+  readonly scanIntervalMs: number;
 }
 
 export interface ReportConfig {
@@ -326,5 +337,10 @@ export function loadConfig(env: Environment, cwd: string = process.cwd()): Gatew
       publicUrl: publicUrl(env),
     },
     objectionDeadlineDays: integer(env, 'GATEWAY_OBJECTION_DEADLINE_DAYS', 20, 1, 365),
+    misuse: {
+      policyFile: path.resolve(cwd, env['GATEWAY_MISUSE_POLICY'] ?? path.join(packageRoot, 'policies', 'misuse.json')),
+      autoSuspend: flag(env, 'GATEWAY_MISUSE_AUTO_SUSPEND'),
+      scanIntervalMs: integer(env, 'GATEWAY_MISUSE_SCAN_SECONDS', 300, 1, 86_400) * 1000,
+    },
   };
 }

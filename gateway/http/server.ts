@@ -107,6 +107,14 @@ export async function startServer(runtime: Runtime, logger: Logger, metrics: Met
   const objectionSweep = setInterval(sweepObjections, OBJECTION_SWEEP_MS);
   objectionSweep.unref();
   void sweepObjections();
+  // Misuse flags go to the operator through the log (and the audit entries `gateway misuse flags` lists).
+  const scanMisuse = () => runtime.misuse.scan()
+    .then((flags) => {
+      for (const flag of flags) logger.warn({ rule: flag.rule, bank: flag.bank, severity: flag.severity, evidence: flag.evidence, suspended: flag.suspended, audit_index: flag.auditIndex }, 'misuse rule flagged a bank');
+    })
+    .catch((error: unknown) => logger.error({ err: error }, 'the misuse scan failed; retrying at the next interval'));
+  const misuseScan = setInterval(scanMisuse, config.misuse.scanIntervalMs);
+  misuseScan.unref();
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   let stopping: Promise<void> | undefined;
@@ -119,6 +127,7 @@ export async function startServer(runtime: Runtime, logger: Logger, metrics: Met
       await closed;
       clearTimeout(grace);
       clearInterval(objectionSweep);
+      clearInterval(misuseScan);
       await runtime.monitoring.delivery.stop();
       await runtime.close();
       logger.info('gateway stopped');

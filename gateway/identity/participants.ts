@@ -48,7 +48,8 @@ export interface ParticipantRegistry {
   add(participant: NewParticipant): Promise<ParticipantRecord>;
   get(participantId: string): ParticipantRecord | undefined;
   list(): ParticipantRecord[];
-  changeStatus(participantId: string, change: StatusChange): Promise<ParticipantRecord>;
+  /** By the operator, unless `by` names who else decided it (the gateway's misuse rules) and why. */
+  changeStatus(participantId: string, change: StatusChange, by?: { readonly actor: string; readonly reason: string }): Promise<ParticipantRecord>;
 }
 
 export interface RegistryDependencies {
@@ -173,7 +174,7 @@ export function createParticipantRegistry(deps: RegistryDependencies): Participa
     },
     get: (participantId) => deps.store.getParticipant(participantId),
     list: () => deps.store.listParticipants(),
-    async changeStatus(participantId, change) {
+    async changeStatus(participantId, change, by) {
       const current = find(participantId);
       const rule = STATUS_CHANGES[change];
       if (!rule.from.includes(current.status)) {
@@ -181,9 +182,9 @@ export function createParticipantRegistry(deps: RegistryDependencies): Participa
       }
       await deps.audit.append({
         kind: 'participant.status_changed',
-        actor: 'operator',
+        actor: by?.actor ?? 'operator',
         ...(current.uscc ? { subject: current.uscc } : {}),
-        details: { participant_id: participantId, from: current.status, to: rule.to },
+        details: { participant_id: participantId, from: current.status, to: rule.to, ...(by ? { reason: by.reason } : {}) },
       });
       deps.store.setParticipantStatus(participantId, rule.to, now().toISOString());
       const changed = find(participantId);

@@ -6,7 +6,7 @@ export type { EvaluationRecord, RecordsByDataset } from './compile.js';
 export { hashDefinition } from './question.js';
 export type { Question, QuestionRef } from './question.js';
 export { PURPOSES, UNKNOWN, isPurpose } from './definition.js';
-export type { Answer, Purpose, QuestionDefinition } from './definition.js';
+export type { Answer, LocalText, Purpose, QuestionDefinition } from './definition.js';
 export { loadQuestionFixtures, fixtureInput } from './fixtures.js';
 export type { FixtureCase, QuestionFixtures } from './fixtures.js';
 export { renderQuestionsDoc, renderQuestionTables } from './catalogDoc.js';

@@ -1,6 +1,6 @@
 /**
  * The policy schemas (schemas/policy.schema.json, schemas/question-pack.schema.json,
- * schemas/report-template.schema.json), compiled once per load, the
+ * schemas/report-template.schema.json, schemas/misuse-policy.schema.json), compiled once per load, the
  * reading of policy files, and ajv errors turned into one readable line that names the member at fault.
  */
 import fs from 'node:fs';
@@ -14,12 +14,14 @@ import { schemasDir } from '../paths.js';
 const POLICY_ID = 'https://gateway.invalid/schemas/policy.v1.json';
 const PACKS_ID = 'https://gateway.invalid/schemas/question-pack.v1.json';
 const REPORT_TEMPLATE_ID = 'https://gateway.invalid/schemas/report-template.v1.json';
+const MISUSE_ID = 'https://gateway.invalid/schemas/misuse-policy.v1.json';
 
 export interface PolicyValidators {
   readonly question: ValidateFunction;
   readonly packs: ValidateFunction;
   readonly fixtures: ValidateFunction;
   readonly reportTemplate: ValidateFunction;
+  readonly misuse: ValidateFunction;
 }
 
 /** A policy data file parsed, or invalid_configuration naming the file. */
@@ -50,12 +52,14 @@ export function compilePolicySchemas(): PolicyValidators {
   ajv.addSchema(readSchema('policy.schema.json'));
   ajv.addSchema(readSchema('question-pack.schema.json'));
   ajv.addSchema(readSchema('report-template.schema.json'));
+  ajv.addSchema(readSchema('misuse-policy.schema.json'));
   const get = (id: string): ValidateFunction => {
     const validate = ajv.getSchema(id);
     if (!validate) throw new GatewayError('internal_error', `schema ${id} is not loaded`);
     return validate;
   };
-  return { question: get(POLICY_ID), packs: get(PACKS_ID), fixtures: get(`${POLICY_ID}#/$defs/fixture_file`), reportTemplate: get(REPORT_TEMPLATE_ID) };
+  return { question: get(POLICY_ID), packs: get(PACKS_ID), fixtures: get(`${POLICY_ID}#/$defs/fixture_file`), reportTemplate: get(REPORT_TEMPLATE_ID),
+    misuse: get(MISUSE_ID) };
 }
 
 function describe(error: ErrorObject): string {

@@ -9,6 +9,8 @@ import type { GatewayConfig } from '../config/index.js';
 import { createConsentService } from '../consent/index.js';
 import type { ConsentQuestions, ConsentService } from '../consent/index.js';
 import { GatewayError } from '../errors/index.js';
+import { createMisuseScanner, loadMisusePolicy } from '../misuse/index.js';
+import type { MisuseScanner } from '../misuse/index.js';
 import { loadMonitorRules, loadQuestionCatalog, loadReportTemplates } from '../policies/index.js';
 import type { QuestionCatalog, ReportTemplates } from '../policies/index.js';
 import { createObjectionService } from '../objections/index.js';
@@ -72,6 +74,8 @@ export interface Runtime {
   readonly reports: ReportService;
   readonly reportRenderer: ReportRenderer;
   readonly objections: ObjectionService;
+  /** Misuse rules over the audit log; the serving process scans on an interval (startServer). */
+  readonly misuse: MisuseScanner;
   /** Risk monitoring; its delivery worker runs only in the serving process (startServer starts it). */
   readonly monitoring: Monitoring;
   /** The operator registers a bank's webhook URL or rotates its secret. */
@@ -138,6 +142,7 @@ export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Ru
   const questions = loadQuestionCatalog(undefined, registry);
   const monitorRules = loadMonitorRules(questions);
   const templates = loadReportTemplates(questions);
+  const misusePolicy = loadMisusePolicy(config.misuse.policyFile);
   const reportRenderer = createReportRenderer({ font: { file: config.reports.fontFile, name: config.reports.fontName }, templates });
   const databaseFile = path.join(config.dataDir, DATABASE_FILE);
   const store = openCheckedStore(databaseFile, () => openSqliteStore({ file: databaseFile }));
@@ -187,8 +192,17 @@ export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Ru
       maxRecordBytes: config.maxRecordBytes, onBatch: hooks.onBatch, audit: log, beforeCommit: monitoring.beforeCommit,
       correctObjection: objections.correctInBatch,
     });
+    // The CA's private key is read only when a certificate is issued, not kept in the serving process.
+    const participants = createParticipantRegistry({
+      store, authority: () => loadAuthority(config.keysDir), datasetIds, audit: log,
+      // A revoked enterprise's consents end, with the consent.revoked events banks get for any revocation.
+      async onStatusChanged(participant, change) {
+        if (participant.role === 'enterprise' && change === 'revoke') await consents.revokeAllAbout(participant.uscc as string, 'enterprise_revoked');
+      },
+    });
     return {
       config, store, registry, keyring, ingestor, caCertificatePem, signingKeys, audit, signer, questions,
+      misuse: createMisuseScanner({ audit: log, participants, policy: misusePolicy, autoSuspend: config.misuse.autoSuspend }),
       consents,
       monitoring,
       templates,
@@ -208,14 +222,7 @@ export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Ru
         },
       }),
       records,
-      // The CA's private key is read only when a certificate is issued, not kept in the serving process.
-      participants: createParticipantRegistry({
-        store, authority: () => loadAuthority(config.keysDir), datasetIds, audit: log,
-        // A revoked enterprise's consents end, with the consent.revoked events banks get for any revocation.
-        async onStatusChanged(participant, change) {
-          if (participant.role === 'enterprise' && change === 'revoke') await consents.revokeAllAbout(participant.uscc as string, 'enterprise_revoked');
-        },
-      }),
+      participants,
       authenticator: createRequestAuthenticator({
         store, caCertificatePem, audience: config.gatewayId, clockSkewSeconds: config.clockSkewSeconds,
         replayGuard: createReplayGuard(store, nowSeconds), nowSeconds,
