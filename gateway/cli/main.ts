@@ -83,6 +83,10 @@ const COMMANDS: Readonly<Record<string, TopLevelCommand>> = {
     description: 'enterprises\' objections to the records about them, and their deadlines',
     load: async () => (await import('./commands/reports.js')).registerObjections,
   },
+  scorecards: {
+    description: 'banks\' scorecards awaiting review: list, approve or reject them (audited)',
+    load: async () => (await import('./commands/scorecards.js')).registerScorecards,
+  },
 };
 
 /** The command named on the command line (`gateway help <command>` names it second), if any. */
