@@ -1,5 +1,5 @@
 /**
- * The scorecard document (schemas/scorecard.v1.json) as types, its hashes, the name a consent gives it, and the
+ * The scorecard document (schemas/api/scorecard.v1.json) as types, its hashes, the name a consent gives it, and the
  * review rules of policies/scorecard-review.json (schemas/scorecard-review.schema.json), loaded and checked once at
  * start like every policy file.
  */

@@ -2,7 +2,7 @@
  * Scorecards (docs/modelling.md): a bank submits one (POST /v1/scorecards, reviewed at once, inert until approved),
  * reads it back, has it evaluated on consenting subjects (POST /v1/scores, one JWS for the batch) and back-tests it
  * in aggregate (POST /v1/scorecards/{id}/versions/{version}/backtests). Bodies are validated against
- * schemas/scorecard.v1.json, schemas/api/score-request.v1.json and schemas/api/backtest-request.v1.json.
+ * schemas/api/scorecard.v1.json, schemas/api/score-request.v1.json and schemas/api/backtest-request.v1.json.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -25,7 +25,7 @@ export interface ScoreRouteDependencies {
 
 const ajv = new Ajv2020({ strict: true, allErrors: false, allowUnionTypes: true });
 const compile = <T>(file: string) => ajv.compile<T>(JSON.parse(fs.readFileSync(path.join(schemasDir, file), 'utf8')) as object);
-const validateScorecard = compile<ScorecardDocument>('scorecard.v1.json');
+const validateScorecard = compile<ScorecardDocument>(path.join('api', 'scorecard.v1.json'));
 const validateScoreRequest = compile<ScoreRequest>(path.join('api', 'score-request.v1.json'));
 const validateBacktest = compile<BacktestRequest>(path.join('api', 'backtest-request.v1.json'));
 
@@ -52,7 +52,7 @@ export function scoreRoutes(deps: ScoreRouteDependencies): Router {
   const router = Router();
 
   router.post('/v1/scorecards', ...signedRequest(deps.authenticator, ['bank'], BODY_LIMITS.scorecard), async function submitScorecard(req: Request, res: Response) {
-    const document = validBody(req, res, validateScorecard, 'scorecard.v1.json');
+    const document = validBody(req, res, validateScorecard, 'api/scorecard.v1.json');
     const view = await deps.scorecards.submit(principalOf(res), document);
     res.status(201).set('Audit-Index', String(view.audit_index)).set('Location', `/v1/scorecards/${view.scorecard.id}/versions/${view.scorecard.version}`).json(view);
   });
