@@ -264,6 +264,37 @@ describe('scorecards over HTTP', function () {
       expect(body.items[0]).to.include({ status: 'refused', code: 'question_not_covered' });
     });
 
+    it('refuses another bank scoring with this bank\'s scorecard, even under a consent to it naming the scorecard', async function () {
+      const toOther = String((await gateway.client(enterprises[6] as EnrolledParticipant).grantConsent({
+        uscc: usccNumber(6), bank: otherBank.record.participantId, purpose: 'loan_approval', questions: [REF], days: 30,
+      })).consent['consent_id']);
+      const { body } = await score(otherBank, [{ uscc: usccNumber(6), consentId: toOther }]);
+      expect(body.items[0]).to.include({ status: 'refused', code: 'scorecard_unavailable' });
+      expect(body.items[0]).to.not.have.property('grade');
+    });
+
+    it('refuses a consent whose purpose the scorecard is not for, and a grant for a purpose that allows no scoring', async function () {
+      const screening = String((await gateway.client(enterprises[7] as EnrolledParticipant).grantConsent({
+        uscc: usccNumber(7), bank: bank.record.participantId, purpose: 'pre_loan_investigation', questions: [REF], days: 30,
+      })).consent['consent_id']);
+      const { body } = await score(bank, [{ uscc: usccNumber(7), consentId: screening }]);
+      expect(body.items[0]).to.include({ status: 'refused', code: 'purpose_not_allowed' });
+      const grant = gateway.client(enterprises[7] as EnrolledParticipant).grantConsent({
+        uscc: usccNumber(7), bank: bank.record.participantId, purpose: 'post_loan_management', questions: [REF], days: 30,
+      });
+      expectProblem(await refusal(grant), 422, 'purpose_not_allowed');
+    });
+
+    it('shows the approved scorecard to an enterprise deciding whether to consent, and lists it for the operator', async function () {
+      const view = (await gateway.client(enterprises[8] as EnrolledParticipant).send('GET', '/v1/scorecards/sme_working_capital/versions/1')).json<Record<string, unknown>>();
+      expect(view).to.include({ state: 'approved', consent_name: REF });
+      expect(view['document']).to.deep.equal(soundScorecard());
+      const run = await runCli(gateway.dir, ['scorecards', 'list', '--json']);
+      expect(run.code, run.stderr).to.equal(0);
+      expect(json<{ scorecards: Array<{ consent_name: string; state: string }> }>(run).scorecards.map((listed) => [listed.consent_name, listed.state]))
+        .to.deep.include([REF, 'approved']);
+    });
+
     it('refuses a resubmission that moves only cut points, as probing', async function () {
       const moved = soundScorecard({ version: 2, grades: [{ grade: 'A', min_points: 610 }, { grade: 'B', min_points: 540 }, { grade: 'C', min_points: 480 }, { grade: 'D' }] });
       const problem = expectProblem(await refusal(submit(bank, moved)), 422, 'scorecard_refused') as unknown as { findings: Array<{ code: string }> };
