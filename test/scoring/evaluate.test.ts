@@ -2,13 +2,14 @@
 // scorecards on the real question catalog: the score, grade and reason codes depend only on the answers of the
 // declared features — changing any other question's answer changes nothing, and scoring a subject reads only the
 // datasets of the declared questions —; a better bin never gives a worse grade; reason codes are declared features
-// that lost points, at most the limit; and every scorecard the review passes can be evaluated on every answer.
+// that lost points, at most the limit; every scorecard the review passes can be evaluated on every answer; and the
+// back-test's ROC AUC and KS equal their pair-by-pair definitions.
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { loadQuestionCatalog, UNKNOWN } from '../../gateway/policies/index.js';
 import type { Answer, QuestionCatalog } from '../../gateway/policies/index.js';
 import type { OpenedRecord, RecordReader } from '../../gateway/records/index.js';
-import { evaluateScorecard, loadReviewRules, reviewScorecard } from '../../gateway/scoring/index.js';
+import { discrimination, evaluateScorecard, loadReviewRules, reviewScorecard } from '../../gateway/scoring/index.js';
 import type { ScorecardDocument } from '../../gateway/scoring/index.js';
 import { scoreSubject } from '../../gateway/scoring/subject.js';
 
@@ -119,5 +120,31 @@ describe('scorecard evaluation (properties)', function () {
       const declared = new Set<string>(document.features.flatMap((feature) => catalog.get(feature.question).datasets));
       for (const dataset of read) expect(declared.has(dataset), dataset).to.equal(true);
     }), { numRuns: 100 });
+  });
+});
+
+describe('back-test statistics (properties)', function () {
+  /** The definitions, pair by pair and cut by cut. */
+  function naive(labelled: ReadonlyArray<{ points: number; bad: boolean }>): { rocAuc: number; ks: number } {
+    const bad = labelled.filter((entry) => entry.bad).map((entry) => entry.points);
+    const good = labelled.filter((entry) => !entry.bad).map((entry) => entry.points);
+    let wins = 0;
+    for (const g of good) for (const b of bad) wins += g > b ? 1 : g === b ? 0.5 : 0;
+    let ks = 0;
+    for (const cut of labelled.map((entry) => entry.points)) {
+      ks = Math.max(ks, Math.abs(bad.filter((p) => p <= cut).length / bad.length - good.filter((p) => p <= cut).length / good.length));
+    }
+    return { rocAuc: wins / (good.length * bad.length), ks };
+  }
+
+  it('computes ROC AUC and KS as their definitions do, ties included', function () {
+    const cohorts = fc.array(fc.record({ points: fc.integer({ min: 0, max: 20 }), bad: fc.boolean() }), { minLength: 2, maxLength: 80 })
+      .filter((cohort) => cohort.some((entry) => entry.bad) && cohort.some((entry) => !entry.bad));
+    fc.assert(fc.property(cohorts, (cohort) => {
+      const fast = discrimination(cohort);
+      const slow = naive(cohort);
+      expect(fast.rocAuc).to.be.closeTo(slow.rocAuc, 1e-9);
+      expect(fast.ks).to.be.closeTo(slow.ks, 1e-9);
+    }));
   });
 });
