@@ -35,6 +35,15 @@ export const AUDIT_KINDS = [
   'objection.overdue',
   'answer.corrected',
   'misuse.flagged',
+  'scorecard.submitted',
+  'scorecard.refused',
+  'scorecard.approved',
+  'scorecard.rejected',
+  'score.answered',
+  'score.refused',
+  'score.unmatched',
+  'score.signed',
+  'scorecard.backtested',
 ] as const;
 
 export type AuditKind = (typeof AUDIT_KINDS)[number];

@@ -87,6 +87,10 @@ const COMMANDS: Readonly<Record<string, TopLevelCommand>> = {
     description: 'banks\' unusual query patterns flagged by the rules in policies/misuse.json',
     load: async () => (await import('./commands/misuse.js')).registerMisuse,
   },
+  scorecards: {
+    description: 'banks\' scorecards awaiting review: list, approve or reject them (audited)',
+    load: async () => (await import('./commands/scorecards.js')).registerScorecards,
+  },
 };
 
 /** The command named on the command line (`gateway help <command>` names it second), if any. */

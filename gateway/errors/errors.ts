@@ -82,6 +82,12 @@ export const errorRegistry = {
   objection_not_open: { status: 409, title: 'The objection is no longer open' },
   objection_not_permitted: { status: 403, title: 'The source does not feed a dataset the objection is about' },
   correction_not_about_subject: { status: 422, title: 'The correcting batch holds no record about the objection\'s subject' },
+  // Scorecards (docs/modelling.md, docs/privacy.md "Scorecards").
+  scorecard_refused: { status: 422, title: 'The scorecard fails the review checks' },
+  scorecard_exists: { status: 409, title: 'A scorecard with this id and version already exists' },
+  scorecard_not_pending: { status: 409, title: 'The scorecard has already been decided' },
+  cohort_too_small: { status: 422, title: 'Too few enterprises consented for an aggregate to be released' },
+  backtest_too_similar: { status: 422, title: 'The back-test differs from an earlier one by too few enterprises' },
   // The command line's own failures (gateway/cli): a mistake in how it was called, never an HTTP answer.
   file_not_found: { status: 400, title: 'A file named on the command line does not exist' },
   file_unreadable: { status: 400, title: 'A file named on the command line cannot be read' },

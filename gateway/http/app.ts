@@ -17,6 +17,7 @@ import type { Monitoring } from '../monitoring/index.js';
 import type { ReportTemplates } from '../policies/index.js';
 import type { ObjectionService } from '../objections/index.js';
 import type { ReportRenderer, ReportService } from '../reports/index.js';
+import type { BacktestService, ScoreService, ScorecardService } from '../scoring/index.js';
 import { idempotentResponder } from './idempotency.js';
 import { observeRequests } from './observe.js';
 import { notFound, problemHandler } from './problems.js';
@@ -31,6 +32,7 @@ import { ingestRoutes } from './routes/ingest.js';
 import { monitoringRoutes } from './routes/monitoring.js';
 import { objectionRoutes } from './routes/objections.js';
 import { reportRoutes } from './routes/reports.js';
+import { scoreRoutes } from './routes/scores.js';
 
 export interface AppDependencies {
   readonly logger: Logger;
@@ -50,6 +52,9 @@ export interface AppDependencies {
   readonly audit: AuditRuntime;
   readonly consents: ConsentService;
   readonly verifications: VerificationService;
+  readonly scorecards: ScorecardService;
+  readonly scores: ScoreService;
+  readonly backtests: BacktestService;
   readonly monitoring: Monitoring;
   readonly templates: ReportTemplates;
   readonly reports: ReportService;
@@ -71,6 +76,7 @@ export function createApp(deps: AppDependencies): Express {
   app.use(auditRoutes(deps));
   app.use(consentRoutes(deps));
   app.use(verificationRoutes(deps));
+  app.use(scoreRoutes(deps));
   app.use(monitoringRoutes(deps));
   app.use(reportRoutes(deps));
   app.use(objectionRoutes(deps));

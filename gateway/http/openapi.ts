@@ -24,6 +24,7 @@ import { MONITOR_PURPOSE, PURPOSES, SEVERITIES } from '../policies/index.js';
 import { SIGNED_TYPES } from '../signing/signer.js';
 import type { ParticipantRole, ParticipantStatus } from '../store/index.js';
 import type { RefusalCode } from '../verification/index.js';
+import type { ScoreRefusalCode, ScorecardView } from '../scoring/index.js';
 import { IDEMPOTENCY_KEY_HEADER } from './idempotency.js';
 import { PROBLEM_TYPE_PREFIX, problemType } from './problems.js';
 import { REQUEST_ID_HEADER } from './requestContext.js';
@@ -42,6 +43,9 @@ const API_SCHEMAS = {
   ReportRequest: 'report-request.v1.json',
   ObjectionRequest: 'objection-request.v1.json',
   ObjectionResolution: 'objection-resolution.v1.json',
+  Scorecard: 'scorecard.v1.json',
+  ScoreRequest: 'score-request.v1.json',
+  BacktestRequest: 'backtest-request.v1.json',
 } as const;
 
 // Closed sets written as records, so that the compiler notices when the union they describe changes.
@@ -58,6 +62,17 @@ const REFUSAL_CODES: Readonly<Record<RefusalCode, string>> = {
   consent_not_active: 'the consent is not active (revoked, expired, exhausted, replaced, suspended or not yet valid)',
   question_not_covered: 'the consent does not name every question asked',
   purpose_not_allowed: 'a question does not allow the consent\'s purpose',
+};
+const SCORE_REFUSAL_CODES: Readonly<Record<ScoreRefusalCode, string>> = {
+  ...REFUSAL_CODES,
+  question_not_covered: 'the consent does not name the scorecard (scorecard.<id>.v<version>)',
+  purpose_not_allowed: 'the review rules or the scorecard do not allow scoring for the consent\'s purpose',
+  scorecard_unavailable: 'the scorecard does not exist, is another bank\'s, is not approved, or a question it reads has changed since it was reviewed',
+};
+const SCORECARD_STATES: Readonly<Record<ScorecardView['state'], string>> = {
+  pending: 'passed the automatic review; inert until approved',
+  approved: 'by the operator or a review rule: scores may be asked under consents naming it',
+  rejected: 'by the operator; never usable',
 };
 const PARTICIPANT_STATUSES: Readonly<Record<ParticipantStatus, string>> = {
   active: 'may sign requests',
@@ -190,12 +205,17 @@ function problemSchemas(): Record<string, Json> {
         repeated_columns: { type: 'array', items: STRING, description: 'invalid_header' },
         missing_columns: { type: 'array', items: STRING, description: 'invalid_header' },
         retry_after: { ...INDEX, description: 'rate_limited: seconds to wait, as in Retry-After' },
+        findings: {
+          type: 'array', minItems: 1, description: 'scorecard_refused: every finding of the review (docs/privacy.md, "Scorecards")',
+          items: closed({ code: STRING, question: { ...STRING, description: 'the feature\'s question, for a finding about one feature' }, detail: STRING }, ['code', 'detail']),
+        },
       }, ['type', 'title', 'status', 'detail', 'code', 'request_id']),
       description: 'RFC 9457 problem details, with the stable `code` and the `request_id`; some codes carry extension members.',
       allOf: [
         { if: { properties: { code: { const: 'invalid_rows' } } }, then: { required: ['errors', 'invalid_row_count'] } },
         { if: { properties: { code: { const: 'invalid_header' } } }, then: { required: ['unknown_columns', 'repeated_columns', 'missing_columns'] } },
         { if: { properties: { code: { const: 'rate_limited' } } }, then: { required: ['retry_after'] } },
+        { if: { properties: { code: { const: 'scorecard_refused' } } }, then: { required: ['findings'] } },
       ],
     },
   };
@@ -368,6 +388,65 @@ function verificationSchemas(): Record<string, Json> {
       request_sha256: HEX_SHA256, loan_reference: STRING, officer: STRING,
       items: { type: 'array', minItems: 1, items: ref('schemas', 'VerificationItem') },
     }),
+  };
+}
+
+const AGGREGATES_REQUIRED = ['scorecard', 'purpose', 'as_of', 'cohort_size', 'grade_distribution', 'labelled'];
+
+/** Scorecards: their review state, scores and back-tests (docs/modelling.md). */
+function scoringSchemas(): Record<string, Json> {
+  const named = closed({ id: STRING, version: { type: 'integer', minimum: 1 }, sha256: HEX_SHA256 });
+  const aggregates = {
+    scorecard: named, purpose: { enum: [...PURPOSES] }, as_of: DATE,
+    cohort_size: { type: 'integer', minimum: 1, description: 'enterprises with an active consent to this bank naming the scorecard for the purpose' },
+    grade_distribution: { type: 'array', items: closed({ grade: STRING, count: INDEX }) },
+    labelled: { ...INDEX, description: 'cohort members the bank gave an outcome label' },
+    roc_auc: { type: 'number', minimum: 0, maximum: 1, description: 'rounded to 0.01; only with enough labels of each outcome' },
+    ks: { type: 'number', minimum: 0, maximum: 1, description: 'rounded to 0.01; only with enough labels of each outcome' },
+  };
+  return {
+    ScorecardView: closed({
+      scorecard: closed({ id: STRING, version: { type: 'integer', minimum: 1 } }),
+      consent_name: { ...STRING, description: 'what a consent names to allow scoring with it: scorecard.<id>.v<version>' },
+      bank: PARTICIPANT,
+      sha256: { ...HEX_SHA256, description: 'of the document\'s RFC 8785 canonical form; in every score' },
+      state: { enum: Object.keys(SCORECARD_STATES), description: markdownTable(['state', 'meaning'], Object.entries(SCORECARD_STATES)) },
+      release_score: { type: 'boolean', description: 'scores carry the points beside the grade' },
+      submitted_at: DATE_TIME,
+      decided_by: { ...nullable({ enum: ['operator', 'review_rules'] }) },
+      decided_at: nullable(DATE_TIME),
+      audit_index: { ...INDEX, description: 'the latest scorecard.submitted or scorecard.approved/rejected entry' },
+      document: ref('schemas', 'Scorecard'),
+    }),
+    ScoreItem: {
+      oneOf: [
+        closed({
+          subject: SUBJECT, consent_id: CONSENT_ID, status: { const: 'scored' }, purpose: { enum: [...PURPOSES] }, scorecard: named,
+          grade: STRING, score: { type: 'integer', description: 'present only when the scorecard\'s approval releases it' },
+          reason_codes: { type: 'array', items: STRING, description: 'the features that cost most points, most first; at most the limit' },
+          disputed: { const: true, description: 'present while an objection to records a feature reads is open' }, audit_index: INDEX,
+        }, ['subject', 'consent_id', 'status', 'purpose', 'scorecard', 'grade', 'reason_codes', 'audit_index']),
+        closed({
+          subject: SUBJECT, consent_id: CONSENT_ID, status: { const: 'refused' },
+          code: { enum: Object.keys(SCORE_REFUSAL_CODES), description: markdownTable(['code', 'meaning'], Object.entries(SCORE_REFUSAL_CODES)) },
+          audit_index: INDEX,
+        }),
+      ],
+    },
+    ScoreAnswer: closed({
+      answer: { ...ref('schemas', 'CompactJws'), description: `signed by the gateway, typ ${SIGNED_TYPES.score}; payload ScoreClaims` },
+      items: { type: 'array', minItems: 1, items: ref('schemas', 'ScoreItem') },
+    }),
+    ScoreClaims: signedClaims(SIGNED_TYPES.score, {
+      request_sha256: HEX_SHA256, loan_reference: STRING, officer: STRING,
+      items: { type: 'array', minItems: 1, items: ref('schemas', 'ScoreItem') },
+    }),
+    BacktestAggregates: closed(aggregates, AGGREGATES_REQUIRED),
+    BacktestAnswer: closed({
+      answer: { ...ref('schemas', 'CompactJws'), description: `signed by the gateway, typ ${SIGNED_TYPES.backtest}; payload BacktestClaims` },
+      aggregates: ref('schemas', 'BacktestAggregates'),
+    }),
+    BacktestClaims: signedClaims(SIGNED_TYPES.backtest, { request_sha256: HEX_SHA256, ...aggregates }, ['request_sha256', ...AGGREGATES_REQUIRED]),
   };
 }
 
@@ -548,7 +627,7 @@ function objectionSchemas(): Record<string, Json> {
 
 function schemas(): Record<string, Json> {
   return {
-    ...problemSchemas(), ...identitySchemas(), ...ingestSchemas(), ...consentSchemas(), ...verificationSchemas(), ...auditSchemas(),
+    ...problemSchemas(), ...identitySchemas(), ...ingestSchemas(), ...consentSchemas(), ...verificationSchemas(), ...scoringSchemas(), ...auditSchemas(),
     ...monitoringSchemas(), ...reportSchemas(), ...objectionSchemas(),
     ...Object.fromEntries(Object.entries(API_SCHEMAS).map(([name, file]) => [name, readApiSchema(file)])),
   };
@@ -687,6 +766,11 @@ function pathParameter(name: string, schema: Json, description: string): Json {
 }
 
 const TIME_FILTER = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}(T[0-9:.]+Z)?$' };
+
+const SCORECARD_PARAMETERS = [
+  pathParameter('id', { type: 'string', pattern: '^[a-z][a-z0-9_]{0,63}$' }, 'the scorecard id'),
+  pathParameter('version', { type: 'integer', minimum: 1, maximum: 1000000 }, 'the scorecard version'),
+];
 
 const CONSENT_ID_PARAMETER = pathParameter('consentId', CONSENT_ID, 'the consent id (its jti)');
 
@@ -887,6 +971,45 @@ function operations(): Record<string, Record<string, OperationSpec>> {
         problems: [...JSON_BODY, 'invalid_argument', 'rate_limited', 'decryption_failed', ...AUDITED, ...SIGNS],
       },
     },
+    '/v1/scorecards': {
+      post: {
+        operationId: 'submitScorecard', tag: 'scorecards', summary: 'Submit a scorecard for review', roles: ['bank'],
+        description: 'Reviewed at once against policies/scorecard-review.json (docs/privacy.md, "Scorecards"): refused with every finding, or kept pending — inert until approved by the operator or a review rule.',
+        requestBody: jsonRequest('Scorecard', 'The scorecard (schemas/api/scorecard.v1.json).'),
+        responses: { 201: { description: 'Kept (pending, or approved by a review rule).', content: json('ScorecardView'), headers: ['Audit-Index'] } },
+        problems: [...JSON_BODY, 'invalid_argument', 'scorecard_refused', 'scorecard_exists', ...AUDITED],
+      },
+    },
+    '/v1/scorecards/{id}/versions/{version}': {
+      get: {
+        operationId: 'readScorecard', tag: 'scorecards', summary: 'A scorecard and its review state', roles: ['bank', 'enterprise'],
+        description: 'The bank that submitted it sees it in any state; an enterprise sees an approved one, to know what it would consent to.',
+        parameters: SCORECARD_PARAMETERS,
+        responses: { 200: { description: 'The scorecard.', content: json('ScorecardView') } },
+        problems: ['invalid_argument', 'not_found'],
+      },
+    },
+    '/v1/scores': {
+      post: {
+        operationId: 'score', tag: 'scorecards', summary: 'Score consenting subjects with an approved scorecard', roles: ['bank'],
+        description: 'Items batched as in verifications, each under a consent addressed to this bank that names the scorecard; one JWS signed by the gateway with a grade, reason codes and the scorecard\'s hash per item.',
+        requestBody: jsonRequest('ScoreRequest', 'What to score (schemas/api/score-request.v1.json).'),
+        responses: { 200: { description: 'The signed answer; the items as in its payload.', content: json('ScoreAnswer'), headers: ['Audit-Index'] } },
+        problems: [...JSON_BODY, 'invalid_argument', 'rate_limited', 'decryption_failed', ...AUDITED, ...SIGNS],
+      },
+    },
+    '/v1/scorecards/{id}/versions/{version}/backtests': {
+      post: {
+        operationId: 'backtest', tag: 'scorecards', summary: 'Evaluate an approved scorecard in aggregate', roles: ['bank'],
+        description: 'Over the enterprises with an active consent to this bank naming the scorecard for the purpose: the grade distribution and, with enough outcome labels, ROC AUC and KS — never a subject\'s grade. Only above the minimum cohort, and only if the cohort and labels equal or differ enough from each earlier back-test.',
+        parameters: SCORECARD_PARAMETERS,
+        requestBody: jsonRequest('BacktestRequest', 'The purpose and outcome labels (schemas/api/backtest-request.v1.json).'),
+        responses: { 200: { description: 'The signed aggregates.', content: json('BacktestAnswer'), headers: ['Audit-Index'] } },
+        problems: [
+          ...JSON_BODY, 'invalid_argument', 'not_found', 'purpose_not_allowed', 'cohort_too_small', 'backtest_too_similar', 'decryption_failed', ...AUDITED, ...SIGNS,
+        ],
+      },
+    },
     '/v1/subscriptions': {
       post: {
         operationId: 'subscribe', tag: 'monitoring', summary: 'Watch a borrower', roles: ['bank'],
@@ -1040,6 +1163,7 @@ export function openApiDocument(): Json {
       { name: 'consents', description: 'Enterprises authorise banks.', externalDocs: { url: 'docs/consent.md' } },
       { name: 'verifications', description: 'Banks ask questions.', externalDocs: { url: 'docs/questions.md' } },
       { name: 'monitoring', description: 'Banks watch borrowers and receive signed alerts.', externalDocs: { url: 'docs/monitoring.md' } },
+      { name: 'scorecards', description: 'Banks have their scorecards evaluated inside the gateway.', externalDocs: { url: 'docs/modelling.md' } },
       { name: 'reports', description: 'Banks get signed credit reports for a lending stage.', externalDocs: { url: 'docs/reports.md' } },
       { name: 'objections', description: 'Enterprises dispute records; sources confirm or correct them.', externalDocs: { url: 'docs/objections.md' } },
     ],

@@ -31,6 +31,12 @@ export const BODY_LIMITS = {
   report: 8 * 1024,
   /** An objection's reason and evidence, or a source's resolution of one. */
   objection: 256 * 1024,
+  /** A scorecard: at most 64 features of 64 bins, in practice far fewer. */
+  scorecard: 256 * 1024,
+  /** 100 items, each naming a consent, a subject and a scorecard. */
+  score: 64 * 1024,
+  /** A purpose and up to 50,000 outcome labels. */
+  backtest: 4 * 1024 * 1024,
 } as const;
 
 export function principalOf(res: Response): Principal {

@@ -16,6 +16,8 @@ import type { QuestionCatalog, ReportTemplates } from '../policies/index.js';
 import { createObjectionService } from '../objections/index.js';
 import type { ObjectionService } from '../objections/index.js';
 import { createReportRenderer, createReportService } from '../reports/index.js';
+import { createBacktestService, createScoreService, createScorecardService, loadReviewRules, parseScorecardRef } from '../scoring/index.js';
+import type { BacktestService, ReviewRules, ScoreService, ScorecardService } from '../scoring/index.js';
 import type { ReportRenderer, ReportService } from '../reports/index.js';
 import { createVerificationService } from '../verification/index.js';
 import type { VerificationService } from '../verification/index.js';
@@ -70,6 +72,11 @@ export interface Runtime {
   readonly questions: QuestionCatalog;
   readonly consents: ConsentService;
   readonly verifications: VerificationService;
+  /** Scorecards (docs/modelling.md): the rules they are reviewed by, their submission and approval, scores, back-tests. */
+  readonly reviewRules: ReviewRules;
+  readonly scorecards: ScorecardService;
+  readonly scores: ScoreService;
+  readonly backtests: BacktestService;
   readonly templates: ReportTemplates;
   readonly reports: ReportService;
   readonly reportRenderer: ReportRenderer;
@@ -115,18 +122,27 @@ export interface RuntimeHooks {
   readonly resolveHost?: Resolver;
 }
 
-/** The catalog as consents see it: a name that is neither a question nor a pack is question_unknown. */
-function consentQuestions(catalog: QuestionCatalog): ConsentQuestions {
+/**
+ * The catalog as consents see it: a name that is neither a question, a pack nor a scorecard's consent name
+ * (`scorecard.<id>.v<version>`, docs/modelling.md) is question_unknown. A scorecard's name is allowed for the purposes
+ * the review rules let score; whether it is approved, whose it is and its own purposes are checked when scoring, so a
+ * consent may be given before the scorecard is approved and is useless until it is.
+ */
+function consentQuestions(catalog: QuestionCatalog, rules: ReviewRules): ConsentQuestions {
   return {
     resolve(names) {
+      const scorecards = names.filter((name) => parseScorecardRef(name) !== undefined);
+      const questions = names.filter((name) => parseScorecardRef(name) === undefined);
       try {
-        return catalog.resolve(names);
+        return [...(questions.length > 0 ? catalog.resolve(questions) : []), ...scorecards];
       } catch (error) {
         if (error instanceof GatewayError && error.code === 'invalid_argument') throw new GatewayError('question_unknown', error.message);
         throw error;
       }
     },
-    allowsPurpose: (id, purpose) => catalog.allowsPurpose(id, purpose),
+    allowsPurpose: (id, purpose) => parseScorecardRef(id) === undefined
+      ? catalog.allowsPurpose(id, purpose)
+      : (rules.scoring_purposes as readonly string[]).includes(purpose),
   };
 }
 
@@ -143,6 +159,7 @@ export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Ru
   const monitorRules = loadMonitorRules(questions);
   const templates = loadReportTemplates(questions);
   const misusePolicy = loadMisusePolicy(config.misuse.policyFile);
+  const reviewRules = loadReviewRules();
   const reportRenderer = createReportRenderer({ font: { file: config.reports.fontFile, name: config.reports.fontName }, templates });
   const databaseFile = path.join(config.dataDir, DATABASE_FILE);
   const store = openCheckedStore(databaseFile, () => openSqliteStore({ file: databaseFile }));
@@ -180,7 +197,7 @@ export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Ru
       consents: () => consents, delivery: config.alertDelivery, resolveTarget, logger,
     });
     const consents = createConsentService({
-      store, audit: log, questions: consentQuestions(questions), maxDays: config.consentMaxDays, signer, nowSeconds,
+      store, audit: log, questions: consentQuestions(questions, reviewRules), maxDays: config.consentMaxDays, signer, nowSeconds,
       caCertificatePem, clockSkewSeconds: config.clockSkewSeconds, onConsentEnded: monitoring.consentEnded,
     });
     const objections = createObjectionService({
@@ -220,6 +237,17 @@ export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Ru
           bankPerSecond: config.bankQuestionsPerSecond, consentPerMinute: config.consentQuestionsPerMinute, reuseSeconds: config.answerReuseSeconds,
           bankRefusalsPerMinute: config.bankRefusalsPerMinute,
         },
+      }),
+      reviewRules,
+      scorecards: createScorecardService({ store, questions, rules: reviewRules, audit: log }),
+      scores: createScoreService({
+        consents, consentStore: store, scorecards: store, disputes: store, questions, rules: reviewRules, records, audit: log, signer,
+        limits: {
+          bankPerSecond: config.bankQuestionsPerSecond, consentPerMinute: config.consentQuestionsPerMinute, bankRefusalsPerMinute: config.bankRefusalsPerMinute,
+        },
+      }),
+      backtests: createBacktestService({
+        consents, consentStore: store, scorecards: store, disputes: store, questions, records, rules: reviewRules, audit: log, signer,
       }),
       records,
       participants,

@@ -16,6 +16,8 @@ export const SIGNED_TYPES = {
   verification: 'gateway-verification+jwt',
   alert: 'gateway-alert+jwt',
   report: 'gateway-report+jwt',
+  score: 'gateway-score+jwt',
+  backtest: 'gateway-backtest+jwt',
 } as const;
 
 export type SignedType = (typeof SIGNED_TYPES)[keyof typeof SIGNED_TYPES];

@@ -1,4 +1,4 @@
 export { createVerificationService } from './verifications.js';
 export type {
-  AnsweredQuestion, ItemOutcome, RefusalCode, VerificationRequest, VerificationResult, VerificationService,
+  AnsweredQuestion, ItemOutcome, RefusalCode, VerificationLimits, VerificationRequest, VerificationResult, VerificationService,
 } from './verifications.js';

@@ -129,6 +129,29 @@ describe('docs/api.md', function () {
     expect(response.headers['audit-index']).to.match(/^\d+$/);
   });
 
+  it('shows the score request and its answer (step 9), under a consent naming an approved scorecard', async function () {
+    const scorecard = {
+      id: 'sme_working_capital', version: 1, title: 'SME working capital', purposes: ['loan_approval'], intercept: 500,
+      features: [
+        { question: 'medical_arrears_now', question_version: 1, reason_code: 'ARREARS_NOW', bins: [{ answers: [false], points: 60 }, { answers: [true], points: -80 }, { answers: ['unknown'], points: 0 }] },
+        { question: 'medical_arrears_24m', question_version: 1, reason_code: 'ARREARS_24M', bins: [{ answers: [false], points: 30 }, { answers: [true], points: -20 }, { answers: ['unknown'], points: 0 }] },
+      ],
+      grades: [{ grade: 'A', min_points: 560 }, { grade: 'B', min_points: 500 }, { grade: 'C', min_points: 440 }, { grade: 'D' }],
+    };
+    await gateway.client(bank).send('POST', '/v1/scorecards', { body: JSON.stringify(scorecard), headers: { 'content-type': json } });
+    await gateway.runtime.scorecards.decide('sme_working_capital', 1, { approve: true, releaseScore: false });
+    const granted = await gateway.client(enterprise).grantConsent({
+      uscc: OWING, bank: bank.record.participantId, purpose: 'loan_approval', questions: ['scorecard.sme_working_capital.v1'], days: 30,
+    });
+    const request = {
+      loan_reference: 'LN-2026-0017', officer: '信贷员 李明',
+      items: [{ subject: { uscc: OWING }, consent_id: String(granted.consent['consent_id']), scorecard: { id: 'sme_working_capital', version: 1 } }],
+    };
+    expectShape(exampleJson('score-request'), request, 'score-request');
+    const response = await gateway.client(bank).send('POST', '/v1/scores', { body: JSON.stringify(request), headers: { 'content-type': json } });
+    expectShape(exampleJson('score-answer'), response.json(), 'score-answer');
+  });
+
   it('shows the subscription request and its answer (step 4), and the alert feed', async function () {
     const granted = await gateway.client(enterprise).grantConsent({
       uscc: OWING, bank: bank.record.participantId, purpose: 'post_loan_management', questions: ['risk_monitoring'], days: 30,

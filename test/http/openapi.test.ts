@@ -14,6 +14,7 @@ import { expect } from 'chai';
 import { signConsent, signRequest } from '../../gateway/client/client.js';
 import type { ConsentToSign } from '../../gateway/client/client.js';
 import { errorRegistry } from '../../gateway/errors/index.js';
+import { usccCheckCharacter } from '../../gateway/identifiers/index.js';
 import { openApiDocument } from '../../gateway/http/openapi.js';
 import { packageRoot, schemasDir } from '../../gateway/paths.js';
 import { startTestGateway } from '../support/gateway.js';
@@ -622,6 +623,74 @@ describe('GET /openapi.json', function () {
 
       it('answers 403 role_not_allowed to an enterprise', async function () {
         expectProblem(await ask(enterprise, { loan_reference: 'L', officer: 'o', items: [] }), 'post', template, 403, 'role_not_allowed');
+      });
+    });
+
+    describe('scorecards', function () {
+      const scorecard = (overrides: Json = {}): Json => ({
+        id: 'openapi_model', version: 1, title: 'OpenAPI model', purposes: ['loan_approval'], intercept: 500,
+        features: [
+          { question: 'medical_arrears_now', question_version: 1, reason_code: 'ARREARS', bins: [{ answers: [false], points: 50 }, { answers: [true, 'unknown'], points: 0 }] },
+          { question: 'medical_headcount_band', question_version: 1, reason_code: 'SIZE',
+            bins: [{ answers: ['under_10', '10_to_49', 'unknown'], points: 0 }, { answers: ['50_to_199', '200_or_more'], points: 30 }] },
+        ],
+        grades: [{ grade: 'A', min_points: 550 }, { grade: 'B', min_points: 520 }, { grade: 'C' }],
+        ...overrides,
+      });
+      const post = (target: string, as: EnrolledParticipant, body: Json | string) =>
+        call('POST', target, { as, body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+      const VIEW = '/v1/scorecards/{id}/versions/{version}';
+      const BACKTESTS = '/v1/scorecards/{id}/versions/{version}/backtests';
+      let scorecardConsent: string;
+
+      it('POST /v1/scorecards answers 201 with Audit-Index, then 409 scorecard_exists; and its 400 and 422 scorecard_refused', async function () {
+        expect(expectConforms<Json>(await post('/v1/scorecards', bank, scorecard()), 'post', '/v1/scorecards')['state']).to.equal('pending');
+        expectProblem(await post('/v1/scorecards', bank, scorecard()), 'post', '/v1/scorecards', 409, 'scorecard_exists');
+        expectProblem(await post('/v1/scorecards', bank, { id: 'x' }), 'post', '/v1/scorecards', 400, 'invalid_argument');
+        const refused = expectProblem(await post('/v1/scorecards', bank, scorecard({ id: 'openapi_probe', features: (scorecard()['features'] as Json[]).slice(0, 1) })), 'post', '/v1/scorecards', 422, 'scorecard_refused');
+        expect(refused['findings']).to.be.an('array');
+      });
+
+      it('GET /v1/scorecards/{id}/versions/{version} conforms for its bank; and its 400 and 404 not_found to another bank', async function () {
+        expectConforms(await call('GET', '/v1/scorecards/openapi_model/versions/1', { as: bank }), 'get', VIEW);
+        expectProblem(await call('GET', '/v1/scorecards/openapi_model/versions/1', { as: otherBank }), 'get', VIEW, 404, 'not_found');
+        expectProblem(await call('GET', '/v1/scorecards/openapi_model/versions/0', { as: bank }), 'get', VIEW, 400, 'invalid_argument');
+      });
+
+      it('POST /v1/scores answers 200 with a scored and a refused item, and Audit-Index; the answer\'s payload is ScoreClaims', async function () {
+        await gateway.runtime.scorecards.decide('openapi_model', 1, { approve: true, releaseScore: true });
+        const granted = await submitConsent(enterprise, JSON.stringify({ consent: await signConsent(enterprise.credentials, consent({ questions: ['scorecard.openapi_model.v1'] })) }));
+        scorecardConsent = String((JSON.parse(granted.text) as { consent: Json }).consent['consent_id']);
+        const answer = await post('/v1/scores', bank, {
+          loan_reference: 'LOAN-3', officer: 'officer-3',
+          items: [
+            { subject: { uscc: USCC }, consent_id: scorecardConsent, scorecard: { id: 'openapi_model', version: 1 } },
+            { subject: { uscc: USCC }, consent_id: 'no-such-consent-0001', scorecard: { id: 'openapi_model', version: 1 } },
+          ],
+        });
+        expect(answer.status, answer.text).to.equal(200);
+        const result = expectConforms<{ answer: string; items: Array<{ status: string; score?: number }> }>(answer, 'post', '/v1/scores');
+        expect(result.items.map((item) => item.status)).to.deep.equal(['scored', 'refused']);
+        expect(result.items[0]?.score).to.be.a('number');
+        expect(expectClaims(result.answer, 'ScoreClaims')['items']).to.deep.equal(result.items);
+        expectProblem(await post('/v1/scores', bank, '[1'), 'post', '/v1/scores', 400, 'malformed_input');
+      });
+
+      it('POST /v1/scorecards/{id}/versions/{version}/backtests answers 422 cohort_too_small, then 200 over enough consents, its payload BacktestClaims', async function () {
+        const target = '/v1/scorecards/openapi_model/versions/1/backtests';
+        expectProblem(await post(target, bank, { purpose: 'loan_approval' }), 'post', BACKTESTS, 422, 'cohort_too_small');
+        expectProblem(await post(target, bank, { purpose: 'customer_screening' }), 'post', BACKTESTS, 422, 'purpose_not_allowed');
+        expectProblem(await post('/v1/scorecards/nothing/versions/1/backtests', bank, { purpose: 'loan_approval' }), 'post', BACKTESTS, 404, 'not_found');
+        for (let n = 0; n < gateway.runtime.reviewRules.backtest.min_cohort; n++) {
+          const first17 = `91370100MB${String(n).padStart(7, '0')}`;
+          const member = await gateway.enrol('enterprise', { uscc: `${first17}${usccCheckCharacter(first17)}` });
+          const token = await signConsent(member.credentials, consent({ uscc: member.record.uscc as string, questions: ['scorecard.openapi_model.v1'] }));
+          expect((await submitConsent(member, JSON.stringify({ consent: token }))).status).to.equal(201);
+        }
+        const answer = await post(target, bank, { purpose: 'loan_approval' });
+        expect(answer.status, answer.text).to.equal(200);
+        const result = expectConforms<{ answer: string; aggregates: Json }>(answer, 'post', BACKTESTS);
+        expect(expectClaims(result.answer, 'BacktestClaims')).to.deep.include(result.aggregates);
       });
     });
 

@@ -8,6 +8,7 @@ import { openSqliteStore } from '../../gateway/store/index.js';
 import { applyMigrations, connect } from '../../gateway/store/sqlite/sqliteStore.js';
 import { storeContract } from './contract.js';
 import { reportStoreContract } from './reportContract.js';
+import { scorecardStoreContract } from './scorecardContract.js';
 
 let dir = '';
 storeContract('sqlite', {
@@ -20,6 +21,15 @@ storeContract('sqlite', {
 });
 
 reportStoreContract('sqlite', {
+  create() {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-store-'));
+    return openSqliteStore({ file: path.join(dir, 'gateway.sqlite') });
+  },
+  reopen: () => openSqliteStore({ file: path.join(dir, 'gateway.sqlite') }),
+  dispose: () => fs.rmSync(dir, { recursive: true, force: true }),
+});
+
+scorecardStoreContract('sqlite', {
   create() {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-store-'));
     return openSqliteStore({ file: path.join(dir, 'gateway.sqlite') });

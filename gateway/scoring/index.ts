@@ -1,0 +1,12 @@
+export { createBacktestService, discrimination } from './backtest.js';
+export type { BacktestRequest, BacktestResult, BacktestService } from './backtest.js';
+export { evaluateScorecard } from './evaluate.js';
+export type { ScoreResult as ScorecardEvaluation } from './evaluate.js';
+export { reviewScorecard } from './review.js';
+export type { Finding, FindingCode } from './review.js';
+export { hashScorecard, loadReviewRules, parseScorecardRef, scorecardRef, skeletonHash } from './scorecard.js';
+export type { ReviewRules, ScorecardDocument } from './scorecard.js';
+export { createScorecardService } from './scorecards.js';
+export type { ScorecardService, ScorecardView } from './scorecards.js';
+export { createScoreService } from './scores.js';
+export type { ScoreOutcome, ScoreRefusalCode, ScoreRequest, ScoreResult, ScoreService } from './scores.js';
