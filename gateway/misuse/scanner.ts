@@ -29,7 +29,7 @@ export interface MisuseScanner {
   /** Scans the window that ends now; returns the flags it raised (none already in the window are raised again). */
   scan(): Promise<MisuseFlag[]>;
   /** The flags in the log, newest last, recorded at or after `from` (RFC 3339). */
-  flags(from?: string): MisuseFlag[];
+  flags(from?: string): Promise<MisuseFlag[]>;
 }
 
 export interface MisuseDependencies {
@@ -50,12 +50,12 @@ export function createMisuseScanner(deps: MisuseDependencies): MisuseScanner {
   /** The first index of the last window read: the log is in time order, so the next window starts at or after it. */
   let windowStart = 0;
 
-  function read(from: string, kind?: string): (LoggedEvent & Record<string, unknown>)[] {
-    const end = deps.audit.size();
+  async function read(from: string, kind?: string): Promise<(LoggedEvent & Record<string, unknown>)[]> {
+    const end = await deps.audit.size();
     const events: (LoggedEvent & Record<string, unknown>)[] = [];
     let start = kind === undefined ? windowStart : 0;
     for (;;) {
-      const page = deps.audit.entries({ start, end, from, kind, limit: PAGE });
+      const page = await deps.audit.entries({ start, end, from, kind, limit: PAGE });
       for (const stored of page) events.push(parse(stored.entry, stored.index));
       if (page.length < PAGE) break;
       start = (page.at(-1)?.index ?? end) + 1;
@@ -79,14 +79,14 @@ export function createMisuseScanner(deps: MisuseDependencies): MisuseScanner {
     async scan() {
       const windowTo = now();
       const windowFrom = new Date(windowTo.getTime() - deps.policy.windowHours * HOUR_MS).toISOString();
-      const events = read(windowFrom);
+      const events = await read(windowFrom);
       const raised = new Set(events.filter((event) => event.kind === 'misuse.flagged').map((event) => `${String(event['rule'])}\u0000${String(event['bank'])}`));
       const flags: MisuseFlag[] = [];
       for (const finding of findMisuse(events, deps.policy.rules)) {
         const key = `${finding.rule.id}\u0000${finding.bank}`;
         if (raised.has(key)) continue;
         raised.add(key);
-        const bank = deps.participants.get(finding.bank);
+        const bank = await deps.participants.get(finding.bank);
         const suspend = deps.autoSuspend && finding.rule.suspend && bank?.role === 'bank' && bank.status === 'active';
         const details: Record<string, JsonValue> = {
           rule: finding.rule.id, bank: finding.bank, severity: finding.rule.severity, evidence: { ...finding.evidence },
@@ -104,6 +104,6 @@ export function createMisuseScanner(deps: MisuseDependencies): MisuseScanner {
       }
       return flags;
     },
-    flags: (from = new Date(0).toISOString()) => read(from, 'misuse.flagged').map(flagOf),
+    flags: async (from = new Date(0).toISOString()) => (await read(from, 'misuse.flagged')).map(flagOf),
   };
 }

@@ -88,7 +88,7 @@ describe('misuse scan on a running gateway', function () {
 
     // The same pattern in the same window is not flagged again, however often it is scanned.
     expect(await gateway.runtime.misuse.scan()).to.deep.equal([]);
-    expect(gateway.runtime.misuse.flags().map((flag) => flag.rule).sort()).to.deep.equal(['population_scan', 'probing']);
+    expect((await gateway.runtime.misuse.flags()).map((flag) => flag.rule).sort()).to.deep.equal(['population_scan', 'probing']);
   });
 
   it('without automatic suspension a flag suspends nobody; consents granted and revoked in a row are churn', async () => {

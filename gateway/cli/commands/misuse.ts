@@ -39,7 +39,7 @@ export function registerMisuse(misuse: Command, context: CommandContext): void {
       }
       const runtime = await context.open();
       try {
-        const flags = runtime.misuse.flags(options.since === undefined ? undefined : new Date(options.since).toISOString());
+        const flags = await runtime.misuse.flags(options.since === undefined ? undefined : new Date(options.since).toISOString());
         report(options, flags, () => flags.map(line).join('\n') || 'no flags');
       } finally {
         await runtime.close();
