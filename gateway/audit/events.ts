@@ -35,6 +35,8 @@ export const AUDIT_KINDS = [
   'objection.overdue',
   'answer.corrected',
   'misuse.flagged',
+  'support.eligibility_given',
+  'support.counts_read',
   'scorecard.submitted',
   'scorecard.refused',
   'scorecard.approved',

@@ -77,6 +77,8 @@ export interface GatewayConfig {
   readonly reports: ReportConfig;
   /** Days a source has to resolve an objection before it is flagged overdue (docs/objections.md). */
   readonly objectionDeadlineDays: number;
+  /** Support-policy counts below this are suppressed (docs/support.md). */
+  readonly supportMinCell: number;
   /** Misuse detection over the audit log (docs/misuse.md). */
   readonly misuse: MisuseConfig;
 }
@@ -337,6 +339,7 @@ export function loadConfig(env: Environment, cwd: string = process.cwd()): Gatew
       publicUrl: publicUrl(env),
     },
     objectionDeadlineDays: integer(env, 'GATEWAY_OBJECTION_DEADLINE_DAYS', 20, 1, 365),
+    supportMinCell: integer(env, 'GATEWAY_SUPPORT_MIN_CELL', 10, 1, 1000),
     misuse: {
       policyFile: path.resolve(cwd, env['GATEWAY_MISUSE_POLICY'] ?? path.join(packageRoot, 'policies', 'misuse.json')),
       autoSuspend: flag(env, 'GATEWAY_MISUSE_AUTO_SUSPEND'),

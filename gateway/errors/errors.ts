@@ -83,6 +83,7 @@ export const errorRegistry = {
   objection_not_permitted: { status: 403, title: 'The source does not feed a dataset the objection is about' },
   correction_not_about_subject: { status: 422, title: 'The correcting batch holds no record about the objection\'s subject' },
   // Scorecards (docs/modelling.md, docs/privacy.md "Scorecards").
+  support_policy_not_owned: { status: 403, title: 'Only the department that owns a support policy reads its counts' },
   scorecard_refused: { status: 422, title: 'The scorecard fails the review checks' },
   scorecard_exists: { status: 409, title: 'A scorecard with this id and version already exists' },
   scorecard_not_pending: { status: 409, title: 'The scorecard has already been decided' },

@@ -18,6 +18,7 @@ import type { ReportTemplates } from '../policies/index.js';
 import type { ObjectionService } from '../objections/index.js';
 import type { ReportRenderer, ReportService } from '../reports/index.js';
 import type { BacktestService, ScoreService, ScorecardService } from '../scoring/index.js';
+import type { SupportService } from '../support/index.js';
 import { idempotentResponder } from './idempotency.js';
 import { observeRequests } from './observe.js';
 import { notFound, problemHandler } from './problems.js';
@@ -33,6 +34,7 @@ import { monitoringRoutes } from './routes/monitoring.js';
 import { objectionRoutes } from './routes/objections.js';
 import { reportRoutes } from './routes/reports.js';
 import { scoreRoutes } from './routes/scores.js';
+import { supportRoutes } from './routes/support.js';
 
 export interface AppDependencies {
   readonly logger: Logger;
@@ -61,6 +63,7 @@ export interface AppDependencies {
   readonly reportRenderer: ReportRenderer;
   readonly publicUrl: string | undefined;
   readonly objections: ObjectionService;
+  readonly support: SupportService;
 }
 
 export function createApp(deps: AppDependencies): Express {
@@ -77,6 +80,7 @@ export function createApp(deps: AppDependencies): Express {
   app.use(consentRoutes(deps));
   app.use(verificationRoutes(deps));
   app.use(scoreRoutes(deps));
+  app.use(supportRoutes(deps));
   app.use(monitoringRoutes(deps));
   app.use(reportRoutes(deps));
   app.use(objectionRoutes(deps));

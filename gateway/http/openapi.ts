@@ -594,6 +594,34 @@ function reportSchemas(): Record<string, Json> {
   };
 }
 
+/** Support policies (政策直达): the catalog, an enterprise's eligibility, a department's counts. */
+function supportSchemas(): Record<string, Json> {
+  const localText = closed({ zh: STRING, en: STRING });
+  const eligibility = { enum: ['eligible', 'not_eligible', 'unknown'] };
+  const count = { oneOf: [INDEX, { type: 'null' }], description: 'null: suppressed (below min_cell, or the cell that would give a suppressed one away)' };
+  return {
+    SupportPolicies: closed({
+      policies: {
+        type: 'array',
+        items: closed({
+          id: STRING, version: { type: 'integer', minimum: 1 }, definition_hash: HEX_SHA256, title: localText, department: localText, description: localText,
+          conditions: { type: 'array', items: closed({ question: STRING, answers: { type: 'array', items: { type: ['boolean', 'string'] } } }) },
+        }),
+      },
+    }),
+    SupportEligibility: closed({
+      eligibility: { ...ref('schemas', 'CompactJws'), description: 'gateway-support-eligibility+jwt: for the bank named, else for the enterprise' },
+      policies: { type: 'array', items: closed({ policy: STRING, version: { type: 'integer', minimum: 1 }, definition_hash: HEX_SHA256, eligibility }) },
+      audit_index: { ...INDEX, description: 'the support.eligibility_given entry' },
+    }),
+    SupportCounts: closed({
+      counts: { ...ref('schemas', 'CompactJws'), description: 'gateway-support-counts+jwt: the same counts, signed' },
+      policy: STRING, eligible: count, not_eligible: count, unknown: count, min_cell: { type: 'integer', minimum: 1 },
+      audit_index: { ...INDEX, description: 'the support.counts_read entry' },
+    }),
+  };
+}
+
 /** Objections: as enterprises and sources see them. */
 function objectionSchemas(): Record<string, Json> {
   const evidence = { name: STRING, media_type: STRING, sha256: HEX_SHA256, size: INDEX, content: { ...STRING, description: 'base64; only when one objection is read' } };
@@ -628,7 +656,7 @@ function objectionSchemas(): Record<string, Json> {
 function schemas(): Record<string, Json> {
   return {
     ...problemSchemas(), ...identitySchemas(), ...ingestSchemas(), ...consentSchemas(), ...verificationSchemas(), ...scoringSchemas(), ...auditSchemas(),
-    ...monitoringSchemas(), ...reportSchemas(), ...objectionSchemas(),
+    ...monitoringSchemas(), ...reportSchemas(), ...objectionSchemas(), ...supportSchemas(),
     ...Object.fromEntries(Object.entries(API_SCHEMAS).map(([name, file]) => [name, readApiSchema(file)])),
   };
 }
@@ -1081,6 +1109,31 @@ function operations(): Record<string, Record<string, OperationSpec>> {
         problems: ['not_found'],
       },
     },
+    '/v1/support-policies': {
+      get: {
+        operationId: 'supportPolicies', tag: 'support', summary: 'The support policies',
+        description: 'Subsidies and discounted loans (policies/support/), each with its department and its eligibility as conditions on answers to the catalog\'s questions, and its hash.',
+        responses: { 200: { description: 'The policies.', content: json('SupportPolicies') } },
+      },
+    },
+    '/v1/support-policies/eligibility': {
+      get: {
+        operationId: 'supportEligibility', tag: 'support', summary: 'This enterprise\'s eligibility for every support policy', roles: ['enterprise'],
+        description: 'Evaluated inside over the enterprise\'s own records, audited about it, and signed for the enterprise — or, with `bank`, for that bank: the enterprise passes its eligibility on by forwarding the signed result.',
+        parameters: [query('bank', { type: 'string', pattern: '^[a-z][a-z0-9-]{2,63}$' }, 'an active bank to sign the result for')],
+        responses: { 200: { description: 'The signed eligibility.', content: json('SupportEligibility'), headers: ['Audit-Index'] } },
+        problems: ['invalid_argument', 'decryption_failed', ...AUDITED, ...SIGNS],
+      },
+    },
+    '/v1/support-policies/{policyId}/counts': {
+      get: {
+        operationId: 'supportCounts', tag: 'support', summary: 'How many registered enterprises are eligible', roles: ['source', 'auditor'],
+        description: 'For a participant the policy names as an owner: counts of eligible, not eligible and unknown over the registered enterprises, cells below GATEWAY_SUPPORT_MIN_CELL suppressed (null).',
+        parameters: [pathParameter('policyId', { type: 'string', pattern: '^[a-z][a-z0-9_]{0,63}$' }, 'the support policy id')],
+        responses: { 200: { description: 'The counts, and the same signed.', content: json('SupportCounts'), headers: ['Audit-Index'] } },
+        problems: ['invalid_argument', 'not_found', 'support_policy_not_owned', 'decryption_failed', ...AUDITED, ...SIGNS],
+      },
+    },
     '/v1/objections': {
       post: {
         operationId: 'raiseObjection', tag: 'objections', summary: 'Object to records about this enterprise', roles: ['enterprise'],
@@ -1166,6 +1219,7 @@ export function openApiDocument(): Json {
       { name: 'scorecards', description: 'Banks have their scorecards evaluated inside the gateway.', externalDocs: { url: 'docs/modelling.md' } },
       { name: 'reports', description: 'Banks get signed credit reports for a lending stage.', externalDocs: { url: 'docs/reports.md' } },
       { name: 'objections', description: 'Enterprises dispute records; sources confirm or correct them.', externalDocs: { url: 'docs/objections.md' } },
+      { name: 'support', description: 'Support policies: enterprises learn their eligibility, departments only counts.', externalDocs: { url: 'docs/support.md' } },
     ],
     paths: paths(),
     components: {

@@ -86,6 +86,7 @@ export async function startServer(runtime: Runtime, logger: Logger, metrics: Met
     reportRenderer: runtime.reportRenderer,
     publicUrl: config.reports.publicUrl,
     objections: runtime.objections,
+    support: runtime.support,
   });
   observeGatewayState(metrics, {
     auditLogSize: () => runtime.audit.log.size(),

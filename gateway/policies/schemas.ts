@@ -1,6 +1,7 @@
 /**
  * The policy schemas (schemas/policy.schema.json, schemas/question-pack.schema.json,
- * schemas/report-template.schema.json, schemas/misuse-policy.schema.json), compiled once per load, the
+ * schemas/report-template.schema.json, schemas/misuse-policy.schema.json,
+ * schemas/support-policy.schema.json), compiled once per load, the
  * reading of policy files, and ajv errors turned into one readable line that names the member at fault.
  */
 import fs from 'node:fs';
@@ -15,6 +16,7 @@ const POLICY_ID = 'https://gateway.invalid/schemas/policy.v1.json';
 const PACKS_ID = 'https://gateway.invalid/schemas/question-pack.v1.json';
 const REPORT_TEMPLATE_ID = 'https://gateway.invalid/schemas/report-template.v1.json';
 const MISUSE_ID = 'https://gateway.invalid/schemas/misuse-policy.v1.json';
+const SUPPORT_ID = 'https://gateway.invalid/schemas/support-policy.v1.json';
 
 export interface PolicyValidators {
   readonly question: ValidateFunction;
@@ -22,6 +24,7 @@ export interface PolicyValidators {
   readonly fixtures: ValidateFunction;
   readonly reportTemplate: ValidateFunction;
   readonly misuse: ValidateFunction;
+  readonly support: ValidateFunction;
 }
 
 /** A policy data file parsed, or invalid_configuration naming the file. */
@@ -53,13 +56,14 @@ export function compilePolicySchemas(): PolicyValidators {
   ajv.addSchema(readSchema('question-pack.schema.json'));
   ajv.addSchema(readSchema('report-template.schema.json'));
   ajv.addSchema(readSchema('misuse-policy.schema.json'));
+  ajv.addSchema(readSchema('support-policy.schema.json'));
   const get = (id: string): ValidateFunction => {
     const validate = ajv.getSchema(id);
     if (!validate) throw new GatewayError('internal_error', `schema ${id} is not loaded`);
     return validate;
   };
   return { question: get(POLICY_ID), packs: get(PACKS_ID), fixtures: get(`${POLICY_ID}#/$defs/fixture_file`), reportTemplate: get(REPORT_TEMPLATE_ID),
-    misuse: get(MISUSE_ID) };
+    misuse: get(MISUSE_ID), support: get(SUPPORT_ID) };
 }
 
 function describe(error: ErrorObject): string {

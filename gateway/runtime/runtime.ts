@@ -10,6 +10,8 @@ import { createConsentService } from '../consent/index.js';
 import type { ConsentQuestions, ConsentService } from '../consent/index.js';
 import { GatewayError } from '../errors/index.js';
 import { createMisuseScanner, loadMisusePolicy } from '../misuse/index.js';
+import { createSupportService, loadSupportPolicies } from '../support/index.js';
+import type { SupportService } from '../support/index.js';
 import type { MisuseScanner } from '../misuse/index.js';
 import { loadMonitorRules, loadQuestionCatalog, loadReportTemplates } from '../policies/index.js';
 import type { QuestionCatalog, ReportTemplates } from '../policies/index.js';
@@ -81,6 +83,8 @@ export interface Runtime {
   readonly reports: ReportService;
   readonly reportRenderer: ReportRenderer;
   readonly objections: ObjectionService;
+  /** Support policies (政策直达): eligibility for enterprises, counts for departments. */
+  readonly support: SupportService;
   /** Misuse rules over the audit log; the serving process scans on an interval (startServer). */
   readonly misuse: MisuseScanner;
   /** Risk monitoring; its delivery worker runs only in the serving process (startServer starts it). */
@@ -159,6 +163,7 @@ export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Ru
   const monitorRules = loadMonitorRules(questions);
   const templates = loadReportTemplates(questions);
   const misusePolicy = loadMisusePolicy(config.misuse.policyFile);
+  const supportPolicies = loadSupportPolicies(questions);
   const reviewRules = loadReviewRules();
   const reportRenderer = createReportRenderer({ font: { file: config.reports.fontFile, name: config.reports.fontName }, templates });
   const databaseFile = path.join(config.dataDir, DATABASE_FILE);
@@ -219,6 +224,9 @@ export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Ru
     });
     return {
       config, store, registry, keyring, ingestor, caCertificatePem, signingKeys, audit, signer, questions,
+      support: createSupportService({
+        policies: supportPolicies, questions, records, participants, audit: log, signer, minCell: config.supportMinCell,
+      }),
       misuse: createMisuseScanner({ audit: log, participants, policy: misusePolicy, autoSuspend: config.misuse.autoSuspend }),
       consents,
       monitoring,

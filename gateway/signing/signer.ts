@@ -18,6 +18,8 @@ export const SIGNED_TYPES = {
   report: 'gateway-report+jwt',
   score: 'gateway-score+jwt',
   backtest: 'gateway-backtest+jwt',
+  supportEligibility: 'gateway-support-eligibility+jwt',
+  supportCounts: 'gateway-support-counts+jwt',
 } as const;
 
 export type SignedType = (typeof SIGNED_TYPES)[keyof typeof SIGNED_TYPES];

@@ -362,7 +362,7 @@ describe('GET /openapi.json', function () {
 
     it('requires a signature, naming the roles, on participant endpoints, with 401 and WWW-Authenticate; none on public ones', function () {
       const publicRoutes = ['get /healthz', 'get /readyz', 'get /metrics', 'get /openapi.json', 'get /.well-known/credit-gateway',
-        'get /.well-known/jwks.json', 'get /v1/ca', 'get /v1/audit/note-key', 'get /v1/report-templates', 'get /v1/reports/{reportId}/check'];
+        'get /.well-known/jwks.json', 'get /v1/ca', 'get /v1/audit/note-key', 'get /v1/report-templates', 'get /v1/reports/{reportId}/check', 'get /v1/support-policies'];
       for (const [route, operation] of operationsOf(document)) {
         expect(operation.operationId, route).to.be.a('string');
         expect(operation.tags, route).to.have.length(1);
@@ -808,6 +808,30 @@ describe('GET /openapi.json', function () {
         expectConforms(await post(source, path, { outcome: 'confirmed', note: '数据无误' }), 'post', template);
         expectProblem(await post(source, path, { outcome: 'confirmed', note: '数据无误' }), 'post', template, 409, 'objection_not_open');
         expectProblem(await post(source, path, { outcome: 'corrected' }), 'post', template, 400, 'invalid_argument');
+      });
+    });
+
+    describe('support policies', function () {
+      it('GET /v1/support-policies conforms, public', async function () {
+        const listed = expectConforms<{ policies: Json[] }>(await call('GET', '/v1/support-policies'), 'get', '/v1/support-policies');
+        expect(listed.policies).to.not.be.empty;
+      });
+
+      it('GET /v1/support-policies/eligibility conforms for an enterprise, for itself and for a bank; and its 400', async function () {
+        const template = '/v1/support-policies/eligibility';
+        expectConforms(await call('GET', template, { as: enterprise }), 'get', template);
+        expectConforms(await call('GET', `${template}?bank=${bank.record.participantId}`, { as: enterprise }), 'get', template);
+        expectProblem(await call('GET', `${template}?bank=${auditor.record.participantId}`, { as: enterprise }), 'get', template, 400, 'invalid_argument');
+      });
+
+      it('GET /v1/support-policies/{policyId}/counts conforms for its owner; its 403, 404 and 400', async function () {
+        const template = '/v1/support-policies/{policyId}/counts';
+        const owner = await gateway.enrol('source', { id: 'dev-source' });
+        const counts = expectConforms<Json>(await call('GET', '/v1/support-policies/first_loan_subsidy/counts', { as: owner }), 'get', template);
+        expect(counts['policy']).to.equal('first_loan_subsidy');
+        expectProblem(await call('GET', '/v1/support-policies/first_loan_subsidy/counts', { as: source }), 'get', template, 403, 'support_policy_not_owned');
+        expectProblem(await call('GET', '/v1/support-policies/no_such_policy/counts', { as: owner }), 'get', template, 404, 'not_found');
+        expectProblem(await call('GET', '/v1/support-policies/Bad-Id/counts', { as: owner }), 'get', template, 400, 'invalid_argument');
       });
     });
 
