@@ -78,8 +78,13 @@ export function scoreRoutes(deps: ScoreRouteDependencies): Router {
     async function backtest(req: Request, res: Response) {
       const { id, version } = scorecardOf(req);
       const body = validBody(req, res, validateBacktest, 'api/backtest-request.v1.json');
-      const result = await deps.backtests.backtest(principalOf(res), id, version, body);
-      res.set('Audit-Index', String(result.auditIndex)).json({ answer: result.answer, aggregates: result.aggregates });
+      try {
+        const result = await deps.backtests.backtest(principalOf(res), id, version, body);
+        res.set('Audit-Index', String(result.auditIndex)).json({ answer: result.answer, aggregates: result.aggregates });
+      } catch (error) {
+        if (error instanceof GatewayError && error.code === 'rate_limited') res.set('Retry-After', String(error.details?.['retry_after'] ?? 1));
+        throw error;
+      }
     });
 
   return router;
