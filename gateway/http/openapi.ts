@@ -1034,7 +1034,8 @@ function operations(): Record<string, Record<string, OperationSpec>> {
         requestBody: jsonRequest('BacktestRequest', 'The purpose and outcome labels (schemas/api/backtest-request.v1.json).'),
         responses: { 200: { description: 'The signed aggregates.', content: json('BacktestAnswer'), headers: ['Audit-Index'] } },
         problems: [
-          ...JSON_BODY, 'invalid_argument', 'not_found', 'purpose_not_allowed', 'cohort_too_small', 'backtest_too_similar', 'decryption_failed', ...AUDITED, ...SIGNS,
+          ...JSON_BODY, 'invalid_argument', 'not_found', 'purpose_not_allowed', 'cohort_too_small', 'backtest_too_similar', 'rate_limited', 'decryption_failed',
+          ...AUDITED, ...SIGNS,
         ],
       },
     },

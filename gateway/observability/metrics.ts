@@ -18,6 +18,7 @@ export interface Metrics {
   readonly invalidRows: Counter<'dataset'>;
   /** Verification items by outcome (answered, refused) and refusal code ("" when answered). */
   readonly verificationItems: Counter<'outcome' | 'code'>;
+  readonly scoreItems: Counter<'outcome' | 'code'>;
   /** Every problem answered, by route template and code: whole requests refused (signatures, roles, limits…). */
   readonly problems: Counter<'route' | 'code'>;
 }
@@ -76,6 +77,12 @@ export function createMetrics(): Metrics {
     verificationItems: new Counter({
       name: 'gateway_verification_items_total',
       help: 'Verification items by outcome (answered, refused) and refusal code',
+      labelNames: ['outcome', 'code'],
+      registers: [registry],
+    }),
+    scoreItems: new Counter({
+      name: 'gateway_score_items_total',
+      help: 'Score items by outcome (scored, refused) and refusal code',
       labelNames: ['outcome', 'code'],
       registers: [registry],
     }),

@@ -18,7 +18,7 @@ import type { QuestionCatalog, ReportTemplates } from '../policies/index.js';
 import { createObjectionService } from '../objections/index.js';
 import type { ObjectionService } from '../objections/index.js';
 import { createReportRenderer, createReportService } from '../reports/index.js';
-import { createBacktestService, createScoreService, createScorecardService, loadReviewRules, parseScorecardRef } from '../scoring/index.js';
+import { allowsScoring, createBacktestService, createScoreService, createScorecardService, loadReviewRules, parseScorecardRef } from '../scoring/index.js';
 import type { BacktestService, ReviewRules, ScoreService, ScorecardService } from '../scoring/index.js';
 import type { ReportRenderer, ReportService } from '../reports/index.js';
 import { createVerificationService } from '../verification/index.js';
@@ -146,7 +146,7 @@ function consentQuestions(catalog: QuestionCatalog, rules: ReviewRules): Consent
     },
     allowsPurpose: (id, purpose) => parseScorecardRef(id) === undefined
       ? catalog.allowsPurpose(id, purpose)
-      : (rules.scoring_purposes as readonly string[]).includes(purpose),
+      : allowsScoring(rules, purpose),
   };
 }
 

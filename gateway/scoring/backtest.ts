@@ -4,7 +4,7 @@
  * grade distribution and, over the enterprises the bank labelled, ROC AUC and KS rounded to two decimals — and only
  * when the cohort is large enough, each outcome is labelled often enough, and the cohort and labels differ from each
  * earlier back-test of the scorecard either not at all or by enough enterprises that the difference of two results
- * says nothing about one.
+ * says nothing about one; and at most a few times a day per scorecard.
  */
 import type { AuditLog } from '../audit/index.js';
 import type { ConsentService } from '../consent/index.js';
@@ -51,6 +51,7 @@ export interface BacktestService {
 }
 
 const PAGE = 500;
+const DAY_MS = 86_400_000;
 
 const round2 = (value: number) => Math.round(value * 100) / 100;
 
@@ -118,14 +119,23 @@ export function createBacktestService(deps: BacktestDependencies): BacktestServi
         throw new GatewayError('purpose_not_allowed', `scorecard ${id} v${version} is not for ${request.purpose}`);
       }
       const { backtest: limits } = deps.rules;
+      const earlier = await deps.scorecards.backtestsOf(id, version);
+      // A cap per scorecard and day: each back-test evaluates the whole cohort, and the same cohort asked often would
+      // track its grades as the data changes.
+      const dayAgo = now().getTime() - DAY_MS;
+      const recent = earlier.filter((backtest) => Date.parse(backtest.at) > dayAgo);
+      if (recent.length >= limits.max_per_day) {
+        const retryAfter = Math.ceil((Date.parse((recent[0] as BacktestRecord).at) - dayAgo) / 1000);
+        throw new GatewayError('rate_limited', `at most ${limits.max_per_day} back-tests of a scorecard a day; retry later`, { details: { retry_after: Math.max(1, retryAfter) } });
+      }
       const cohort = cohortOf(principal.participantId, scorecardRef(id, version), request.purpose);
       if (cohort.size < limits.min_cohort) {
         throw new GatewayError('cohort_too_small', `a back-test needs at least ${limits.min_cohort} consenting enterprises`);
       }
       const labels = new Map((request.labels ?? []).map((label) => [label.uscc, label.outcome]));
       const members: Record<string, 0 | 1 | null> = Object.fromEntries([...cohort.keys()].sort().map((uscc) => [uscc, labels.get(uscc) ?? null]));
-      for (const earlier of await deps.scorecards.backtestsOf(id, version)) {
-        const differs = difference(earlier.cohort, members);
+      for (const before of earlier) {
+        const differs = difference(before.cohort, members);
         if (differs > 0 && differs < limits.min_cohort_difference) {
           throw new GatewayError('backtest_too_similar', `the cohort and labels must equal an earlier back-test's or differ from it by at least ${limits.min_cohort_difference} enterprises`);
         }

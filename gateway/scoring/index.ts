@@ -4,7 +4,7 @@ export { evaluateScorecard } from './evaluate.js';
 export type { ScoreResult as ScorecardEvaluation } from './evaluate.js';
 export { reviewScorecard } from './review.js';
 export type { Finding, FindingCode } from './review.js';
-export { hashScorecard, loadReviewRules, parseScorecardRef, scorecardRef, skeletonHash } from './scorecard.js';
+export { allowsScoring, hashScorecard, loadReviewRules, parseScorecardRef, scorecardRef, skeletonHash } from './scorecard.js';
 export type { ReviewRules, ScorecardDocument } from './scorecard.js';
 export { createScorecardService } from './scorecards.js';
 export type { ScorecardService, ScorecardView } from './scorecards.js';

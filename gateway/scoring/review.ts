@@ -8,6 +8,7 @@
 import type { QuestionCatalog } from '../policies/index.js';
 import { UNKNOWN } from '../policies/index.js';
 import type { Answer } from '../policies/index.js';
+import { allowsScoring } from './scorecard.js';
 import type { ReviewRules, ScorecardDocument } from './scorecard.js';
 
 export type FindingCode =
@@ -120,7 +121,7 @@ function gradeFindings(document: ScorecardDocument, rules: ReviewRules): Finding
  */
 export function reviewScorecard(document: ScorecardDocument, catalog: QuestionCatalog, rules: ReviewRules, sameSkeleton: ReadonlyArray<{ sha256: string; name: string }>, sha256: string): Finding[] {
   const findings = featureFindings(document, catalog, rules);
-  const notScoring = document.purposes.filter((purpose) => !rules.scoring_purposes.includes(purpose));
+  const notScoring = document.purposes.filter((purpose) => !allowsScoring(rules, purpose));
   if (notScoring.length > 0) findings.push({ code: 'purpose_not_allowed', detail: `scoring is not allowed for ${notScoring.join(', ')}` });
   const count = document.features.length;
   if (count < rules.limits.min_features) findings.push({ code: 'too_few_features', detail: `${count} feature(s); at least ${rules.limits.min_features}` });

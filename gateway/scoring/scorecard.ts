@@ -56,7 +56,7 @@ export interface ReviewLimits {
 export interface ReviewRules {
   readonly scoring_purposes: readonly Purpose[];
   readonly limits: ReviewLimits;
-  readonly backtest: { readonly min_cohort: number; readonly min_per_outcome: number; readonly min_cohort_difference: number };
+  readonly backtest: { readonly min_cohort: number; readonly min_per_outcome: number; readonly min_cohort_difference: number; readonly max_per_day: number };
   readonly auto_approve: ReadonlyArray<{ readonly banks: readonly string[]; readonly release_score: boolean }>;
 }
 
@@ -72,6 +72,11 @@ export function loadReviewRules(file: string = REVIEW_RULES_FILE): ReviewRules {
     throw new GatewayError('invalid_configuration', `${file}: /limits: min_features is above max_features`);
   }
   return parsed;
+}
+
+/** Whether a consent for `purpose` may name a scorecard: the one rule both the consent grant and scoring apply. */
+export function allowsScoring(rules: Pick<ReviewRules, 'scoring_purposes'>, purpose: string): boolean {
+  return (rules.scoring_purposes as readonly string[]).includes(purpose);
 }
 
 /** What a consent names to let a bank score the enterprise with this scorecard: `scorecard.<id>.v<version>`. */

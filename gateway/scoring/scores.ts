@@ -26,7 +26,7 @@ import type { ConsentRecord, ConsentStore, ConsentUse, ReportStore, ScorecardSto
 import { consentRefusal } from '../verification/answers.js';
 import type { RefusalCode } from '../verification/answers.js';
 import type { VerificationLimits } from '../verification/index.js';
-import { scorecardRef } from './scorecard.js';
+import { allowsScoring, scorecardRef } from './scorecard.js';
 import type { ReviewRules } from './scorecard.js';
 import { reasonLimit, scoreSubject, usableScorecard } from './subject.js';
 import type { UsableScorecard } from './subject.js';
@@ -90,7 +90,7 @@ export function createScoreService(deps: ScoreDependencies): ScoreService {
   const refusalLimiter = new RateLimiterMemory({ points: deps.limits.bankRefusalsPerMinute, duration: 60 });
   const useConsent = createGroupCommit((uses: readonly ConsentUse[]) => deps.consentStore.useConsents(uses)).add;
   // A consent names scorecards for the purposes the review rules let score; the scorecard's own purposes come next.
-  const scoringCatalog = { allowsPurpose: (_ref: string, purpose: string) => (deps.rules.scoring_purposes as readonly string[]).includes(purpose) };
+  const scoringCatalog = { allowsPurpose: (_ref: string, purpose: string) => allowsScoring(deps.rules, purpose) };
 
   async function consume(limiter: RateLimiterMemory, key: string, points: number): Promise<void> {
     try {

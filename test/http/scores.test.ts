@@ -256,6 +256,9 @@ describe('scorecards over HTTP', function () {
       expect(unmatched).to.not.have.property('subject');
       const v2 = await score(bank, [{ uscc: usccNumber(1), consentId: consents.get(1) as string, version: 2 }]);
       expect(v2.body.items[0]).to.include({ status: 'refused', code: 'question_not_covered' });
+      const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+      expect(metrics).to.match(/^gateway_score_items_total\{outcome="scored",code=""\} [1-9]/m);
+      expect(metrics).to.match(/^gateway_score_items_total\{outcome="refused",code="consent_missing"\} [1-9]/m);
     });
 
     it('refuses a consent for questions only: naming a scorecard is what allows scoring with it', async function () {

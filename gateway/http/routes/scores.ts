@@ -12,6 +12,7 @@ import { Router } from 'express';
 import type { Request, Response } from 'express';
 import { GatewayError } from '../../errors/index.js';
 import type { RequestAuthenticator } from '../../identity/index.js';
+import type { Metrics } from '../../observability/index.js';
 import { schemasDir } from '../../paths.js';
 import type { BacktestRequest, BacktestService, ScoreRequest, ScoreService, ScorecardDocument, ScorecardService } from '../../scoring/index.js';
 import { BODY_LIMITS, jsonBodyOf, principalOf, signedRequest } from '../signedRequest.js';
@@ -21,6 +22,7 @@ export interface ScoreRouteDependencies {
   readonly scorecards: ScorecardService;
   readonly scores: ScoreService;
   readonly backtests: BacktestService;
+  readonly metrics: Metrics;
 }
 
 const ajv = new Ajv2020({ strict: true, allErrors: false, allowUnionTypes: true });
@@ -67,6 +69,7 @@ export function scoreRoutes(deps: ScoreRouteDependencies): Router {
     const body = validBody(req, res, validateScoreRequest, 'api/score-request.v1.json');
     try {
       const result = await deps.scores.score(principalOf(res), body);
+      for (const item of result.items) deps.metrics.scoreItems.inc({ outcome: item.status, code: item.status === 'refused' ? item.code : '' });
       res.set('Audit-Index', String(result.answerAuditIndex)).json({ answer: result.answer, items: result.items });
     } catch (error) {
       if (error instanceof GatewayError && error.code === 'rate_limited') res.set('Retry-After', String(error.details?.['retry_after'] ?? 1));
@@ -78,8 +81,13 @@ export function scoreRoutes(deps: ScoreRouteDependencies): Router {
     async function backtest(req: Request, res: Response) {
       const { id, version } = scorecardOf(req);
       const body = validBody(req, res, validateBacktest, 'api/backtest-request.v1.json');
-      const result = await deps.backtests.backtest(principalOf(res), id, version, body);
-      res.set('Audit-Index', String(result.auditIndex)).json({ answer: result.answer, aggregates: result.aggregates });
+      try {
+        const result = await deps.backtests.backtest(principalOf(res), id, version, body);
+        res.set('Audit-Index', String(result.auditIndex)).json({ answer: result.answer, aggregates: result.aggregates });
+      } catch (error) {
+        if (error instanceof GatewayError && error.code === 'rate_limited') res.set('Retry-After', String(error.details?.['retry_after'] ?? 1));
+        throw error;
+      }
     });
 
   return router;
