@@ -21,8 +21,8 @@ import { datasetIds, loadDatasetRegistry } from '../datasets/registry.js';
 import type { DatasetRegistry } from '../datasets/registry.js';
 import { createIngestor } from '../ingest/index.js';
 import type { Ingestor, IngestReceipt } from '../ingest/index.js';
-import { configureWebhook, createParticipantRegistry, createReplayGuard, createRequestAuthenticator, ensureAuthority, loadAuthority } from '../identity/index.js';
-import type { ParticipantRegistry, RequestAuthenticator, WebhookChange, WebhookResult } from '../identity/index.js';
+import { configureWebhook, createEnrolmentCodes, createParticipantRegistry, createReplayGuard, createRequestAuthenticator, ensureAuthority, loadAuthority } from '../identity/index.js';
+import type { EnrolmentCodes, ParticipantRegistry, RequestAuthenticator, WebhookChange, WebhookResult } from '../identity/index.js';
 import { createMonitoring } from '../monitoring/index.js';
 import { sealClearWebhookSecrets } from '../identity/webhooks.js';
 import { resolveWebhookTarget, systemResolver } from '../identity/webhookTarget.js';
@@ -59,6 +59,8 @@ export interface Runtime {
   readonly ingestor: Ingestor;
   readonly records: RecordReader;
   readonly participants: ParticipantRegistry;
+  /** One-time enrolment codes: the portal's enrolment of an enterprise whose key its browser made. */
+  readonly enrolment: EnrolmentCodes;
   /** The platform root certificate (PEM), served at GET /v1/ca. */
   readonly caCertificatePem: string;
   readonly signingKeys: SigningKeySet;
@@ -187,6 +189,14 @@ export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Ru
       maxRecordBytes: config.maxRecordBytes, onBatch: hooks.onBatch, audit: log, beforeCommit: monitoring.beforeCommit,
       correctObjection: objections.correctInBatch,
     });
+    // The CA's private key is read only when a certificate is issued, not kept in the serving process.
+    const participants = createParticipantRegistry({
+      store, authority: () => loadAuthority(config.keysDir), datasetIds, audit: log,
+      // A revoked enterprise's consents end, with the consent.revoked events banks get for any revocation.
+      async onStatusChanged(participant, change) {
+        if (participant.role === 'enterprise' && change === 'revoke') await consents.revokeAllAbout(participant.uscc as string, 'enterprise_revoked');
+      },
+    });
     return {
       config, store, registry, keyring, ingestor, caCertificatePem, signingKeys, audit, signer, questions,
       consents,
@@ -208,14 +218,8 @@ export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Ru
         },
       }),
       records,
-      // The CA's private key is read only when a certificate is issued, not kept in the serving process.
-      participants: createParticipantRegistry({
-        store, authority: () => loadAuthority(config.keysDir), datasetIds, audit: log,
-        // A revoked enterprise's consents end, with the consent.revoked events banks get for any revocation.
-        async onStatusChanged(participant, change) {
-          if (participant.role === 'enterprise' && change === 'revoke') await consents.revokeAllAbout(participant.uscc as string, 'enterprise_revoked');
-        },
-      }),
+      participants,
+      enrolment: createEnrolmentCodes({ store, participants, audit: log, gatewayId: config.gatewayId, clockSkewSeconds: config.clockSkewSeconds }),
       authenticator: createRequestAuthenticator({
         store, caCertificatePem, audience: config.gatewayId, clockSkewSeconds: config.clockSkewSeconds,
         replayGuard: createReplayGuard(store, nowSeconds), nowSeconds,

@@ -12,6 +12,7 @@
  * - Sealed record bytes are opaque to the store; it never sees plaintext.
  */
 import type { ObjectionTransaction, ReportStore } from './reportStore.js';
+import type { EnrolmentStore } from './enrolmentStore.js';
 
 export interface BatchMetadata {
   readonly batchId: string;
@@ -124,7 +125,7 @@ export interface SealedRow {
   readonly sealed: Uint8Array;
 }
 
-export type ParticipantRole = 'source' | 'enterprise' | 'bank' | 'auditor';
+export type ParticipantRole = 'source' | 'enterprise' | 'bank' | 'auditor' | 'operator';
 export type ParticipantStatus = 'active' | 'suspended' | 'revoked';
 
 export interface ParticipantRecord {
@@ -333,7 +334,7 @@ export interface MonitorStore {
   replayEvents(eventIds: readonly string[] | 'all_dead', nowMs: number): string[];
 }
 
-export interface Store extends IdentityStore, ConsentStore, MonitorStore, ReportStore {
+export interface Store extends IdentityStore, ConsentStore, MonitorStore, ReportStore, EnrolmentStore {
   findBatch(dataset: string, contentHash: string): StoredBatch | undefined;
   findBatchById(batchId: string): StoredBatch | undefined;
   listBatches(limit: number): StoredBatch[];

@@ -12,6 +12,7 @@ import { migrationsDir } from '../../paths.js';
 import { isDatabaseDamage, isStorageFull } from './errors.js';
 import { batchTransaction, monitorStore } from './sqliteMonitorStore.js';
 import { reportStore } from './sqliteReportStore.js';
+import { enrolmentStore } from './sqliteEnrolmentStore.js';
 import type {
   BatchMetadata, BatchTransaction, BatchWriter, CommitResult, ConsentRecord, ConsentStore, IdentityStore, StoredConsentState, ParticipantRecord, ParticipantRole, ParticipantStatus,
   ReconciledConsentUse, SealedRecord, SealedRow, StoredBatch, StoredRecord, Store, WrappedDataKey,
@@ -259,6 +260,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     ...consentStore(db),
     ...monitorStore(db),
     ...reportStore(db),
+    ...enrolmentStore(db),
     maxBatchRows: ROWS_PER_BATCH - 1,
     findBatch: (dataset, contentHash) => {
       const row = statements.batchByContent.get(dataset, contentHash) as BatchRow | undefined;
