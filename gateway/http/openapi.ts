@@ -549,6 +549,11 @@ function objectionSchemas(): Record<string, Json> {
 /** The portal's enrolment and the registry it reads (docs/portal.md). */
 function portalSchemas(): Record<string, Json> {
   const localText = closed({ zh: STRING, en: STRING });
+  const participantSummary = {
+    participant_id: PARTICIPANT, role: { enum: [...PARTICIPANT_ROLES] }, name: STRING, status: { enum: Object.keys(PARTICIPANT_STATUSES) },
+    uscc: nullable(USCC), datasets: { type: 'array', items: STRING }, certificate_sha256: BASE64URL_SHA256, not_after: DATE_TIME,
+    created_at: DATE_TIME, status_changed_at: DATE_TIME,
+  };
   return {
     EnrolmentCodeRequest: closed({
       uscc: USCC,
@@ -574,12 +579,15 @@ function portalSchemas(): Record<string, Json> {
       certificate_sha256: { ...BASE64URL_SHA256, description: 'x5t#S256 of the certificate' }, not_after: DATE_TIME,
     }),
     BankList: closed({ banks: { type: 'array', items: closed({ participant_id: PARTICIPANT, name: STRING }) } }),
-    ParticipantSummary: closed({
-      participant_id: PARTICIPANT, role: { enum: [...PARTICIPANT_ROLES] }, name: STRING, status: { enum: Object.keys(PARTICIPANT_STATUSES) },
-      uscc: nullable(USCC), datasets: { type: 'array', items: STRING }, certificate_sha256: BASE64URL_SHA256, not_after: DATE_TIME,
-      created_at: DATE_TIME, status_changed_at: DATE_TIME,
-    }),
+    ParticipantSummary: closed(participantSummary),
     ParticipantList: closed({ participants: { type: 'array', items: ref('schemas', 'ParticipantSummary') } }),
+    NewParticipantRequest: closed({
+      role: { enum: [...PARTICIPANT_ROLES] }, name: { type: 'string', minLength: 1, maxLength: 64 },
+      csr: { ...STRING, description: 'PKCS#10 PEM of the participant\'s RSA key (2048 bits or more); only its key is taken' },
+      uscc: { ...USCC, description: 'an enterprise\'s USCC' }, datasets: { type: 'array', items: STRING, description: 'a source\'s datasets' },
+      days: { type: 'integer', minimum: 1, maximum: 825, description: 'certificate validity (default 365)' },
+    }, ['role', 'name', 'csr']),
+    NewParticipant: closed({ ...participantSummary, certificate: { ...STRING, description: 'PEM, issued by the platform CA' } }),
     StatusChangeRequest: closed({ change: { enum: ['suspend', 'resume', 'revoke'] } }),
     PortalCatalog: closed({
       questions: {
@@ -827,6 +835,14 @@ function operations(): Record<string, Record<string, OperationSpec>> {
       },
     },
     '/v1/participants': {
+      post: {
+        operationId: 'addParticipant', tag: 'portal', summary: 'Add a participant from its CSR',
+        description: 'As `gateway participants add --csr`: the CA takes only the public key of the CSR (its self-signature must verify) and writes the subject itself. Audited.',
+        roles: ['operator'],
+        requestBody: jsonRequest('NewParticipantRequest', 'The participant and its CSR.'),
+        responses: { 201: { description: 'The participant and its certificate.', content: json('NewParticipant') } },
+        problems: [...JSON_BODY, 'body_too_large', 'invalid_argument', 'invalid_csr', 'participant_exists', ...AUDITED],
+      },
       get: {
         operationId: 'listParticipants', tag: 'portal', summary: 'Every participant', roles: ['operator'],
         responses: { 200: { description: 'The participants.', content: json('ParticipantList') } },

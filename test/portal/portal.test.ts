@@ -6,6 +6,7 @@
 // verifies with the browser-held key alone. An auditor verifies a checkpoint, and catches an entry altered in the
 // database. The operator suspends a participant. Each page passes an axe-core scan without serious violations, and
 // the screenshots in docs/portal/ are taken here. Skipped, saying why, when Chromium is not installed.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -127,8 +128,8 @@ describe('the portal in Chromium', function () {
     expect(await page.locator('html').getAttribute('lang')).to.equal('zh-CN');
     await checkPage(page, 'welcome');
     await importKey(page, operator);
-    await page.getByLabel('统一社会信用代码').fill(USCC);
-    await page.getByLabel('名称', { exact: true }).fill('济南某某科技有限公司');
+    await page.locator('#code-uscc').fill(USCC);
+    await page.locator('#code-name').fill('济南某某科技有限公司');
     await page.getByRole('button', { name: '签发注册码' }).click();
     code = (await page.getByTestId('issued-code').textContent()) ?? '';
     expect(code).to.match(/^[0-9A-F]{4}(-[0-9A-F]{4}){3}$/);
@@ -281,7 +282,7 @@ describe('the portal in Chromium', function () {
     await tampered.getByText('✗ 验证失败').waitFor();
   });
 
-  it('the operator suspends a participant', async function () {
+  it('the operator suspends a participant, adds a bank from its CSR and revokes it', async function () {
     const { page } = await browser();
     await page.goto(`${gateway.url}/portal/`);
     await importKey(page, operator);
@@ -289,5 +290,18 @@ describe('the portal in Chromium', function () {
     await row.getByRole('button', { name: '暂停' }).click();
     await row.getByText('已暂停').waitFor();
     expect(gateway.runtime.store.getParticipant(bank.record.participantId)!.status).to.equal('suspended');
+
+    // A bank made its own key with openssl; the operator uploads its CSR, then revokes it, confirming.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portal-csr-'));
+    profiles.push(dir);
+    execFileSync('/usr/bin/openssl', ['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'csr.pem'), '-subj', '/CN=whatever'], { stdio: 'ignore' });
+    await page.locator('#add-name').fill('某某农商银行');
+    await page.getByLabel('证书签名请求（CSR，PEM）').setInputFiles(path.join(dir, 'csr.pem'));
+    await page.getByRole('button', { name: '添加参与方并签发证书' }).click();
+    const added = /已添加 (\S+)，/.exec((await page.getByText('已添加').textContent()) ?? '')![1]!;
+    expect(gateway.runtime.store.getParticipant(added)).to.include({ role: 'bank', name: '某某农商银行', status: 'active' });
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.locator(`tr[data-participant="${added}"]`).getByRole('button', { name: '吊销' }).click();
+    await page.locator(`tr[data-participant="${added}"]`).getByText('已吊销').waitFor();
   });
 });

@@ -42,14 +42,8 @@ function summary(participant: ParticipantRecord) {
 }
 
 async function readCsrKey(file: string): Promise<string> {
-  const pem = fs.readFileSync(file, 'utf8');
-  const { CsrError, publicKeyFromCsr } = await import('../../crypto/x509.js');
-  try {
-    return publicKeyFromCsr(pem);
-  } catch (error) {
-    if (error instanceof CsrError) throw new GatewayError('invalid_csr', error.message);
-    throw error;
-  }
+  const { publicKeyOfCsr } = await import('../../identity/csr.js');
+  return publicKeyOfCsr(fs.readFileSync(file, 'utf8'));
 }
 
 export function registerParticipants(participants: Command, context: CommandContext): void {

@@ -1,12 +1,13 @@
 /**
  * The participant registry over signed requests, for the portal: an enterprise picks the bank it consents to from
- * the active banks; an operator participant lists every participant and suspends, resumes or revokes one, as
- * `gateway participants` does on the host.
+ * the active banks; an operator participant adds one from its CSR, lists every participant and suspends, resumes or
+ * revokes one, as `gateway participants` does on the host.
  */
 import { Router } from 'express';
 import type { Request, Response } from 'express';
 import { GatewayError } from '../../errors/index.js';
 import { PARTICIPANT_ID } from '../../identity/index.js';
+import { publicKeyOfCsr } from '../../identity/csr.js';
 import type { ParticipantRegistry, RequestAuthenticator, StatusChange } from '../../identity/index.js';
 import type { ParticipantRecord } from '../../store/index.js';
 import { BODY_LIMITS, jsonBodyOf, signedRequest } from '../signedRequest.js';
@@ -17,6 +18,10 @@ export interface RegistryRouteDependencies {
 }
 
 const CHANGES: readonly StatusChange[] = ['suspend', 'resume', 'revoke'];
+/** A CSR (the x509 module's own bound is 16 KiB) and a few fields. */
+const CSR_BODY_BYTES = 24 * 1024;
+/** As `gateway participants add --days`. */
+const DEFAULT_DAYS = 365;
 
 function summary(participant: ParticipantRecord) {
   return {
@@ -31,6 +36,7 @@ export function registryRoutes(deps: RegistryRouteDependencies): Router {
   const enterprises = signedRequest(deps.authenticator, ['enterprise'], BODY_LIMITS.none);
   const operatorReads = signedRequest(deps.authenticator, ['operator'], BODY_LIMITS.none);
   const operatorWrites = signedRequest(deps.authenticator, ['operator'], BODY_LIMITS.subscription);
+  const operatorCsr = signedRequest(deps.authenticator, ['operator'], CSR_BODY_BYTES);
 
   router.get('/v1/banks', ...enterprises, function listBanks(_req: Request, res: Response) {
     const banks = deps.participants.list().filter((participant) => participant.role === 'bank' && participant.status === 'active');
@@ -39,6 +45,19 @@ export function registryRoutes(deps: RegistryRouteDependencies): Router {
 
   router.get('/v1/participants', ...operatorReads, function listParticipants(_req: Request, res: Response) {
     res.json({ participants: deps.participants.list().map(summary) });
+  });
+
+  router.post('/v1/participants', ...operatorCsr, async function addParticipant(req: Request, res: Response) {
+    const { role, name, uscc, datasets, csr, days } = jsonBodyOf(req, res);
+    if (typeof role !== 'string' || typeof name !== 'string' || typeof csr !== 'string'
+      || (uscc !== undefined && typeof uscc !== 'string') || (days !== undefined && typeof days !== 'number')
+      || (datasets !== undefined && !(Array.isArray(datasets) && datasets.every((dataset) => typeof dataset === 'string')))) {
+      throw new GatewayError('invalid_argument', 'the body must be {"role", "name", "csr" (PEM), "uscc"?, "datasets"?, "days"?}');
+    }
+    const participant = await deps.participants.add({
+      role, name, uscc, datasets: datasets as string[] | undefined, publicKeyPem: publicKeyOfCsr(csr), certificateDays: days ?? DEFAULT_DAYS,
+    });
+    res.status(201).json({ ...summary(participant), certificate: participant.certificatePem });
   });
 
   router.post('/v1/participants/:participantId/status', ...operatorWrites, async function changeParticipantStatus(req: Request, res: Response) {

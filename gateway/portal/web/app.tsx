@@ -368,6 +368,12 @@ function OperatorPages({ t, locale, identity }: Context) {
   const [uscc, setUscc] = useState('');
   const [name, setName] = useState('');
   const [health, setHealth] = useState('');
+  const [newRole, setNewRole] = useState('bank');
+  const [newName, setNewName] = useState('');
+  const [newUscc, setNewUscc] = useState('');
+  const [newDatasets, setNewDatasets] = useState('');
+  const [csr, setCsr] = useState('');
+  const [addedId, setAddedId] = useState<string | undefined>(undefined);
   const load = () => run(async () => {
     setParticipants((await signedCall<{ participants: ParticipantSummary[] }>(identity, 'GET', '/v1/participants')).participants);
     setCodes((await signedCall<{ codes: CodeSummary[] }>(identity, 'GET', '/v1/enrolment-codes')).codes);
@@ -407,6 +413,39 @@ function OperatorPages({ t, locale, identity }: Context) {
       </section>
       <section aria-labelledby="participants-title">
         <h2 id="participants-title">{t('operator.participants')}</h2>
+        <form onSubmit={(event) => { event.preventDefault(); void run(async () => {
+          const added = await signedCall<{ participant_id: string }>(identity, 'POST', '/v1/participants', {
+            role: newRole, name: newName.trim(), csr,
+            ...(newRole === 'enterprise' ? { uscc: newUscc.trim() } : {}),
+            ...(newRole === 'source' ? { datasets: newDatasets.split(',').map((item) => item.trim()).filter(Boolean) } : {}),
+          });
+          setAddedId(added.participant_id);
+          await load();
+        }); }}>
+          <Field id="add-role" label={t('operator.role')}>
+            <select id="add-role" value={newRole} onChange={(event) => setNewRole(event.currentTarget.value)}>
+              {['bank', 'source', 'enterprise', 'auditor', 'operator'].map((role) => <option value={role}>{t(`role.${role}` as MessageKey)}</option>)}
+            </select>
+          </Field>
+          <Field id="add-name" label={t('operator.name')}>
+            <input id="add-name" required maxLength={64} value={newName} onInput={(event) => setNewName(event.currentTarget.value)} />
+          </Field>
+          {newRole === 'enterprise' ? (
+            <Field id="add-uscc" label={t('operator.uscc')}>
+              <input id="add-uscc" required maxLength={18} value={newUscc} onInput={(event) => setNewUscc(event.currentTarget.value)} />
+            </Field>
+          ) : null}
+          {newRole === 'source' ? (
+            <Field id="add-datasets" label={t('operator.datasets')}>
+              <input id="add-datasets" required value={newDatasets} onInput={(event) => setNewDatasets(event.currentTarget.value)} />
+            </Field>
+          ) : null}
+          <Field id="add-csr" label={t('operator.csr')}>
+            <input id="add-csr" type="file" accept=".pem,.csr" required onChange={async (event) => { const file = event.currentTarget.files?.[0]; if (file) setCsr(await file.text()); }} />
+          </Field>
+          <button type="submit">{t('operator.add')}</button>
+        </form>
+        <div role="status">{addedId ? <p class="notice">{t('operator.added', { id: addedId })}</p> : null}</div>
         <table>
           <thead><tr><th scope="col">{t('import.participant')}</th><th scope="col">{t('operator.role')}</th><th scope="col">{t('operator.name')}</th><th scope="col">{t('watch.state')}</th><th scope="col">{t('watch.actions')}</th></tr></thead>
           <tbody>
@@ -419,6 +458,9 @@ function OperatorPages({ t, locale, identity }: Context) {
                 <td>
                   {participant.status === 'active' && participant.participant_id !== identity.participantId ? <button type="button" onClick={() => void change(participant.participant_id, 'suspend')}>{t('operator.suspend')}</button> : null}
                   {participant.status === 'suspended' ? <button type="button" onClick={() => void change(participant.participant_id, 'resume')}>{t('operator.resume')}</button> : null}
+                  {participant.status !== 'revoked' && participant.participant_id !== identity.participantId ? (
+                    <button type="button" class="danger" onClick={() => { if (confirm(t('operator.revokeConfirm', { id: participant.participant_id }))) void change(participant.participant_id, 'revoke'); }}>{t('operator.revoke')}</button>
+                  ) : null}
                 </td>
               </tr>
             ))}
