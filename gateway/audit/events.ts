@@ -11,6 +11,8 @@ export const AUDIT_KINDS = [
   'ingest.batch',
   'participant.added',
   'participant.status_changed',
+  'enrolment.code_issued',
+  'enrolment.redeemed',
   'signing_key.rotated',
   'data_key.rotated',
   'consent.granted',

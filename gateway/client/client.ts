@@ -5,11 +5,13 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import { randomUUID, X509Certificate } from 'node:crypto';
-import { GATEWAY_ALGORITHM, privateKeyFromPem, REQUEST_ALGORITHMS, sha256Base64url, signJws, verifyWithKeySet } from '../crypto/jws.js';
+import { X509Certificate } from 'node:crypto';
+import { GATEWAY_ALGORITHM, privateKeyFromPem, REQUEST_ALGORITHMS, verifyWithKeySet } from '../crypto/jws.js';
 import type { JSONWebKeySet } from '../crypto/jws.js';
 import { certificateFacts } from '../crypto/x509.js';
-import { AUTHORIZATION_SCHEME, CONSENT_TYPE, REQUEST_TYPE } from '../identity/protocol.js';
+import { AUTHORIZATION_SCHEME } from '../identity/protocol.js';
+import { consentClaims, signConsentToken, signRequestToken } from '../crypto/participantTokens.js';
+import type { ConsentInput } from '../crypto/participantTokens.js';
 import type { ReportBundle } from '../reports/index.js';
 import { SIGNED_TYPES } from '../signing/signer.js';
 import { GatewayClientError, GatewayUnreachableError } from './errors.js';
@@ -45,24 +47,8 @@ export interface RequestSigner {
 /** Parses the participant's key and certificate once, for signing many requests. */
 export function createRequestSigner(credentials: ParticipantCredentials): RequestSigner {
   const key = privateKeyFromPem(credentials.privateKeyPem);
-  const thumbprint = certificateFacts(credentials.certificatePem).sha256Thumbprint;
-  return {
-    sign(request) {
-      const iat = Math.floor((request.now ?? new Date()).getTime() / 1000);
-      const header = { alg: request.algorithm ?? 'RS256', typ: REQUEST_TYPE, kid: credentials.participantId, 'x5t#S256': thumbprint };
-      const claims = {
-        iss: credentials.participantId,
-        aud: request.audience,
-        method: request.method.toUpperCase(),
-        path: request.path,
-        body_sha256: sha256Base64url(request.body),
-        iat,
-        exp: iat + (request.lifetimeSeconds ?? 60),
-        jti: request.jti ?? randomUUID(),
-      };
-      return signJws(Buffer.from(JSON.stringify(claims), 'utf8'), header, key);
-    },
-  };
+  const signer = { participantId: credentials.participantId, certificateSha256: certificateFacts(credentials.certificatePem).sha256Thumbprint };
+  return { sign: (request) => signRequestToken(key, signer, request) };
 }
 
 /** The compact JWS for the Authorization header (`Authorization: JWS <this>`). */
@@ -70,43 +56,12 @@ export function signRequest(credentials: ParticipantCredentials, request: Reques
   return createRequestSigner(credentials).sign(request);
 }
 
-export interface ConsentToSign {
-  /** The enterprise's USCC (the consent's subject). */
-  readonly uscc: string;
-  /** The bank participant's id. */
-  readonly bank: string;
-  readonly purpose: 'customer_screening' | 'pre_loan_investigation' | 'loan_approval' | 'post_loan_management';
-  /** Question ids or question pack names. */
-  readonly questions: readonly string[];
-  readonly days: number;
-  readonly maxUses?: number | undefined;
-  readonly replaces?: string | undefined;
-  readonly consentId?: string | undefined;
-  readonly now?: Date;
-}
+export type ConsentToSign = ConsentInput;
 
 /** An enterprise's consent: a compact JWS signed with its key, carrying its certificate (docs/consent.md). */
 export function signConsent(credentials: ParticipantCredentials, consent: ConsentToSign): Promise<string> {
-  const now = Math.floor((consent.now ?? new Date()).getTime() / 1000);
-  const der = new X509Certificate(credentials.certificatePem).raw;
-  const header = {
-    alg: 'RS256', typ: CONSENT_TYPE, kid: credentials.participantId,
-    'x5t#S256': sha256Base64url(der), x5c: [der.toString('base64')],
-  };
-  const claims = {
-    jti: consent.consentId ?? randomUUID(),
-    iss: credentials.participantId,
-    sub: consent.uscc,
-    aud: consent.bank,
-    purpose: consent.purpose,
-    questions: consent.questions,
-    iat: now,
-    nbf: now,
-    exp: now + consent.days * 86_400,
-    ...(consent.maxUses === undefined ? {} : { max_uses: consent.maxUses }),
-    ...(consent.replaces === undefined ? {} : { replaces: consent.replaces }),
-  };
-  return signJws(Buffer.from(JSON.stringify(claims), 'utf8'), header, privateKeyFromPem(credentials.privateKeyPem));
+  return signConsentToken(privateKeyFromPem(credentials.privateKeyPem), credentials.participantId,
+    new X509Certificate(credentials.certificatePem).raw, consentClaims(credentials.participantId, consent));
 }
 
 export interface GatewayResponse {

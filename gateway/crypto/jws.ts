@@ -6,7 +6,7 @@
 import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import type { JsonWebKey, KeyObject } from 'node:crypto';
 import {
-  calculateJwkThumbprint, CompactSign, compactVerify, createLocalJWKSet, decodeProtectedHeader, errors, exportJWK,
+  calculateJwkThumbprint, CompactSign, compactVerify, createLocalJWKSet, decodeProtectedHeader, EmbeddedJWK, errors, exportJWK,
   generateKeyPair, importSPKI,
 } from 'jose';
 import type { CompactJWSHeaderParameters, JSONWebKeySet, JWK } from 'jose';
@@ -76,6 +76,24 @@ export async function verifyWithKeySet(token: string, keySet: JSONWebKeySet): Pr
   try {
     const { payload, protectedHeader } = await compactVerify(token, createLocalJWKSet(keySet), { algorithms: [GATEWAY_ALGORITHM] });
     return { header: protectedHeader as JwsHeader, payload };
+  } catch (error) {
+    throw asJwsError(error);
+  }
+}
+
+/**
+ * Verifies a JWS against the public key in its own `jwk` header (a proof of possession: the signer shows it holds
+ * the private key of the public key it presents). Returns the payload and that key as SPKI PEM.
+ */
+export async function verifyWithEmbeddedKey(token: string, algorithms: readonly string[]): Promise<{ payload: Uint8Array; publicKeyPem: string }> {
+  const header = decodeJwsHeader(token);
+  // Attacker-controlled: only a public RSA key is taken, never one that carries private members.
+  const jwk = header.jwk as Record<string, unknown> | undefined;
+  if (!jwk || jwk['kty'] !== 'RSA' || 'd' in jwk) throw new JwsError('malformed', 'the header "jwk" must be a public RSA key');
+  try {
+    const { payload } = await compactVerify(token, EmbeddedJWK, { algorithms: [...algorithms] });
+    const publicKeyPem = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
+    return { payload, publicKeyPem };
   } catch (error) {
     throw asJwsError(error);
   }

@@ -13,8 +13,8 @@ import type { KeyObject } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 import forge from 'node-forge';
 
-export type ParticipantRole = 'source' | 'enterprise' | 'bank' | 'auditor';
-const PARTICIPANT_ROLES: readonly ParticipantRole[] = ['source', 'enterprise', 'bank', 'auditor'];
+export type ParticipantRole = 'source' | 'enterprise' | 'bank' | 'auditor' | 'operator';
+const PARTICIPANT_ROLES: readonly ParticipantRole[] = ['source', 'enterprise', 'bank', 'auditor', 'operator'];
 
 export interface CertificateAuthority {
   readonly certificatePem: string;

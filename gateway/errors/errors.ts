@@ -32,6 +32,9 @@ export const errorRegistry = {
   not_found: { status: 404, title: 'Not found' },
   participant_exists: { status: 409, title: 'A participant with this id already exists' },
   invalid_csr: { status: 400, title: 'The certificate signing request is not acceptable' },
+  // Enrolment in the portal (docs/portal.md).
+  enrolment_code_invalid: { status: 422, title: 'The enrolment code is unknown, expired or already used' },
+  enrolment_proof_invalid: { status: 400, title: 'The proof of possession of the new key does not verify' },
   invalid_status_change: { status: 409, title: 'The participant cannot make this status change' },
   // Request authentication (docs/request-signing.md): one code per reason a signed request is refused.
   signature_missing: { status: 401, title: 'The request is not signed' },

@@ -5,7 +5,7 @@
 import express from 'express';
 import type { Express } from 'express';
 import type { ConsentService } from '../consent/index.js';
-import type { RequestAuthenticator, ParticipantRegistry } from '../identity/index.js';
+import type { EnrolmentCodes, RequestAuthenticator, ParticipantRegistry } from '../identity/index.js';
 import type { Ingestor } from '../ingest/index.js';
 import type { SigningKeySet } from '../keys/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
@@ -14,7 +14,7 @@ import type { AuditRuntime } from '../runtime/index.js';
 import type { IdentityStore } from '../store/index.js';
 import type { VerificationService } from '../verification/index.js';
 import type { Monitoring } from '../monitoring/index.js';
-import type { ReportTemplates } from '../policies/index.js';
+import type { QuestionCatalog, ReportTemplates } from '../policies/index.js';
 import type { ObjectionService } from '../objections/index.js';
 import type { ReportRenderer, ReportService } from '../reports/index.js';
 import type { BacktestService, ScoreService, ScorecardService } from '../scoring/index.js';
@@ -35,6 +35,9 @@ import { objectionRoutes } from './routes/objections.js';
 import { reportRoutes } from './routes/reports.js';
 import { scoreRoutes } from './routes/scores.js';
 import { supportRoutes } from './routes/support.js';
+import { enrolmentRoutes } from './routes/enrolment.js';
+import { portalRoutes } from './routes/portal.js';
+import { registryRoutes } from './routes/registry.js';
 
 export interface AppDependencies {
   readonly logger: Logger;
@@ -47,6 +50,8 @@ export interface AppDependencies {
   readonly caCertificatePem: string;
   readonly store: IdentityStore;
   readonly participants: ParticipantRegistry;
+  readonly enrolment: EnrolmentCodes;
+  readonly questions: QuestionCatalog;
   readonly signingKeys: SigningKeySet;
   readonly signer: GatewaySigner;
   readonly authenticator: RequestAuthenticator;
@@ -84,6 +89,9 @@ export function createApp(deps: AppDependencies): Express {
   app.use(monitoringRoutes(deps));
   app.use(reportRoutes(deps));
   app.use(objectionRoutes(deps));
+  app.use(enrolmentRoutes(deps));
+  app.use(registryRoutes(deps));
+  app.use(portalRoutes(deps));
   app.use(notFound);
   app.use(problemHandler(deps.logger, deps.metrics));
   return app;

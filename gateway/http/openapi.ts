@@ -14,7 +14,7 @@ import { GATEWAY_ALGORITHM, REQUEST_ALGORITHMS } from '../crypto/jws.js';
 import { datasetIds } from '../datasets/registry.js';
 import { errorRegistry } from '../errors/index.js';
 import type { ErrorCode } from '../errors/index.js';
-import { AUTHORIZATION_SCHEME, MAX_REQUEST_LIFETIME_SECONDS, PARTICIPANT_ID, PARTICIPANT_ROLES, REQUEST_TYPE } from '../identity/index.js';
+import { AUTHORIZATION_SCHEME, ENROLMENT_TYPE, MAX_REQUEST_LIFETIME_SECONDS, PARTICIPANT_ID, PARTICIPANT_ROLES, REQUEST_TYPE } from '../identity/index.js';
 import type { IngestReceipt } from '../ingest/index.js';
 import { inputFormats, MAX_REPORTED_ROW_ERRORS } from '../ingest/index.js';
 import type { EventClaims, SubscriptionView } from '../monitoring/index.js';
@@ -653,10 +653,66 @@ function objectionSchemas(): Record<string, Json> {
   };
 }
 
+/** The portal's enrolment and the registry it reads (docs/portal.md). */
+function portalSchemas(): Record<string, Json> {
+  const localText = closed({ zh: STRING, en: STRING });
+  const participantSummary = {
+    participant_id: PARTICIPANT, role: { enum: [...PARTICIPANT_ROLES] }, name: STRING, status: { enum: Object.keys(PARTICIPANT_STATUSES) },
+    uscc: nullable(USCC), datasets: { type: 'array', items: STRING }, certificate_sha256: BASE64URL_SHA256, not_after: DATE_TIME,
+    created_at: DATE_TIME, status_changed_at: DATE_TIME,
+  };
+  return {
+    EnrolmentCodeRequest: closed({
+      uscc: USCC,
+      name: { type: 'string', minLength: 1, maxLength: 64, description: 'the enterprise\'s name, as its certificate will carry it' },
+      hours: { type: 'integer', minimum: 1, maximum: 720, description: 'how long the code is valid (default 72)' },
+    }, ['uscc', 'name']),
+    EnrolmentCode: closed({
+      code_id: STRING, code: { ...STRING, description: 'shown once: only its SHA-256 is kept' }, uscc: USCC, name: STRING, expires_at: DATE_TIME,
+    }),
+    EnrolmentCodeList: closed({
+      codes: {
+        type: 'array',
+        items: closed({
+          code_id: STRING, uscc: USCC, name: STRING, issued_by: STRING, issued_at: DATE_TIME, expires_at: DATE_TIME,
+          used_at: nullable(DATE_TIME), used_by: nullable(PARTICIPANT),
+        }),
+      },
+    }),
+    EnrolmentRequest: closed({ proof: { ...STRING, description: `compact JWS, typ ${ENROLMENT_TYPE}, signed by the new key, carrying its public key as "jwk", over {aud, code, iat, exp}` } }),
+    Enrolment: closed({
+      participant_id: PARTICIPANT, uscc: USCC, name: STRING,
+      certificate: { ...STRING, description: 'PEM, issued by the platform CA for the proven key' },
+      certificate_sha256: { ...BASE64URL_SHA256, description: 'x5t#S256 of the certificate' }, not_after: DATE_TIME,
+    }),
+    BankList: closed({ banks: { type: 'array', items: closed({ participant_id: PARTICIPANT, name: STRING }) } }),
+    ParticipantSummary: closed(participantSummary),
+    ParticipantList: closed({ participants: { type: 'array', items: ref('schemas', 'ParticipantSummary') } }),
+    NewParticipantRequest: closed({
+      role: { enum: [...PARTICIPANT_ROLES] }, name: { type: 'string', minLength: 1, maxLength: 64 },
+      csr: { ...STRING, description: 'PKCS#10 PEM of the participant\'s RSA key (2048 bits or more); only its key is taken' },
+      uscc: { ...USCC, description: 'an enterprise\'s USCC' }, datasets: { type: 'array', items: STRING, description: 'a source\'s datasets' },
+      days: { type: 'integer', minimum: 1, maximum: 825, description: 'certificate validity (default 365)' },
+    }, ['role', 'name', 'csr']),
+    NewParticipant: closed({ ...participantSummary, certificate: { ...STRING, description: 'PEM, issued by the platform CA' } }),
+    StatusChangeRequest: closed({ change: { enum: ['suspend', 'resume', 'revoke'] } }),
+    PortalCatalog: closed({
+      questions: {
+        type: 'array',
+        items: closed({
+          id: STRING, title: localText, description: localText, answer: { type: 'object' }, purposes: { type: 'array', items: STRING },
+          datasets: { type: 'array', items: STRING }, max_age_days: { type: 'integer' },
+        }),
+      },
+      packs: { type: 'array', items: closed({ id: STRING, title: localText, description: localText, questions: { type: 'array', items: STRING }, purposes: { type: 'array', items: STRING } }) },
+    }),
+  };
+}
+
 function schemas(): Record<string, Json> {
   return {
     ...problemSchemas(), ...identitySchemas(), ...ingestSchemas(), ...consentSchemas(), ...verificationSchemas(), ...scoringSchemas(), ...auditSchemas(),
-    ...monitoringSchemas(), ...reportSchemas(), ...objectionSchemas(), ...supportSchemas(),
+    ...monitoringSchemas(), ...reportSchemas(), ...objectionSchemas(), ...supportSchemas(), ...portalSchemas(),
     ...Object.fromEntries(Object.entries(API_SCHEMAS).map(([name, file]) => [name, readApiSchema(file)])),
   };
 }
@@ -852,10 +908,74 @@ function operations(): Record<string, Record<string, OperationSpec>> {
       get: {
         operationId: 'participantCertificate', tag: 'identity', summary: 'A participant\'s certificate and status',
         description: 'Any participant\'s registered certificate and status, to participants only: participant ids are easy to guess, and the certificate names the organisation and its USCC.',
-        roles: ['source', 'enterprise', 'bank', 'auditor'],
+        roles: [...PARTICIPANT_ROLES],
         parameters: [pathParameter('participantId', PARTICIPANT, 'the participant id')],
         responses: { 200: { description: 'The participant\'s registered certificate and status.', content: json('ParticipantCertificate'), headers: ['Cache-Control'] } },
         problems: ['not_found'],
+      },
+    },
+    '/v1/enrolment-codes': {
+      post: {
+        operationId: 'issueEnrolmentCode', tag: 'portal', summary: 'Issue a one-time enrolment code',
+        description: 'An operator issues a code bound to one enterprise (USCC and name) that expires and is used once; the enterprise enters it in the portal. Audited.',
+        roles: ['operator'],
+        requestBody: jsonRequest('EnrolmentCodeRequest', 'The enterprise the code is for.'),
+        responses: { 201: { description: 'The code, shown this once.', content: json('EnrolmentCode') } },
+        problems: [...JSON_BODY, 'invalid_argument', ...AUDITED],
+      },
+      get: {
+        operationId: 'listEnrolmentCodes', tag: 'portal', summary: 'List enrolment codes',
+        description: 'Every code issued, with whether and by whom it was used; never the codes themselves.',
+        roles: ['operator'],
+        responses: { 200: { description: 'The codes.', content: json('EnrolmentCodeList') } },
+      },
+    },
+    '/v1/enrolments': {
+      post: {
+        operationId: 'enrol', tag: 'portal', summary: 'Enrol with a one-time code',
+        description: 'Unsigned (the enterprise has no certificate yet): the proof of possession, signed by the new key over the code, stands in for the signature. The platform CA issues the certificate for the proven public key; an enterprise already acting for the USCC is revoked (re-enrolment).',
+        requestBody: jsonRequest('EnrolmentRequest', 'The proof of possession.'),
+        responses: { 201: { description: 'The new enterprise participant and its certificate.', content: json('Enrolment') } },
+        problems: [...JSON_BODY, 'body_too_large', 'enrolment_proof_invalid', 'enrolment_code_invalid', 'invalid_argument', 'participant_exists', ...AUDITED],
+      },
+    },
+    '/v1/banks': {
+      get: {
+        operationId: 'listBanks', tag: 'portal', summary: 'The active banks', description: 'The banks an enterprise may consent to.',
+        roles: ['enterprise'],
+        responses: { 200: { description: 'The active banks.', content: json('BankList') } },
+      },
+    },
+    '/v1/participants': {
+      post: {
+        operationId: 'addParticipant', tag: 'portal', summary: 'Add a participant from its CSR',
+        description: 'As `gateway participants add --csr`: the CA takes only the public key of the CSR (its self-signature must verify) and writes the subject itself. Audited.',
+        roles: ['operator'],
+        requestBody: jsonRequest('NewParticipantRequest', 'The participant and its CSR.'),
+        responses: { 201: { description: 'The participant and its certificate.', content: json('NewParticipant') } },
+        problems: [...JSON_BODY, 'body_too_large', 'invalid_argument', 'invalid_csr', 'participant_exists', ...AUDITED],
+      },
+      get: {
+        operationId: 'listParticipants', tag: 'portal', summary: 'Every participant', roles: ['operator'],
+        responses: { 200: { description: 'The participants.', content: json('ParticipantList') } },
+      },
+    },
+    '/v1/participants/{participantId}/status': {
+      post: {
+        operationId: 'changeParticipantStatus', tag: 'portal', summary: 'Suspend, resume or revoke a participant',
+        description: 'As `gateway participants suspend|resume|revoke`: audited before it is made; a revoked enterprise\'s consents end.',
+        roles: ['operator'],
+        parameters: [pathParameter('participantId', PARTICIPANT, 'the participant id')],
+        requestBody: jsonRequest('StatusChangeRequest', 'The change.'),
+        responses: { 200: { description: 'The participant after the change.', content: json('ParticipantSummary') } },
+        problems: [...JSON_BODY, 'invalid_argument', 'not_found', 'invalid_status_change', ...AUDITED],
+      },
+    },
+    '/portal/catalog.json': {
+      get: {
+        operationId: 'portalCatalog', tag: 'portal', summary: 'The question catalog the portal explains',
+        description: 'Each question and pack with its plain-language title and description (zh, en), its answer type and the purposes it allows, from policies/.',
+        responses: { 200: { description: 'The catalog.', content: json('PortalCatalog') } },
       },
     },
     '/v1/ingest/{dataset}': {
@@ -901,8 +1021,8 @@ function operations(): Record<string, Record<string, OperationSpec>> {
     '/v1/audit/checkpoint': {
       get: {
         operationId: 'latestCheckpoint', tag: 'audit', summary: 'The latest checkpoint',
-        description: 'The latest C2SP tlog-checkpoint signed note (origin, tree size, root hash, signatures), followed by witness cosignature lines.',
-        roles: ['auditor'],
+        description: 'The latest C2SP tlog-checkpoint signed note (origin, tree size, root hash, signatures), followed by witness cosignature lines. Enterprises read it to check the inclusion proofs of the accesses to them.',
+        roles: ['auditor', 'enterprise'],
         responses: { 200: { description: 'The checkpoint note.', content: { 'text/plain': { type: 'string' } }, headers: ['Audit-Index'] } },
         problems: ['not_found', ...AUDITED],
       },
@@ -1221,6 +1341,7 @@ export function openApiDocument(): Json {
       { name: 'reports', description: 'Banks get signed credit reports for a lending stage.', externalDocs: { url: 'docs/reports.md' } },
       { name: 'objections', description: 'Enterprises dispute records; sources confirm or correct them.', externalDocs: { url: 'docs/objections.md' } },
       { name: 'support', description: 'Support policies: enterprises learn their eligibility, departments only counts.', externalDocs: { url: 'docs/support.md' } },
+      { name: 'portal', description: 'Enrolment and the registry, for the web portal at /portal/.', externalDocs: { url: 'docs/portal.md' } },
     ],
     paths: paths(),
     components: {

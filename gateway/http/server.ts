@@ -70,6 +70,8 @@ export async function startServer(runtime: Runtime, logger: Logger, metrics: Met
     caCertificatePem: runtime.caCertificatePem,
     store: runtime.store,
     participants: runtime.participants,
+    enrolment: runtime.enrolment,
+    questions: runtime.questions,
     signingKeys: runtime.signingKeys,
     signer: runtime.signer,
     authenticator: runtime.authenticator,

@@ -26,7 +26,7 @@ export async function enrolWithGeneratedKey(
   }
 }
 
-export const DEV_PARTICIPANT_IDS = { source: 'dev-source', enterprise: 'dev-enterprise', bank: 'dev-bank', auditor: 'dev-auditor' } as const;
+export const DEV_PARTICIPANT_IDS = { source: 'dev-source', enterprise: 'dev-enterprise', bank: 'dev-bank', auditor: 'dev-auditor', operator: 'dev-operator' } as const;
 
 /**
  * One participant of each role for trying the gateway out, created only in an empty registry. Their keys are in
@@ -43,5 +43,7 @@ export async function ensureDevParticipants(
     await enrolWithGeneratedKey(registry, keysDir, { participantId: DEV_PARTICIPANT_IDS.enterprise, role: 'enterprise', name: options.enterpriseName, uscc: options.enterpriseUscc, certificateDays: days }),
     await enrolWithGeneratedKey(registry, keysDir, { participantId: DEV_PARTICIPANT_IDS.bank, role: 'bank', name: 'Development bank', certificateDays: days }),
     await enrolWithGeneratedKey(registry, keysDir, { participantId: DEV_PARTICIPANT_IDS.auditor, role: 'auditor', name: 'Development auditor', certificateDays: days }),
+    // Signs in to the portal with its key file, to issue enrolment codes there.
+    await enrolWithGeneratedKey(registry, keysDir, { participantId: DEV_PARTICIPANT_IDS.operator, role: 'operator', name: 'Development operator', certificateDays: days }),
   ];
 }

@@ -11,3 +11,6 @@ export type { Principal, RequestAuthenticator, SignedRequest } from './requestAu
 export { enrolWithGeneratedKey, ensureDevParticipants, DEV_PARTICIPANT_IDS } from './enrolment.js';
 export { configureWebhook } from './webhooks.js';
 export type { WebhookChange, WebhookResult } from './webhooks.js';
+export { createEnrolmentCodes } from './enrolmentCodes.js';
+export type { EnrolmentCodes, IssuedCode } from './enrolmentCodes.js';
+export { ENROLMENT_TYPE } from './protocol.js';

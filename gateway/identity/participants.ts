@@ -15,7 +15,7 @@ import { isValidUscc } from '../identifiers/index.js';
 import type { AuditLog } from '../audit/index.js';
 import type { IdentityStore, ParticipantRecord, ParticipantRole, ParticipantStatus } from '../store/index.js';
 
-export const PARTICIPANT_ROLES: readonly ParticipantRole[] = ['source', 'enterprise', 'bank', 'auditor'];
+export const PARTICIPANT_ROLES: readonly ParticipantRole[] = ['source', 'enterprise', 'bank', 'auditor', 'operator'];
 /** RFC 5280's upper bound for an organisation name, which the certificate carries. */
 const MAX_NAME_LENGTH = 64;
 const MAX_CERTIFICATE_DAYS = 825;

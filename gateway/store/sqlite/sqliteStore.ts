@@ -13,6 +13,7 @@ import { isDatabaseDamage, isStorageFull } from './errors.js';
 import { batchTransaction, monitorStore } from './sqliteMonitorStore.js';
 import { reportStore } from './sqliteReportStore.js';
 import { scorecardStore } from './sqliteScorecardStore.js';
+import { enrolmentStore } from './sqliteEnrolmentStore.js';
 import type {
   BatchMetadata, BatchTransaction, BatchWriter, CommitResult, ConsentRecord, ConsentStore, IdentityStore, StoredConsentState, ParticipantRecord, ParticipantRole, ParticipantStatus,
   ReconciledConsentUse, SealedRecord, SealedRow, StoredBatch, StoredRecord, Store, WrappedDataKey,
@@ -261,6 +262,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     ...monitorStore(db),
     ...reportStore(db),
     ...scorecardStore(db),
+    ...enrolmentStore(db),
     maxBatchRows: ROWS_PER_BATCH - 1,
     findBatch: (dataset, contentHash) => {
       const row = statements.batchByContent.get(dataset, contentHash) as BatchRow | undefined;

@@ -1,0 +1,608 @@
+/**
+ * The portal: one page per role, over the gateway's own API. Preact because the pages are forms and tables that
+ * re-render on every answer, and it bundles to a few kilobytes with esbuild, with no build step beyond `npm run
+ * build`. The participant's identity (key and certificate) is in this browser's IndexedDB; see keystore.ts.
+ */
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import type { ComponentChildren } from 'preact';
+import { consentClaims, signConsentToken } from '../../crypto/participantTokens.js';
+import type { ConsentPurpose } from '../../crypto/participantTokens.js';
+import { fromBase64, leafHashOf, openCheckpoint, verifyConsistency, verifyInclusion } from '../../crypto/webProofs.js';
+import { enrol, importIdentity, pemToDer, PortalError, publicCall, signedCall } from './api.js';
+import { formatTime, initialLocale, rememberLocale, translator } from './i18n.js';
+import type { Locale, MessageKey, Translate } from './i18n.js';
+import { forgetIdentity, loadIdentity, saveIdentity } from './keystore.js';
+import type { Identity } from './keystore.js';
+
+interface Context {
+  readonly t: Translate;
+  readonly locale: Locale;
+  readonly identity: Identity;
+}
+
+const PURPOSES: readonly ConsentPurpose[] = ['customer_screening', 'pre_loan_investigation', 'loan_approval', 'post_loan_management'];
+
+function describe(error: unknown, t: Translate): string {
+  if (error instanceof PortalError) return `${t('error')}: ${error.code} — ${error.message}`;
+  return `${t('error')}: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+/** Runs an action, showing what went wrong in the page's alert region. */
+function useAction(t: Translate): [string | undefined, (run: () => Promise<void>) => Promise<void>] {
+  const [error, setError] = useState<string | undefined>(undefined);
+  return [error, async (run) => {
+    setError(undefined);
+    try {
+      await run();
+    } catch (caught) {
+      setError(describe(caught, t));
+    }
+  }];
+}
+
+function Alert({ text }: { text: string | undefined }) {
+  return <div role="alert" aria-live="assertive">{text ? <p class="error">{text}</p> : null}</div>;
+}
+
+function Field({ id, label, children }: { id: string; label: string; children: ComponentChildren }) {
+  return <div><label for={id}>{label}</label>{children}</div>;
+}
+
+// ─── Before there is an identity ──────────────────────────────────────────────────────────────────────────────
+
+function Welcome({ t, onIdentity }: { t: Translate; onIdentity: (identity: Identity) => void }) {
+  const [error, run] = useAction(t);
+  const [code, setCode] = useState('');
+  const [participantId, setParticipantId] = useState('');
+  const [keyPem, setKeyPem] = useState('');
+  const [certificatePem, setCertificatePem] = useState('');
+  const readFile = (set: (text: string) => void) => async (event: Event) => {
+    const file = (event.currentTarget as HTMLInputElement).files?.[0];
+    if (file) set(await file.text());
+  };
+  return (
+    <>
+      <Alert text={error} />
+      <section aria-labelledby="enrol-title">
+        <h2 id="enrol-title">{t('enrol.title')}</h2>
+        <p>{t('enrol.explain')}</p>
+        <form onSubmit={(event) => { event.preventDefault(); void run(async () => {
+          const identity = await enrol(code.trim());
+          await saveIdentity(identity);
+          onIdentity(identity);
+        }); }}>
+          <Field id="enrol-code" label={t('enrol.code')}>
+            <input id="enrol-code" name="code" autocomplete="off" required value={code} onInput={(event) => setCode(event.currentTarget.value)} />
+          </Field>
+          <button type="submit">{t('enrol.submit')}</button>
+        </form>
+      </section>
+      <section aria-labelledby="import-title">
+        <h2 id="import-title">{t('import.title')}</h2>
+        <p>{t('import.explain')}</p>
+        <form onSubmit={(event) => { event.preventDefault(); void run(async () => {
+          const identity = await importIdentity(participantId.trim(), keyPem, certificatePem);
+          await saveIdentity(identity);
+          onIdentity(identity);
+        }); }}>
+          <Field id="import-id" label={t('import.participant')}>
+            <input id="import-id" required value={participantId} onInput={(event) => setParticipantId(event.currentTarget.value)} />
+          </Field>
+          <Field id="import-key" label={t('import.key')}>
+            <input id="import-key" type="file" accept=".pem,.key" required onChange={readFile(setKeyPem)} />
+          </Field>
+          <Field id="import-certificate" label={t('import.certificate')}>
+            <input id="import-certificate" type="file" accept=".pem,.crt" required onChange={readFile(setCertificatePem)} />
+          </Field>
+          <button type="submit">{t('import.submit')}</button>
+        </form>
+      </section>
+    </>
+  );
+}
+
+// ─── Enterprise ───────────────────────────────────────────────────────────────────────────────────────────────
+
+interface LocalText { zh: string; en: string }
+interface CatalogQuestion { id: string; title: LocalText; description: LocalText; answer: { type: string; values?: string[] }; purposes: string[]; max_age_days: number }
+interface CatalogPack { id: string; title: LocalText; description: LocalText; questions: string[]; purposes: string[] }
+interface Catalog { questions: CatalogQuestion[]; packs: CatalogPack[] }
+
+interface ConsentView {
+  consent_id: string; state: string; bank: string; purpose: string; questions: string[]; expires_at: string;
+  max_uses: number | null; uses: number; granted_at: string; ended_at: string | null; audit_index: number;
+}
+
+const text = (locale: Locale, value: LocalText) => (locale === 'en' ? value.en : value.zh);
+
+function learns(t: Translate, question: CatalogQuestion): string {
+  return question.answer.type === 'band'
+    ? t('grant.learnsBand', { values: (question.answer.values ?? []).join(' / ') })
+    : t('grant.learnsBoolean');
+}
+
+function Grant({ t, locale, identity, onGranted }: Context & { onGranted: () => void }) {
+  const [error, run] = useAction(t);
+  const [catalog, setCatalog] = useState<Catalog | undefined>(undefined);
+  const [banks, setBanks] = useState<{ participant_id: string; name: string }[]>([]);
+  const [bank, setBank] = useState('');
+  const [purpose, setPurpose] = useState<ConsentPurpose>('pre_loan_investigation');
+  const [chosen, setChosen] = useState<string[]>([]);
+  const [days, setDays] = useState(90);
+  const [maxUses, setMaxUses] = useState('');
+  const [preview, setPreview] = useState<ReturnType<typeof consentClaims> | undefined>(undefined);
+  const [receipt, setReceipt] = useState<{ consent: ConsentView; receipt: string } | undefined>(undefined);
+
+  useEffect(() => {
+    void run(async () => {
+      setCatalog(await publicCall<Catalog>('/portal/catalog.json'));
+      const listed = await signedCall<{ banks: { participant_id: string; name: string }[] }>(identity, 'GET', '/v1/banks');
+      setBanks(listed.banks);
+      setBank(listed.banks[0]?.participant_id ?? '');
+    });
+  }, []);
+  if (!catalog) return <Alert text={error} />;
+  const allowed = (purposes: string[]) => purposes.includes(purpose);
+  const toggle = (id: string) => setChosen(chosen.includes(id) ? chosen.filter((item) => item !== id) : [...chosen, id]);
+
+  return (
+    <section aria-labelledby="grant-title">
+      <h2 id="grant-title">{t('grant.title')}</h2>
+      <Alert text={error} />
+      {receipt ? (
+        <div class="notice" role="status">
+          <p>{t('grant.granted', { id: receipt.consent.consent_id, until: formatTime(locale, receipt.consent.expires_at) })}</p>
+          <a download={`consent-receipt-${receipt.consent.consent_id}.jws`} href={`data:application/jose;charset=utf-8,${encodeURIComponent(receipt.receipt)}`}>{t('grant.downloadReceipt')}</a>
+        </div>
+      ) : null}
+      <form onSubmit={(event) => {
+        event.preventDefault();
+        setPreview(consentClaims(identity.participantId, {
+          uscc: identity.uscc ?? '', bank, purpose, questions: chosen, days, maxUses: maxUses === '' ? undefined : Number(maxUses),
+        }));
+      }}>
+        <Field id="grant-bank" label={t('grant.bank')}>
+          <select id="grant-bank" required value={bank} onChange={(event) => setBank(event.currentTarget.value)}>
+            {banks.map((item) => <option value={item.participant_id}>{item.name} ({item.participant_id})</option>)}
+          </select>
+        </Field>
+        <fieldset>
+          <legend>{t('grant.purpose')}</legend>
+          {PURPOSES.map((item) => (
+            <div>
+              <input type="radio" id={`purpose-${item}`} name="purpose" value={item} checked={purpose === item} onChange={() => { setPurpose(item); setChosen([]); }} />
+              <label for={`purpose-${item}`}>{t(`purpose.${item}` as MessageKey)}</label>
+              <span class="learns"> — {t(`purpose.${item}.explain` as MessageKey)}</span>
+            </div>
+          ))}
+        </fieldset>
+        <fieldset>
+          <legend>{t('grant.questions')}</legend>
+          <p class="learns">{t('grant.neverLearns')}</p>
+          {catalog.packs.filter((pack) => allowed(pack.purposes)).map((pack) => (
+            <div class="question">
+              <input type="checkbox" id={`pick-${pack.id}`} checked={chosen.includes(pack.id)} onChange={() => toggle(pack.id)} />
+              <label for={`pick-${pack.id}`}>{t('grant.pack')}: {text(locale, pack.title)}</label>
+              <p class="learns">{text(locale, pack.description)}</p>
+            </div>
+          ))}
+          {catalog.questions.filter((question) => allowed(question.purposes)).map((question) => (
+            <div class="question">
+              <input type="checkbox" id={`pick-${question.id}`} checked={chosen.includes(question.id)} onChange={() => toggle(question.id)} />
+              <label for={`pick-${question.id}`}>{text(locale, question.title)}</label>
+              <p class="learns">{text(locale, question.description)}</p>
+              <p class="learns">{learns(t, question)}</p>
+            </div>
+          ))}
+        </fieldset>
+        <Field id="grant-days" label={t('grant.days')}>
+          <input id="grant-days" type="number" min={1} max={3650} required value={days} onInput={(event) => setDays(Number(event.currentTarget.value))} />
+        </Field>
+        <Field id="grant-uses" label={t('grant.maxUses')}>
+          <input id="grant-uses" type="number" min={1} value={maxUses} onInput={(event) => setMaxUses(event.currentTarget.value)} />
+        </Field>
+        <button type="submit" disabled={chosen.length === 0 || bank === ''}>{t('grant.preview')}</button>
+      </form>
+      {preview ? (
+        <div>
+          <h3>{t('grant.previewTitle')}</h3>
+          <p>{t('grant.previewExplain')}</p>
+          <pre aria-label={t('grant.previewTitle')}>{JSON.stringify(preview, null, 2)}</pre>
+          <button type="button" onClick={() => void run(async () => {
+            const token = await signConsentToken(identity.privateKey, identity.participantId, pemToDer(identity.certificatePem), preview);
+            setReceipt(await signedCall(identity, 'POST', '/v1/consents', { consent: token }));
+            setPreview(undefined);
+            setChosen([]);
+            onGranted();
+          })}>{t('grant.sign')}</button>
+        </div>
+      ) : null}
+    </section>
+  );
+}
+
+interface AccessEntry { index: number; kind: string; actor: string; recorded_at: string; entry: string }
+type ProofState = 'verified' | 'failed' | 'pending';
+
+/** The latest checkpoint, its note signature checked here with the log's public key. */
+async function verifiedCheckpoint(identity: Identity) {
+  const [note, key] = await Promise.all([signedCall<string>(identity, 'GET', '/v1/audit/checkpoint'), publicCall<string>('/v1/audit/note-key')]);
+  const checkpoint = await openCheckpoint(note, key);
+  if (!checkpoint) throw new PortalError('checkpoint_signature_invalid', 'the checkpoint is not signed by the audit log key');
+  return { checkpoint, note };
+}
+
+/** Whether an entry is in the checkpointed tree: its own leaf hash, the gateway's proof, the signed root. */
+async function proveEntry(identity: Identity, index: number, entryText: string, checkpoint: { size: number; rootHash: Uint8Array }): Promise<ProofState> {
+  if (index >= checkpoint.size) return 'pending';
+  const proof = await signedCall<{ proof: string[] }>(identity, 'GET', `/v1/audit/proofs/inclusion?index=${index}&tree_size=${checkpoint.size}`);
+  const leaf = await leafHashOf(new TextEncoder().encode(entryText));
+  return (await verifyInclusion(index, checkpoint.size, leaf, proof.proof.map(fromBase64), checkpoint.rootHash)) ? 'verified' : 'failed';
+}
+
+function ProofBadge({ t, state }: { t: Translate; state: ProofState | undefined }) {
+  if (state === undefined) return <span>…</span>;
+  return <span class={state === 'verified' ? 'ok' : state === 'failed' ? 'bad' : ''}>{t(`proof.${state}` as MessageKey)}</span>;
+}
+
+function Accesses({ t, locale, identity, consentId }: Context & { consentId: string }) {
+  const [error, run] = useAction(t);
+  const [entries, setEntries] = useState<AccessEntry[]>([]);
+  const [proofs, setProofs] = useState<Record<number, ProofState>>({});
+  useEffect(() => {
+    void run(async () => {
+      const found = await signedCall<{ entries: AccessEntry[] }>(identity, 'GET', `/v1/consents/${encodeURIComponent(consentId)}/accesses`);
+      setEntries(found.entries);
+      const { checkpoint } = await verifiedCheckpoint(identity);
+      const states: Record<number, ProofState> = {};
+      for (const entry of found.entries) states[entry.index] = await proveEntry(identity, entry.index, entry.entry, checkpoint);
+      setProofs(states);
+    });
+  }, [consentId]);
+  return (
+    <div>
+      <Alert text={error} />
+      <table>
+        <caption>{t('watch.accesses')}</caption>
+        <thead><tr><th scope="col">{t('watch.when')}</th><th scope="col">{t('watch.kind')}</th><th scope="col">{t('watch.who')}</th><th scope="col">{t('watch.what')}</th><th scope="col">{t('watch.proof')}</th></tr></thead>
+        <tbody>
+          {entries.map((entry) => {
+            // An entry's details are members of the entry itself, beside its envelope (kind, at, actor, ...).
+            const details = JSON.parse(entry.entry) as Record<string, unknown>;
+            const questions = Array.isArray(details['questions'])
+              // Answered entries list {id, answer, ...}; refused ones the ids asked.
+              ? (details['questions'] as (string | { id: string; answer: unknown })[]).map((question) => (typeof question === 'string' ? question : `${question.id} = ${String(question.answer)}`)).join('; ')
+              : '';
+            const reference = typeof details['loan_reference'] === 'string' ? ` (${t('watch.loan')} ${details['loan_reference']})` : '';
+            const reason = typeof details['code'] === 'string' ? ` ${details['code']}` : '';
+            return (
+              <tr data-index={entry.index}>
+                <td>{formatTime(locale, entry.recorded_at)}</td>
+                <td>{t(`kind.${entry.kind}` as MessageKey)}</td>
+                <td>{entry.actor}</td>
+                <td>{questions}{reference}{reason}</td>
+                <td><ProofBadge t={t} state={proofs[entry.index]} /></td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function Consents(context: Context & { version: number }) {
+  const { t, locale, identity, version } = context;
+  const [error, run] = useAction(t);
+  const [consents, setConsents] = useState<ConsentView[]>([]);
+  const [open, setOpen] = useState<string | undefined>(undefined);
+  const [confirming, setConfirming] = useState<string | undefined>(undefined);
+  const [notice, setNotice] = useState<string | undefined>(undefined);
+  const load = () => run(async () => {
+    setConsents((await signedCall<{ consents: ConsentView[] }>(identity, 'GET', '/v1/consents?limit=500')).consents);
+  });
+  useEffect(() => { void load(); }, [version]);
+  return (
+    <section aria-labelledby="watch-title">
+      <h2 id="watch-title">{t('watch.title')}</h2>
+      <Alert text={error} />
+      <div role="status">{notice ? <p class="notice">{notice}</p> : null}</div>
+      <table>
+        <thead><tr><th scope="col">{t('watch.consent')}</th><th scope="col">{t('grant.bank')}</th><th scope="col">{t('grant.purpose')}</th><th scope="col">{t('watch.state')}</th><th scope="col">{t('watch.until')}</th><th scope="col">{t('watch.uses')}</th><th scope="col">{t('watch.actions')}</th></tr></thead>
+        <tbody>
+          {consents.map((consent) => (
+            <tr data-consent={consent.consent_id}>
+              <td><code>{consent.consent_id}</code></td>
+              <td>{consent.bank}</td>
+              <td>{t(`purpose.${consent.purpose}` as MessageKey)}</td>
+              <td>{t(`state.${consent.state}` as MessageKey)}</td>
+              <td>{formatTime(locale, consent.expires_at)}</td>
+              <td>{consent.uses}{consent.max_uses === null ? '' : ` / ${consent.max_uses}`}</td>
+              <td>
+                <button type="button" aria-expanded={open === consent.consent_id} onClick={() => setOpen(open === consent.consent_id ? undefined : consent.consent_id)}>{t('watch.show')}</button>
+                {consent.state === 'active' ? (
+                  confirming === consent.consent_id ? (
+                    <>
+                      <button type="button" class="danger" onClick={() => void run(async () => {
+                        await signedCall(identity, 'POST', `/v1/consents/${encodeURIComponent(consent.consent_id)}/revocation`);
+                        setConfirming(undefined);
+                        setNotice(t('watch.revoked', { bank: consent.bank }));
+                        await load();
+                      })}>{t('watch.confirmRevoke')}</button>
+                      <button type="button" onClick={() => setConfirming(undefined)}>{t('cancel')}</button>
+                    </>
+                  ) : <button type="button" class="danger" onClick={() => setConfirming(consent.consent_id)}>{t('watch.revoke')}</button>
+                ) : null}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {open ? <Accesses {...context} consentId={open} /> : null}
+    </section>
+  );
+}
+
+function EnterprisePages(context: Context) {
+  const [page, setPage] = useState<'grant' | 'watch'>('grant');
+  const [version, setVersion] = useState(0);
+  return (
+    <>
+      <Tabs t={context.t} pages={['grant', 'watch']} page={page} onPage={setPage} />
+      {page === 'grant' ? <Grant {...context} onGranted={() => setVersion(version + 1)} /> : <Consents {...context} version={version} />}
+    </>
+  );
+}
+
+// ─── Operator ─────────────────────────────────────────────────────────────────────────────────────────────────
+
+interface ParticipantSummary { participant_id: string; role: string; name: string; status: string; uscc: string | null; not_after: string }
+interface CodeSummary { code_id: string; uscc: string; name: string; issued_at: string; expires_at: string; used_at: string | null; used_by: string | null }
+
+function OperatorPages({ t, locale, identity }: Context) {
+  const [error, run] = useAction(t);
+  const [participants, setParticipants] = useState<ParticipantSummary[]>([]);
+  const [codes, setCodes] = useState<CodeSummary[]>([]);
+  const [issued, setIssued] = useState<{ code: string; uscc: string; expires_at: string } | undefined>(undefined);
+  const [uscc, setUscc] = useState('');
+  const [name, setName] = useState('');
+  const [health, setHealth] = useState('');
+  const [newRole, setNewRole] = useState('bank');
+  const [newName, setNewName] = useState('');
+  const [newUscc, setNewUscc] = useState('');
+  const [newDatasets, setNewDatasets] = useState('');
+  const [csr, setCsr] = useState('');
+  const [addedId, setAddedId] = useState<string | undefined>(undefined);
+  const load = () => run(async () => {
+    setParticipants((await signedCall<{ participants: ParticipantSummary[] }>(identity, 'GET', '/v1/participants')).participants);
+    setCodes((await signedCall<{ codes: CodeSummary[] }>(identity, 'GET', '/v1/enrolment-codes')).codes);
+    setHealth((await publicCall<{ status: string }>('/readyz').catch((caught: unknown) => ({ status: caught instanceof PortalError ? caught.code : 'unavailable' }))).status);
+  });
+  useEffect(() => { void load(); }, []);
+  const change = (participantId: string, action: 'suspend' | 'resume' | 'revoke') => run(async () => {
+    await signedCall(identity, 'POST', `/v1/participants/${encodeURIComponent(participantId)}/status`, { change: action });
+    await load();
+  });
+  return (
+    <>
+      <Alert text={error} />
+      <section aria-labelledby="health-title">
+        <h2 id="health-title">{t('operator.health')}</h2>
+        <p>{t('operator.readiness')}: <strong>{health}</strong></p>
+      </section>
+      <section aria-labelledby="codes-title">
+        <h2 id="codes-title">{t('operator.codes')}</h2>
+        <form onSubmit={(event) => { event.preventDefault(); void run(async () => {
+          setIssued(await signedCall(identity, 'POST', '/v1/enrolment-codes', { uscc: uscc.trim(), name: name.trim() }));
+          await load();
+        }); }}>
+          <Field id="code-uscc" label={t('operator.uscc')}>
+            <input id="code-uscc" required maxLength={18} value={uscc} onInput={(event) => setUscc(event.currentTarget.value)} />
+          </Field>
+          <Field id="code-name" label={t('operator.name')}>
+            <input id="code-name" required maxLength={64} value={name} onInput={(event) => setName(event.currentTarget.value)} />
+          </Field>
+          <button type="submit">{t('operator.issue')}</button>
+        </form>
+        <div role="status">{issued ? <p class="notice">{t('operator.issued', { uscc: issued.uscc, until: formatTime(locale, issued.expires_at) })} <strong data-testid="issued-code">{issued.code}</strong></p> : null}</div>
+        <table>
+          <thead><tr><th scope="col">{t('operator.uscc')}</th><th scope="col">{t('operator.name')}</th><th scope="col">{t('watch.until')}</th><th scope="col">{t('operator.used')}</th></tr></thead>
+          <tbody>{codes.map((code) => <tr><td>{code.uscc}</td><td>{code.name}</td><td>{formatTime(locale, code.expires_at)}</td><td>{code.used_by ?? '—'}</td></tr>)}</tbody>
+        </table>
+      </section>
+      <section aria-labelledby="participants-title">
+        <h2 id="participants-title">{t('operator.participants')}</h2>
+        <form onSubmit={(event) => { event.preventDefault(); void run(async () => {
+          const added = await signedCall<{ participant_id: string }>(identity, 'POST', '/v1/participants', {
+            role: newRole, name: newName.trim(), csr,
+            ...(newRole === 'enterprise' ? { uscc: newUscc.trim() } : {}),
+            ...(newRole === 'source' ? { datasets: newDatasets.split(',').map((item) => item.trim()).filter(Boolean) } : {}),
+          });
+          setAddedId(added.participant_id);
+          await load();
+        }); }}>
+          <Field id="add-role" label={t('operator.role')}>
+            <select id="add-role" value={newRole} onChange={(event) => setNewRole(event.currentTarget.value)}>
+              {['bank', 'source', 'enterprise', 'auditor', 'operator'].map((role) => <option value={role}>{t(`role.${role}` as MessageKey)}</option>)}
+            </select>
+          </Field>
+          <Field id="add-name" label={t('operator.name')}>
+            <input id="add-name" required maxLength={64} value={newName} onInput={(event) => setNewName(event.currentTarget.value)} />
+          </Field>
+          {newRole === 'enterprise' ? (
+            <Field id="add-uscc" label={t('operator.uscc')}>
+              <input id="add-uscc" required maxLength={18} value={newUscc} onInput={(event) => setNewUscc(event.currentTarget.value)} />
+            </Field>
+          ) : null}
+          {newRole === 'source' ? (
+            <Field id="add-datasets" label={t('operator.datasets')}>
+              <input id="add-datasets" required value={newDatasets} onInput={(event) => setNewDatasets(event.currentTarget.value)} />
+            </Field>
+          ) : null}
+          <Field id="add-csr" label={t('operator.csr')}>
+            <input id="add-csr" type="file" accept=".pem,.csr" required onChange={async (event) => { const file = event.currentTarget.files?.[0]; if (file) setCsr(await file.text()); }} />
+          </Field>
+          <button type="submit">{t('operator.add')}</button>
+        </form>
+        <div role="status">{addedId ? <p class="notice">{t('operator.added', { id: addedId })}</p> : null}</div>
+        <table>
+          <thead><tr><th scope="col">{t('import.participant')}</th><th scope="col">{t('operator.role')}</th><th scope="col">{t('operator.name')}</th><th scope="col">{t('watch.state')}</th><th scope="col">{t('watch.actions')}</th></tr></thead>
+          <tbody>
+            {participants.map((participant) => (
+              <tr data-participant={participant.participant_id}>
+                <td><code>{participant.participant_id}</code></td>
+                <td>{participant.role}</td>
+                <td>{participant.name}</td>
+                <td>{t(`status.${participant.status}` as MessageKey)}</td>
+                <td>
+                  {participant.status === 'active' && participant.participant_id !== identity.participantId ? <button type="button" onClick={() => void change(participant.participant_id, 'suspend')}>{t('operator.suspend')}</button> : null}
+                  {participant.status === 'suspended' ? <button type="button" onClick={() => void change(participant.participant_id, 'resume')}>{t('operator.resume')}</button> : null}
+                  {participant.status !== 'revoked' && participant.participant_id !== identity.participantId ? (
+                    <button type="button" class="danger" onClick={() => { if (confirm(t('operator.revokeConfirm', { id: participant.participant_id }))) void change(participant.participant_id, 'revoke'); }}>{t('operator.revoke')}</button>
+                  ) : null}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </section>
+    </>
+  );
+}
+
+// ─── Auditor ──────────────────────────────────────────────────────────────────────────────────────────────────
+
+const SAVED_CHECKPOINT = 'portal.savedCheckpoint';
+
+function AuditorPages({ t, locale, identity }: Context) {
+  const [error, run] = useAction(t);
+  const [status, setStatus] = useState<{ text: string; ok: boolean } | undefined>(undefined);
+  const [entries, setEntries] = useState<{ index: number; entry: string }[]>([]);
+  const [proofs, setProofs] = useState<Record<number, ProofState>>({});
+  const [kind, setKind] = useState('');
+  const [checkpoint, setCheckpoint] = useState<{ size: number; rootHash: Uint8Array; note: string } | undefined>(undefined);
+
+  const verifyNow = () => run(async () => {
+    const { checkpoint: opened, note } = await verifiedCheckpoint(identity);
+    setCheckpoint({ ...opened, note });
+    const saved = localStorage.getItem(SAVED_CHECKPOINT);
+    if (saved) {
+      const previous = await openCheckpoint(saved, await publicCall<string>('/v1/audit/note-key'));
+      if (!previous) throw new PortalError('checkpoint_signature_invalid', 'the saved checkpoint is not signed by the audit log key');
+      const proof = await signedCall<{ proof: string[] }>(identity, 'GET', `/v1/audit/proofs/consistency?first=${previous.size}&second=${opened.size}`);
+      const consistent = await verifyConsistency(previous.size, opened.size, previous.rootHash, opened.rootHash, proof.proof.map(fromBase64));
+      setStatus({ ok: consistent, text: t(consistent ? 'audit.consistent' : 'audit.inconsistent', { from: previous.size, to: opened.size }) });
+    } else {
+      setStatus({ ok: true, text: t('audit.signatureOk', { size: opened.size }) });
+    }
+  });
+
+  const browse = () => run(async () => {
+    const query = new URLSearchParams({ limit: '100' });
+    if (kind) query.set('kind', kind);
+    const found = await signedCall<{ entries: { index: number; entry: string }[] }>(identity, 'GET', `/v1/audit/entries?${query.toString()}`);
+    setEntries(found.entries);
+    setProofs({});
+  });
+
+  const exportNdjson = () => {
+    const blob = new Blob(entries.map((entry) => `${entry.entry}\n`), { type: 'application/x-ndjson' });
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(blob);
+    link.download = 'audit-entries.ndjson';
+    link.click();
+    URL.revokeObjectURL(link.href);
+  };
+
+  return (
+    <>
+      <Alert text={error} />
+      <section aria-labelledby="checkpoint-title">
+        <h2 id="checkpoint-title">{t('audit.checkpoint')}</h2>
+        <button type="button" onClick={() => void verifyNow()}>{t('audit.verify')}</button>
+        <button type="button" disabled={!checkpoint} onClick={() => { if (checkpoint) { localStorage.setItem(SAVED_CHECKPOINT, checkpoint.note); setStatus({ ok: true, text: t('audit.saved', { size: checkpoint.size }) }); } }}>{t('audit.save')}</button>
+        <div role="status">{status ? <p class={status.ok ? 'notice' : 'error'}>{status.text}</p> : null}</div>
+        {checkpoint ? <pre>{checkpoint.note}</pre> : null}
+      </section>
+      <section aria-labelledby="log-title">
+        <h2 id="log-title">{t('audit.log')}</h2>
+        <form onSubmit={(event) => { event.preventDefault(); void browse(); }}>
+          <Field id="log-kind" label={t('watch.kind')}>
+            <input id="log-kind" value={kind} placeholder="verification.answered" onInput={(event) => setKind(event.currentTarget.value)} />
+          </Field>
+          <button type="submit">{t('audit.browse')}</button>
+          <button type="button" disabled={entries.length === 0} onClick={exportNdjson}>{t('audit.export')}</button>
+        </form>
+        <table>
+          <thead><tr><th scope="col">#</th><th scope="col">{t('watch.when')}</th><th scope="col">{t('watch.kind')}</th><th scope="col">{t('watch.who')}</th><th scope="col">{t('watch.proof')}</th></tr></thead>
+          <tbody>
+            {entries.map((entry) => {
+              const parsed = JSON.parse(entry.entry) as { at: string; kind: string; actor: string };
+              return (
+                <tr data-index={entry.index}>
+                  <td>{entry.index}</td>
+                  <td>{formatTime(locale, parsed.at)}</td>
+                  <td>{parsed.kind}</td>
+                  <td>{parsed.actor}</td>
+                  <td>
+                    {proofs[entry.index] ? <ProofBadge t={t} state={proofs[entry.index]} /> : (
+                      <button type="button" disabled={!checkpoint} onClick={() => void run(async () => {
+                        if (!checkpoint) return;
+                        setProofs({ ...proofs, [entry.index]: await proveEntry(identity, entry.index, entry.entry, checkpoint) });
+                      })}>{t('audit.prove')}</button>
+                    )}
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </section>
+    </>
+  );
+}
+
+// ─── Frame ────────────────────────────────────────────────────────────────────────────────────────────────────
+
+function Tabs<P extends string>({ t, pages, page, onPage }: { t: Translate; pages: readonly P[]; page: P; onPage: (page: P) => void }) {
+  return (
+    <nav aria-label={t('nav.label')}>
+      {pages.map((item) => <button type="button" aria-current={item === page ? 'page' : undefined} onClick={() => onPage(item)}>{t(`nav.${item}` as MessageKey)}</button>)}
+    </nav>
+  );
+}
+
+function Portal() {
+  const [locale, setLocale] = useState<Locale>(initialLocale());
+  const [identity, setIdentity] = useState<Identity | undefined | null>(null);
+  const t = translator(locale);
+  useEffect(() => {
+    rememberLocale(locale);
+    document.title = t('title');
+  }, [locale]);
+  useEffect(() => { void loadIdentity().then((found) => setIdentity(found)); }, []);
+  const context = identity ? { t, locale, identity } : undefined;
+  return (
+    <>
+      <header>
+        <h1>{t('title')}</h1>
+        <div>
+          {identity ? <span>{t('signedInAs', { id: identity.participantId, role: t(`role.${identity.role}` as MessageKey) })} </span> : null}
+          <button type="button" lang={locale === 'en' ? 'zh-CN' : 'en'} onClick={() => setLocale(locale === 'en' ? 'zh-CN' : 'en')}>{t('switchLanguage')}</button>
+          {identity ? <button type="button" onClick={() => { if (confirm(t('forget.confirm'))) void forgetIdentity().then(() => setIdentity(undefined)); }}>{t('forget')}</button> : null}
+        </div>
+      </header>
+      <main>
+        {identity === null ? <p>…</p> : null}
+        {identity === undefined ? <Welcome t={t} onIdentity={setIdentity} /> : null}
+        {context && context.identity.role === 'enterprise' ? <EnterprisePages {...context} /> : null}
+        {context && context.identity.role === 'operator' ? <OperatorPages {...context} /> : null}
+        {context && context.identity.role === 'auditor' ? <AuditorPages {...context} /> : null}
+        {context && !['enterprise', 'operator', 'auditor'].includes(context.identity.role) ? <p>{t('noPortal')}</p> : null}
+      </main>
+    </>
+  );
+}
+
+render(<Portal />, document.getElementById('portal')!);

@@ -1,0 +1,307 @@
+// The portal in a real browser: Debian's Chromium (/usr/bin/chromium), driven by playwright-core on loopback against
+// a real gateway. An operator imports its key and issues an enrolment code; an enterprise enrols with it (its key made
+// and kept in the browser), grants a consent it signs there, and after a bank has asked over the API sees the access
+// with its inclusion proof verified in the browser against a checkpoint whose signature the browser checked; it
+// revokes, and the bank's next question is refused. The server never receives the private key, and the consent
+// verifies with the browser-held key alone. An auditor verifies a checkpoint, and catches an entry altered in the
+// database. The operator suspends a participant. Each page passes an axe-core scan without serious violations, and
+// the screenshots in docs/portal/ are taken here. Skipped, saying why, when Chromium is not installed.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createPublicKey, verify as verifySignature, X509Certificate } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { expect } from 'chai';
+import { chromium } from 'playwright-core';
+import type { BrowserContext, Page, Request } from 'playwright-core';
+import { compactVerify, decodeProtectedHeader } from 'jose';
+import { participantFiles } from '../../gateway/identity/index.js';
+import { packageRoot } from '../../gateway/paths.js';
+import { AUDIT_DATABASE_FILE } from '../../gateway/runtime/index.js';
+import { startTestGateway } from '../support/gateway.js';
+import type { EnrolledParticipant, TestGateway } from '../support/gateway.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const USCC = '91350100M000100Y43';
+const QUESTION = 'medical_arrears_now';
+const SCREENSHOTS = path.join(packageRoot, 'docs', 'portal');
+const AXE_SOURCE = path.join(packageRoot, 'node_modules', 'axe-core', 'axe.min.js');
+
+/**
+ * Browser-side source (the tests compile without DOM types): reads the portal's key from IndexedDB as the page
+ * stored it, to show what a script of the page itself can and cannot do with it.
+ */
+const STORED_KEY = `async () => {
+  const db = await new Promise((resolve, reject) => {
+    const request = indexedDB.open('credit-gateway-portal');
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  return new Promise((resolve) => {
+    const request = db.transaction('identity').objectStore('identity').get('current');
+    request.onsuccess = () => resolve(request.result.privateKey);
+  });
+}`;
+
+interface AxeViolation { id: string; impact: string | null; help: string; nodes: unknown[] }
+
+async function openBrowser(): Promise<{ context: BrowserContext; page: Page; profile: string }> {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'portal-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1200, height: 900 },
+    locale: 'zh-CN',
+  });
+  return { context, page: context.pages()[0] ?? await context.newPage(), profile };
+}
+
+/** axe-core, evaluated through the DevTools protocol (the page's CSP forbids inline script, rightly). */
+async function seriousViolations(page: Page): Promise<AxeViolation[]> {
+  await page.evaluate(fs.readFileSync(AXE_SOURCE, 'utf8'));
+  const violations = await page.evaluate(async () => {
+    const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: AxeViolation[] }> } }).axe;
+    return (await axe.run()).violations;
+  });
+  return violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical');
+}
+
+async function checkPage(page: Page, name: string): Promise<void> {
+  const violations = await seriousViolations(page);
+  expect(violations.map((violation) => `${violation.id}: ${violation.help}`), name).to.deep.equal([]);
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+/** Signs in with a key file as the CLI writes it (PKCS#8 PEM) and the certificate, through the page's file inputs. */
+async function importKey(page: Page, participant: EnrolledParticipant): Promise<void> {
+  await page.getByLabel('参与方编号').fill(participant.record.participantId);
+  await page.getByLabel('私钥文件（PKCS#8 PEM）').setInputFiles({ name: 'key.pem', mimeType: 'application/x-pem-file', buffer: Buffer.from(participant.credentials.privateKeyPem) });
+  await page.getByLabel('证书文件（PEM）').setInputFiles({ name: 'cert.pem', mimeType: 'application/x-pem-file', buffer: Buffer.from(participant.credentials.certificatePem) });
+  await page.getByRole('button', { name: '导入' }).click();
+  await page.getByText(`当前身份：${participant.record.participantId}`).waitFor();
+}
+
+describe('the portal in Chromium', function () {
+  this.timeout(180_000);
+  let gateway: TestGateway;
+  let operator: EnrolledParticipant;
+  let auditor: EnrolledParticipant;
+  let bank: EnrolledParticipant;
+  const profiles: string[] = [];
+  const contexts: BrowserContext[] = [];
+
+  async function browser() {
+    const opened = await openBrowser();
+    profiles.push(opened.profile);
+    contexts.push(opened.context);
+    return opened;
+  }
+
+  before(async function () {
+    if (!fs.existsSync(CHROMIUM)) {
+      console.log(`    skipped: ${CHROMIUM} is not installed (apt-get install chromium; .ci/run does)`);
+      this.skip();
+    }
+    fs.mkdirSync(SCREENSHOTS, { recursive: true });
+    gateway = await startTestGateway({ GATEWAY_CHECKPOINT_INTERVAL_MS: '200' });
+    operator = await gateway.enrol('operator', { id: 'operator-portal' });
+    auditor = await gateway.enrol('auditor', { id: 'auditor-portal' });
+    bank = await gateway.enrol('bank', { id: 'bank-portal', name: '某某银行济南分行' });
+  });
+
+  after(async function () {
+    for (const context of contexts) await context.close();
+    for (const profile of profiles) fs.rmSync(profile, { recursive: true, force: true });
+    await gateway?.stop();
+  });
+
+  let code: string;
+  let enterprisePage: Page;
+  let consentId: string;
+  const sentToServer: { url: string; headers: Record<string, string>; body: string }[] = [];
+
+  it('an operator imports its key, issues an enrolment code, and the page switches to English and back', async function () {
+    const { page } = await browser();
+    await page.goto(`${gateway.url}/portal/`);
+    expect(await page.locator('html').getAttribute('lang')).to.equal('zh-CN');
+    await checkPage(page, 'welcome');
+    await importKey(page, operator);
+    await page.locator('#code-uscc').fill(USCC);
+    await page.locator('#code-name').fill('济南某某科技有限公司');
+    await page.getByRole('button', { name: '签发注册码' }).click();
+    code = (await page.getByTestId('issued-code').textContent()) ?? '';
+    expect(code).to.match(/^[0-9A-F]{4}(-[0-9A-F]{4}){3}$/);
+    await checkPage(page, 'operator');
+    await page.getByRole('button', { name: 'English' }).click();
+    await page.getByRole('heading', { name: 'Enrolment codes' }).waitFor();
+    expect(await page.locator('html').getAttribute('lang')).to.equal('en');
+    await page.getByRole('button', { name: '中文' }).click();
+    await page.getByRole('heading', { name: '注册码' }).waitFor();
+  });
+
+  it('an enterprise enrols with the code; its key is made in the browser, cannot be exported and is never sent', async function () {
+    const { page } = await browser();
+    enterprisePage = page;
+    page.on('request', (request: Request) => {
+      sentToServer.push({ url: request.url(), headers: request.headers(), body: request.postData() ?? '' });
+    });
+    await page.goto(`${gateway.url}/portal/`);
+    await page.getByLabel('注册码').fill(code.toLowerCase());
+    await page.getByRole('button', { name: '生成密钥并注册' }).click();
+    await page.getByText('当前身份：enterprise-').waitFor();
+
+    const enterprise = gateway.runtime.store.enterpriseForUscc(USCC)!;
+    expect(enterprise.name).to.equal('济南某某科技有限公司');
+    // The key in IndexedDB is a CryptoKey that refuses to be exported.
+    const stored = await page.evaluate(`(async () => {
+      const key = await (${STORED_KEY})();
+      let exported = 'refused';
+      try {
+        await crypto.subtle.exportKey('pkcs8', key);
+        exported = 'exported';
+      } catch {}
+      return { extractable: key.extractable, exported, type: key.type };
+    })()`);
+    expect(stored).to.deep.equal({ extractable: false, exported: 'refused', type: 'private' });
+
+    // What went to the server: the proof's public key (n, e) and nothing private.
+    const enrolment = sentToServer.find((request) => request.url.endsWith('/v1/enrolments'))!;
+    const header = decodeProtectedHeader((JSON.parse(enrolment.body) as { proof: string }).proof) as { jwk: Record<string, string> };
+    expect(Object.keys(header.jwk).sort()).to.deep.equal(['e', 'kty', 'n']);
+    const certificate = new X509Certificate(enterprise.certificatePem);
+    const jwkSpki = createPublicKey({ key: header.jwk, format: 'jwk' }).export({ type: 'spki', format: 'der' });
+    expect(certificate.publicKey.export({ type: 'spki', format: 'der' }).equals(jwkSpki)).to.equal(true);
+    // The gateway holds no key for this participant.
+    expect(fs.existsSync(participantFiles(gateway.config.keysDir, enterprise.participantId).keyFile)).to.equal(false);
+    await checkPage(page, 'enterprise-grant');
+  });
+
+  it('the enterprise grants a consent, previewed and signed in the browser; it verifies with the browser-held key only', async function () {
+    const page = enterprisePage;
+    await page.getByLabel('贷中审批').check();
+    await page.getByLabel('近12个月是否有农业保险理赔').waitFor();
+    await page.locator(`#pick-${QUESTION}`).check();
+    await page.getByLabel('有效天数').fill('30');
+    await page.getByRole('button', { name: '预览授权书' }).click();
+    const preview = JSON.parse((await page.locator('pre').textContent()) ?? '{}') as { aud: string; questions: string[]; sub: string };
+    expect(preview).to.include({ aud: bank.record.participantId, sub: USCC });
+    expect(preview.questions).to.deep.equal([QUESTION]);
+    await checkPage(page, 'enterprise-preview');
+    await page.getByRole('button', { name: '签署并提交' }).click();
+    const notice = (await page.getByText('授权已生效').textContent()) ?? '';
+    consentId = /授权已生效：(\S+)，/.exec(notice)![1]!;
+
+    // The artefact the bank reads verifies with the certificate's key, which is the browser's (it signs a challenge
+    // here that the same key verifies), and with no other.
+    const detail = (await gateway.client(bank).send('GET', `/v1/consents/${consentId}`)).json<{ artefact: string }>();
+    const enterprise = gateway.runtime.store.enterpriseForUscc(USCC)!;
+    const certificateKey = new X509Certificate(enterprise.certificatePem).publicKey;
+    await compactVerify(detail.artefact, certificateKey);
+    const challenge = 'challenge-for-the-browser-key';
+    const signature = await page.evaluate(`(async () => {
+      const key = await (${STORED_KEY})();
+      return Array.from(new Uint8Array(await crypto.subtle.sign('RSASSA-PKCS1-v1_5', key, new TextEncoder().encode(${JSON.stringify(challenge)}))));
+    })()`) as number[];
+    expect(verifySignature('sha256', Buffer.from(challenge), certificateKey, Buffer.from(signature))).to.equal(true);
+    const otherKey = new X509Certificate(bank.record.certificatePem).publicKey;
+    let verifiedWithOther = true;
+    try {
+      await compactVerify(detail.artefact, otherKey);
+    } catch {
+      verifiedWithOther = false;
+    }
+    expect(verifiedWithOther).to.equal(false);
+    for (const request of sentToServer) expect(`${JSON.stringify(request.headers)}${request.body}`).to.not.match(/PRIVATE KEY|"d":|"p":|"q":/);
+  });
+
+  it('a bank verifies over the API; the enterprise sees the access with its proof verified in the browser', async function () {
+    const answer = await gateway.client(bank).askQuestions({ loanReference: 'LOAN-2026-0042', officer: 'officer-7', items: [{ uscc: USCC, consentId, questions: [QUESTION] }] });
+    expect(answer.verified).to.not.equal(undefined);
+    // The checkpointer signs a checkpoint covering the access within its interval.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const page = enterprisePage;
+    await page.getByRole('button', { name: '我的授权与查询记录' }).click();
+    await page.locator(`tr[data-consent="${consentId}"]`).getByRole('button', { name: '查看记录' }).click();
+    const row = page.locator('tr', { hasText: 'LOAN-2026-0042' });
+    await row.getByText('✓ 已在浏览器中验证').waitFor();
+    expect(await row.textContent()).to.include(`${QUESTION} = unknown`);
+    await checkPage(page, 'enterprise-watch');
+  });
+
+  it('the enterprise revokes; the bank\'s next question is refused', async function () {
+    const page = enterprisePage;
+    const row = page.locator(`tr[data-consent="${consentId}"]`);
+    await row.getByRole('button', { name: '撤回授权' }).click();
+    await row.getByRole('button', { name: '确认撤回' }).click();
+    await page.getByText(`已撤回。银行 ${bank.record.participantId} 此后的查询将被拒绝。`).waitFor();
+    await row.getByText('已撤回').waitFor();
+    const answer = await gateway.client(bank).send('POST', '/v1/verifications', {
+      body: JSON.stringify({ loan_reference: 'LOAN-2026-0043', officer: 'officer-7', items: [{ subject: { uscc: USCC }, consent_id: consentId, questions: [QUESTION] }] }),
+      headers: { 'content-type': 'application/json' },
+    });
+    const items = answer.json<{ items: { status: string; code?: string }[] }>().items;
+    expect(items).to.deep.equal([{ ...items[0], status: 'refused', code: 'consent_not_active' }]);
+    // The enterprise sees the refusal under its consent.
+    await row.getByRole('button', { name: '查看记录' }).click();
+    await row.getByRole('button', { name: '查看记录' }).click();
+    await page.locator('tr', { hasText: 'LOAN-2026-0043' }).getByText('consent_not_active').waitFor();
+  });
+
+  it('an auditor verifies a checkpoint and its consistency, and catches an entry altered in the database', async function () {
+    const { page } = await browser();
+    await page.goto(`${gateway.url}/portal/`);
+    await importKey(page, auditor);
+    await page.getByRole('button', { name: '获取并验证最新检查点' }).click();
+    await page.getByText('✓ 检查点签名有效').waitFor();
+    await page.getByRole('button', { name: '保存此检查点' }).click();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await page.getByRole('button', { name: '获取并验证最新检查点' }).click();
+    await page.getByText('一致：日志只追加，未被改写').waitFor();
+
+    await page.getByLabel('类型').fill('verification.answered');
+    await page.getByRole('button', { name: '查询' }).click();
+    const row = page.locator('tbody tr').first();
+    await row.getByRole('button', { name: '验证包含证明' }).click();
+    await row.getByText('✓ 已在浏览器中验证').waitFor();
+    await checkPage(page, 'auditor');
+
+    // Someone with write access to the database rewrites the answer in the entry; its stored hashes stay.
+    const index = Number(await row.getAttribute('data-index'));
+    const db = new Database(path.join(gateway.config.dataDir, AUDIT_DATABASE_FILE));
+    try {
+      const { entry } = db.prepare('SELECT entry FROM audit_entries WHERE entry_index = ?').get(index) as { entry: Buffer };
+      db.prepare('UPDATE audit_entries SET entry = ? WHERE entry_index = ?').run(Buffer.from(entry.toString('utf8').replace('"unknown"', '"false"')), index);
+    } finally {
+      db.close();
+    }
+    await page.getByRole('button', { name: '查询' }).click();
+    const tampered = page.locator(`tr[data-index="${index}"]`);
+    await tampered.getByRole('button', { name: '验证包含证明' }).click();
+    await tampered.getByText('✗ 验证失败').waitFor();
+  });
+
+  it('the operator suspends a participant, adds a bank from its CSR and revokes it', async function () {
+    const { page } = await browser();
+    await page.goto(`${gateway.url}/portal/`);
+    await importKey(page, operator);
+    const row = page.locator(`tr[data-participant="${bank.record.participantId}"]`);
+    await row.getByRole('button', { name: '暂停' }).click();
+    await row.getByText('已暂停').waitFor();
+    expect(gateway.runtime.store.getParticipant(bank.record.participantId)!.status).to.equal('suspended');
+
+    // A bank made its own key with openssl; the operator uploads its CSR, then revokes it, confirming.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portal-csr-'));
+    profiles.push(dir);
+    execFileSync('/usr/bin/openssl', ['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'csr.pem'), '-subj', '/CN=whatever'], { stdio: 'ignore' });
+    await page.locator('#add-name').fill('某某农商银行');
+    await page.getByLabel('证书签名请求（CSR，PEM）').setInputFiles(path.join(dir, 'csr.pem'));
+    await page.getByRole('button', { name: '添加参与方并签发证书' }).click();
+    const added = /已添加 (\S+)，/.exec((await page.getByText('已添加').textContent()) ?? '')![1]!;
+    expect(gateway.runtime.store.getParticipant(added)).to.include({ role: 'bank', name: '某某农商银行', status: 'active' });
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.locator(`tr[data-participant="${added}"]`).getByRole('button', { name: '吊销' }).click();
+    await page.locator(`tr[data-participant="${added}"]`).getByText('已吊销').waitFor();
+  });
+});
