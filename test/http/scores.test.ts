@@ -248,6 +248,24 @@ describe('scorecards over HTTP', function () {
       expect(answered).to.not.have.property('score');
     });
 
+    it('screens a list of applicants in one request and one JWS, each item its own audit entry', async function () {
+      const numbers = [...Array(COHORT).keys()].map((i) => i + 1);
+      const { body } = await score(bank, numbers.map((n) => ({ uscc: usccNumber(n), consentId: consents.get(n) as string })));
+      expect(body.items.map((item) => item.grade)).to.deep.equal(numbers.map((n) => (owes(n) ? 'D' : 'A')));
+      expect(new Set(body.items.map((item) => item.audit_index)).size).to.equal(COHORT);
+      expect((await verifyIndependently(gateway.url, body.answer)).claims['items']).to.have.length(COHORT);
+    });
+
+    it('counts each score against the consent\'s max_uses, and refuses once it is spent', async function () {
+      const once = String((await gateway.client(enterprises[9] as EnrolledParticipant).grantConsent({
+        uscc: usccNumber(9), bank: bank.record.participantId, purpose: 'loan_approval', questions: [REF], days: 30, maxUses: 1,
+      })).consent['consent_id']);
+      const first = await score(bank, [{ uscc: usccNumber(9), consentId: once }]);
+      expect(first.body.items[0]).to.include({ status: 'scored' });
+      const second = await score(bank, [{ uscc: usccNumber(9), consentId: once }]);
+      expect(second.body.items[0]).to.include({ status: 'refused', code: 'consent_not_active' });
+    });
+
     it('refuses another bank naming the consent (consent_missing, about no one) and a consent not naming the scorecard', async function () {
       const other = await score(otherBank, [{ uscc: usccNumber(1), consentId: consents.get(1) as string }]);
       expect(other.body.items[0]).to.include({ status: 'refused', code: 'consent_missing' });
