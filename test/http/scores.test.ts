@@ -169,6 +169,10 @@ describe('scorecards over HTTP', function () {
       expect(await codes(manyGrades)).to.deep.equal(['grades_too_fine']);
       expect(await codes(closeGrades)).to.deep.equal(['grades_too_fine']);
       expect(await codes(reasons)).to.deep.equal(['too_many_reason_codes']);
+      // Two decoy features of a few points beside one that swings 300: the grade is arrears-now under another name.
+      const decoys = soundScorecard({ id: 'probe_decoys' });
+      features(decoys)[0] = { ...features(decoys)[0], bins: [{ answers: [false], points: 300 }, { answers: [true, 'unknown'], points: -300 }] };
+      expect(await codes(decoys)).to.deep.equal(['feature_decides_grade']);
     });
 
     it('takes features only from the question catalog: a raw field name, an uncovered answer or a wrong version is refused', async function () {
