@@ -24,6 +24,7 @@ export type FindingCode =
   | 'grades_too_fine'
   | 'grades_unordered'
   | 'too_many_reason_codes'
+  | 'feature_decides_grade'
   | 'cut_points_only';
 
 export interface Finding {
@@ -115,6 +116,36 @@ function gradeFindings(document: ScorecardDocument, rules: ReviewRules): Finding
   return findings;
 }
 
+/** Combinations of bins looked at, at most: max_features bins of max_bins_per_feature each stay well below. */
+const MAX_COMBINATIONS = 1_000_000;
+
+/**
+ * The features whose bin alone decides the grade, whatever the other features' bins: with such a feature the grade is
+ * that question's answer under another name, and the other features are decoys. Found by evaluating every
+ * combination of bins; undefined when there are too many to look at (the limits keep far below).
+ */
+function decidingFeatures(document: ScorecardDocument): string[] | undefined {
+  const sizes = document.features.map((feature) => feature.bins.length);
+  const total = sizes.reduce((product, size) => product * size, 1);
+  if (total > MAX_COMBINATIONS) return undefined;
+  const gradesByBin = document.features.map((feature) => feature.bins.map(() => new Set<number>()));
+  const all = new Set<number>();
+  const choice = sizes.map(() => 0);
+  for (let n = 0; n < total; n++) {
+    let rest = n;
+    sizes.forEach((size, index) => {
+      choice[index] = rest % size;
+      rest = Math.floor(rest / size);
+    });
+    const points = document.features.reduce((sum, feature, index) => sum + (feature.bins[choice[index] as number] as { points: number }).points, document.intercept);
+    const grade = document.grades.findIndex((candidate) => candidate.min_points === undefined || points >= candidate.min_points);
+    all.add(grade);
+    choice.forEach((bin, index) => gradesByBin[index]?.[bin]?.add(grade));
+  }
+  if (all.size < 2) return [];
+  return document.features.filter((_, index) => (gradesByBin[index] as Set<number>[]).every((grades) => grades.size === 1)).map((feature) => feature.question);
+}
+
 /**
  * Every finding against `document`; none means it may be approved. `sameSkeleton` are the approved scorecards with
  * the document's skeleton hash (scorecard.ts), by their own hash.
@@ -129,6 +160,12 @@ export function reviewScorecard(document: ScorecardDocument, catalog: QuestionCa
   findings.push(...gradeFindings(document, rules));
   if ((document.max_reason_codes ?? 0) > rules.limits.max_reason_codes) {
     findings.push({ code: 'too_many_reason_codes', detail: `max_reason_codes is at most ${rules.limits.max_reason_codes}` });
+  }
+  // With one feature the grade is trivially its answer: too_few_features says so already.
+  if (count >= rules.limits.min_features && count <= rules.limits.max_features && findings.every((finding) => finding.code !== 'grades_unordered')) {
+    for (const question of decidingFeatures(document) ?? []) {
+      findings.push({ code: 'feature_decides_grade', question, detail: `the bin of ${question} alone decides the grade, whatever the other features' bins` });
+    }
   }
   const probed = sameSkeleton.filter((other) => other.sha256 !== sha256);
   if (probed.length > 0) {

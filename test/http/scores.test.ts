@@ -169,6 +169,10 @@ describe('scorecards over HTTP', function () {
       expect(await codes(manyGrades)).to.deep.equal(['grades_too_fine']);
       expect(await codes(closeGrades)).to.deep.equal(['grades_too_fine']);
       expect(await codes(reasons)).to.deep.equal(['too_many_reason_codes']);
+      // Two decoy features of a few points beside one that swings 300: the grade is arrears-now under another name.
+      const decoys = soundScorecard({ id: 'probe_decoys' });
+      features(decoys)[0] = { ...features(decoys)[0], bins: [{ answers: [false], points: 300 }, { answers: [true, 'unknown'], points: -300 }] };
+      expect(await codes(decoys)).to.deep.equal(['feature_decides_grade']);
     });
 
     it('takes features only from the question catalog: a raw field name, an uncovered answer or a wrong version is refused', async function () {
@@ -246,6 +250,24 @@ describe('scorecards over HTTP', function () {
       const answered = entry(body.items[2]!.audit_index);
       expect(answered).to.include({ kind: 'score.answered', subject: usccNumber(3), consent_id: consents.get(3), grade: 'D', sha256 });
       expect(answered).to.not.have.property('score');
+    });
+
+    it('screens a list of applicants in one request and one JWS, each item its own audit entry', async function () {
+      const numbers = [...Array(COHORT).keys()].map((i) => i + 1);
+      const { body } = await score(bank, numbers.map((n) => ({ uscc: usccNumber(n), consentId: consents.get(n) as string })));
+      expect(body.items.map((item) => item.grade)).to.deep.equal(numbers.map((n) => (owes(n) ? 'D' : 'A')));
+      expect(new Set(body.items.map((item) => item.audit_index)).size).to.equal(COHORT);
+      expect((await verifyIndependently(gateway.url, body.answer)).claims['items']).to.have.length(COHORT);
+    });
+
+    it('counts each score against the consent\'s max_uses, and refuses once it is spent', async function () {
+      const once = String((await gateway.client(enterprises[9] as EnrolledParticipant).grantConsent({
+        uscc: usccNumber(9), bank: bank.record.participantId, purpose: 'loan_approval', questions: [REF], days: 30, maxUses: 1,
+      })).consent['consent_id']);
+      const first = await score(bank, [{ uscc: usccNumber(9), consentId: once }]);
+      expect(first.body.items[0]).to.include({ status: 'scored' });
+      const second = await score(bank, [{ uscc: usccNumber(9), consentId: once }]);
+      expect(second.body.items[0]).to.include({ status: 'refused', code: 'consent_not_active' });
     });
 
     it('refuses another bank naming the consent (consent_missing, about no one) and a consent not naming the scorecard', async function () {

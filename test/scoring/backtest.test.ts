@@ -32,9 +32,9 @@ const DOCUMENT: ScorecardDocument = {
   id: 'unit_model', version: 1, title: 'unit', purposes: ['loan_approval', 'pre_loan_investigation'], intercept: 500,
   features: [
     { question: 'medical_arrears_now', question_version: 1, reason_code: 'ARREARS', bins: [{ answers: [false], points: 60 }, { answers: [true, 'unknown'], points: 0 }] },
-    { question: 'medical_arrears_24m', question_version: 1, reason_code: 'ARREARS_24M', bins: [{ answers: [false], points: 30 }, { answers: [true, 'unknown'], points: 0 }] },
+    { question: 'medical_arrears_24m', question_version: 1, reason_code: 'ARREARS_24M', bins: [{ answers: [false], points: 50 }, { answers: [true, 'unknown'], points: 0 }] },
   ],
-  grades: [{ grade: 'A', min_points: 560 }, { grade: 'B', min_points: 520 }, { grade: 'C' }],
+  grades: [{ grade: 'A', min_points: 580 }, { grade: 'B', min_points: 520 }, { grade: 'C' }],
 };
 
 describe('createBacktestService', function () {

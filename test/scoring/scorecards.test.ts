@@ -21,7 +21,7 @@ function document(id: string, version: number, topCut = 600): ScorecardDocument 
     id, version, title: 'unit', purposes: ['loan_approval'], intercept: 500,
     features: [
       { question: 'medical_arrears_now', question_version: 1, reason_code: 'ARREARS', bins: [{ answers: [false], points: 60 }, { answers: [true, 'unknown'], points: 0 }] },
-      { question: 'medical_arrears_24m', question_version: 1, reason_code: 'ARREARS_24M', bins: [{ answers: [false], points: 30 }, { answers: [true, 'unknown'], points: 0 }] },
+      { question: 'medical_arrears_24m', question_version: 1, reason_code: 'ARREARS_24M', bins: [{ answers: [false], points: 50 }, { answers: [true, 'unknown'], points: 0 }] },
     ],
     grades: [{ grade: 'A', min_points: topCut }, { grade: 'B', min_points: 540 }, { grade: 'C' }],
   };
@@ -64,7 +64,7 @@ describe('createScorecardService', function () {
     expect(trusted).to.include({ state: 'approved', decided_by: 'review_rules', release_score: true });
     expect(entry(trusted.audit_index)).to.include({ kind: 'scorecard.approved', actor: 'gateway', by: 'review_rules', release_score: true });
     // Another intercept: model_a's skeleton with other cut points would be refused as cut_points_only, whoever submits it.
-    expect(await service.submit(bank('bank-other'), { ...document('model_b', 1), intercept: 480 })).to.include({ state: 'pending', decided_by: null });
+    expect(await service.submit(bank('bank-other'), { ...document('model_b', 1), intercept: 490 })).to.include({ state: 'pending', decided_by: null });
     expect((await rejection(service.submit(bank('bank-other'), document('model_e', 1, 620)))).code).to.equal('scorecard_refused');
   });
 
