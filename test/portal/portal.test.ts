@@ -260,9 +260,13 @@ describe('the portal in Chromium', function () {
     await page.getByRole('button', { name: '获取并验证最新检查点' }).click();
     await page.getByText('一致：日志只追加，未被改写').waitFor();
 
-    await page.getByLabel('类型').fill('verification.answered');
+    await page.getByLabel('操作方（参与方编号）').fill(bank.record.participantId);
     await page.getByRole('button', { name: '查询' }).click();
-    const row = page.locator('tbody tr').first();
+    // One question answered and one refused (after the revocation): a refusal rate of 50%.
+    const activity = page.locator(`tr[data-bank="${bank.record.participantId}"]`);
+    await activity.waitFor();
+    expect((await activity.locator('td').allTextContents()).slice(1, 4)).to.deep.equal(['1', '1', '50%']);
+    const row = page.locator('tr[data-index]', { hasText: 'verification.answered' }).first();
     await row.getByRole('button', { name: '验证包含证明' }).click();
     await row.getByText('✓ 已在浏览器中验证').waitFor();
     await checkPage(page, 'auditor');

@@ -474,13 +474,40 @@ function OperatorPages({ t, locale, identity }: Context) {
 // ─── Auditor ──────────────────────────────────────────────────────────────────────────────────────────────────
 
 const SAVED_CHECKPOINT = 'portal.savedCheckpoint';
+const LOG_FILTERS = ['kind', 'participant', 'subject', 'consent', 'from', 'to'] as const;
+type LogFilter = (typeof LOG_FILTERS)[number];
+const FILTER_EXAMPLES: Record<LogFilter, string> = {
+  kind: 'verification.answered', participant: 'bank-jinan-01', subject: '91350100M000100Y43', consent: '', from: '2026-12-01', to: '2026-12-31',
+};
+
+interface BankActivity { bank: string; answered: number; refused: number; questions: number; days: number }
+
+/** Per bank, over the entries shown: questions answered per day on which it asked (Beijing days), and the share of refused items. */
+function bankActivity(entries: readonly { entry: string }[]): BankActivity[] {
+  const byBank = new Map<string, { answered: number; refused: number; questions: number; days: Set<string> }>();
+  const day = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' });
+  for (const { entry } of entries) {
+    const parsed = JSON.parse(entry) as { kind: string; actor: string; at: string; questions?: unknown[] };
+    if (parsed.kind !== 'verification.answered' && parsed.kind !== 'verification.refused') continue;
+    const activity = byBank.get(parsed.actor) ?? { answered: 0, refused: 0, questions: 0, days: new Set<string>() };
+    if (parsed.kind === 'verification.answered') {
+      activity.answered += 1;
+      activity.questions += parsed.questions?.length ?? 0;
+    } else {
+      activity.refused += 1;
+    }
+    activity.days.add(day.format(new Date(parsed.at)));
+    byBank.set(parsed.actor, activity);
+  }
+  return [...byBank].map(([bank, activity]) => ({ bank, answered: activity.answered, refused: activity.refused, questions: activity.questions, days: activity.days.size }));
+}
 
 function AuditorPages({ t, locale, identity }: Context) {
   const [error, run] = useAction(t);
   const [status, setStatus] = useState<{ text: string; ok: boolean } | undefined>(undefined);
   const [entries, setEntries] = useState<{ index: number; entry: string }[]>([]);
   const [proofs, setProofs] = useState<Record<number, ProofState>>({});
-  const [kind, setKind] = useState('');
+  const [filters, setFilters] = useState<Record<LogFilter, string>>({ kind: '', participant: '', subject: '', consent: '', from: '', to: '' });
   const [checkpoint, setCheckpoint] = useState<{ size: number; rootHash: Uint8Array; note: string } | undefined>(undefined);
 
   const verifyNow = () => run(async () => {
@@ -499,8 +526,8 @@ function AuditorPages({ t, locale, identity }: Context) {
   });
 
   const browse = () => run(async () => {
-    const query = new URLSearchParams({ limit: '100' });
-    if (kind) query.set('kind', kind);
+    const query = new URLSearchParams({ limit: '1000' });
+    for (const [name, value] of Object.entries(filters)) if (value.trim()) query.set(name, value.trim());
     const found = await signedCall<{ entries: { index: number; entry: string }[] }>(identity, 'GET', `/v1/audit/entries?${query.toString()}`);
     setEntries(found.entries);
     setProofs({});
@@ -525,12 +552,33 @@ function AuditorPages({ t, locale, identity }: Context) {
         <div role="status">{status ? <p class={status.ok ? 'notice' : 'error'}>{status.text}</p> : null}</div>
         {checkpoint ? <pre>{checkpoint.note}</pre> : null}
       </section>
+      {entries.length > 0 ? (
+        <section aria-labelledby="activity-title">
+          <h2 id="activity-title">{t('audit.activity')}</h2>
+          <table>
+            <thead><tr><th scope="col">{t('role.bank')}</th><th scope="col">{t('audit.answered')}</th><th scope="col">{t('audit.refused')}</th><th scope="col">{t('audit.refusalRate')}</th><th scope="col">{t('audit.questionsPerDay')}</th></tr></thead>
+            <tbody>
+              {bankActivity(entries).map((activity) => (
+                <tr data-bank={activity.bank}>
+                  <td>{activity.bank}</td>
+                  <td>{activity.answered}</td>
+                  <td>{activity.refused}</td>
+                  <td>{`${Math.round((100 * activity.refused) / (activity.answered + activity.refused))}%`}</td>
+                  <td>{(activity.questions / activity.days).toFixed(1)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </section>
+      ) : null}
       <section aria-labelledby="log-title">
         <h2 id="log-title">{t('audit.log')}</h2>
         <form onSubmit={(event) => { event.preventDefault(); void browse(); }}>
-          <Field id="log-kind" label={t('watch.kind')}>
-            <input id="log-kind" value={kind} placeholder="verification.answered" onInput={(event) => setKind(event.currentTarget.value)} />
-          </Field>
+          {LOG_FILTERS.map((name) => (
+            <Field id={`log-${name}`} label={t(`audit.filter.${name}` as MessageKey)}>
+              <input id={`log-${name}`} value={filters[name]} placeholder={FILTER_EXAMPLES[name]} onInput={(event) => setFilters({ ...filters, [name]: event.currentTarget.value })} />
+            </Field>
+          ))}
           <button type="submit">{t('audit.browse')}</button>
           <button type="button" disabled={entries.length === 0} onClick={exportNdjson}>{t('audit.export')}</button>
         </form>
