@@ -14,11 +14,10 @@ import { isPurpose } from './definition.js';
 import type { PackDefinition, PackFile, Purpose, QuestionDefinition } from './definition.js';
 import { buildQuestion } from './question.js';
 import type { Question } from './question.js';
-import { compilePolicySchemas, readPolicyFile, schemaErrors } from './schemas.js';
+import { compilePolicySchemas, readPolicyFile, schemaErrors, VERSIONED_FILE } from './schemas.js';
 
 export const policiesDir = path.join(packageRoot, 'policies');
 
-const QUESTION_FILE = /^([a-z][a-z0-9_]{0,63})\.v([1-9][0-9]*)\.json$/;
 
 export interface QuestionPack {
   readonly id: string;
@@ -63,7 +62,7 @@ export function loadQuestionCatalog(directory: string = policiesDir, registry: D
   const byId = new Map<string, Question>();
   for (const name of fs.readdirSync(questionsDir).sort()) {
     const file = path.join(questionsDir, name);
-    const match = QUESTION_FILE.exec(name);
+    const match = VERSIONED_FILE.exec(name);
     if (!match) fail(file, 'a question file must be named <id>.v<version>.json');
     const parsed = readPolicyFile(file);
     if (!validators.question(parsed)) fail(file, schemaErrors(validators.question.errors));

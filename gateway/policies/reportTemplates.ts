@@ -15,9 +15,8 @@ import { policiesDir } from './catalog.js';
 import type { LocalText, Purpose } from './definition.js';
 import { deepFreeze } from './question.js';
 import type { Question } from './question.js';
-import { compilePolicySchemas, readPolicyFile, schemaErrors } from './schemas.js';
+import { compilePolicySchemas, readPolicyFile, schemaErrors, VERSIONED_FILE } from './schemas.js';
 
-const TEMPLATE_FILE = /^([a-z][a-z0-9_]{0,63})\.v([1-9][0-9]*)\.json$/;
 
 /** One template file, exactly as written (and hashed). */
 export interface ReportTemplateDefinition {
@@ -101,7 +100,7 @@ export function loadReportTemplates(catalog: QuestionCatalog, directory: string 
   const byId = new Map<string, ReportTemplate>();
   for (const name of fs.readdirSync(reportsDir).sort()) {
     const file = path.join(reportsDir, name);
-    const match = TEMPLATE_FILE.exec(name);
+    const match = VERSIONED_FILE.exec(name);
     if (!match) fail(file, 'a report template file must be named <id>.v<version>.json');
     const parsed = readPolicyFile(file);
     if (!validate(parsed)) fail(file, schemaErrors(validate.errors));

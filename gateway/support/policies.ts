@@ -12,7 +12,7 @@ import { sha256Hex } from '../crypto/index.js';
 import { GatewayError } from '../errors/index.js';
 import { policiesDir } from '../policies/index.js';
 import type { Answer, LocalText, QuestionCatalog } from '../policies/index.js';
-import { compilePolicySchemas, readPolicyFile, schemaErrors } from '../policies/schemas.js';
+import { compilePolicySchemas, readPolicyFile, schemaErrors, VERSIONED_FILE } from '../policies/schemas.js';
 
 export interface SupportCondition {
   readonly question: string;
@@ -38,7 +38,6 @@ export interface SupportPolicies {
   get(id: string): SupportPolicy;
 }
 
-const POLICY_FILE = /^([a-z][a-z0-9_]{0,63})\.v([1-9][0-9]*)\.json$/;
 
 interface Definition {
   id: string; version: number; title: LocalText; department: LocalText; description: LocalText; owners: string[];
@@ -54,7 +53,7 @@ export function loadSupportPolicies(catalog: QuestionCatalog, directory: string 
   if (!fs.existsSync(directory)) fail(directory, 'no support policies directory');
   for (const name of fs.readdirSync(directory).sort()) {
     const file = path.join(directory, name);
-    const match = POLICY_FILE.exec(name);
+    const match = VERSIONED_FILE.exec(name);
     if (!match) fail(file, 'a support policy file must be named <id>.v<version>.json');
     const parsed = readPolicyFile(file);
     if (!validate(parsed)) fail(file, schemaErrors(validate.errors));

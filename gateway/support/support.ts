@@ -65,10 +65,13 @@ export function suppress(counts: Readonly<Record<Eligibility, number>>, minCell:
 export function createSupportService(deps: SupportDependencies): SupportService {
   const now = deps.now ?? (() => new Date());
 
+  // The questions and datasets every evaluation reads: fixed once the policies are loaded.
+  const questions = [...new Set(deps.policies.policies.flatMap((policy) => policy.conditions.map((condition) => condition.question)))]
+    .map((id) => deps.questions.get(id));
+  const datasets = new Set(questions.flatMap((question) => question.datasets));
+
   async function resultsFor(uscc: string, asOf: string): Promise<EligibilityResult[]> {
-    const questions = [...new Set(deps.policies.policies.flatMap((policy) => policy.conditions.map((condition) => condition.question)))]
-      .map((id) => deps.questions.get(id));
-    const records = await readSubjectRecords(deps.records, uscc, new Set(questions.flatMap((question) => question.datasets)));
+    const records = await readSubjectRecords(deps.records, uscc, datasets);
     const answers = new Map<string, Answer>(answerQuestions(questions, records, asOf, new Set()).map((given) => [given.id, given.answer]));
     return deps.policies.policies.map((policy: SupportPolicy) => ({
       policy: policy.id, version: policy.version, definition_hash: policy.definitionHash, eligibility: eligibilityOf(policy, answers),

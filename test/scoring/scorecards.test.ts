@@ -4,12 +4,12 @@
 // first is; a rejected scorecard cannot be approved; each decision is audited with who made it.
 import { createHash, randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { GatewayError } from '../../gateway/errors/index.js';
 import type { Principal } from '../../gateway/identity/index.js';
 import { createScorecardService } from '../../gateway/scoring/index.js';
 import type { ReviewRules, ScorecardDocument, ScorecardService } from '../../gateway/scoring/index.js';
 import { openTestRuntime } from '../support/runtime.js';
 import type { TestRuntime } from '../support/runtime.js';
+import { rejection } from '../support/problems.js';
 
 function bank(participantId: string): Principal {
   const jti = randomUUID();
@@ -25,16 +25,6 @@ function document(id: string, version: number, topCut = 600): ScorecardDocument 
     ],
     grades: [{ grade: 'A', min_points: topCut }, { grade: 'B', min_points: 540 }, { grade: 'C' }],
   };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<GatewayError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof GatewayError) return error;
-    throw error;
-  }
-  throw new Error('expected a GatewayError');
 }
 
 describe('createScorecardService', function () {

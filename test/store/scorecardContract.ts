@@ -4,25 +4,15 @@
  * are found by skeleton; back-tests are kept in order.
  */
 import { expect } from 'chai';
-import { GatewayError } from '../../gateway/errors/index.js';
 import type { NewScorecard, Store } from '../../gateway/store/index.js';
 import type { StoreFactory } from './contract.js';
+import { rejection } from '../support/problems.js';
 
 function scorecard(id: string, overrides: Partial<NewScorecard> = {}): NewScorecard {
   return {
     scorecardId: id, version: 1, bankId: 'bank-1', document: `{"id":"${id}", "version":1}`, sha256: `${id}-hash`, skeletonSha256: 'skeleton-1',
     questionHashes: { medical_arrears_now: 'ab' }, submittedAt: '2026-12-01T00:00:00.000Z', submitAuditIndex: 4, ...overrides,
   };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<GatewayError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof GatewayError) return error;
-    throw error;
-  }
-  throw new Error('expected a GatewayError');
 }
 
 export function scorecardStoreContract(engine: string, factory: StoreFactory): void {

@@ -1,6 +1,7 @@
 /** Test helper: refusals as a client sees them — the GatewayClientError and its RFC 9457 problem. */
 import { expect } from 'chai';
 import { GatewayClientError } from '../../gateway/client/client.js';
+import { GatewayError } from '../../gateway/errors/index.js';
 import { PROBLEM_TYPE_PREFIX } from '../../gateway/http/problems.js';
 
 export interface Problem {
@@ -21,6 +22,17 @@ export async function refusal(promise: Promise<unknown>): Promise<GatewayClientE
     throw error;
   }
   throw new Error('expected the gateway to refuse the request');
+}
+
+/** The GatewayError a promise rejects with, for tests of services called in-process; fails the test if it resolves. */
+export async function rejection(promise: Promise<unknown>): Promise<GatewayError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof GatewayError) return error;
+    throw error;
+  }
+  throw new Error('expected a GatewayError');
 }
 
 /** Asserts a refusal's status, problem code and type, and that the body's request_id is the X-Request-Id header. */

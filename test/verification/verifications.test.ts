@@ -7,7 +7,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { AuditLog } from '../../gateway/audit/index.js';
-import { GatewayError } from '../../gateway/errors/index.js';
 import { usccCheckCharacter } from '../../gateway/identifiers/index.js';
 import type { Principal } from '../../gateway/identity/requestAuthentication.js';
 import { fixtureInput, loadQuestionFixtures } from '../../gateway/policies/index.js';
@@ -18,6 +17,7 @@ import { createVerificationService } from '../../gateway/verification/index.js';
 import type { ItemOutcome, VerificationRequest, VerificationResult, VerificationService } from '../../gateway/verification/index.js';
 import { openTestRuntime } from '../support/runtime.js';
 import type { TestRuntime } from '../support/runtime.js';
+import { rejection } from '../support/problems.js';
 
 const BANK = 'bank-unit';
 const OTHER_BANK = 'bank-other';
@@ -95,16 +95,6 @@ function answersOf(item: ItemOutcome | undefined): unknown[] {
 
 function codeOf(item: ItemOutcome | undefined): string | undefined {
   return item?.status === 'refused' ? item.code : undefined;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<GatewayError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof GatewayError) return error;
-    throw error;
-  }
-  throw new Error('expected a GatewayError');
 }
 
 describe('createVerificationService', function () {
