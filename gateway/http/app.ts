@@ -35,7 +35,7 @@ import { reportRoutes } from './routes/reports.js';
 export interface AppDependencies {
   readonly logger: Logger;
   readonly metrics: Metrics;
-  readonly checkReady: () => void;
+  readonly checkReady: () => Promise<void>;
   readonly isShuttingDown: () => boolean;
   readonly gatewayId: string;
   readonly clockSkewSeconds: number;

@@ -105,7 +105,7 @@ export function createEventSigner(deps: { store: MonitorStore; signer: GatewaySi
     async signed(event) {
       if (event.jws) return event.jws;
       return lock.run(event.eventId, async () => {
-        const current = deps.store.getEvent(event.eventId);
+        const current = await deps.store.getEvent(event.eventId);
         if (!current) throw new GatewayError('not_found', 'no such event');
         if (current.jws) return current.jws;
         const claims = JSON.parse(current.content) as EventClaims;
@@ -118,9 +118,9 @@ export function createEventSigner(deps: { store: MonitorStore; signer: GatewaySi
           consentId: claims.type === 'answer.corrected' ? undefined : claims.consent_id,
           details: { bank: current.bankId, event_id: current.eventId, type: claims.type, ...eventDetails(claims), alert_sha256: sha256Hex(jws) },
         });
-        deps.store.markEventSigned(current.eventId, jws, appended.index);
+        await deps.store.markEventSigned(current.eventId, jws, appended.index);
         // Another process may have signed it first; the stored JWS is the one that is sent.
-        return deps.store.getEvent(current.eventId)?.jws ?? jws;
+        return (await deps.store.getEvent(current.eventId))?.jws ?? jws;
       });
     },
   };

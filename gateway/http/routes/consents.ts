@@ -47,8 +47,8 @@ export function consentRoutes(deps: ConsentDependencies): Router {
     res.status(201).json(granted);
   });
 
-  router.get('/v1/consents', ...parties, function listConsents(req: Request, res: Response) {
-    const page = deps.consents.list(principalOf(res), cursor(req), pageSize(req));
+  router.get('/v1/consents', ...parties, async function listConsents(req: Request, res: Response) {
+    const page = await deps.consents.list(principalOf(res), cursor(req), pageSize(req));
     res.json({ consents: page.consents, next_cursor: page.nextCursor });
   });
 

@@ -71,8 +71,8 @@ export function objectionRoutes(deps: ObjectionRouteDependencies): Router {
     res.status(201).set('Audit-Index', String(objection.audit_index)).set('Location', `/v1/objections/${objection.objection_id}`).json(objection);
   });
 
-  router.get('/v1/objections', ...readers, function listObjections(req: Request, res: Response) {
-    const page = deps.objections.list(principalOf(res), stateFilter(req), single(req, 'cursor'), pageSize(req));
+  router.get('/v1/objections', ...readers, async function listObjections(req: Request, res: Response) {
+    const page = await deps.objections.list(principalOf(res), stateFilter(req), single(req, 'cursor'), pageSize(req));
     res.json({ objections: page.objections, next_cursor: page.nextCursor });
   });
 
