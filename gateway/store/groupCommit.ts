@@ -34,6 +34,9 @@ export function createGroupCommit<Item, Result>(write: GroupWriter<Item, Result>
       const group = pending.slice(0, maxGroup);
       pending = pending.slice(maxGroup);
       await writeGroup(group);
+      // An engine that answers without I/O (SQLite) settles the write in microtasks: without a turn of the event
+      // loop here, a steady stream of appends would starve timers (checkpoints) and requests.
+      if (pending.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }
     writing = false;
   }
