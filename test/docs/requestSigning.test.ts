@@ -105,7 +105,7 @@ class ExampleGateway {
 
   /** The gateway with the example's participant registered. */
   static async open(nowSeconds: number): Promise<ExampleGateway> {
-    const gateway = await ExampleGateway.open(nowSeconds);
+    const gateway = new ExampleGateway(nowSeconds);
     await gateway.#store.addParticipant(gateway.#participant());
     return gateway;
   }
