@@ -235,10 +235,10 @@ describe('createVerificationService', function () {
     it('runs the checks under the consent lock: a revocation made while it is held is seen', async function () {
       const consentId = await consent();
       let release!: () => void;
-      const held = await t.runtime.consents.exclusive(consentId, () => new Promise<void>((resolve) => {
+      const held = t.runtime.consents.exclusive(consentId, () => new Promise<void>((resolve) => {
         release = resolve;
       }));
-      const pending = await service().verify(bankPrincipal(), request([{ consentId, questions: [ARREARS_NOW] }]));
+      const pending = service().verify(bankPrincipal(), request([{ consentId, questions: [ARREARS_NOW] }]));
       await new Promise((resolve) => setTimeout(resolve, 20));
       await t.runtime.store.endConsent(consentId, 'revoked', new Date().toISOString());
       release();
@@ -420,7 +420,7 @@ describe('createVerificationService', function () {
     it('refuses rate_limited with retry_after past the bank\'s questions per second, logging nothing, other banks unaffected', async function () {
       const verifications = service({ bankPerSecond: 3 });
       const consentId = await consent();
-      const size = logSize();
+      const size = await logSize();
       const error = await rejection(verifications.verify(bankPrincipal(), request([
         { consentId, questions: [ARREARS_NOW, HEADCOUNT] }, { consentId, questions: [ARREARS_NOW, HEADCOUNT] },
       ])));
