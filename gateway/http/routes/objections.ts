@@ -76,8 +76,8 @@ export function objectionRoutes(deps: ObjectionRouteDependencies): Router {
     res.json({ objections: page.objections, next_cursor: page.nextCursor });
   });
 
-  router.get('/v1/objections/:objectionId', ...readers, function getObjection(req: Request, res: Response) {
-    res.json(deps.objections.get(principalOf(res), String(req.params['objectionId'])));
+  router.get('/v1/objections/:objectionId', ...readers, async function getObjection(req: Request, res: Response) {
+    res.json(await deps.objections.get(principalOf(res), String(req.params['objectionId'])));
   });
 
   router.post('/v1/objections/:objectionId/resolution', ...sources, async function confirmObjection(req: Request, res: Response) {

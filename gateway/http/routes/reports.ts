@@ -70,8 +70,8 @@ export function reportRoutes(deps: ReportRouteDependencies): Router {
     res.type('application/pdf').set('Content-Disposition', `inline; filename="report-${report.bundle.report_id}.pdf"`).send(pdf);
   });
 
-  router.get('/v1/reports/:reportId/check', function checkReport(req: Request, res: Response) {
-    res.json(deps.reports.check(String(req.params['reportId'])));
+  router.get('/v1/reports/:reportId/check', async function checkReport(req: Request, res: Response) {
+    res.json(await deps.reports.check(String(req.params['reportId'])));
   });
 
   return router;
