@@ -85,14 +85,14 @@ export function writeCheckpointFile(file: string, checkpoint: StoredCheckpoint):
  * Throws audit_log_inconsistent unless the stored tree of `size` entries extends `anchor`: proved with a consistency
  * proof from the stored hashes, checked by the verifier that trusts nothing stored. Returns the root at `size`.
  */
-export function checkExtends(log: AuditLog, anchor: SignedCheckpoint, size: number, files: AnchorFiles): Buffer {
+export async function checkExtends(log: AuditLog, anchor: SignedCheckpoint, size: number, files: AnchorFiles): Promise<Buffer> {
   if (size < anchor.size) {
     throw inconsistent(`the audit log holds ${size} entries, but the gateway signed a checkpoint of size ${anchor.size} (${anchor.from}): entries were removed`, files);
   }
   let root: Buffer;
   try {
-    root = log.rootAt(size);
-    if (anchor.size > 0) verifyConsistency(BigInt(anchor.size), BigInt(size), log.consistencyProof(anchor.size, size), anchor.root, root);
+    root = await log.rootAt(size);
+    if (anchor.size > 0) verifyConsistency(BigInt(anchor.size), BigInt(size), await log.consistencyProof(anchor.size, size), anchor.root, root);
   } catch (error) {
     if (error instanceof ProofError || error instanceof GatewayError) {
       throw inconsistent(`the stored audit log of ${size} entries does not extend the checkpoint of size ${anchor.size} the gateway signed `
@@ -103,9 +103,9 @@ export function checkExtends(log: AuditLog, anchor: SignedCheckpoint, size: numb
   return root;
 }
 
-function isMissingHash(store: AuditStore, index: number): boolean {
+async function isMissingHash(store: AuditStore, index: number): Promise<boolean> {
   try {
-    store.readHashes([index]);
+    await store.readHashes([index]);
     return false;
   } catch (error) {
     if (error instanceof GatewayError) return true;
@@ -114,12 +114,12 @@ function isMissingHash(store: AuditStore, index: number): boolean {
 }
 
 /** The entries from `from` on, not yet under any signature, must hash to their stored leaves: the next checkpoint covers them. */
-function checkTail(store: AuditStore, from: number, size: number, files: AnchorFiles): void {
+async function checkTail(store: AuditStore, from: number, size: number, files: AnchorFiles): Promise<void> {
   for (let start = from; start < size; start += TAIL_PAGE) {
     const end = Math.min(size, start + TAIL_PAGE);
-    const entries = store.entries({ start, end, limit: TAIL_PAGE });
+    const entries = await store.entries({ start, end, limit: TAIL_PAGE });
     if (entries.length !== end - start) throw inconsistent(`entries in ${start}…${end - 1} are missing from the audit log`, files);
-    const stored = store.readHashes(entries.map((entry) => storedHashIndex(0, entry.index)));
+    const stored = await store.readHashes(entries.map((entry) => storedHashIndex(0, entry.index)));
     entries.forEach((entry, offset) => {
       if (!hashesEqual(leafHash(entry.entry), stored[offset] as Buffer)) {
         throw inconsistent(`audit entry ${entry.index} does not hash to its stored leaf hash: it was changed after it was written`, files);
@@ -140,11 +140,11 @@ export interface StartCheckOptions {
  * The check at start. Returns the latest checkpoint the gateway signed (undefined for a log never checkpointed), from
  * which the checkpointer goes on; throws audit_log_inconsistent when the stored log does not extend an anchor.
  */
-export function checkLogAtStart(options: StartCheckOptions): SignedCheckpoint | undefined {
+export async function checkLogAtStart(options: StartCheckOptions): Promise<SignedCheckpoint | undefined> {
   const { store, log, key, files } = options;
-  const size = store.size();
+  const size = await store.size();
   // The row is written before the file, so the database's latest checkpoint is the file's or a later one.
-  const latestRow = store.latestCheckpoint();
+  const latestRow = await store.latestCheckpoint();
   const stored = latestRow && openSignedCheckpoint(latestRow.note, key, `the audit database's checkpoint of size ${latestRow.treeSize}`, files);
   if (stored && (stored.size !== latestRow.treeSize || !hashesEqual(stored.root, latestRow.rootHash))) {
     throw inconsistent(`the audit database stores a checkpoint as size ${latestRow.treeSize} that signs another tree`, files);
@@ -156,7 +156,7 @@ export function checkLogAtStart(options: StartCheckOptions): SignedCheckpoint | 
   }
 
   if (own !== undefined) {
-    const row = store.checkpointAt(own.size);
+    const row = await store.checkpointAt(own.size);
     if (row === undefined || !hashesEqual(row.rootHash, own.root)) {
       throw inconsistent(`the audit database no longer holds the checkpoint of size ${own.size} that ${own.from} records: checkpoint rows were removed or changed`, files);
     }
@@ -165,13 +165,13 @@ export function checkLogAtStart(options: StartCheckOptions): SignedCheckpoint | 
   }
 
   const anchors = [own, stored, witness].filter((anchor): anchor is SignedCheckpoint => anchor !== undefined).sort((a, b) => a.size - b.size);
-  for (const anchor of anchors) checkExtends(log, anchor, size, files);
+  for (const anchor of anchors) await checkExtends(log, anchor, size, files);
   // Stored hashes are written with their entry: one past the last entry's means entries were cut off.
-  if (isMissingHash(store, storedHashCount(size)) === false) {
+  if (!(await isMissingHash(store, storedHashCount(size)))) {
     throw inconsistent(`the audit log has stored hashes past its last entry, ${size - 1}: later entries were removed`, files);
   }
   const latest = anchors.at(-1);
-  checkTail(store, latest?.size ?? 0, size, files);
+  await checkTail(store, latest?.size ?? 0, size, files);
   const signed = stored && (own === undefined || stored.size > own.size) ? stored : own;
   if (signed !== undefined && signed !== own) writeCheckpointFile(files.checkpointFile, latestRow as StoredCheckpoint);
   return signed;

@@ -19,11 +19,11 @@ import type { AuditLog } from './log.js';
 
 export interface Checkpointer {
   /** Signs and keeps a checkpoint of the current tree if it grew since the last one; returns the latest. */
-  checkpointNow(): StoredCheckpoint | undefined;
+  checkpointNow(): Promise<StoredCheckpoint | undefined>;
   /** Checkpoints every `intervalMs` from now on. */
   start(): void;
   /** Stops the timer and makes a last checkpoint. */
-  stop(): void;
+  stop(): Promise<void>;
 }
 
 export interface CheckpointerOptions {
@@ -45,34 +45,47 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
   const now = options.now ?? (() => new Date());
   const anchorFiles: AnchorFiles = files ?? { checkpointFile: 'the audit database' };
   let timer: NodeJS.Timeout | undefined;
-  let last: SignedCheckpoint | undefined = options.lastSigned ?? fromRow(store.latestCheckpoint());
+  let last: SignedCheckpoint | undefined = options.lastSigned;
+  let loaded = last !== undefined;
+  // One checkpoint at a time: the timer's and an explicit one would otherwise both sign the same tree.
+  let running: Promise<unknown> = Promise.resolve();
 
   function fromRow(row: StoredCheckpoint | undefined): SignedCheckpoint | undefined {
     return row && { size: row.treeSize, root: Buffer.from(row.rootHash), note: row.note, from: `the audit database's checkpoint of size ${row.treeSize}` };
   }
 
   /** A checkpoint another process signed since, if any: the log must extend it as well as ours. */
-  function catchUp(): void {
+  async function catchUp(): Promise<void> {
+    if (!loaded) {
+      last = fromRow(await store.latestCheckpoint());
+      loaded = true;
+    }
     const onFile = files && readCheckpointFile(files.checkpointFile, key, files);
     if (onFile === undefined || (last !== undefined && onFile.size <= last.size)) return;
-    if (last !== undefined && !checkExtends(log, last, onFile.size, anchorFiles).equals(onFile.root)) {
+    if (last !== undefined && !(await checkExtends(log, last, onFile.size, anchorFiles)).equals(onFile.root)) {
       throw inconsistent(`the stored tree of size ${onFile.size} does not have the root ${onFile.from} signed for it`, anchorFiles);
     }
     last = onFile;
   }
 
-  function checkpointNow(): StoredCheckpoint | undefined {
+  function checkpointNow(): Promise<StoredCheckpoint | undefined> {
+    const next = running.then(checkpointOnce, checkpointOnce);
+    running = next.catch(() => undefined);
+    return next;
+  }
+
+  async function checkpointOnce(): Promise<StoredCheckpoint | undefined> {
     const halted = log.halted();
     if (halted) throw halted;
     try {
-      catchUp();
-      const size = store.size();
-      if (size === 0 || (last !== undefined && last.size >= size)) return store.latestCheckpoint();
-      const rootHash = last === undefined ? log.rootAt(size) : checkExtends(log, last, size, anchorFiles);
+      await catchUp();
+      const size = await store.size();
+      if (size === 0 || (last !== undefined && last.size >= size)) return await store.latestCheckpoint();
+      const rootHash = last === undefined ? await log.rootAt(size) : await checkExtends(log, last, size, anchorFiles);
       const text = formatCheckpoint({ origin: key.origin, size: BigInt(size), rootHash });
       const checkpoint: StoredCheckpoint = { treeSize: size, rootHash, note: signNote(text, key.signer), createdAt: now().toISOString() };
       // The row first, then the file: at start the database's latest checkpoint is the file's or a later one.
-      store.addCheckpoint(checkpoint);
+      await store.addCheckpoint(checkpoint);
       if (files) writeCheckpointFile(files.checkpointFile, checkpoint);
       last = { size, root: rootHash, note: checkpoint.note, from: files?.checkpointFile ?? 'the audit database' };
       options.onCheckpoint?.(checkpoint);
@@ -83,9 +96,9 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
     }
   }
 
-  const tick = () => {
+  const tick = async () => {
     try {
-      checkpointNow();
+      await checkpointNow();
     } catch (error) {
       options.onError?.(error);
     }
@@ -94,13 +107,13 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
   return {
     checkpointNow,
     start() {
-      timer ??= setInterval(tick, options.intervalMs);
+      timer ??= setInterval(() => void tick(), options.intervalMs);
       timer.unref();
     },
-    stop() {
+    async stop() {
       if (timer) clearInterval(timer);
       timer = undefined;
-      tick();
+      await tick();
     },
   };
 }

@@ -35,11 +35,11 @@ export interface AppendedEntry {
 export interface AuditLog {
   /** Appends an entry; resolves once it is durable, rejects if it could not be written. */
   append(event: AuditEvent): Promise<AppendedEntry>;
-  size(): number;
-  rootAt(size: number): Buffer;
-  inclusionProof(index: number, size: number): Buffer[];
-  consistencyProof(first: number, second: number): Buffer[];
-  entries(query: AuditEntryQuery): StoredAuditEntry[];
+  size(): Promise<number>;
+  rootAt(size: number): Promise<Buffer>;
+  inclusionProof(index: number, size: number): Promise<Buffer[]>;
+  consistencyProof(first: number, second: number): Promise<Buffer[]>;
+  entries(query: AuditEntryQuery): Promise<StoredAuditEntry[]>;
   /** Waits for pending appends. */
   flush(): Promise<void>;
   /**
@@ -57,11 +57,11 @@ export function createAuditLog(store: AuditStore, now: () => Date = () => new Da
   /** The largest size this process has seen committed: the log only grows, so a smaller one means entries were removed. */
   let highWater = 0;
 
-  const readHashes = (indexes: readonly number[]): Buffer[] => {
+  const readHashes = async (indexes: readonly number[]): Promise<Buffer[]> => {
     // The answer is built from local values before anything is cached: remembering may clear the cache.
     const known = indexes.map((index) => cache.get(index));
     const missing = indexes.filter((_, position) => known[position] === undefined);
-    const fetched = missing.length > 0 ? store.readHashes(missing) : [];
+    const fetched = missing.length > 0 ? await store.readHashes(missing) : [];
     let next = 0;
     const answer = known.map((hash) => hash ?? (fetched[next++] as Buffer));
     missing.forEach((index, offset) => remember(index, fetched[offset] as Buffer));
@@ -74,13 +74,13 @@ export function createAuditLog(store: AuditStore, now: () => Date = () => new Da
   }
 
   /** Writes one group in one transaction; each entry's result, or a throw for the whole group (fail closed). */
-  function commit(group: readonly NewAuditEntry[]): AppendedEntry[] {
+  async function commit(group: readonly NewAuditEntry[]): Promise<AppendedEntry[]> {
     if (haltedBy) throw haltedBy;
     const leaves = group.map((entry) => leafHash(entry.entry));
     const hashes: Buffer[] = [];
     let result: { firstIndex: number; size: number };
     try {
-      result = store.append((size) => {
+      result = await store.append(async (size) => {
         if (size < highWater) {
           throw new GatewayError('audit_log_inconsistent', `the audit log shrank from ${highWater} to ${size} entries while the gateway was running: `
             + 'entries were removed. Writes are stopped; investigate with `gateway audit verify`');
@@ -88,12 +88,13 @@ export function createAuditLog(store: AuditStore, now: () => Date = () => new Da
         hashes.length = 0;
         const firstHash = storedHashCount(size);
         // This group's own hashes are not stored yet; the earlier ones come from the cache or the store.
-        const read = (indexes: readonly number[]) => {
-          const stored = readHashes(indexes.filter((index) => index < firstHash));
+        const read = async (indexes: readonly number[]) => {
+          const stored = await readHashes(indexes.filter((index) => index < firstHash));
           let next = 0;
           return indexes.map((index) => (index >= firstHash ? hashes[index - firstHash] as Buffer : stored[next++] as Buffer));
         };
-        leaves.forEach((leaf, offset) => hashes.push(...storedHashesForRecord(size + offset, leaf, read)));
+        // One after another: each record's hashes may read those of the records before it in this group.
+        for (const [offset, leaf] of leaves.entries()) hashes.push(...await storedHashesForRecord(size + offset, leaf, read));
         return { entries: group, hashes };
       });
     } catch (cause) {

@@ -17,7 +17,7 @@ import { EMPTY_ROOT, HASH_SIZE, nodeHash } from '../crypto/merkleHash.js';
  * Reads stored hashes by index (see `storedHashIndex`), returning them in the order asked, which is not necessarily
  * increasing. Synchronous, as SQLite is.
  */
-export type HashReader = (indexes: readonly number[]) => Buffer[];
+export type HashReader = (indexes: readonly number[]) => Promise<Buffer[]>;
 
 /** The most records a tree may hold here: the last stored hash index of such a tree is 2^53 − 2. */
 export const MAX_TREE_SIZE = 2 ** 52;
@@ -81,7 +81,7 @@ const MAX_STORED_HASHES = storedHashCount(MAX_TREE_SIZE);
  * added: its leaf hash, then one node hash for each perfect subtree it completes (one per trailing 1 bit of n).
  * Reads the left siblings of those subtrees, which earlier records stored.
  */
-export function storedHashesForRecord(n: number, recordLeafHash: Uint8Array, readHashes: HashReader): Buffer[] {
+export async function storedHashesForRecord(n: number, recordLeafHash: Uint8Array, readHashes: HashReader): Promise<Buffer[]> {
   if (!Number.isSafeInteger(n) || n < 0 || n >= MAX_TREE_SIZE) {
     throw new GatewayError('invalid_argument', `record number ${n} is outside 0 … 2^52 − 1`);
   }
@@ -94,7 +94,7 @@ export function storedHashesForRecord(n: number, recordLeafHash: Uint8Array, rea
   for (let level = completed - 1; level >= 0; level--) {
     siblingIndexes.push(storedHashIndex(level, Math.floor(n / 2 ** level) - 1));
   }
-  const siblings = read(readHashes, siblingIndexes);
+  const siblings = await read(readHashes, siblingIndexes);
   let hash: Buffer = Buffer.from(recordLeafHash);
   const hashes = [hash];
   for (let level = 0; level < completed; level++) {
@@ -105,14 +105,14 @@ export function storedHashesForRecord(n: number, recordLeafHash: Uint8Array, rea
 }
 
 /** The RFC 6962 root hash of the tree of the first `size` records; SHA-256 of no bytes for the empty tree. */
-export function treeHash(size: number, readHashes: HashReader): Buffer {
+export async function treeHash(size: number, readHashes: HashReader): Promise<Buffer> {
   checkSize('size', size);
   if (size === 0) return Buffer.from(EMPTY_ROOT);
-  return spanHashes([{ lo: 0, hi: size }], readHashes)[0];
+  return (await spanHashes([{ lo: 0, hi: size }], readHashes))[0];
 }
 
 /** The RFC 9162 §2.1.3.1 inclusion proof of record `index` in the tree of `size` records, from the leaf up. */
-export function inclusionProof(index: number, size: number, readHashes: HashReader): Buffer[] {
+export async function inclusionProof(index: number, size: number, readHashes: HashReader): Promise<Buffer[]> {
   checkSize('size', size);
   if (!Number.isSafeInteger(index) || index < 0 || index >= size) {
     throw new GatewayError('invalid_argument', `index ${index} is not in a tree of size ${size}`);
@@ -124,7 +124,7 @@ export function inclusionProof(index: number, size: number, readHashes: HashRead
  * The RFC 9162 §2.1.4.1 consistency proof that the tree of `size2` records extends the tree of `size1` records.
  * Empty when the sizes are equal. Refuses size1 = 0, as `verifyConsistency` does (see FROM_EMPTY_TREE_NOTE there).
  */
-export function consistencyProof(size1: number, size2: number, readHashes: HashReader): Buffer[] {
+export async function consistencyProof(size1: number, size2: number, readHashes: HashReader): Promise<Buffer[]> {
   checkSize('size1', size1);
   checkSize('size2', size2);
   if (size1 === 0 || size1 > size2) {
@@ -179,9 +179,9 @@ function consistencySpans(size1: number, size2: number): Span[] {
 }
 
 /** The hashes of the spans, from one read of the stored hashes of the perfect subtrees they consist of. */
-function spanHashes(spans: readonly Span[], readHashes: HashReader): Buffer[] {
+async function spanHashes(spans: readonly Span[], readHashes: HashReader): Promise<Buffer[]> {
   const indexesPerSpan = spans.map(perfectSubtreeIndexes);
-  const stored = read(readHashes, indexesPerSpan.flat());
+  const stored = await read(readHashes, indexesPerSpan.flat());
   let next = 0;
   return indexesPerSpan.map((indexes) => {
     const parts = stored.slice(next, next + indexes.length);
@@ -209,9 +209,9 @@ function perfectSubtreeIndexes({ lo, hi }: Span): number[] {
 }
 
 /** Reads, checking that the store answered with one 32-byte hash per index; copies so callers own the result. */
-function read(readHashes: HashReader, indexes: readonly number[]): Buffer[] {
+async function read(readHashes: HashReader, indexes: readonly number[]): Promise<Buffer[]> {
   if (indexes.length === 0) return [];
-  const hashes = readHashes(indexes);
+  const hashes = await readHashes(indexes);
   if (hashes.length !== indexes.length || hashes.some((hash) => hash === undefined || hash.length !== HASH_SIZE)) {
     throw new GatewayError('internal_error', `the hash store answered ${hashes.length} hash(es) for ${indexes.length} index(es), or a hash of the wrong size`);
   }

@@ -128,7 +128,7 @@ interface OpenProblem {
   detail: string;
 }
 
-export function verifyLog(store: AuditStore, options: VerifyLogOptions): LogVerification {
+export async function verifyLog(store: AuditStore, options: VerifyLogOptions): Promise<LogVerification> {
   const verifier = verifierOf(options.verifierKey);
   const saved = (options.savedCheckpoints ?? []).map((checkpoint) => ({ label: checkpoint.label, ...openSaved(checkpoint, verifier, options.origin) }));
   const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
@@ -136,8 +136,8 @@ export function verifyLog(store: AuditStore, options: VerifyLogOptions): LogVeri
 
   // Checkpoints first, then the size: the log only grows, so a checkpoint read before the size that is beyond it
   // means entries were removed, not that a server appended in between.
-  const storedCheckpoints = store.checkpoints();
-  const size = store.size();
+  const storedCheckpoints = await store.checkpoints();
+  const size = await store.size();
 
   const problems: OpenProblem[] = [];
   let omittedProblems = 0;
@@ -198,7 +198,7 @@ export function verifyLog(store: AuditStore, options: VerifyLogOptions): LogVeri
         savedChecked[checkpoint.saved] = true;
         const label = (saved[checkpoint.saved] as { label: string }).label;
         if (!matches) {
-          const fork = store.checkpointAt(treeSize);
+          const fork = storedCheckpoints.find((stored) => stored.treeSize === treeSize);
           const signedTwice = fork !== undefined && !hashesEqual(fork.rootHash, checkpoint.root)
             ? `; the log also holds a checkpoint of size ${treeSize} with another root, so it signed two trees of that size (a split view)`
             : '';
@@ -295,13 +295,13 @@ export function verifyLog(store: AuditStore, options: VerifyLogOptions): LogVeri
   let expected = 0;
   let checkedEntries = 0;
   while (expected < size) {
-    const page = store.entries({ start: expected, end: size, limit: pageSize });
+    const page = await store.entries({ start: expected, end: size, limit: pageSize });
     const last = page.at(-1);
     if (last === undefined) break;
     const firstStored = storedHashCount(expected);
     let stored: (Buffer | undefined)[] = [];
     if (hashesUsable) {
-      const read = readUntilMissing(store, firstStored, storedHashCount(last.index + 1));
+      const read = await readUntilMissing(store, firstStored, storedHashCount(last.index + 1));
       stored = read.hashes;
       if (read.missingAt !== undefined) {
         const { level, n } = splitStoredHashIndex(read.missingAt);
@@ -322,7 +322,7 @@ export function verifyLog(store: AuditStore, options: VerifyLogOptions): LogVeri
   }
   if (expected < size) reportGap(expected, size);
 
-  if (claims.length === 0 && size < MAX_TREE_SIZE && hashesUsable && storedHashExists(store, storedHashCount(size)) && store.size() === size) {
+  if (claims.length === 0 && size < MAX_TREE_SIZE && hashesUsable && await storedHashExists(store, storedHashCount(size)) && await store.size() === size) {
     // A hash is written in the same transaction as its entry, and the size is read after the hash: entries past the
     // last one were there and are gone.
     add({ kind: 'truncated', index: size, detail: `stored hashes continue past the last entry, ${size - 1}: later entries were removed` });
@@ -346,9 +346,9 @@ export function verifyLog(store: AuditStore, options: VerifyLogOptions): LogVeri
 }
 
 /** The stored hashes [from, to), as far as they are present: those from the first missing one on are undefined. */
-function readUntilMissing(store: AuditStore, from: number, to: number): { hashes: (Buffer | undefined)[]; missingAt?: number } {
+async function readUntilMissing(store: AuditStore, from: number, to: number): Promise<{ hashes: (Buffer | undefined)[]; missingAt?: number }> {
   try {
-    return { hashes: store.readHashes(range(from, to)) };
+    return { hashes: await store.readHashes(range(from, to)) };
   } catch (error) {
     if (!isMissingHash(error)) throw error;
   }
@@ -357,16 +357,16 @@ function readUntilMissing(store: AuditStore, from: number, to: number): { hashes
   let hi = to;
   while (hi - lo > 1) {
     const mid = lo + Math.floor((hi - lo) / 2);
-    if (allPresent(store, lo, mid)) lo = mid;
+    if (await allPresent(store, lo, mid)) lo = mid;
     else hi = mid;
   }
-  const present = lo > from ? store.readHashes(range(from, lo)) : [];
+  const present = lo > from ? await store.readHashes(range(from, lo)) : [];
   return { hashes: [...present, ...new Array<undefined>(to - lo).fill(undefined)], missingAt: lo };
 }
 
-function allPresent(store: AuditStore, from: number, to: number): boolean {
+async function allPresent(store: AuditStore, from: number, to: number): Promise<boolean> {
   try {
-    store.readHashes(range(from, to));
+    await store.readHashes(range(from, to));
     return true;
   } catch (error) {
     if (isMissingHash(error)) return false;
@@ -374,7 +374,7 @@ function allPresent(store: AuditStore, from: number, to: number): boolean {
   }
 }
 
-function storedHashExists(store: AuditStore, index: number): boolean {
+function storedHashExists(store: AuditStore, index: number): Promise<boolean> {
   return allPresent(store, index, index + 1);
 }
 

@@ -216,20 +216,20 @@ export function createWitnessSubmitter(options: WitnessSubmitterOptions): Witnes
    * size 0) send an empty proof; the log's consistencyProof refuses size 0, as RFC 9162 defines no proof from the
    * empty tree, so that case is answered here.
    */
-  function proofFrom(oldSize: number, size: number): Buffer[] {
+  async function proofFrom(oldSize: number, size: number): Promise<Buffer[]> {
     return oldSize === 0 ? [] : log.consistencyProof(oldSize, size);
   }
 
   async function send(state: WitnessState, checkpoint: StoredCheckpoint): Promise<void> {
     const fields = { witness: state.verifier.name, url: state.config.url, tree_size: checkpoint.treeSize };
     try {
-      state.cosignedSize ??= lastCosignedSize(store, state.verifier);
+      state.cosignedSize ??= await lastCosignedSize(store, state.verifier);
       let oldSize = state.cosignedSize;
       if (oldSize > checkpoint.treeSize) {
         logger?.error({ ...fields, cosigned_size: oldSize }, 'witness already cosigned a larger tree than this checkpoint; not sent');
         return;
       }
-      let result = await submitCheckpoint(state.config, { oldSize, consistencyProof: proofFrom(oldSize, checkpoint.treeSize), note: checkpoint.note }, submitOptions);
+      let result = await submitCheckpoint(state.config, { oldSize, consistencyProof: await proofFrom(oldSize, checkpoint.treeSize), note: checkpoint.note }, submitOptions);
       if ('conflict' in result) {
         // The witness knows another size (it lost its state, or an earlier answer of ours was lost): retry once.
         logger?.warn({ ...fields, old_size: oldSize, witness_size: result.conflict }, 'witness reports another size; retrying from it');
@@ -239,14 +239,14 @@ export function createWitnessSubmitter(options: WitnessSubmitterOptions): Witnes
           return;
         }
         oldSize = result.conflict;
-        result = await submitCheckpoint(state.config, { oldSize, consistencyProof: proofFrom(oldSize, checkpoint.treeSize), note: checkpoint.note }, submitOptions);
+        result = await submitCheckpoint(state.config, { oldSize, consistencyProof: await proofFrom(oldSize, checkpoint.treeSize), note: checkpoint.note }, submitOptions);
         if ('conflict' in result) {
           logger?.error({ ...fields, old_size: oldSize, witness_size: result.conflict }, 'witness reports another size again; giving up on this checkpoint');
           return;
         }
       }
       const receivedAt = now().toISOString();
-      for (const signatureLine of result.cosignatures) store.addCosignature(checkpoint.treeSize, { witness: state.verifier.name, signatureLine }, receivedAt);
+      for (const signatureLine of result.cosignatures) await store.addCosignature(checkpoint.treeSize, { witness: state.verifier.name, signatureLine }, receivedAt);
       state.cosignedSize = checkpoint.treeSize;
       logger?.debug(fields, 'checkpoint cosigned by witness');
     } catch (error) {
@@ -291,11 +291,11 @@ export function createWitnessSubmitter(options: WitnessSubmitterOptions): Witnes
  * The largest checkpoint size with a cosignature by this witness's key in the store, else 0. Scans checkpoints
  * from the newest, once per witness and process.
  */
-function lastCosignedSize(store: AuditStore, verifier: NoteVerifier): number {
-  const checkpoints = store.checkpoints();
+async function lastCosignedSize(store: AuditStore, verifier: NoteVerifier): Promise<number> {
+  const checkpoints = await store.checkpoints();
   for (let i = checkpoints.length - 1; i >= 0; i -= 1) {
     const { treeSize } = checkpoints[i] as StoredCheckpoint;
-    if (store.cosignatures(treeSize).some((cosignature) => cosignature.witness === verifier.name && isByKey(cosignature.signatureLine, verifier))) {
+    if ((await store.cosignatures(treeSize)).some((cosignature) => cosignature.witness === verifier.name && isByKey(cosignature.signatureLine, verifier))) {
       return treeSize;
     }
   }

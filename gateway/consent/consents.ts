@@ -22,11 +22,10 @@ import { GatewayError } from '../errors/index.js';
 import type { Principal } from '../identity/index.js';
 import { SIGNED_TYPES } from '../signing/signer.js';
 import type { SignedType } from '../signing/signer.js';
-import type { ConsentRecord, ConsentStore, IdentityStore, StoredAuditEntry } from '../store/index.js';
+import type { ConsentRecord, ConsentStore, Coordination, IdentityStore, StoredAuditEntry } from '../store/index.js';
 import { checkCertificate, parseConsent } from './artefact.js';
 import type { ParsedConsent } from './artefact.js';
 import type { Purpose } from '../policies/definition.js';
-import { createKeyedLock } from './keyedLock.js';
 import { cursorOf, seqOf } from '../store/cursor.js';
 
 export type ConsentState = 'active' | 'revoked' | 'expired' | 'exhausted' | 'replaced' | 'suspended';
@@ -63,7 +62,7 @@ export interface ConsentSigner {
 }
 
 export interface ConsentDependencies {
-  readonly store: ConsentStore & IdentityStore;
+  readonly store: ConsentStore & IdentityStore & Coordination;
   readonly audit: AuditLog;
   readonly questions: ConsentQuestions;
   readonly maxDays: Readonly<Record<ConsentPurpose, number>>;
@@ -76,7 +75,7 @@ export interface ConsentDependencies {
    * Called inside the consent's lock right after it stops being active by revocation or replacement (monitoring ends
    * its subscriptions and tells the bank). A throw is reported to the caller; the state change stands.
    */
-  readonly onConsentEnded?: ((consent: ConsentRecord, reason: 'revoked' | 'replaced') => void) | undefined;
+  readonly onConsentEnded?: ((consent: ConsentRecord, reason: 'revoked' | 'replaced') => Promise<void>) | undefined;
 }
 
 export interface ConsentPage {
@@ -86,13 +85,13 @@ export interface ConsentPage {
 
 export interface ConsentService {
   grant(principal: Principal, token: string): Promise<{ consent: ConsentView; receipt: string }>;
-  list(principal: Principal, cursor: string | undefined, limit: number): ConsentPage;
+  list(principal: Principal, cursor: string | undefined, limit: number): Promise<ConsentPage>;
   /** The consent if the principal may see it; the same not_found whether it does not exist or is someone else's. */
-  get(principal: Principal, consentId: string): ConsentView;
+  get(principal: Principal, consentId: string): Promise<ConsentView>;
   /** The enterprise-signed JWS exactly as submitted, to the same principals as get(). */
-  artefact(principal: Principal, consentId: string): string;
+  artefact(principal: Principal, consentId: string): Promise<string>;
   /** The stored artefact for the operator (`gateway consent export`), whoever it concerns. */
-  exportArtefact(consentId: string): string;
+  exportArtefact(consentId: string): Promise<string>;
   revoke(principal: Principal, consentId: string): Promise<{ consent: ConsentView; receipt: string }>;
   /** The operator ends one consent (`gateway consent revoke --by-operator`), audited with the reason. */
   revokeByOperator(consentId: string, reason: string): Promise<ConsentView>;
@@ -101,7 +100,7 @@ export interface ConsentService {
   accesses(principal: Principal, consentId: string): Promise<{ consent: ConsentView; entries: StoredAuditEntry[] }>;
   /** Runs `work` while no other change to the consent can happen (verifications, issue 6). */
   exclusive<T>(consentId: string, work: () => Promise<T>): Promise<T>;
-  stateOf(consent: ConsentRecord): ConsentState;
+  stateOf(consent: ConsentRecord): Promise<ConsentState>;
 }
 
 const DAY_SECONDS = 86_400;
@@ -114,16 +113,20 @@ function iso(seconds: number): string {
 
 
 export function createConsentService(deps: ConsentDependencies): ConsentService {
-  const lock = createKeyedLock();
+  // Keyed in the store, so a change on one instance is ordered against answers on every other.
+  const lock = {
+    run: <T>(consentId: string, work: () => Promise<T>) => deps.store.exclusive([`consent:${consentId}`], work),
+    runAll: <T>(consentIds: readonly string[], work: () => Promise<T>) => deps.store.exclusive(consentIds.map((id) => `consent:${id}`), work),
+  };
   const notFound = () => new GatewayError('not_found', 'no such consent');
 
-  function stateOf(consent: ConsentRecord): ConsentState {
+  async function stateOf(consent: ConsentRecord): Promise<ConsentState> {
     if (consent.state !== 'active') return consent.state;
     if (consent.expiresAt <= deps.nowSeconds()) return 'expired';
     // The enterprise's status, read each time: a suspension pauses its consents at once, a resumption resumes them.
     // No enterprise acting for the USCC any more means it was revoked: its consents are ended (revokeAllAbout), and
     // one whose row a crash left active is revoked all the same.
-    const enterprise = deps.store.enterpriseForUscc(consent.uscc);
+    const enterprise = await deps.store.enterpriseForUscc(consent.uscc);
     if (!enterprise) return 'revoked';
     return enterprise.status === 'suspended' ? 'suspended' : 'active';
   }
@@ -131,7 +134,7 @@ export function createConsentService(deps: ConsentDependencies): ConsentService 
   /** Ends an active consent on the operator's word: audited first, then stored, then the bank's subscriptions end. */
   async function endByOperator(consentId: string, reason: string): Promise<ConsentView | undefined> {
     return lock.run(consentId, async () => {
-      const consent = deps.store.getConsent(consentId);
+      const consent = await deps.store.getConsent(consentId);
       if (!consent || consent.state !== 'active') return undefined;
       await deps.audit.append({
         kind: 'consent.revoked',
@@ -140,16 +143,16 @@ export function createConsentService(deps: ConsentDependencies): ConsentService 
         consentId,
         details: { bank: consent.bankId, reason },
       });
-      if (!deps.store.endConsent(consentId, 'revoked', iso(deps.nowSeconds()))) return undefined;
-      const ended = deps.store.getConsent(consentId) as ConsentRecord;
-      deps.onConsentEnded?.(ended, 'revoked');
+      if (!await deps.store.endConsent(consentId, 'revoked', iso(deps.nowSeconds()))) return undefined;
+      const ended = await deps.store.getConsent(consentId) as ConsentRecord;
+      await deps.onConsentEnded?.(ended, 'revoked');
       return view(ended);
     });
   }
 
-  function view(consent: ConsentRecord): ConsentView {
+  async function view(consent: ConsentRecord): Promise<ConsentView> {
     return {
-      consent_id: consent.consentId, state: stateOf(consent), enterprise: consent.enterpriseId, uscc: consent.uscc,
+      consent_id: consent.consentId, state: await stateOf(consent), enterprise: consent.enterpriseId, uscc: consent.uscc,
       bank: consent.bankId, purpose: consent.purpose, questions: consent.questions, not_before: iso(consent.notBefore),
       expires_at: iso(consent.expiresAt), max_uses: consent.maxUses ?? null, uses: consent.uses, replaces: consent.replaces ?? null,
       replaced_by: consent.replacedBy ?? null, granted_at: consent.grantedAt, ended_at: consent.endedAt ?? null,
@@ -165,20 +168,20 @@ export function createConsentService(deps: ConsentDependencies): ConsentService 
     throw notFound();
   }
 
-  function checkGrant(principal: Principal, parsed: ParsedConsent) {
+  async function checkGrant(principal: Principal, parsed: ParsedConsent) {
     const { claims } = parsed;
     // Exactly what an auditor will check offline (`gateway consent verify`): the gateway accepts no consent that
     // check would refuse.
     checkCertificate(parsed, deps.caCertificatePem);
     if (claims.iat > deps.nowSeconds() + deps.clockSkewSeconds) throw new GatewayError('consent_malformed', 'the consent was signed in the future (iat)');
     // Signed by the enterprise named in it: its registered certificate, and that enterprise is the one submitting.
-    const issuer = deps.store.getParticipant(claims.iss);
+    const issuer = await deps.store.getParticipant(claims.iss);
     if (!issuer || issuer.role !== 'enterprise' || issuer.certificateSha256 !== parsed.certificateSha256 || claims.iss !== principal.participantId) {
       throw new GatewayError('consent_signature_invalid', 'the consent must be signed with the registered certificate of the enterprise submitting it');
     }
     if (issuer.status !== 'active') throw new GatewayError('consent_signature_invalid', 'the issuing enterprise is not active');
     if (claims.sub !== issuer.uscc) throw new GatewayError('consent_subject_mismatch', 'an enterprise may consent only for its own USCC');
-    const bank = deps.store.getParticipant(claims.aud);
+    const bank = await deps.store.getParticipant(claims.aud);
     if (!bank || bank.role !== 'bank' || bank.status !== 'active') {
       throw new GatewayError('consent_bank_unavailable', 'the consent must be addressed to an active bank participant');
     }
@@ -191,10 +194,10 @@ export function createConsentService(deps: ConsentDependencies): ConsentService 
     if (claims.exp - claims.nbf > maxSeconds || claims.exp - now > maxSeconds) {
       throw new GatewayError('consent_too_long', `a ${claims.purpose} consent may last at most ${deps.maxDays[claims.purpose]} days`);
     }
-    if (deps.store.getConsent(claims.jti)) throw new GatewayError('consent_duplicate', 'a consent with this id already exists');
+    if (await deps.store.getConsent(claims.jti)) throw new GatewayError('consent_duplicate', 'a consent with this id already exists');
     if (claims.replaces !== undefined) {
-      const replaced = deps.store.getConsent(claims.replaces);
-      if (!replaced || replaced.uscc !== claims.sub || stateOf(replaced) !== 'active') {
+      const replaced = await deps.store.getConsent(claims.replaces);
+      if (!replaced || replaced.uscc !== claims.sub || (await stateOf(replaced)) !== 'active') {
         throw new GatewayError('consent_replaces_invalid', '"replaces" must name an active consent of the same enterprise');
       }
     }
@@ -209,12 +212,12 @@ export function createConsentService(deps: ConsentDependencies): ConsentService 
       const parsed = await parseConsent(token);
       const { claims } = parsed;
       // A consent it replaces must be this enterprise's before its lock is taken: someone else's is not waited for.
-      if (claims.replaces !== undefined && (claims.sub !== principal.uscc || deps.store.getConsent(claims.replaces)?.uscc !== principal.uscc)) {
+      if (claims.replaces !== undefined && (claims.sub !== principal.uscc || (await deps.store.getConsent(claims.replaces))?.uscc !== principal.uscc)) {
         throw new GatewayError('consent_replaces_invalid', '"replaces" must name an active consent of the same enterprise');
       }
       const keys = claims.replaces === undefined ? [claims.jti] : [claims.jti, claims.replaces];
       return lock.runAll(keys, async () => {
-        const { questions } = checkGrant(principal, parsed);
+        const { questions } = await checkGrant(principal, parsed);
         const artefactSha256 = sha256Base64url(token);
         const appended = await deps.audit.append({
           kind: 'consent.granted',
@@ -228,13 +231,13 @@ export function createConsentService(deps: ConsentDependencies): ConsentService 
             artefact_sha256: artefactSha256, request_sha256: principal.requestSha256,
           },
         });
-        deps.store.addConsent({
+        await deps.store.addConsent({
           consentId: claims.jti, enterpriseId: claims.iss, uscc: claims.sub, bankId: claims.aud, purpose: claims.purpose, questions,
           notBefore: claims.nbf, expiresAt: claims.exp, maxUses: claims.max_uses, replaces: claims.replaces, artefact: token,
           artefactSha256, grantedAt: iso(deps.nowSeconds()), auditIndex: appended.index,
         }, true);
-        if (claims.replaces !== undefined) deps.onConsentEnded?.(deps.store.getConsent(claims.replaces) as ConsentRecord, 'replaced');
-        const consent = view(deps.store.getConsent(claims.jti) as ConsentRecord);
+        if (claims.replaces !== undefined) await deps.onConsentEnded?.(await deps.store.getConsent(claims.replaces) as ConsentRecord, 'replaced');
+        const consent = await view(await deps.store.getConsent(claims.jti) as ConsentRecord);
         const receipt = await deps.signer.sign(SIGNED_TYPES.consentReceipt, principal.participantId, {
           consent_id: claims.jti, artefact_sha256: artefactSha256, audit_index: appended.index, state: consent.state,
           ...(claims.replaces === undefined ? {} : { replaces: claims.replaces }),
@@ -243,29 +246,29 @@ export function createConsentService(deps: ConsentDependencies): ConsentService 
       });
     },
 
-    list(principal, cursor, limit) {
+    async list(principal, cursor, limit) {
       if (principal.role !== 'enterprise' && principal.role !== 'bank') return { consents: [], nextCursor: null };
       const scope = principal.role === 'enterprise' ? { uscc: principal.uscc as string } : { bankId: principal.participantId };
-      const rows = deps.store.listConsents(scope, seqOf(cursor), limit);
+      const rows = await deps.store.listConsents(scope, seqOf(cursor), limit);
       const last = rows.at(-1);
-      return { consents: rows.map(view), nextCursor: rows.length === limit && last ? cursorOf(last.seq) : null };
+      return { consents: await Promise.all(rows.map(view)), nextCursor: rows.length === limit && last ? cursorOf(last.seq) : null };
     },
 
-    get: (principal, consentId) => view(visible(principal, deps.store.getConsent(consentId))),
-    artefact: (principal, consentId) => visible(principal, deps.store.getConsent(consentId)).artefact,
-    exportArtefact(consentId) {
-      const consent = deps.store.getConsent(consentId);
+    get: async (principal, consentId) => view(visible(principal, await deps.store.getConsent(consentId))),
+    artefact: async (principal, consentId) => visible(principal, await deps.store.getConsent(consentId)).artefact,
+    async exportArtefact(consentId) {
+      const consent = await deps.store.getConsent(consentId);
       if (!consent) throw notFound();
       return consent.artefact;
     },
 
     async revoke(principal, consentId) {
       // Whose consent it is, first and without waiting: a guessed id of someone else's is neither waited for nor delayed.
-      visible(principal, deps.store.getConsent(consentId));
+      visible(principal, await deps.store.getConsent(consentId));
       if (principal.role !== 'enterprise') throw notFound();
       return lock.run(consentId, async () => {
-        const consent = deps.store.getConsent(consentId) as ConsentRecord;
-        const state = stateOf(consent);
+        const consent = await deps.store.getConsent(consentId) as ConsentRecord;
+        const state = await stateOf(consent);
         if (state !== 'active') throw new GatewayError('consent_not_active', `the consent is ${state}; only an active consent can be revoked`);
         const appended = await deps.audit.append({
           kind: 'consent.revoked',
@@ -274,12 +277,12 @@ export function createConsentService(deps: ConsentDependencies): ConsentService 
           consentId,
           details: { bank: consent.bankId, request_sha256: principal.requestSha256 },
         });
-        if (!deps.store.endConsent(consentId, 'revoked', iso(deps.nowSeconds()))) {
+        if (!await deps.store.endConsent(consentId, 'revoked', iso(deps.nowSeconds()))) {
           throw new GatewayError('consent_not_active', 'the consent ended while it was being revoked');
         }
-        const ended = deps.store.getConsent(consentId) as ConsentRecord;
-        deps.onConsentEnded?.(ended, 'revoked');
-        const revoked = view(ended);
+        const ended = await deps.store.getConsent(consentId) as ConsentRecord;
+        await deps.onConsentEnded?.(ended, 'revoked');
+        const revoked = await view(ended);
         const receipt = await deps.signer.sign(SIGNED_TYPES.consentReceipt, principal.participantId, {
           consent_id: consentId, artefact_sha256: consent.artefactSha256, audit_index: appended.index, state: 'revoked',
         });
@@ -288,9 +291,9 @@ export function createConsentService(deps: ConsentDependencies): ConsentService 
     },
 
     async revokeByOperator(consentId, reason) {
-      const consent = deps.store.getConsent(consentId);
+      const consent = await deps.store.getConsent(consentId);
       if (!consent) throw notFound();
-      const state = stateOf(consent);
+      const state = await stateOf(consent);
       if (consent.state !== 'active' || state === 'expired') {
         throw new GatewayError('consent_not_active', `the consent is ${state}; only an active (or suspended) consent can be revoked`);
       }
@@ -303,7 +306,7 @@ export function createConsentService(deps: ConsentDependencies): ConsentService 
       const ended: ConsentView[] = [];
       let after = 0;
       for (;;) {
-        const page = deps.store.listConsents({ uscc }, after, 500);
+        const page = await deps.store.listConsents({ uscc }, after, 500);
         for (const consent of page) {
           if (consent.state !== 'active') continue;
           const view = await endByOperator(consent.consentId, reason);
@@ -315,9 +318,9 @@ export function createConsentService(deps: ConsentDependencies): ConsentService 
     },
 
     async accesses(principal, consentId) {
-      const consent = visible(principal, deps.store.getConsent(consentId));
+      const consent = visible(principal, await deps.store.getConsent(consentId));
       if (principal.role !== 'enterprise') throw notFound();
-      const entries = deps.audit.entries({ start: 0, end: Number.MAX_SAFE_INTEGER, consentId, limit: MAX_ACCESS_ENTRIES });
+      const entries = await deps.audit.entries({ start: 0, end: Number.MAX_SAFE_INTEGER, consentId, limit: MAX_ACCESS_ENTRIES });
       await deps.audit.append({
         kind: 'consent.accesses_read',
         actor: principal.participantId,
@@ -325,7 +328,7 @@ export function createConsentService(deps: ConsentDependencies): ConsentService 
         consentId,
         details: { entries: entries.length, request_sha256: principal.requestSha256 },
       });
-      return { consent: view(consent), entries };
+      return { consent: await view(consent), entries };
     },
   };
 }

@@ -19,10 +19,10 @@ interface AnsweredEntry {
 }
 
 /** Answers given afresh (not repeated from the reuse window), per consent, in the entries [from, to). */
-function freshAnswers(audit: AuditLog, from: number, to: number): Map<string, number> {
+async function freshAnswers(audit: AuditLog, from: number, to: number): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   for (let start = from; start < to;) {
-    const page = audit.entries({ start, end: to, kind: 'verification.answered', limit: PAGE });
+    const page = await audit.entries({ start, end: to, kind: 'verification.answered', limit: PAGE });
     for (const stored of page) {
       if (stored.consentId === undefined) continue;
       const entry = JSON.parse(Buffer.from(stored.entry).toString('utf8')) as AnsweredEntry;
@@ -36,8 +36,8 @@ function freshAnswers(audit: AuditLog, from: number, to: number): Map<string, nu
 }
 
 /** Recounts uses from the log since the last recount; returns the consents whose count was not what the log shows. */
-export function reconcileConsentUses(store: ConsentStore, audit: AuditLog, now: Date = new Date()): ReconciledConsentUse[] {
-  const size = audit.size();
-  const from = Math.min(store.consentUsesLoggedThrough(), size);
-  return store.reconcileConsentUses(freshAnswers(audit, from, size), size, now.toISOString());
+export async function reconcileConsentUses(store: ConsentStore, audit: AuditLog, now: Date = new Date()): Promise<ReconciledConsentUse[]> {
+  const size = await audit.size();
+  const from = Math.min(await store.consentUsesLoggedThrough(), size);
+  return store.reconcileConsentUses(await freshAnswers(audit, from, size), size, now.toISOString());
 }

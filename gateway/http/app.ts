@@ -42,7 +42,7 @@ import { registryRoutes } from './routes/registry.js';
 export interface AppDependencies {
   readonly logger: Logger;
   readonly metrics: Metrics;
-  readonly checkReady: () => void;
+  readonly checkReady: () => Promise<void>;
   readonly isShuttingDown: () => boolean;
   readonly gatewayId: string;
   readonly clockSkewSeconds: number;

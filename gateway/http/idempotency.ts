@@ -31,7 +31,7 @@ export function idempotentResponder(store: IdentityStore, now: () => Date = () =
   const slot = (participantId: string, key: string) => `${participantId}\u0000${key}`;
 
   return {
-    check(req, res, next) {
+    async check(req, res, next) {
       const key = req.get(IDEMPOTENCY_KEY_HEADER);
       if (key === undefined) {
         next();
@@ -40,7 +40,7 @@ export function idempotentResponder(store: IdentityStore, now: () => Date = () =
       if (!KEY.test(key)) throw new GatewayError('invalid_argument', `${IDEMPOTENCY_KEY_HEADER} must be 1-255 visible ASCII characters`);
       const { participantId } = principalOf(res);
       const requestSha256 = sha256Hex(Buffer.concat([Buffer.from(`${req.method} ${req.originalUrl}\n`), bodyOf(res)]));
-      const stored = store.findIdempotentResponse(participantId, key);
+      const stored = await store.findIdempotentResponse(participantId, key);
       if (stored) {
         if (stored.requestSha256 !== requestSha256) {
           throw new GatewayError('idempotency_key_reused', `this ${IDEMPOTENCY_KEY_HEADER} was used for a different request`);
@@ -56,11 +56,11 @@ export function idempotentResponder(store: IdentityStore, now: () => Date = () =
       res.locals['idempotency'] = { participantId, key, requestSha256 } satisfies InFlight;
       next();
     },
-    send(res, status, body) {
+    async send(res, status, body) {
       const text = JSON.stringify(body);
       const pending = res.locals['idempotency'] as InFlight | undefined;
       if (pending) {
-        store.saveIdempotentResponse(pending.participantId, pending.key, { requestSha256: pending.requestSha256, status, body: text }, now().toISOString());
+        await store.saveIdempotentResponse(pending.participantId, pending.key, { requestSha256: pending.requestSha256, status, body: text }, now().toISOString());
       }
       res.status(status).type('application/json').send(text);
     },

@@ -59,8 +59,8 @@ export async function startServer(runtime: Runtime, logger: Logger, metrics: Met
   const app = createApp({
     logger,
     metrics,
-    checkReady: () => {
-      runtime.store.ping();
+    checkReady: async () => {
+      await runtime.store.ping();
       checkWritable(config.dataDir, config.minFreeBytes, runtime.audit.log);
     },
     isShuttingDown: () => shuttingDown,

@@ -13,7 +13,7 @@ import type { NewParticipant, ParticipantRegistry } from './participants.js';
 export async function enrolWithGeneratedKey(
   registry: ParticipantRegistry, keysDir: string, participant: Omit<NewParticipant, 'publicKeyPem'> & { participantId: string },
 ): Promise<ParticipantRecord> {
-  if (registry.get(participant.participantId)) throw new GatewayError('participant_exists', `participant "${participant.participantId}" already exists`);
+  if (await registry.get(participant.participantId)) throw new GatewayError('participant_exists', `participant "${participant.participantId}" already exists`);
   const pair = generateRsaKeyPair();
   const files = writeParticipantKey(keysDir, participant.participantId, pair.privateKeyPem);
   try {
@@ -35,7 +35,7 @@ export const DEV_PARTICIPANT_IDS = { source: 'dev-source', enterprise: 'dev-ente
 export async function ensureDevParticipants(
   registry: ParticipantRegistry, keysDir: string, options: { enterpriseUscc: string; enterpriseName: string; datasets: readonly string[] },
 ): Promise<ParticipantRecord[]> {
-  if (registry.list().length > 0) return [];
+  if ((await registry.list()).length > 0) return [];
   const days = 365;
   for (const id of Object.values(DEV_PARTICIPANT_IDS)) fs.rmSync(participantFiles(keysDir, id).keyFile, { force: true });
   return [

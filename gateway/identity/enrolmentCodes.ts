@@ -125,7 +125,7 @@ export function createEnrolmentCodes(deps: EnrolmentDependencies): EnrolmentCode
       // One answer for unknown, expired and used codes: the refusal says nothing about which codes exist.
       if (!code) throw new GatewayError('enrolment_code_invalid', 'the enrolment code is unknown, expired or already used: ask the operator for a new one');
       await deps.audit.append({ kind: 'enrolment.redeemed', actor: 'gateway', subject: code.uscc, details: { code_id: code.codeId } });
-      const replaced = deps.store.enterpriseForUscc(code.uscc);
+      const replaced = await deps.store.enterpriseForUscc(code.uscc);
       const participant = await deps.participants.add({
         role: 'enterprise', name: code.name, uscc: code.uscc, publicKeyPem: verified.publicKeyPem,
         certificateDays: CERTIFICATE_DAYS, replaces: replaced?.participantId,

@@ -46,8 +46,8 @@ const STATUS_CHANGES: Record<StatusChange, { from: readonly ParticipantStatus[];
 export interface ParticipantRegistry {
   /** Validates, issues the certificate, records the audit entry and stores the participant (active). */
   add(participant: NewParticipant): Promise<ParticipantRecord>;
-  get(participantId: string): ParticipantRecord | undefined;
-  list(): ParticipantRecord[];
+  get(participantId: string): Promise<ParticipantRecord | undefined>;
+  list(): Promise<ParticipantRecord[]>;
   /** By the operator, unless `by` names who else decided it (the gateway's misuse rules) and why. */
   changeStatus(participantId: string, change: StatusChange, by?: { readonly actor: string; readonly reason: string }): Promise<ParticipantRecord>;
 }
@@ -93,12 +93,12 @@ function checkBindings(role: ParticipantRole, participant: NewParticipant, datas
 }
 
 /** The enterprise participant a new one replaces, checked; refuses a second enterprise for a USCC without one. */
-function checkReplacement(store: IdentityStore, role: ParticipantRole, uscc: string | undefined, replaces: string | undefined): ParticipantRecord | undefined {
+async function checkReplacement(store: IdentityStore, role: ParticipantRole, uscc: string | undefined, replaces: string | undefined): Promise<ParticipantRecord | undefined> {
   if (role !== 'enterprise') {
     if (replaces !== undefined) throw invalid('only an enterprise participant replaces another (re-enrolment)');
     return undefined;
   }
-  const current = store.enterpriseForUscc(uscc as string);
+  const current = await store.enterpriseForUscc(uscc as string);
   if (replaces === undefined) {
     if (current) {
       throw new GatewayError('participant_exists',
@@ -114,8 +114,8 @@ function checkReplacement(store: IdentityStore, role: ParticipantRole, uscc: str
 
 export function createParticipantRegistry(deps: RegistryDependencies): ParticipantRegistry {
   const now = deps.now ?? (() => new Date());
-  const find = (participantId: string) => {
-    const found = deps.store.getParticipant(participantId);
+  const find = async (participantId: string) => {
+    const found = await deps.store.getParticipant(participantId);
     if (!found) throw new GatewayError('not_found', `no participant "${participantId}"`);
     return found;
   };
@@ -131,8 +131,8 @@ export function createParticipantRegistry(deps: RegistryDependencies): Participa
         throw invalid(`certificate validity must be 1-${MAX_CERTIFICATE_DAYS} days`);
       }
       const bindings = checkBindings(role, participant, deps.datasetIds);
-      if (deps.store.getParticipant(participantId)) throw new GatewayError('participant_exists', `participant "${participantId}" already exists`);
-      const replaced = checkReplacement(deps.store, role, bindings.uscc, participant.replaces);
+      if (await deps.store.getParticipant(participantId)) throw new GatewayError('participant_exists', `participant "${participantId}" already exists`);
+      const replaced = await checkReplacement(deps.store, role, bindings.uscc, participant.replaces);
       const issuedAt = now();
       let certificatePem: string;
       try {
@@ -169,13 +169,13 @@ export function createParticipantRegistry(deps: RegistryDependencies): Participa
           ...(replaced ? { replaces: replaced.participantId } : {}),
         },
       });
-      deps.store.addParticipant(record, replaced?.participantId);
+      await deps.store.addParticipant(record, replaced?.participantId);
       return record;
     },
     get: (participantId) => deps.store.getParticipant(participantId),
     list: () => deps.store.listParticipants(),
     async changeStatus(participantId, change, by) {
-      const current = find(participantId);
+      const current = await find(participantId);
       const rule = STATUS_CHANGES[change];
       if (!rule.from.includes(current.status)) {
         throw new GatewayError('invalid_status_change', `cannot ${change} participant "${participantId}": it is ${current.status}`);
@@ -186,8 +186,8 @@ export function createParticipantRegistry(deps: RegistryDependencies): Participa
         ...(current.uscc ? { subject: current.uscc } : {}),
         details: { participant_id: participantId, from: current.status, to: rule.to, ...(by ? { reason: by.reason } : {}) },
       });
-      deps.store.setParticipantStatus(participantId, rule.to, now().toISOString());
-      const changed = find(participantId);
+      await deps.store.setParticipantStatus(participantId, rule.to, now().toISOString());
+      const changed = await find(participantId);
       await deps.onStatusChanged?.(changed, change);
       return changed;
     },

@@ -197,7 +197,7 @@ export function createRequestAuthenticator(deps: AuthenticatorDependencies): Req
       throw refuse('signature_malformed', 'the header must carry "kid" (the participant id) and "x5t#S256" (its certificate thumbprint)');
     }
 
-    const participant = deps.store.getParticipant(participantId);
+    const participant = await deps.store.getParticipant(participantId);
     if (!participant) throw refuse('participant_unknown', 'no participant has this id');
     if (thumbprint !== participant.certificateSha256) throw refuse('certificate_unknown', 'the certificate is not the one registered for this participant');
     const certificate = certificateKey(participant);

@@ -6,7 +6,7 @@
  * webhook may go to (webhookTarget.ts).
  */
 import type { AuditLog } from '../audit/index.js';
-import { newWebhookSecret, openRecord, randomNonces, sealRecord } from '../crypto/index.js';
+import { newWebhookSecret, openRecord, randomNonces, sealedKeyId, sealRecord } from '../crypto/index.js';
 import { GatewayError } from '../errors/index.js';
 import type { DataKeyring } from '../keys/index.js';
 import type { IdentityStore, MonitorStore, WebhookRecord } from '../store/index.js';
@@ -49,29 +49,31 @@ export function sealWebhookSecret(keyring: DataKeyring, participantId: string, s
 }
 
 /** The stored secret opened; one that is not sealed, or sealed for another participant, is refused. */
-export function openWebhookSecret(keyring: DataKeyring, webhook: Pick<WebhookRecord, 'participantId' | 'secret'>): string {
+export async function openWebhookSecret(keyring: DataKeyring, webhook: Pick<WebhookRecord, 'participantId' | 'secret'>): Promise<string> {
   if (!webhook.secret.startsWith(SEALED)) {
     throw new GatewayError('key_material_missing', `the webhook secret of ${webhook.participantId} is not sealed; restart the gateway to seal it`);
   }
-  return openRecord(keyring.get, associatedData(webhook.participantId), Buffer.from(webhook.secret.slice(SEALED.length), 'base64')).toString('utf8');
+  const sealed = Buffer.from(webhook.secret.slice(SEALED.length), 'base64');
+  const key = await keyring.get(sealedKeyId(sealed));
+  return openRecord(() => key, associatedData(webhook.participantId), sealed).toString('utf8');
 }
 
 /** Seals the secrets an older gateway stored in the clear; returns how many. Run when the gateway opens. */
-export function sealClearWebhookSecrets(store: MonitorStore, keyring: DataKeyring): number {
+export async function sealClearWebhookSecrets(store: MonitorStore, keyring: DataKeyring): Promise<number> {
   let sealed = 0;
-  for (const webhook of store.listWebhooks()) {
+  for (const webhook of await store.listWebhooks()) {
     if (webhook.secret.startsWith(SEALED)) continue;
-    store.setWebhook({ ...webhook, secret: sealWebhookSecret(keyring, webhook.participantId, webhook.secret) });
+    await store.setWebhook({ ...webhook, secret: sealWebhookSecret(keyring, webhook.participantId, webhook.secret) });
     sealed++;
   }
   return sealed;
 }
 
 export async function configureWebhook(deps: WebhookDependencies, participantId: string, change: WebhookChange): Promise<WebhookResult> {
-  const participant = deps.store.getParticipant(participantId);
+  const participant = await deps.store.getParticipant(participantId);
   if (!participant) throw new GatewayError('not_found', `no participant "${participantId}"`);
   if (participant.role !== 'bank') throw new GatewayError('invalid_argument', 'only a bank participant has a webhook');
-  const existing = deps.store.getWebhook(participantId);
+  const existing = await deps.store.getWebhook(participantId);
   if (change.url === undefined && !change.rotateSecret) throw new GatewayError('invalid_argument', 'give --url, --rotate-secret or both');
   if (!existing && change.url === undefined) throw new GatewayError('invalid_argument', 'the participant has no webhook yet: give --url');
   const url = change.url === undefined
@@ -84,7 +86,7 @@ export async function configureWebhook(deps: WebhookDependencies, participantId:
     actor: 'operator',
     details: { participant: participantId, url, secret_rotated: fresh !== undefined },
   });
-  deps.store.setWebhook({
+  await deps.store.setWebhook({
     participantId, url, secret: fresh === undefined ? (existing as WebhookRecord).secret : sealWebhookSecret(deps.keyring, participantId, fresh),
     createdAt: existing?.createdAt ?? at, updatedAt: at,
   });

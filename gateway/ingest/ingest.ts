@@ -75,12 +75,12 @@ export interface IngestorDependencies {
    * Runs inside a stored batch's transaction, after its records are applied (risk monitoring writes its alerts
    * there, so they commit with the data or not at all). A throw aborts the batch.
    */
-  readonly beforeCommit?: ((transaction: BatchTransaction, dataset: string) => void) | undefined;
+  readonly beforeCommit?: ((transaction: BatchTransaction, dataset: string) => Promise<void>) | undefined;
   /**
    * Runs inside a correcting batch's transaction, before beforeCommit (so alerts it raises see the objection closed);
    * a throw aborts the batch.
    */
-  readonly correctObjection?: ((transaction: BatchTransaction, correction: Correction) => void) | undefined;
+  readonly correctObjection?: ((transaction: BatchTransaction, correction: Correction) => Promise<void>) | undefined;
 }
 
 export interface Ingestor {
@@ -129,10 +129,10 @@ function batchEvent(outcome: IngestReceipt['outcome'], batch: CommittedBatch, ex
 
 /** Gives every committed batch still without an audit entry its entry (after a crash between the two). */
 export async function auditUnloggedBatches(store: Store, audit: AuditLog): Promise<number> {
-  const unlogged = store.unauditedBatches();
+  const unlogged = await store.unauditedBatches();
   for (const batch of unlogged) {
     const appended = await audit.append(batchEvent('stored', batch, { recovered: true }));
-    store.markBatchAudited(batch.batchId, appended.index);
+    await store.markBatchAudited(batch.batchId, appended.index);
   }
   return unlogged.length;
 }
@@ -176,12 +176,12 @@ export function createIngestor(deps: IngestorDependencies): Ingestor {
       throw new GatewayError('invalid_argument', 'batch id must be 1-128 characters of letters, digits and ._:-');
     }
     if (request.expectedContentHash) {
-      const known = deps.store.findBatch(dataset.id, request.expectedContentHash);
+      const known = await deps.store.findBatch(dataset.id, request.expectedContentHash);
       if (known && (request.batchId === undefined || request.batchId === known.batchId)) return receiptOf('duplicate', known, request);
     }
 
     const hasher = contentHasher();
-    const writer: BatchWriter = deps.store.beginBatch(dataset.id);
+    const writer: BatchWriter = await deps.store.beginBatch(dataset.id);
     const errors = new RowErrorLog();
     const dataKey = deps.keyring.current();
     let rowCount = 0;
@@ -192,21 +192,32 @@ export function createIngestor(deps: IngestorDependencies): Ingestor {
         maxRows: deps.store.maxBatchRows,
         chunkRows: CHUNK_ROWS,
       }, hasher);
+      // Chunks arrive in order; each is written as one call, after the one before it. The first failure stops the
+      // writes and is thrown once the pool is done.
+      let written: Promise<void> = Promise.resolve();
+      let writeFailure: { error: unknown } | undefined;
       await pool.run(
         { dataset: dataset.id, recordIdBase: writer.recordId(1) - 1, dataKey: { id: dataKey.id, secret: dataKey.secret }, blindIndexKey: deps.blindIndexKey },
         chunks,
         (chunk) => {
-          rowCount = chunk.firstRow + chunk.rowCount - 1;
           errors.addChunk(chunk);
-          for (const row of unpackRows(chunk.packed)) {
-            const earlier = writer.add({ rowNumber: row.rowNumber, keyIndex: row.keyIndex, subjectIndex: row.subjectIndex, sealed: row.sealed });
-            if (earlier !== undefined) {
-              errors.addRow([{ row: row.rowNumber, reason: `repeats the natural key (${naturalKey}) of row ${earlier}` }]);
-            }
-          }
-          request.onProgress?.(rowCount);
+          const rows = [...unpackRows(chunk.packed)];
+          written = written.then(async () => {
+            if (writeFailure) return;
+            const earlier = await writer.add(rows);
+            rows.forEach((row, offset) => {
+              const first = earlier[offset];
+              if (first !== undefined) errors.addRow([{ row: row.rowNumber, reason: `repeats the natural key (${naturalKey}) of row ${first}` }]);
+            });
+            rowCount = chunk.firstRow + chunk.rowCount - 1;
+            request.onProgress?.(rowCount);
+          }).catch((error: unknown) => {
+            writeFailure ??= { error };
+          });
         },
       );
+      await written;
+      if (writeFailure) throw writeFailure.error;
       if (errors.invalidRows > 0) {
         throw new InvalidRowsError([...errors.errors].sort((a, b) => a.row - b.row), errors.invalidRows);
       }
@@ -217,7 +228,7 @@ export function createIngestor(deps: IngestorDependencies): Ingestor {
       const batchId = request.batchId ?? `${dataset.id}-${contentHash.slice(0, 24)}`;
       const { objectionId } = request;
       if (objectionId !== undefined && !deps.correctObjection) throw new GatewayError('internal_error', 'this ingestor cannot correct objections');
-      const result = writer.commit({
+      const result = await writer.commit({
         batchId,
         dataset: dataset.id,
         source: request.source,
@@ -226,15 +237,15 @@ export function createIngestor(deps: IngestorDependencies): Ingestor {
         rowCount,
         asOf,
         receivedAt: receivedAt.toISOString(),
-      }, (transaction) => {
+      }, async (transaction) => {
         if (objectionId !== undefined) {
-          deps.correctObjection?.(transaction, { objectionId, dataset: dataset.id, source: request.source, batchId, at: receivedAt.toISOString() });
+          await deps.correctObjection?.(transaction, { objectionId, dataset: dataset.id, source: request.source, batchId, at: receivedAt.toISOString() });
         }
-        deps.beforeCommit?.(transaction, dataset.id);
+        await deps.beforeCommit?.(transaction, dataset.id);
       });
       return await receiptOf(result.outcome, result.batch, request);
     } catch (error) {
-      writer.abort();
+      await writer.abort();
       throw error;
     }
   }
@@ -252,7 +263,7 @@ export function createIngestor(deps: IngestorDependencies): Ingestor {
         + 'it is written by the next ingestion or at the next start. Sending the batch again is safe: it is recognised as stored',
         { cause: error, details: { batch_id: batch.batchId, stored: true, row_count: batch.rowCount, content_sha256: batch.contentHash } });
     }
-    if (outcome === 'stored') deps.store.markBatchAudited(batch.batchId, appended.index);
+    if (outcome === 'stored') await deps.store.markBatchAudited(batch.batchId, appended.index);
     const receipt: IngestReceipt = {
       outcome, batchId: batch.batchId, dataset: batch.dataset, source: batch.source, format: batch.format, rowCount: batch.rowCount,
       contentHash: batch.contentHash, asOf: batch.asOf, receivedAt: batch.receivedAt, auditIndex: appended.index,

@@ -25,11 +25,11 @@ export interface ChangeDetectorDependencies {
 }
 
 /** Reads current records through `read` and evaluates `questions` about one subject today. */
-export function answersFor(
-  questions: readonly Question[], asOf: string, read: (dataset: string) => EvaluationRecord[],
-): Map<string, { answer: Answer; dataAsOf: string | undefined; question: Question }> {
+export async function answersFor(
+  questions: readonly Question[], asOf: string, read: (dataset: string) => Promise<EvaluationRecord[]>,
+): Promise<Map<string, { answer: Answer; dataAsOf: string | undefined; question: Question }>> {
   const records: Record<string, EvaluationRecord[]> = {};
-  for (const question of questions) for (const dataset of question.datasets) records[dataset] ??= read(dataset);
+  for (const question of questions) for (const dataset of question.datasets) records[dataset] ??= await read(dataset);
   const answers = new Map<string, { answer: Answer; dataAsOf: string | undefined; question: Question }>();
   for (const question of questions) {
     const evaluation = evaluate(question, { asOf, records });
@@ -47,10 +47,10 @@ function decodeAnswer(text: string): Answer {
   return typeof value === 'boolean' || typeof value === 'string' ? value : UNKNOWN;
 }
 
-export function createChangeDetector(deps: ChangeDetectorDependencies): (transaction: BatchTransaction, dataset: string) => void {
-  return (transaction, dataset) => {
+export function createChangeDetector(deps: ChangeDetectorDependencies): (transaction: BatchTransaction, dataset: string) => Promise<void> {
+  return async (transaction, dataset) => {
     const now = deps.now();
-    const watched = transaction.watchedSubjects(Math.floor(now.getTime() / 1000));
+    const watched = await transaction.watchedSubjects(Math.floor(now.getTime() / 1000));
     if (watched.length === 0) return;
     const asOf = todayInShanghai(now);
     const raisedAt = now.toISOString();
@@ -62,14 +62,14 @@ export function createChangeDetector(deps: ChangeDetectorDependencies): (transac
         .map((id) => deps.questions.get(id))
         .filter((question) => (question.datasets as readonly string[]).includes(dataset));
       if (questions.length === 0) continue;
-      const read = (from: string): EvaluationRecord[] => transaction.currentRecords(from, subscription.subjectIndex).map((record) => ({
-        values: openValues(deps.keyring, from, record.recordId, record.sealed),
+      const read = async (from: string): Promise<EvaluationRecord[]> => Promise.all((await transaction.currentRecords(from, subscription.subjectIndex)).map(async (record) => ({
+        values: await openValues(deps.keyring, from, record.recordId, record.sealed),
         asOf: record.asOf,
-      }));
-      const seen = new Map(transaction.monitorAnswers(subscription.subscriptionId).map((row) => [row.questionId, decodeAnswer(row.answer)]));
+      })));
+      const seen = new Map((await transaction.monitorAnswers(subscription.subscriptionId)).map((row) => [row.questionId, decodeAnswer(row.answer)]));
       // Read in this transaction: a correcting batch has already closed its objection, so its own alerts are not disputed.
-      const disputed = new Set(transaction.disputedDatasets(subscription.uscc));
-      for (const [questionId, now] of answersFor(questions, asOf, read)) {
+      const disputed = new Set(await transaction.disputedDatasets(subscription.uscc));
+      for (const [questionId, now] of await answersFor(questions, asOf, read)) {
         const before = seen.get(questionId);
         if (before === now.answer) continue;
         changed.push({ subscriptionId: subscription.subscriptionId, questionId, answer: encodeAnswer(now.answer) });
@@ -92,8 +92,8 @@ export function createChangeDetector(deps: ChangeDetectorDependencies): (transac
         }
       }
     }
-    transaction.setMonitorAnswers(changed);
-    transaction.addEvents(events);
+    await transaction.setMonitorAnswers(changed);
+    await transaction.addEvents(events);
     if (events.length > 0 && deps.onEvents) setImmediate(deps.onEvents);
   };
 }

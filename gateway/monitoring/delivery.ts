@@ -38,11 +38,11 @@ export interface DeliveryDependencies {
   readonly config: AlertDeliveryConfig;
   readonly logger: Logger;
   /** The webhook's secret, opened from its sealed form. */
-  readonly openSecret: (webhook: WebhookRecord) => string;
+  readonly openSecret: (webhook: WebhookRecord) => Promise<string>;
   /** Resolves and checks the URL's host; throws when it may not receive webhooks. */
   readonly resolveTarget: (url: string) => Promise<WebhookTarget>;
   /** Runs on every poll before deliveries (the subscription sweep). */
-  readonly housekeeping?: (() => void) | undefined;
+  readonly housekeeping?: (() => Promise<void>) | undefined;
   readonly now?: () => number;
   readonly random?: () => number;
 }
@@ -120,7 +120,7 @@ export function createDeliveryWorker(deps: DeliveryDependencies): DeliveryWorker
     // Cut off by stop(): neither success nor a counted failure; it is sent again after the restart.
     if (!running) return;
     if (failure === undefined) {
-      deps.store.markEventDelivered(event.eventId, new Date(now()).toISOString());
+      await deps.store.markEventDelivered(event.eventId, new Date(now()).toISOString());
       return;
     }
     const attempts = event.attempts + 1;
@@ -128,31 +128,31 @@ export function createDeliveryWorker(deps: DeliveryDependencies): DeliveryWorker
     const deadline = event.retryFrom + deps.config.retryHorizonMs;
     const dead = at >= deadline;
     const nextAttemptAt = Math.min(at + backoffMs(attempts, deps.config, random), deadline);
-    deps.store.markEventFailed(event.eventId, { attempts, nextAttemptAt, error: failure, dead });
+    await deps.store.markEventFailed(event.eventId, { attempts, nextAttemptAt, error: failure, dead });
     if (dead) deps.logger.warn({ event_id: event.eventId, bank: event.bankId, attempts, error: failure }, 'alert dead-lettered');
   }
 
   async function lane(bankId: string): Promise<void> {
     while (running) {
-      const webhook = deps.store.getWebhook(bankId);
+      const webhook = await deps.store.getWebhook(bankId);
       if (!webhook) return;
-      const due = deps.store.dueEvents(bankId, now(), deps.config.concurrencyPerBank * 4);
+      const due = await deps.store.dueEvents(bankId, now(), deps.config.concurrencyPerBank * 4);
       if (due.length === 0) return;
       let next = 0;
       const worker = async () => {
         while (running && next < due.length) {
           const event = due[next++] as OutboxEvent;
           // Read per delivery: after a rotation or a new URL, not one more delivery goes out with the old ones.
-          const current = deps.store.getWebhook(bankId);
+          const current = await deps.store.getWebhook(bankId);
           if (!current) return;
-          await deliver(event, current.url, deps.openSecret(current));
+          await deliver(event, current.url, await deps.openSecret(current));
         }
       };
       await Promise.all(Array.from({ length: Math.min(deps.config.concurrencyPerBank, due.length) }, worker));
     }
   }
 
-  function scan(): void {
+  async function scan(): Promise<void> {
     if (!running) return;
     if (scanning) {
       rescan = true;
@@ -160,8 +160,8 @@ export function createDeliveryWorker(deps: DeliveryDependencies): DeliveryWorker
     }
     scanning = true;
     try {
-      deps.housekeeping?.();
-      for (const bankId of deps.store.banksWithDueEvents(now())) {
+      await deps.housekeeping?.();
+      for (const bankId of await deps.store.banksWithDueEvents(now())) {
         if (lanes.has(bankId)) continue;
         const run = lane(bankId)
           .catch((error: unknown) => deps.logger.error({ err: error, bank: bankId }, 'alert delivery lane failed; retrying at the next poll'))
@@ -192,7 +192,7 @@ export function createDeliveryWorker(deps: DeliveryDependencies): DeliveryWorker
       setImmediate(scan);
     },
     nudge() {
-      if (running) scan();
+      if (running) void scan();
     },
     async stop() {
       running = false;

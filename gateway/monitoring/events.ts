@@ -5,13 +5,12 @@
  * the same bytes. Fail closed: an event whose audit entry cannot be written is not sent.
  */
 import type { AuditLog, JsonValue } from '../audit/index.js';
-import { createKeyedLock } from '../consent/keyedLock.js';
 import { sha256Hex } from '../crypto/index.js';
 import { GatewayError } from '../errors/index.js';
 import type { Answer, QuestionRef, Severity } from '../policies/index.js';
 import { SIGNED_TYPES } from '../signing/signer.js';
 import type { GatewaySigner } from '../signing/signer.js';
-import type { MonitorStore, OutboxEvent } from '../store/index.js';
+import type { Coordination, MonitorStore, OutboxEvent } from '../store/index.js';
 
 /** The claims of an alert: which question changed how, never a record value. */
 export interface AlertClaims {
@@ -98,14 +97,13 @@ export interface EventSigner {
   signed(event: OutboxEvent): Promise<string>;
 }
 
-export function createEventSigner(deps: { store: MonitorStore; signer: GatewaySigner; audit: AuditLog }): EventSigner {
-  // One signature per event even when a delivery and a pull reach it at the same moment.
-  const lock = createKeyedLock();
+export function createEventSigner(deps: { store: MonitorStore & Coordination; signer: GatewaySigner; audit: AuditLog }): EventSigner {
   return {
     async signed(event) {
       if (event.jws) return event.jws;
-      return lock.run(event.eventId, async () => {
-        const current = deps.store.getEvent(event.eventId);
+      // One signature per event even when a delivery and a pull reach it at the same moment, on any instance.
+      return deps.store.exclusive([`event:${event.eventId}`], async () => {
+        const current = await deps.store.getEvent(event.eventId);
         if (!current) throw new GatewayError('not_found', 'no such event');
         if (current.jws) return current.jws;
         const claims = JSON.parse(current.content) as EventClaims;
@@ -118,9 +116,9 @@ export function createEventSigner(deps: { store: MonitorStore; signer: GatewaySi
           consentId: claims.type === 'answer.corrected' ? undefined : claims.consent_id,
           details: { bank: current.bankId, event_id: current.eventId, type: claims.type, ...eventDetails(claims), alert_sha256: sha256Hex(jws) },
         });
-        deps.store.markEventSigned(current.eventId, jws, appended.index);
+        await deps.store.markEventSigned(current.eventId, jws, appended.index);
         // Another process may have signed it first; the stored JWS is the one that is sent.
-        return deps.store.getEvent(current.eventId)?.jws ?? jws;
+        return (await deps.store.getEvent(current.eventId))?.jws ?? jws;
       });
     },
   };

@@ -49,12 +49,12 @@ export interface Monitoring {
   readonly subscriptions: SubscriptionService;
   readonly delivery: DeliveryWorker;
   /** Ingestion's beforeCommit hook. */
-  beforeCommit(transaction: BatchTransaction, dataset: string): void;
+  beforeCommit(transaction: BatchTransaction, dataset: string): Promise<void>;
   /** The consent service's onConsentEnded hook. */
-  consentEnded(consent: ConsentRecord, reason: 'revoked' | 'replaced'): void;
+  consentEnded(consent: ConsentRecord, reason: 'revoked' | 'replaced'): Promise<void>;
   /** A bank's events after the cursor, signed. */
   feed(principal: Principal, cursor: string | undefined, limit: number): Promise<{ events: FeedEntry[]; nextCursor: string }>;
-  listEvents(filter: { state?: OutboxState | undefined; bankId?: string | undefined }, limit: number): OutboxSummary[];
+  listEvents(filter: { state?: OutboxState | undefined; bankId?: string | undefined }, limit: number): Promise<OutboxSummary[]>;
   /** Dead events (these ids, or all) back to pending; an audit entry names them. */
   replay(eventIds: readonly string[] | 'all_dead'): Promise<string[]>;
 }
@@ -101,10 +101,10 @@ export function createMonitoring(deps: MonitoringDependencies): Monitoring {
   delivery = createDeliveryWorker({
     store: deps.store, events, config: deps.delivery, logger: deps.logger, resolveTarget: deps.resolveTarget,
     openSecret: (webhook) => openWebhookSecret(deps.keyring, webhook),
-    housekeeping() {
+    async housekeeping() {
       if (Date.now() - lastSweep < SWEEP_INTERVAL_MS) return;
       lastSweep = Date.now();
-      subscriptions.sweep();
+      await subscriptions.sweep();
     },
   });
   const detect = createChangeDetector({ questions: deps.questions, rules: deps.rules, keyring: deps.keyring, now, onEvents: wake });
@@ -115,23 +115,24 @@ export function createMonitoring(deps: MonitoringDependencies): Monitoring {
     consentEnded: (consent, reason) => subscriptions.consentEnded(consent, reason),
     async feed(principal, cursor, limit) {
       const after = seqOf(cursor);
-      const rows = deps.store.eventsAfter(principal.participantId, after, limit);
+      const rows = await deps.store.eventsAfter(principal.participantId, after, limit);
       const entries: FeedEntry[] = [];
       for (const row of rows) entries.push({ event_id: row.eventId, type: row.type, alert: await events.signed(row), cursor: cursorOf(row.seq) });
       return { events: entries, nextCursor: cursorOf(rows.at(-1)?.seq ?? after) };
     },
-    listEvents: (filter, limit) => deps.store.listEvents(filter, 0, limit).map(summary),
+    listEvents: async (filter, limit) => (await deps.store.listEvents(filter, 0, limit)).map(summary),
     async replay(eventIds) {
       if (eventIds !== 'all_dead') {
-        const unknown = eventIds.filter((id) => deps.store.getEvent(id) === undefined);
+        const stored = await Promise.all(eventIds.map((id) => deps.store.getEvent(id)));
+        const unknown = eventIds.filter((_, index) => stored[index] === undefined);
         if (unknown.length > 0) throw new GatewayError('not_found', `no such alert: ${unknown.join(', ')}`);
-        const notDead = eventIds.filter((id) => deps.store.getEvent(id)?.state !== 'dead');
+        const notDead = eventIds.filter((_, index) => stored[index]?.state !== 'dead');
         if (notDead.length > 0) throw new GatewayError('invalid_argument', `not dead-lettered: ${notDead.join(', ')}`);
       }
-      const dead = eventIds === 'all_dead' ? deps.store.listEvents({ state: 'dead' }, 0, Number.MAX_SAFE_INTEGER).map((event) => event.eventId) : eventIds;
+      const dead = eventIds === 'all_dead' ? (await deps.store.listEvents({ state: 'dead' }, 0, Number.MAX_SAFE_INTEGER)).map((event) => event.eventId) : eventIds;
       if (dead.length === 0) return [];
       await deps.audit.append({ kind: 'alert.replayed', actor: 'operator', details: { event_ids: [...dead] } });
-      const replayed = deps.store.replayEvents(dead, now().getTime());
+      const replayed = await deps.store.replayEvents(dead, now().getTime());
       wake();
       return replayed;
     },

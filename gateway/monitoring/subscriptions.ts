@@ -45,13 +45,13 @@ export interface SubscriptionView {
 
 export interface SubscriptionService {
   subscribe(principal: Principal, request: SubscriptionRequest): Promise<SubscriptionView>;
-  list(principal: Principal, cursor: string | undefined, limit: number): { subscriptions: SubscriptionView[]; nextCursor: string | null };
+  list(principal: Principal, cursor: string | undefined, limit: number): Promise<{ subscriptions: SubscriptionView[]; nextCursor: string | null }>;
   /** Ends the bank's own subscription; the same not_found for one that is someone else's. */
   end(principal: Principal, subscriptionId: string): Promise<SubscriptionView>;
   /** The consent service's hook: ends the consent's subscriptions and tells the bank. */
-  consentEnded(consent: ConsentRecord, reason: 'revoked' | 'replaced'): void;
+  consentEnded(consent: ConsentRecord, reason: 'revoked' | 'replaced'): Promise<void>;
   /** Ends subscriptions whose consent expired or ended without the hook (a crash); returns how many. */
-  sweep(): number;
+  sweep(): Promise<number>;
 }
 
 export interface SubscriptionDependencies {
@@ -91,9 +91,9 @@ export function createSubscriptionService(deps: SubscriptionDependencies): Subsc
     return { eventId, bankId: subscription.bankId, type, subscriptionId: subscription.subscriptionId, content: JSON.stringify(claims), createdAt: at };
   }
 
-  function endAll(endings: SubscriptionEnding[], at: string): number {
+  async function endAll(endings: SubscriptionEnding[], at: string): Promise<number> {
     if (endings.length === 0) return 0;
-    const ended = deps.store.endSubscriptions(endings, at);
+    const ended = await deps.store.endSubscriptions(endings, at);
     if (ended > 0 && deps.onEvents) setImmediate(deps.onEvents);
     return ended;
   }
@@ -101,16 +101,17 @@ export function createSubscriptionService(deps: SubscriptionDependencies): Subsc
   return {
     async subscribe(principal, request) {
       // Whose consent it is, first and without waiting: another bank's consent id is neither waited for nor delayed.
-      const found = deps.store.getConsent(request.consent_id);
+      const found = await deps.store.getConsent(request.consent_id);
       if (!found || found.bankId !== principal.participantId || found.uscc !== request.subject.uscc) {
         throw new GatewayError('consent_missing', 'no consent of this bank about this subject has this id');
       }
       return deps.consents.exclusive(request.consent_id, async () => {
         // Read again inside the lock: its state may have changed while waiting.
-        const consent = deps.store.getConsent(request.consent_id) as ConsentRecord;
+        const consent = await deps.store.getConsent(request.consent_id) as ConsentRecord;
         const nowSeconds = Math.floor(deps.now().getTime() / 1000);
-        if (deps.consents.stateOf(consent) !== 'active' || consent.notBefore > nowSeconds) {
-          throw new GatewayError('consent_not_active', `the consent is ${deps.consents.stateOf(consent)}`);
+        const state = await deps.consents.stateOf(consent);
+        if (state !== 'active' || consent.notBefore > nowSeconds) {
+          throw new GatewayError('consent_not_active', `the consent is ${state}`);
         }
         if (consent.purpose !== MONITOR_PURPOSE) {
           throw new GatewayError('purpose_not_allowed', `monitoring needs a ${MONITOR_PURPOSE} consent, not ${consent.purpose}`);
@@ -134,26 +135,26 @@ export function createSubscriptionService(deps: SubscriptionDependencies): Subsc
         });
         const questions = [...new Set(rules.map((rule) => rule.question))].map((id) => deps.questions.get(id));
         const subject = { idType: 'uscc' as const, idNumber: consent.uscc };
-        deps.store.addSubscription({
+        await deps.store.addSubscription({
           subscriptionId, bankId: principal.participantId, consentId: consent.consentId, uscc: consent.uscc,
           subjectIndex: indexer.subject(subject), rules: ruleIds, createdAt: deps.now().toISOString(), auditIndex: appended.index,
-        }, () => {
-          const answers = answersFor(questions, todayInShanghai(deps.now()), (dataset) =>
-            deps.records.bySubject(dataset, subject).map((record) => ({ values: record.values, asOf: record.asOf })));
+        }, async () => {
+          const answers = await answersFor(questions, todayInShanghai(deps.now()), async (dataset) =>
+            (await deps.records.bySubject(dataset, subject)).map((record) => ({ values: record.values, asOf: record.asOf })));
           return [...answers].map(([questionId, answer]) => ({ subscriptionId, questionId, answer: encodeAnswer(answer.answer) }));
         });
-        return view(deps.store.getSubscription(subscriptionId) as SubscriptionRecord);
+        return view(await deps.store.getSubscription(subscriptionId) as SubscriptionRecord);
       });
     },
 
-    list(principal, cursor, limit) {
-      const rows = deps.store.listSubscriptions(principal.participantId, seqOf(cursor), limit);
+    async list(principal, cursor, limit) {
+      const rows = await deps.store.listSubscriptions(principal.participantId, seqOf(cursor), limit);
       const last = rows.at(-1);
       return { subscriptions: rows.map(view), nextCursor: rows.length === limit && last ? cursorOf(last.seq) : null };
     },
 
     async end(principal, subscriptionId) {
-      const subscription = deps.store.getSubscription(subscriptionId);
+      const subscription = await deps.store.getSubscription(subscriptionId);
       if (!subscription || subscription.bankId !== principal.participantId) throw new GatewayError('not_found', 'no such subscription');
       if (subscription.state === 'active') {
         await deps.audit.append({
@@ -163,21 +164,21 @@ export function createSubscriptionService(deps: SubscriptionDependencies): Subsc
           consentId: subscription.consentId,
           details: { subscription_id: subscriptionId, reason: 'ended_by_bank', request_sha256: principal.requestSha256 },
         });
-        deps.store.endSubscriptions([{ subscriptionId, reason: 'ended_by_bank', event: undefined }], deps.now().toISOString());
+        await deps.store.endSubscriptions([{ subscriptionId, reason: 'ended_by_bank', event: undefined }], deps.now().toISOString());
       }
-      return view(deps.store.getSubscription(subscriptionId) as SubscriptionRecord);
+      return view(await deps.store.getSubscription(subscriptionId) as SubscriptionRecord);
     },
 
-    consentEnded(consent, reason) {
+    async consentEnded(consent, reason) {
       const at = deps.now().toISOString();
-      endAll(deps.store.activeSubscriptionsOfConsent(consent.consentId).map((subscription) => ({
+      await endAll((await deps.store.activeSubscriptionsOfConsent(consent.consentId)).map((subscription) => ({
         subscriptionId: subscription.subscriptionId, reason, event: endingEvent(subscription, 'consent.revoked', reason, at),
       })), at);
     },
 
-    sweep() {
+    async sweep() {
       const at = deps.now().toISOString();
-      const found = deps.store.subscriptionsOfEndedConsents(Math.floor(deps.now().getTime() / 1000), SWEEP_BATCH);
+      const found = await deps.store.subscriptionsOfEndedConsents(Math.floor(deps.now().getTime() / 1000), SWEEP_BATCH);
       return endAll(found.map(({ subscription, consentState }) => {
         // A consent whose row still says active has passed its exp: that is expiry, which is never stored.
         const reason = consentState === 'active' ? 'expired' : consentState;

@@ -16,7 +16,6 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { AuditLog, JsonValue } from '../audit/index.js';
-import { createKeyedLock } from '../consent/keyedLock.js';
 import { createBlindIndexer } from '../crypto/index.js';
 import { isDatasetId } from '../datasets/registry.js';
 import { GatewayError } from '../errors/index.js';
@@ -99,16 +98,16 @@ export interface Correction {
 export interface ObjectionService {
   raise(principal: Principal, request: ObjectionRequest): Promise<ObjectionView>;
   /** Enterprises: their own; sources: those about a dataset they feed. */
-  list(principal: Principal, state: ObjectionState | undefined, cursor: string | undefined, limit: number): ObjectionPage;
+  list(principal: Principal, state: ObjectionState | undefined, cursor: string | undefined, limit: number): Promise<ObjectionPage>;
   /** The operator's view (`gateway objections list`). */
-  listAll(filter: { state?: ObjectionState | undefined; overdue?: boolean }, limit: number): ObjectionView[];
+  listAll(filter: { state?: ObjectionState | undefined; overdue?: boolean }, limit: number): Promise<ObjectionView[]>;
   /** One objection with its evidence; the same not_found whether it does not exist or is not the principal's to see. */
-  get(principal: Principal, objectionId: string): ObjectionView;
+  get(principal: Principal, objectionId: string): Promise<ObjectionView>;
   confirm(principal: Principal, objectionId: string, request: ResolutionRequest): Promise<ObjectionView>;
   /** Before a correcting batch is read: the objection is open, about this dataset, and the source may resolve it. */
   checkCorrection(principal: Principal, objectionId: string, dataset: string): void;
   /** Inside the correcting batch's transaction: closes the objection with the batch (a throw aborts the batch). */
-  correctInBatch(transaction: BatchTransaction, correction: Correction): void;
+  correctInBatch(transaction: BatchTransaction, correction: Correction): Promise<void>;
   /** After the correcting batch committed: its audit entry, then the banks' notifications. */
   completeCorrection(principal: Principal, objectionId: string, batchId: string): Promise<ObjectionView>;
   /** Flags objections past their deadline (audited); returns how many. */
@@ -164,12 +163,13 @@ function answersIn(entry: Record<string, unknown>, auditIndex: number): GivenToB
 }
 
 export function createObjectionService(deps: ObjectionDependencies): ObjectionService {
+  // On the store, so that two instances handling one objection take turns.
+  const exclusive = <T>(objectionId: string, work: () => Promise<T>) => deps.store.exclusive([`objection:${objectionId}`], work);
   const now = deps.now ?? (() => new Date());
-  const lock = createKeyedLock();
   const indexer = createBlindIndexer(deps.blindIndexKey);
   const notFound = () => new GatewayError('not_found', 'no such objection');
 
-  function view(objection: ObjectionRecord, withContent: boolean): ObjectionView {
+  async function view(objection: ObjectionRecord, withContent: boolean): Promise<ObjectionView> {
     const evidence = (JSON.parse(objection.evidence) as StoredEvidence[]).map(({ content, ...metadata }) => (withContent ? { ...metadata, content } : metadata));
     return {
       objection_id: objection.objectionId,
@@ -187,7 +187,7 @@ export function createObjectionService(deps: ObjectionDependencies): ObjectionSe
       resolved_by: objection.resolvedBy ?? null,
       resolution: objection.resolution === undefined ? null : JSON.parse(objection.resolution) as Record<string, unknown>,
       audit_index: objection.auditIndex,
-      history: deps.store.objectionEvents(objection.objectionId).map((event) => ({
+      history: (await deps.store.objectionEvents(objection.objectionId)).map((event) => ({
         type: event.type, at: event.at, actor: event.actor, audit_index: event.auditIndex ?? null,
       })),
     };
@@ -202,12 +202,12 @@ export function createObjectionService(deps: ObjectionDependencies): ObjectionSe
   }
 
   /** The datasets a target is about, checked against what the enterprise may object to. */
-  function datasetsOf(principal: Principal, target: ObjectionTarget): string[] {
+  async function datasetsOf(principal: Principal, target: ObjectionTarget): Promise<string[]> {
     if ('dataset' in target) {
       if (!isDatasetId(target.dataset)) throw new GatewayError('objection_target_invalid', `no dataset "${target.dataset.slice(0, 64)}" (docs/data-catalog.md)`);
       return [target.dataset];
     }
-    const [stored] = deps.audit.entries({ start: target.audit_index, end: target.audit_index + 1, limit: 1 });
+    const [stored] = await deps.audit.entries({ start: target.audit_index, end: target.audit_index + 1, limit: 1 });
     const entry = stored && JSON.parse(Buffer.from(stored.entry).toString('utf8')) as Record<string, unknown>;
     // The same answer whether the entry does not exist or is about someone else.
     if (!entry || entry['subject'] !== principal.uscc || !(ANSWER_KINDS as readonly string[]).includes(String(entry['kind']))) {
@@ -232,8 +232,11 @@ export function createObjectionService(deps: ObjectionDependencies): ObjectionSe
   }
 
   /** When the records now disputed came in: answers given since then used them. */
-  function disputedSince(uscc: string, datasets: readonly string[], raisedAt: string): string {
-    const received = datasets.flatMap((dataset) => deps.records.bySubject(dataset, { idType: 'uscc', idNumber: uscc }).map((record) => record.receivedAt));
+  async function disputedSince(uscc: string, datasets: readonly string[], raisedAt: string): Promise<string> {
+    const received: string[] = [];
+    for (const dataset of datasets) {
+      for (const record of await deps.records.bySubject(dataset, { idType: 'uscc', idNumber: uscc })) received.push(record.receivedAt);
+    }
     return received.reduce((earliest, at) => (at < earliest ? at : earliest), raisedAt);
   }
 
@@ -243,14 +246,14 @@ export function createObjectionService(deps: ObjectionDependencies): ObjectionSe
   async function auditPending(events: readonly ObjectionEvent[]): Promise<void> {
     for (const event of events) {
       if (event.type !== 'corrected') throw new GatewayError('internal_error', `objection event ${event.seq} (${event.type}) has no audit entry`);
-      const objection = deps.store.getObjection(event.objectionId) as ObjectionRecord;
+      const objection = await deps.store.getObjection(event.objectionId) as ObjectionRecord;
       const appended = await deps.audit.append({
         kind: EVENT_KINDS.corrected,
         actor: event.actor,
         subject: objection.uscc,
         details: { objection_id: objection.objectionId, ...(JSON.parse(event.details) as Record<string, JsonValue>), recorded_at: event.at },
       });
-      deps.store.markObjectionEventAudited(event.seq, appended.index);
+      await deps.store.markObjectionEventAudited(event.seq, appended.index);
     }
   }
 
@@ -258,10 +261,10 @@ export function createObjectionService(deps: ObjectionDependencies): ObjectionSe
    * The answers, about the subject and reading the objection's datasets, that banks were given since the disputed
    * records came in and that the records now answer otherwise: per bank, the last answer to each question.
    */
-  function changedAnswers(objection: ObjectionRecord): Map<string, CorrectedAnswer[]> {
+  async function changedAnswers(objection: ObjectionRecord): Promise<Map<string, CorrectedAnswer[]>> {
     const latest = new Map<string, GivenToBank>();
     for (const kind of ANSWER_KINDS) {
-      const entries = deps.audit.entries({
+      const entries = await deps.audit.entries({
         start: 0, end: Number.MAX_SAFE_INTEGER, subject: objection.uscc, kind, from: objection.disputedSince, limit: MAX_SCANNED_ENTRIES,
       });
       for (const stored of entries) {
@@ -276,7 +279,7 @@ export function createObjectionService(deps: ObjectionDependencies): ObjectionSe
     }
     if (latest.size === 0) return new Map();
     const questions = [...new Set([...latest.values()].map((given) => given.question))].map((id) => deps.questions.get(id));
-    const records = readSubjectRecords(deps.records, objection.uscc, new Set(questions.flatMap((question) => question.datasets)));
+    const records = await readSubjectRecords(deps.records, objection.uscc, new Set(questions.flatMap((question) => question.datasets)));
     const current = new Map(answerQuestions(questions, records, todayInShanghai(now()), new Set()).map((answer) => [answer.id, answer]));
     const byBank = new Map<string, CorrectedAnswer[]>();
     for (const given of [...latest.values()].sort((a, b) => a.auditIndex - b.auditIndex)) {
@@ -297,7 +300,7 @@ export function createObjectionService(deps: ObjectionDependencies): ObjectionSe
   async function notifyBanks(objection: ObjectionRecord): Promise<void> {
     const resolution = JSON.parse(objection.resolution ?? '{}') as { batch_id?: string };
     const batchId = String(resolution.batch_id);
-    const changed = changedAnswers(objection);
+    const changed = await changedAnswers(objection);
     const at = now().toISOString();
     const banks = [...changed].map(([bank, corrections]) => ({ bank, event_id: randomUUID(), corrections }));
     const appended = await deps.audit.append({
@@ -317,12 +320,12 @@ export function createObjectionService(deps: ObjectionDependencies): ObjectionSe
       return { eventId: notice.event_id, bankId: notice.bank, type: 'answer.corrected', subscriptionId: undefined, content: JSON.stringify(claims), createdAt: at };
     });
     const details = JSON.stringify({ banks: banks.map((notice) => notice.bank), corrected_audit_index: appended.index });
-    if (deps.store.notifyCorrection(objection.objectionId, events, { at, details, auditIndex: appended.index }) && events.length > 0) deps.onEvents?.();
+    if (await deps.store.notifyCorrection(objection.objectionId, events, { at, details, auditIndex: appended.index }) && events.length > 0) deps.onEvents?.();
   }
 
   async function finish(objectionId: string): Promise<void> {
-    await auditPending(deps.store.unauditedObjectionEvents().filter((event) => event.objectionId === objectionId));
-    const objection = deps.store.getObjection(objectionId);
+    await auditPending((await deps.store.unauditedObjectionEvents()).filter((event) => event.objectionId === objectionId));
+    const objection = await deps.store.getObjection(objectionId);
     if (objection?.state === 'corrected' && objection.notifiedAt === undefined) await notifyBanks(objection);
   }
 
@@ -330,7 +333,7 @@ export function createObjectionService(deps: ObjectionDependencies): ObjectionSe
     async raise(principal, request) {
       if (principal.role !== 'enterprise' || !principal.uscc) throw new GatewayError('role_not_allowed', 'objections are raised by enterprises');
       const uscc = principal.uscc;
-      const datasets = datasetsOf(principal, request.target);
+      const datasets = await datasetsOf(principal, request.target);
       const evidence = readEvidence(request.evidence ?? []);
       const raised = now();
       const raisedAt = raised.toISOString();
@@ -345,34 +348,34 @@ export function createObjectionService(deps: ObjectionDependencies): ObjectionSe
           evidence: evidence.map(({ content: _content, ...metadata }) => ({ ...metadata })), due_at: dueAt, request_sha256: principal.requestSha256,
         },
       });
-      deps.store.addObjection({
+      await deps.store.addObjection({
         objectionId, enterpriseId: principal.participantId, uscc, subjectIndex: indexer.subject({ idType: 'uscc', idNumber: uscc }), datasets,
         target: JSON.stringify(request.target), reason: request.reason, evidence: JSON.stringify(evidence), raisedAt, dueAt,
-        disputedSince: disputedSince(uscc, datasets, raisedAt), auditIndex: appended.index,
+        disputedSince: await disputedSince(uscc, datasets, raisedAt), auditIndex: appended.index,
       });
-      return view(deps.store.getObjection(objectionId) as ObjectionRecord, true);
+      return view(await deps.store.getObjection(objectionId) as ObjectionRecord, true);
     },
 
-    list(principal, state, cursor, limit) {
+    async list(principal, state, cursor, limit) {
       const scope = principal.role === 'enterprise' && principal.uscc ? { uscc: principal.uscc }
         : principal.role === 'source' ? { datasets: principal.datasets } : undefined;
       if (!scope) return { objections: [], nextCursor: null };
-      const rows = deps.store.listObjections(scope, state, seqOf(cursor), limit);
+      const rows = await deps.store.listObjections(scope, state, seqOf(cursor), limit);
       const last = rows.at(-1);
-      return { objections: rows.map((row) => view(row, false)), nextCursor: rows.length === limit && last ? cursorOf(last.seq) : null };
+      return { objections: await Promise.all(rows.map((row) => view(row, false))), nextCursor: rows.length === limit && last ? cursorOf(last.seq) : null };
     },
 
-    listAll(filter, limit) {
-      const rows = deps.store.listObjections({ all: true }, filter.state, 0, filter.overdue ? Number.MAX_SAFE_INTEGER : limit);
-      const views = rows.map((row) => view(row, false));
+    async listAll(filter, limit) {
+      const rows = await deps.store.listObjections({ all: true }, filter.state, 0, filter.overdue ? Number.MAX_SAFE_INTEGER : limit);
+      const views = await Promise.all(rows.map((row) => view(row, false)));
       return (filter.overdue ? views.filter((found) => found.overdue) : views).slice(0, limit);
     },
 
-    get: (principal, objectionId) => view(visible(principal, deps.store.getObjection(objectionId)), true),
+    get: async (principal, objectionId) => view(visible(principal, await deps.store.getObjection(objectionId)), true),
 
     async confirm(principal, objectionId, request) {
-      return lock.run(objectionId, async () => {
-        const objection = visible(principal, deps.store.getObjection(objectionId));
+      return exclusive(objectionId, async () => {
+        const objection = visible(principal, await deps.store.getObjection(objectionId));
         if (principal.role !== 'source') throw notFound();
         if (objection.state !== 'open') throw new GatewayError('objection_not_open', `the objection is ${objection.state}`);
         const at = now().toISOString();
@@ -382,16 +385,16 @@ export function createObjectionService(deps: ObjectionDependencies): ObjectionSe
           subject: objection.uscc,
           details: { objection_id: objectionId, note_sha256: sha256(request.note), request_sha256: principal.requestSha256 },
         });
-        const resolved = deps.store.resolveObjection(objectionId, {
+        const resolved = await deps.store.resolveObjection(objectionId, {
           state: 'confirmed', by: principal.participantId, at, resolution: JSON.stringify({ note: request.note }), auditIndex: appended.index,
         });
         if (!resolved) throw new GatewayError('objection_not_open', 'the objection was resolved while it was being confirmed');
-        return view(deps.store.getObjection(objectionId) as ObjectionRecord, true);
+        return view(await deps.store.getObjection(objectionId) as ObjectionRecord, true);
       });
     },
 
-    checkCorrection(principal, objectionId, dataset) {
-      const objection = deps.store.getObjection(objectionId);
+    async checkCorrection(principal, objectionId, dataset) {
+      const objection = await deps.store.getObjection(objectionId);
       if (!objection || principal.role !== 'source' || !objection.datasets.some((found) => principal.datasets.includes(found))) throw notFound();
       if (objection.state !== 'open') throw new GatewayError('objection_not_open', `the objection is ${objection.state}`);
       if (!objection.datasets.includes(dataset)) {
@@ -399,14 +402,14 @@ export function createObjectionService(deps: ObjectionDependencies): ObjectionSe
       }
     },
 
-    correctInBatch(transaction: ObjectionTransaction, correction) {
-      const objection = transaction.getObjection(correction.objectionId);
+    async correctInBatch(transaction: ObjectionTransaction, correction) {
+      const objection = await transaction.getObjection(correction.objectionId);
       if (!objection || !objection.datasets.includes(correction.dataset)) throw notFound();
       if (objection.state !== 'open') throw new GatewayError('objection_not_open', `the objection is ${objection.state}`);
-      if (!transaction.batchHasSubject(objection.subjectIndex)) {
+      if (!await transaction.batchHasSubject(objection.subjectIndex)) {
         throw new GatewayError('correction_not_about_subject', 'the batch holds no record about the enterprise that objected; nothing was stored');
       }
-      const resolved = transaction.resolveObjection(correction.objectionId, {
+      const resolved = await transaction.resolveObjection(correction.objectionId, {
         state: 'corrected', by: correction.source, at: correction.at, auditIndex: undefined,
         resolution: JSON.stringify({ batch_id: correction.batchId, dataset: correction.dataset }),
       });
@@ -414,27 +417,27 @@ export function createObjectionService(deps: ObjectionDependencies): ObjectionSe
     },
 
     async completeCorrection(principal, objectionId, batchId) {
-      return lock.run(objectionId, async () => {
+      return exclusive(objectionId, async () => {
         await finish(objectionId);
-        const objection = visible(principal, deps.store.getObjection(objectionId));
+        const objection = visible(principal, await deps.store.getObjection(objectionId));
         const resolution = JSON.parse(objection.resolution ?? '{}') as { batch_id?: string };
         if (objection.state !== 'corrected' || resolution.batch_id !== batchId) {
           throw new GatewayError('objection_not_open', 'the batch was already stored earlier, so it corrected nothing; the objection is unchanged');
         }
-        return view(deps.store.getObjection(objectionId) as ObjectionRecord, true);
+        return view(await deps.store.getObjection(objectionId) as ObjectionRecord, true);
       });
     },
 
     async sweepOverdue() {
       let flagged = 0;
-      for (const objection of deps.store.overdueUnflagged(now().toISOString(), 100)) {
-        await lock.run(objection.objectionId, async () => {
-          const current = deps.store.getObjection(objection.objectionId);
+      for (const objection of await deps.store.overdueUnflagged(now().toISOString(), 100)) {
+        await exclusive(objection.objectionId, async () => {
+          const current = await deps.store.getObjection(objection.objectionId);
           if (current?.state !== 'open' || current.overdueAt !== undefined) return;
           const appended = await deps.audit.append({
             kind: EVENT_KINDS.overdue, actor: 'gateway', subject: objection.uscc, details: { objection_id: objection.objectionId, due_at: objection.dueAt },
           });
-          if (deps.store.flagOverdue(objection.objectionId, now().toISOString(), appended.index)) flagged++;
+          if (await deps.store.flagOverdue(objection.objectionId, now().toISOString(), appended.index)) flagged++;
         });
       }
       return flagged;
@@ -442,10 +445,10 @@ export function createObjectionService(deps: ObjectionDependencies): ObjectionSe
 
     async recover() {
       const pending = new Set([
-        ...deps.store.unauditedObjectionEvents().map((event) => event.objectionId),
-        ...deps.store.correctedUnnotified().map((objection) => objection.objectionId),
+        ...(await deps.store.unauditedObjectionEvents()).map((event) => event.objectionId),
+        ...(await deps.store.correctedUnnotified()).map((objection) => objection.objectionId),
       ]);
-      for (const objectionId of pending) await lock.run(objectionId, () => finish(objectionId));
+      for (const objectionId of pending) await exclusive(objectionId, () => finish(objectionId));
       return pending.size;
     },
   };

@@ -25,11 +25,11 @@ export interface Metrics {
 
 /** What the state gauges read when /metrics is scraped. */
 export interface GatewayState {
-  auditLogSize(): number;
+  auditLogSize(): Promise<number>;
   /** The latest checkpoint's tree size and when it was made, if there is one. */
-  latestCheckpoint(): { readonly treeSize: number; readonly createdAt: string } | undefined;
-  outboxEvents(): Readonly<Record<'pending' | 'delivered' | 'dead', number>>;
-  replayCacheSize(): number;
+  latestCheckpoint(): Promise<{ readonly treeSize: number; readonly createdAt: string } | undefined>;
+  outboxEvents(): Promise<Readonly<Record<'pending' | 'delivered' | 'dead', number>>>;
+  replayCacheSize(): Promise<number>;
 }
 
 export function createMetrics(): Metrics {
@@ -100,29 +100,29 @@ export function observeGatewayState(metrics: Metrics, state: GatewayState, now: 
   const registers = [metrics.registry];
   new Gauge({
     name: 'gateway_audit_log_entries', help: 'Entries in the audit log', registers,
-    collect() { this.set(state.auditLogSize()); },
+    async collect() { this.set(await state.auditLogSize()); },
   });
   new Gauge({
     name: 'gateway_audit_checkpoint_tree_size', help: 'Tree size of the latest signed checkpoint (0: none yet)', registers,
-    collect() { this.set(state.latestCheckpoint()?.treeSize ?? 0); },
+    async collect() { this.set((await state.latestCheckpoint())?.treeSize ?? 0); },
   });
   new Gauge({
     name: 'gateway_audit_checkpoint_age_seconds', help: 'Seconds since the latest checkpoint was signed (absent: none yet)', registers,
-    collect() {
-      const latest = state.latestCheckpoint();
+    async collect() {
+      const latest = await state.latestCheckpoint();
       this.reset();
       if (latest) this.set((now() - Date.parse(latest.createdAt)) / 1000);
     },
   });
   new Gauge({
     name: 'gateway_alert_outbox_events', help: 'Monitoring events in the outbox by delivery state (dead: dead-lettered)', labelNames: ['state'], registers,
-    collect() {
-      for (const [outboxState, count] of Object.entries(state.outboxEvents())) this.set({ state: outboxState }, count);
+    async collect() {
+      for (const [outboxState, count] of Object.entries(await state.outboxEvents())) this.set({ state: outboxState }, count);
     },
   });
   new Gauge({
     name: 'gateway_replay_cache_entries', help: 'Signed request ids remembered against replay', registers,
-    collect() { this.set(state.replayCacheSize()); },
+    async collect() { this.set(await state.replayCacheSize()); },
   });
 }
 

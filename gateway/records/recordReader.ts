@@ -2,7 +2,7 @@
  * Reads a subject's records back: finds them through the blind index and opens them in memory. Only code inside the
  * gateway calls this (question evaluation, tests); nothing it returns may leave the process.
  */
-import { createBlindIndexer, openRecord, recordAssociatedData } from '../crypto/index.js';
+import { createBlindIndexer, openRecord, recordAssociatedData, sealedKeyId } from '../crypto/index.js';
 import type { SubjectId } from '../crypto/index.js';
 import type { DatasetRegistry, NormalisedRecord } from '../datasets/registry.js';
 import type { DataKeyring } from '../keys/index.js';
@@ -20,28 +20,30 @@ export interface OpenedRecord {
 
 export interface RecordReader {
   /** Current records of a subject in a dataset (with history when asked). */
-  bySubject(dataset: string, subject: SubjectId, options?: { includeHistory?: boolean }): OpenedRecord[];
+  bySubject(dataset: string, subject: SubjectId, options?: { includeHistory?: boolean }): Promise<OpenedRecord[]>;
 }
 
 /** A sealed record's values, opened in memory: the one place records are decrypted for reading. */
-export function openValues(keyring: DataKeyring, dataset: string, recordId: number, sealed: Uint8Array): NormalisedRecord {
-  return JSON.parse(openRecord(keyring.get, recordAssociatedData(dataset, recordId), sealed).toString('utf8')) as NormalisedRecord;
+export async function openValues(keyring: DataKeyring, dataset: string, recordId: number, sealed: Uint8Array): Promise<NormalisedRecord> {
+  const key = await keyring.get(sealedKeyId(sealed));
+  return JSON.parse(openRecord(() => key, recordAssociatedData(dataset, recordId), sealed).toString('utf8')) as NormalisedRecord;
 }
 
 export function createRecordReader(store: Store, registry: DatasetRegistry, keyring: DataKeyring, blindIndexKey: Buffer): RecordReader {
   const indexer = createBlindIndexer(blindIndexKey);
   return {
-    bySubject(dataset, subject, options) {
+    async bySubject(dataset, subject, options) {
       const definition = registry.get(dataset);
-      return store.recordsBySubject(definition.id, indexer.subject(subject), options).map((stored) => ({
+      const stored = await store.recordsBySubject(definition.id, indexer.subject(subject), options);
+      return Promise.all(stored.map(async (stored) => ({
         recordId: stored.recordId,
-        values: openValues(keyring, definition.id, stored.recordId, stored.sealed),
+        values: await openValues(keyring, definition.id, stored.recordId, stored.sealed),
         batchId: stored.batchId,
         source: stored.source,
         asOf: stored.asOf,
         receivedAt: stored.receivedAt,
         supersededBy: stored.supersededBy,
-      }));
+      })));
     },
   };
 }

@@ -113,9 +113,9 @@ export interface ReportDependencies {
 export interface ReportService {
   create(principal: Principal, request: ReportRequest): Promise<ReportBundle>;
   /** A report the bank was given; the same not_found whether it does not exist or is another bank's. */
-  get(principal: Principal, reportId: string): { bundle: ReportBundle; claims: ReportClaims; signingKey: string };
+  get(principal: Principal, reportId: string): Promise<{ bundle: ReportBundle; claims: ReportClaims; signingKey: string }>;
   /** For anyone with the link. */
-  check(reportId: string): ReportCheck;
+  check(reportId: string): Promise<ReportCheck>;
 }
 
 const REPORT_ID = /^[A-Za-z0-9_-]{22}$/;
@@ -169,9 +169,9 @@ export function createReportService(deps: ReportDependencies): ReportService {
 
   async function generate(principal: Principal, request: ReportRequest, template: ReportTemplate): Promise<ReportBundle> {
     const questionIds = template.questions.map((question) => question.id);
-    const consent = deps.store.getConsent(request.consent_id);
+    const consent = await deps.store.getConsent(request.consent_id);
     const nowSeconds = Math.floor(now().getTime() / 1000);
-    const refusal = consentRefusal(consent, {
+    const refusal = await consentRefusal(consent, {
       principal, uscc: request.subject.uscc, questions: questionIds, nowSeconds, stateOf: deps.consents.stateOf, catalog: deps.questions,
     });
     if (!consent || refusal === 'consent_missing' || refusal === 'consent_not_active') {
@@ -185,10 +185,10 @@ export function createReportService(deps: ReportDependencies): ReportService {
 
     const generatedAt = now();
     const asOf = todayInShanghai(generatedAt);
-    const records = readSubjectRecords(deps.records, consent.uscc, new Set(template.questions.flatMap((question) => question.datasets)));
-    const disputed = new Set(deps.store.disputedDatasets(consent.uscc));
+    const records = await readSubjectRecords(deps.records, consent.uscc, new Set(template.questions.flatMap((question) => question.datasets)));
+    const disputed = new Set(await deps.store.disputedDatasets(consent.uscc));
     const answers = answerQuestions(template.questions, records, asOf, disputed);
-    const [counted] = deps.store.useConsents([{ consentId: consent.consentId, count: answers.length, at: generatedAt.toISOString() }]);
+    const [counted] = await deps.store.useConsents([{ consentId: consent.consentId, count: answers.length, at: generatedAt.toISOString() }]);
     if (!counted) return refuse(principal, request, template, 'consent_not_active', 'the consent\'s remaining uses cannot cover this report');
 
     const reportId = randomBytes(16).toString('base64url');
@@ -203,9 +203,9 @@ export function createReportService(deps: ReportDependencies): ReportService {
         questions: answers.map((answer) => ({ ...answer })), request_sha256: principal.requestSha256,
       },
     });
-    const [stored] = deps.audit.entries({ start: generated.index, end: generated.index + 1, limit: 1 });
+    const [stored] = await deps.audit.entries({ start: generated.index, end: generated.index + 1, limit: 1 });
     if (!stored) throw new GatewayError('internal_error', 'the report\'s audit entry cannot be read back');
-    const enterprise = deps.store.getParticipant(consent.enterpriseId);
+    const enterprise = await deps.store.getParticipant(consent.enterpriseId);
     const claims: ReportClaims = {
       report_id: reportId,
       template: { id: template.id, version: template.version, definition_hash: template.definitionHash },
@@ -234,7 +234,7 @@ export function createReportService(deps: ReportDependencies): ReportService {
       details: { report_id: reportId, bank: principal.participantId, report_sha256: jwsSha256, generated_audit_index: generated.index },
     });
     // A checkpoint that covers the entry, so the bank can check the proof now rather than at the next tick.
-    const checkpoint = deps.checkpointer.checkpointNow();
+    const checkpoint = await deps.checkpointer.checkpointNow();
     if (!checkpoint || checkpoint.treeSize <= generated.index) throw new GatewayError('audit_unavailable', 'no checkpoint covers the report\'s entry');
     const audit: ReportBundle['audit'] = {
       index: generated.index,
@@ -243,7 +243,7 @@ export function createReportService(deps: ReportDependencies): ReportService {
         leaf_index: generated.index,
         tree_size: checkpoint.treeSize,
         leaf_hash: base64(leafHash(stored.entry)),
-        proof: deps.audit.inclusionProof(generated.index, checkpoint.treeSize).map(base64),
+        proof: (await deps.audit.inclusionProof(generated.index, checkpoint.treeSize)).map(base64),
         root_hash: base64(checkpoint.rootHash),
       },
       checkpoint: checkpoint.note,
@@ -253,13 +253,13 @@ export function createReportService(deps: ReportDependencies): ReportService {
       templateVersion: template.version, jws, jwsSha256, evidence: JSON.stringify(audit), auditIndex: generated.index,
       createdAt: generatedAt.toISOString(),
     };
-    deps.store.addReport(record);
+    await deps.store.addReport(record);
     return bundleOf(record);
   }
 
-  function stored(reportId: string): ReportRecord {
+  async function stored(reportId: string): Promise<ReportRecord> {
     // Attacker-controlled: only well-formed ids reach the store.
-    const record = REPORT_ID.test(reportId) ? deps.store.getReport(reportId) : undefined;
+    const record = REPORT_ID.test(reportId) ? await deps.store.getReport(reportId) : undefined;
     if (!record) throw new GatewayError('not_found', 'no such report');
     return record;
   }
@@ -276,13 +276,13 @@ export function createReportService(deps: ReportDependencies): ReportService {
       await consume(limiter, `${principal.participantId}\u0000${request.consent_id}`, template.questions.length, 'questions under this consent');
       return deps.consents.exclusive(request.consent_id, () => generate(principal, request, template));
     },
-    get(principal, reportId) {
-      const record = stored(reportId);
+    async get(principal, reportId) {
+      const record = await stored(reportId);
       if (record.bankId !== principal.participantId) throw new GatewayError('not_found', 'no such report');
       return { bundle: bundleOf(record), claims: claimsOf(record.jws), signingKey: String(decodeJwsHeader(record.jws).kid) };
     },
-    check(reportId) {
-      const record = stored(reportId);
+    async check(reportId) {
+      const record = await stored(reportId);
       const { entry: _answers, ...audit } = JSON.parse(record.evidence) as ReportBundle['audit'];
       return {
         report_id: record.reportId, report_sha256: record.jwsSha256, template: { id: record.templateId, version: record.templateVersion },

@@ -6,8 +6,8 @@ import { GatewayError } from '../errors/index.js';
 import { isDatabaseDamage } from '../store/index.js';
 
 interface CheckableStore {
-  integrityProblems(): string[];
-  close(): void;
+  integrityProblems(): Promise<string[]>;
+  close(): Promise<void>;
 }
 
 function damaged(file: string, reason: string, cause?: unknown): GatewayError {
@@ -18,7 +18,7 @@ function damaged(file: string, reason: string, cause?: unknown): GatewayError {
 }
 
 /** Opens a store and checks its file; throws database_damaged naming the file, with the store closed again. */
-export function openCheckedStore<T extends CheckableStore>(file: string, open: () => T): T {
+export async function openCheckedStore<T extends CheckableStore>(file: string, open: () => T): Promise<T> {
   let store: T;
   try {
     store = open();
@@ -26,9 +26,15 @@ export function openCheckedStore<T extends CheckableStore>(file: string, open: (
     if (isDatabaseDamage(error)) throw damaged(file, (error as Error).message, error);
     throw error;
   }
-  const problems = store.integrityProblems();
+  let problems: string[];
+  try {
+    problems = await store.integrityProblems();
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   if (problems.length > 0) {
-    store.close();
+    await store.close();
     throw damaged(file, problems.join('; '));
   }
   return store;

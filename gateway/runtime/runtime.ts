@@ -156,7 +156,7 @@ function consentQuestions(catalog: QuestionCatalog, rules: ReviewRules): Consent
  * Opens the gateway on its data directory. Creates no key: every key must be there and, once the data directory
  * holds anything, be the one it was used with (runtime/keyCheck.ts).
  */
-export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Runtime {
+export async function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Promise<Runtime> {
   const logger = hooks.logger ?? createLogger(config.logLevel, process.stderr);
   ensureDataDirectory(config.dataDir);
   const { secrets, caCertificatePem, signingKeys, noteKey } = openVouchedKeys(config, isFreshDataDirectory(config), (message) => logger.warn(message));
@@ -169,15 +169,15 @@ export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Ru
   const reviewRules = loadReviewRules();
   const reportRenderer = createReportRenderer({ font: { file: config.reports.fontFile, name: config.reports.fontName }, templates });
   const databaseFile = path.join(config.dataDir, DATABASE_FILE);
-  const store = openCheckedStore(databaseFile, () => openSqliteStore({ file: databaseFile }));
+  const store = await openCheckedStore(databaseFile, () => openSqliteStore({ file: databaseFile }));
   let auditStore: AuditStore | undefined;
   try {
     const auditFile = path.join(config.dataDir, AUDIT_DATABASE_FILE);
-    auditStore = openCheckedStore(auditFile, () => openSqliteAuditStore({ file: auditFile }));
+    auditStore = await openCheckedStore(auditFile, () => openSqliteAuditStore({ file: auditFile }));
     const log = createAuditLog(auditStore);
     const anchorFiles = { checkpointFile: config.checkpointFile, witnessCheckpointFile: config.witnessCheckpointFile };
     // Before anything is appended or signed: the stored log must extend every checkpoint the gateway signed.
-    const lastSigned = checkLogAtStart({ store: auditStore, log, key: noteKey, files: anchorFiles, warn: (message) => logger.warn(message) });
+    const lastSigned = await checkLogAtStart({ store: auditStore, log, key: noteKey, files: anchorFiles, warn: (message) => logger.warn(message) });
     const witnesses = config.witnesses.length === 0 ? undefined : createWitnessSubmitter({
       witnesses: config.witnesses, log, store: auditStore, logger,
     });
@@ -190,10 +190,9 @@ export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Ru
         onCheckpoint: witnesses && ((checkpoint) => void witnesses.submit(checkpoint)),
       }),
     };
-    const keyring = openDataKeyring(store, secrets.kek);
-    keyring.current();
+    const keyring = await openDataKeyring(store, secrets.kek);
     // An older gateway kept webhook secrets in the clear: seal them before anything can read them.
-    sealClearWebhookSecrets(store, keyring);
+    await sealClearWebhookSecrets(store, keyring);
     const resolveHost = hooks.resolveHost ?? systemResolver;
     const resolveTarget = (url: string) => resolveWebhookTarget(url, config.webhookAllowedNetworks, resolveHost);
     const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -240,7 +239,7 @@ export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Ru
         questionsPerMinute: config.consentQuestionsPerMinute, refusalsPerMinute: config.bankRefusalsPerMinute,
       }),
       configureWebhook: (participantId, change) =>
-        configureWebhook({ store, audit: log, keyring, allowedNetworks: config.webhookAllowedNetworks, resolve: resolveHost }, participantId, change),
+        (configureWebhook({ store, audit: log, keyring, allowedNetworks: config.webhookAllowedNetworks, resolve: resolveHost }, participantId, change)),
       verifications: createVerificationService({
         consents, consentStore: store, disputes: store, questions, records, audit: log, signer,
         limits: {
@@ -270,16 +269,16 @@ export function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Ru
         await monitoring.delivery.stop();
         await ingestor.close();
         await log.flush();
-        audit.checkpointer.stop();
+        await audit.checkpointer.stop();
         // The last checkpoint's submission is awaited (bounded by the witness timeout) before the store closes.
         await witnesses?.close();
-        auditStore?.close();
-        store.close();
+        await auditStore?.close();
+        await store.close();
       },
     };
   } catch (error) {
-    auditStore?.close();
-    store.close();
+    await auditStore?.close();
+    await store.close();
     throw error;
   }
 }

@@ -97,13 +97,13 @@ export function createBacktestService(deps: BacktestDependencies): BacktestServi
   const now = deps.now ?? (() => new Date());
 
   /** USCC → consent id of every active consent to this bank naming the scorecard for the purpose. */
-  function cohortOf(bankId: string, ref: string, purpose: string): Map<string, string> {
+  async function cohortOf(bankId: string, ref: string, purpose: string): Promise<Map<string, string>> {
     const cohort = new Map<string, string>();
     const nowSeconds = Math.floor(now().getTime() / 1000);
     for (let after = 0; ;) {
-      const page = deps.consentStore.listConsents({ bankId }, after, PAGE);
+      const page = await deps.consentStore.listConsents({ bankId }, after, PAGE);
       for (const consent of page) {
-        if (consent.purpose === purpose && consent.questions.includes(ref) && deps.consents.stateOf(consent) === 'active'
+        if (consent.purpose === purpose && consent.questions.includes(ref) && (await deps.consents.stateOf(consent)) === 'active'
           && consent.notBefore <= nowSeconds && !cohort.has(consent.uscc)) cohort.set(consent.uscc, consent.consentId);
       }
       if (page.length < PAGE) return cohort;
@@ -128,7 +128,7 @@ export function createBacktestService(deps: BacktestDependencies): BacktestServi
         const retryAfter = Math.ceil((Date.parse((recent[0] as BacktestRecord).at) - dayAgo) / 1000);
         throw new GatewayError('rate_limited', `at most ${limits.max_per_day} back-tests of a scorecard a day; retry later`, { details: { retry_after: Math.max(1, retryAfter) } });
       }
-      const cohort = cohortOf(principal.participantId, scorecardRef(id, version), request.purpose);
+      const cohort = await cohortOf(principal.participantId, scorecardRef(id, version), request.purpose);
       if (cohort.size < limits.min_cohort) {
         throw new GatewayError('cohort_too_small', `a back-test needs at least ${limits.min_cohort} consenting enterprises`);
       }
@@ -145,7 +145,7 @@ export function createBacktestService(deps: BacktestDependencies): BacktestServi
       const distribution = new Map(usable.document.grades.map((grade) => [grade.grade, 0]));
       const labelled: Array<{ points: number; bad: boolean }> = [];
       for (const uscc of Object.keys(members)) {
-        const result = scoreSubject(usable.document, deps, uscc, asOf, new Set(deps.disputes.disputedDatasets(uscc)), 0);
+        const result = await scoreSubject(usable.document, deps, uscc, asOf, new Set(await deps.disputes.disputedDatasets(uscc)), 0);
         distribution.set(result.grade, (distribution.get(result.grade) ?? 0) + 1);
         const label = members[uscc];
         if (label !== null && label !== undefined) labelled.push({ points: result.points, bad: label === 1 });

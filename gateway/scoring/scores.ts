@@ -103,8 +103,8 @@ export function createScoreService(deps: ScoreDependencies): ScoreService {
     }
   }
 
-  function consentFor(principal: Principal, item: ScoreItemRequest): ConsentRecord | undefined {
-    const consent = deps.consentStore.getConsent(item.consent_id);
+  async function consentFor(principal: Principal, item: ScoreItemRequest): Promise<ConsentRecord | undefined> {
+    const consent = await deps.consentStore.getConsent(item.consent_id);
     return consent && consent.bankId === principal.participantId && consent.uscc === item.subject.uscc ? consent : undefined;
   }
 
@@ -122,8 +122,8 @@ export function createScoreService(deps: ScoreDependencies): ScoreService {
     };
 
     // Read again inside the lock: the state may have changed while waiting; the bank and the subject never do.
-    const consent = deps.consentStore.getConsent(item.consent_id) as ConsentRecord;
-    const refusal = consentRefusal(consent, {
+    const consent = await deps.consentStore.getConsent(item.consent_id) as ConsentRecord;
+    const refusal = await consentRefusal(consent, {
       principal, uscc: item.subject.uscc, questions: [scorecardRef(item.scorecard.id, item.scorecard.version)],
       nowSeconds: Math.floor(now().getTime() / 1000), stateOf: deps.consents.stateOf, catalog: scoringCatalog,
     });
@@ -131,8 +131,8 @@ export function createScoreService(deps: ScoreDependencies): ScoreService {
     if (!usable) return refuse('scorecard_unavailable', consent.purpose);
     if (!(usable.document.purposes as readonly string[]).includes(consent.purpose)) return refuse('purpose_not_allowed', consent.purpose);
 
-    const disputed = new Set(deps.disputes.disputedDatasets(consent.uscc));
-    const result = scoreSubject(usable.document, deps, consent.uscc, todayInShanghai(now()), disputed, reasonLimit(usable.document, deps.rules));
+    const disputed = new Set(await deps.disputes.disputedDatasets(consent.uscc));
+    const result = await scoreSubject(usable.document, deps, consent.uscc, todayInShanghai(now()), disputed, reasonLimit(usable.document, deps.rules));
     if (!(await useConsent({ consentId: consent.consentId, count: 1, at: now().toISOString() }))) return refuse('consent_not_active', consent.purpose);
     const scorecard = { id: usable.record.scorecardId, version: usable.record.version, sha256: usable.record.sha256 };
     const released: { score?: number } = usable.record.releaseScore ? { score: result.points } : {};
@@ -172,7 +172,7 @@ export function createScoreService(deps: ScoreDependencies): ScoreService {
       const usableFor = (item: ScoreItemRequest) => usable.get(scorecardRef(item.scorecard.id, item.scorecard.version));
       const questionsOf = (item: ScoreItemRequest) => usableFor(item)?.document.features.length ?? 1;
       await consume(bankLimiter, principal.participantId, request.items.reduce((sum, item) => sum + questionsOf(item), 0));
-      const consents = request.items.map((item) => consentFor(principal, item));
+      const consents = await Promise.all(request.items.map((item) => consentFor(principal, item)));
       const unmatched = request.items.filter((_, index) => consents[index] === undefined);
       if (unmatched.length > 0) await consume(refusalLimiter, principal.participantId, unmatched.length);
       const perConsent = new Map<string, number>();

@@ -44,10 +44,10 @@ export function reasonLimit(document: ScorecardDocument, rules: ReviewRules): nu
  * The scorecard on the subject's records as of `asOf`. A stale answer counts as unknown: the score must not rest on
  * a fact older than its question allows.
  */
-export function scoreSubject(document: ScorecardDocument, deps: { questions: QuestionCatalog; records: RecordReader }, uscc: string, asOf: string,
-  disputed: ReadonlySet<string>, maxReasons: number): SubjectScore {
+export async function scoreSubject(document: ScorecardDocument, deps: { questions: QuestionCatalog; records: RecordReader }, uscc: string, asOf: string,
+  disputed: ReadonlySet<string>, maxReasons: number): Promise<SubjectScore> {
   const questions = document.features.map((feature) => deps.questions.get(feature.question));
-  const records = readSubjectRecords(deps.records, uscc, new Set(questions.flatMap((question) => question.datasets)));
+  const records = await readSubjectRecords(deps.records, uscc, new Set(questions.flatMap((question) => question.datasets)));
   const given = answerQuestions(questions, records, asOf, disputed);
   const answers = new Map<string, Answer>(given.map((answer) => [answer.id, answer.stale ? UNKNOWN : answer.answer]));
   return { ...evaluateScorecard(document, answers, maxReasons), disputed: given.some((answer) => answer.disputed === true) };

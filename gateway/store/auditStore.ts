@@ -57,20 +57,20 @@ export interface StoredCosignature {
 }
 
 export interface AuditStore {
-  append(build: (size: number) => AppendBatch): { firstIndex: number; size: number };
-  size(): number;
+  append(build: (size: number) => Promise<AppendBatch>): Promise<{ firstIndex: number; size: number }>;
+  size(): Promise<number>;
   /** Stored hashes by index; throws if one is missing (a truncated or damaged store). */
-  readHashes(indexes: readonly number[]): Buffer[];
+  readHashes(indexes: readonly number[]): Promise<Buffer[]>;
   /** Entries in index order matching the query. */
-  entries(query: AuditEntryQuery): StoredAuditEntry[];
-  addCheckpoint(checkpoint: StoredCheckpoint): void;
-  latestCheckpoint(): StoredCheckpoint | undefined;
-  checkpointAt(treeSize: number): StoredCheckpoint | undefined;
+  entries(query: AuditEntryQuery): Promise<StoredAuditEntry[]>;
+  addCheckpoint(checkpoint: StoredCheckpoint): Promise<void>;
+  latestCheckpoint(): Promise<StoredCheckpoint | undefined>;
+  checkpointAt(treeSize: number): Promise<StoredCheckpoint | undefined>;
   /** All checkpoints, oldest first. */
-  checkpoints(): StoredCheckpoint[];
-  addCosignature(treeSize: number, cosignature: StoredCosignature, receivedAt: string): void;
-  cosignatures(treeSize: number): StoredCosignature[];
+  checkpoints(): Promise<StoredCheckpoint[]>;
+  addCosignature(treeSize: number, cosignature: StoredCosignature, receivedAt: string): Promise<void>;
+  cosignatures(treeSize: number): Promise<StoredCosignature[]>;
   /** What the engine's own consistency check finds wrong with the stored bytes (empty: nothing). */
-  integrityProblems(): string[];
-  close(): void;
+  integrityProblems(): Promise<string[]>;
+  close(): Promise<void>;
 }

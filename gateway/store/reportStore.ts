@@ -88,40 +88,40 @@ export type ObjectionScope =
 /** What a batch's transaction may do with objections (a correcting batch). */
 export interface ObjectionTransaction {
   /** The datasets of the subject's open objections. */
-  disputedDatasets(uscc: string): string[];
-  getObjection(objectionId: string): ObjectionRecord | undefined;
+  disputedDatasets(uscc: string): Promise<string[]>;
+  getObjection(objectionId: string): Promise<ObjectionRecord | undefined>;
   /** Whether this batch holds a record of the subject. */
-  batchHasSubject(subjectIndex: Uint8Array): boolean;
+  batchHasSubject(subjectIndex: Uint8Array): Promise<boolean>;
   /** open → `resolution.state` with its event; false (and nothing written) when the objection is not open. */
-  resolveObjection(objectionId: string, resolution: Resolution): boolean;
+  resolveObjection(objectionId: string, resolution: Resolution): Promise<boolean>;
 }
 
 export interface ReportStore {
-  addReport(report: ReportRecord): void;
-  getReport(reportId: string): ReportRecord | undefined;
+  addReport(report: ReportRecord): Promise<void>;
+  getReport(reportId: string): Promise<ReportRecord | undefined>;
 
   /** Stores an open objection and its `raised` event (with the objection's audit index). */
-  addObjection(objection: NewObjection): void;
-  getObjection(objectionId: string): ObjectionRecord | undefined;
+  addObjection(objection: NewObjection): Promise<void>;
+  getObjection(objectionId: string): Promise<ObjectionRecord | undefined>;
   /** In raising order after the cursor; `state` filters. */
-  listObjections(scope: ObjectionScope, state: ObjectionState | undefined, afterSeq: number, limit: number): ObjectionRecord[];
+  listObjections(scope: ObjectionScope, state: ObjectionState | undefined, afterSeq: number, limit: number): Promise<ObjectionRecord[]>;
   /** The datasets of the subject's open objections (one indexed probe when there are none). */
-  disputedDatasets(uscc: string): string[];
+  disputedDatasets(uscc: string): Promise<string[]>;
   /** open → confirmed or corrected, as in ObjectionTransaction, outside a batch. */
-  resolveObjection(objectionId: string, resolution: Resolution): boolean;
+  resolveObjection(objectionId: string, resolution: Resolution): Promise<boolean>;
   /** Open objections past `nowIso` not yet flagged. */
-  overdueUnflagged(nowIso: string, limit: number): ObjectionRecord[];
+  overdueUnflagged(nowIso: string, limit: number): Promise<ObjectionRecord[]>;
   /** Marks an open objection overdue with its event; false when it is not open or already flagged. */
-  flagOverdue(objectionId: string, at: string, auditIndex: number): boolean;
-  objectionEvents(objectionId: string): ObjectionEvent[];
+  flagOverdue(objectionId: string, at: string, auditIndex: number): Promise<boolean>;
+  objectionEvents(objectionId: string): Promise<ObjectionEvent[]>;
   /** Events written without their audit entry (a correction whose entry is still to be appended), oldest first. */
-  unauditedObjectionEvents(): ObjectionEvent[];
-  markObjectionEventAudited(eventSeq: number, auditIndex: number): void;
+  unauditedObjectionEvents(): Promise<ObjectionEvent[]>;
+  markObjectionEventAudited(eventSeq: number, auditIndex: number): Promise<void>;
   /** Corrected objections whose banks were not told yet, oldest first. */
-  correctedUnnotified(): ObjectionRecord[];
+  correctedUnnotified(): Promise<ObjectionRecord[]>;
   /**
    * Inserts the notifications and the `banks_notified` event, and marks the objection notified, in one
    * transaction; false (and nothing written) when it was already notified.
    */
-  notifyCorrection(objectionId: string, events: readonly NewOutboxEvent[], event: { at: string; details: string; auditIndex: number }): boolean;
+  notifyCorrection(objectionId: string, events: readonly NewOutboxEvent[], event: { at: string; details: string; auditIndex: number }): Promise<boolean>;
 }

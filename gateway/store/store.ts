@@ -3,6 +3,10 @@
  * (store/sqlite/ today) and must pass the same conformance suite (test/store/contract.ts).
  *
  * Contract, in short:
+ * - Every method is asynchronous and self-contained: nothing is kept between calls but what is stored, and a call
+ *   that writes several rows does so in one transaction of its own. Callbacks that run inside a transaction
+ *   (beforeCommit, baseline, the audit log's build) are asynchronous too; the engine keeps the transaction's
+ *   connection for them until they settle, so no other unit of work interleaves with theirs.
  * - A batch is atomic: records added through a BatchWriter are visible to readers only after commit(), all of
  *   them, and never after abort() or a crash.
  * - commit() is idempotent by content: if a batch with the same dataset and content hash (or the same batch id and
@@ -45,14 +49,17 @@ export type CommitResult =
 export interface BatchWriter {
   /** The id a record of this batch gets; bound into its ciphertext before it is added. */
   recordId(rowNumber: number): number;
-  /** Adds a record. Returns the row number of an earlier record in this batch with the same key, if there is one. */
-  add(record: SealedRecord): number | undefined;
+  /**
+   * Adds a chunk of records (one round trip for many rows). Returns, for each, the row number of an earlier record in
+   * this batch with the same key, if there is one.
+   */
+  add(records: readonly SealedRecord[]): Promise<(number | undefined)[]>;
   /**
    * Commits the batch. `beforeCommit`, when given, runs inside the batch's transaction after its records are applied
    * (only when the batch is stored, not for a duplicate): what it writes commits or rolls back with the records.
    */
-  commit(metadata: BatchMetadata, beforeCommit?: (transaction: BatchTransaction) => void): CommitResult;
-  abort(): void;
+  commit(metadata: BatchMetadata, beforeCommit?: (transaction: BatchTransaction) => Promise<void>): Promise<CommitResult>;
+  abort(): Promise<void>;
 }
 
 /**
@@ -89,17 +96,17 @@ export interface NewOutboxEvent {
 }
 
 /**
- * What a batch's `beforeCommit` may do, synchronously, inside the batch's transaction (the writer's connection):
+ * What a batch's `beforeCommit` may do inside the batch's transaction (the writer's connection):
  * read what the batch is about to make current, and write monitoring state and outbox events with it.
  */
 export interface BatchTransaction extends ObjectionTransaction {
   /** Subscriptions watching a subject that has a record in this batch (one indexed probe when there are none). */
-  watchedSubjects(nowSeconds: number): WatchedSubject[];
+  watchedSubjects(nowSeconds: number): Promise<WatchedSubject[]>;
   /** Current records of a subject in a dataset, this batch's included. */
-  currentRecords(dataset: string, subjectIndex: Uint8Array): { readonly recordId: number; readonly sealed: Uint8Array; readonly asOf: string }[];
-  monitorAnswers(subscriptionId: string): MonitorAnswer[];
-  setMonitorAnswers(answers: readonly MonitorAnswer[]): void;
-  addEvents(events: readonly NewOutboxEvent[]): void;
+  currentRecords(dataset: string, subjectIndex: Uint8Array): Promise<{ readonly recordId: number; readonly sealed: Uint8Array; readonly asOf: string }[]>;
+  monitorAnswers(subscriptionId: string): Promise<MonitorAnswer[]>;
+  setMonitorAnswers(answers: readonly MonitorAnswer[]): Promise<void>;
+  addEvents(events: readonly NewOutboxEvent[]): Promise<void>;
 }
 
 export interface StoredRecord {
@@ -166,22 +173,22 @@ export interface IdempotentResponse {
  */
 export interface IdentityStore {
   /** Adds the participant; with `replaces`, revokes that participant at `participant.createdAt` in the same transaction. */
-  addParticipant(participant: ParticipantRecord, replaces?: string): void;
-  getParticipant(participantId: string): ParticipantRecord | undefined;
+  addParticipant(participant: ParticipantRecord, replaces?: string): Promise<void>;
+  getParticipant(participantId: string): Promise<ParticipantRecord | undefined>;
   /** The enterprise participant, active or suspended, that acts for the USCC now. */
-  enterpriseForUscc(uscc: string): ParticipantRecord | undefined;
-  listParticipants(): ParticipantRecord[];
-  setParticipantStatus(participantId: string, status: ParticipantStatus, at: string): void;
+  enterpriseForUscc(uscc: string): Promise<ParticipantRecord | undefined>;
+  listParticipants(): Promise<ParticipantRecord[]>;
+  setParticipantStatus(participantId: string, status: ParticipantStatus, at: string): Promise<void>;
   /**
    * Records request ids in one durable transaction and says, for each in order, whether it was new. An id already
    * present (earlier, or earlier in the same call) is not new. Entries that expired before `now` are forgotten.
    */
-  rememberRequests(requests: readonly SeenRequest[], now: number): boolean[];
+  rememberRequests(requests: readonly SeenRequest[], now: number): Promise<boolean[]>;
   /** How many request ids the replay cache holds (operator metrics); expired ones go at the next remember. */
-  countRememberedRequests(): number;
-  findIdempotentResponse(participantId: string, key: string): IdempotentResponse | undefined;
+  countRememberedRequests(): Promise<number>;
+  findIdempotentResponse(participantId: string, key: string): Promise<IdempotentResponse | undefined>;
   /** Keeps the first answer given for a key; a second save for the same key leaves it unchanged. */
-  saveIdempotentResponse(participantId: string, key: string, response: IdempotentResponse, at: string): void;
+  saveIdempotentResponse(participantId: string, key: string, response: IdempotentResponse, at: string): Promise<void>;
 }
 
 export type StoredConsentState = 'active' | 'revoked' | 'exhausted' | 'replaced';
@@ -222,26 +229,26 @@ export type NewConsent = Omit<ConsentRecord, 'seq' | 'uses' | 'state' | 'replace
  * conditional on the current state, so two racing changes cannot both apply.
  */
 export interface ConsentStore {
-  addConsent(consent: NewConsent, replacesActive: boolean): void;
-  getConsent(consentId: string): ConsentRecord | undefined;
+  addConsent(consent: NewConsent, replacesActive: boolean): Promise<void>;
+  getConsent(consentId: string): Promise<ConsentRecord | undefined>;
   /** Consents about `uscc` or addressed to `bankId`, in grant order after the cursor. */
-  listConsents(scope: { uscc: string } | { bankId: string }, afterSeq: number, limit: number): ConsentRecord[];
+  listConsents(scope: { uscc: string } | { bankId: string }, afterSeq: number, limit: number): Promise<ConsentRecord[]>;
   /** active → revoked/exhausted; returns false when the consent was not active. */
-  endConsent(consentId: string, state: 'revoked' | 'exhausted', at: string): boolean;
+  endConsent(consentId: string, state: 'revoked' | 'exhausted', at: string): Promise<boolean>;
   /**
    * Counts uses, in one transaction for all; for each, false (and nothing counted) when the consent is not active or
    * its remaining uses cannot cover the count.
    */
-  useConsents(uses: readonly ConsentUse[]): boolean[];
+  useConsents(uses: readonly ConsentUse[]): Promise<boolean[]>;
   /** The audit log size up to which use counts were last recounted from the log (0: never). */
-  consentUsesLoggedThrough(): number;
+  consentUsesLoggedThrough(): Promise<number>;
   /**
    * In one transaction: adds `logged` (fresh answers per consent found in the audit log since the last recount) to
    * each consent's logged uses, sets every consent's `uses` to its logged uses (exhausted when they reach max_uses,
    * active again when an exhausted consent's do not), and records `throughIndex`. Returns the consents whose count
    * changed.
    */
-  reconcileConsentUses(logged: ReadonlyMap<string, number>, throughIndex: number, at: string): ReconciledConsentUse[];
+  reconcileConsentUses(logged: ReadonlyMap<string, number>, throughIndex: number, at: string): Promise<ReconciledConsentUse[]>;
 }
 
 export interface ReconciledConsentUse {
@@ -307,58 +314,78 @@ export interface SubscriptionEnding {
  * event is signed once (markEventSigned keeps the first JWS) and leaves `pending` only for `delivered` or `dead`.
  */
 export interface MonitorStore {
-  getWebhook(participantId: string): WebhookRecord | undefined;
-  listWebhooks(): WebhookRecord[];
-  setWebhook(webhook: WebhookRecord): void;
+  getWebhook(participantId: string): Promise<WebhookRecord | undefined>;
+  listWebhooks(): Promise<WebhookRecord[]>;
+  setWebhook(webhook: WebhookRecord): Promise<void>;
   /** Stores the subscription with the answers `baseline` computes, in one write transaction (so no batch commits in between). */
-  addSubscription(subscription: NewSubscription, baseline: () => readonly MonitorAnswer[]): void;
-  getSubscription(subscriptionId: string): SubscriptionRecord | undefined;
-  listSubscriptions(bankId: string, afterSeq: number, limit: number): SubscriptionRecord[];
-  activeSubscriptionsOfConsent(consentId: string): SubscriptionRecord[];
+  addSubscription(subscription: NewSubscription, baseline: () => Promise<readonly MonitorAnswer[]>): Promise<void>;
+  getSubscription(subscriptionId: string): Promise<SubscriptionRecord | undefined>;
+  listSubscriptions(bankId: string, afterSeq: number, limit: number): Promise<SubscriptionRecord[]>;
+  activeSubscriptionsOfConsent(consentId: string): Promise<SubscriptionRecord[]>;
   /** Active subscriptions whose consent is no longer active or has expired by `nowSeconds`, with the consent's stored state. */
-  subscriptionsOfEndedConsents(nowSeconds: number, limit: number): { subscription: SubscriptionRecord; consentState: StoredConsentState }[];
+  subscriptionsOfEndedConsents(nowSeconds: number, limit: number): Promise<{ subscription: SubscriptionRecord; consentState: StoredConsentState }[]>;
   /** Ends those still active and inserts their events, in one transaction; returns how many it ended. */
-  endSubscriptions(endings: readonly SubscriptionEnding[], at: string): number;
+  endSubscriptions(endings: readonly SubscriptionEnding[], at: string): Promise<number>;
   /** Banks with a registered webhook and a pending event due at `nowMs` (a bank without one reads the pull feed). */
-  banksWithDueEvents(nowMs: number): string[];
-  dueEvents(bankId: string, nowMs: number, limit: number): OutboxEvent[];
+  banksWithDueEvents(nowMs: number): Promise<string[]>;
+  dueEvents(bankId: string, nowMs: number, limit: number): Promise<OutboxEvent[]>;
   /** A bank's events after the cursor, whatever their delivery state (the pull feed). */
-  eventsAfter(bankId: string, afterSeq: number, limit: number): OutboxEvent[];
-  listEvents(filter: { state?: OutboxState | undefined; bankId?: string | undefined }, afterSeq: number, limit: number): OutboxEvent[];
+  eventsAfter(bankId: string, afterSeq: number, limit: number): Promise<OutboxEvent[]>;
+  listEvents(filter: { state?: OutboxState | undefined; bankId?: string | undefined }, afterSeq: number, limit: number): Promise<OutboxEvent[]>;
   /** Outbox events per delivery state (operator metrics: the outbox's depth and its dead letters). */
-  countEvents(): Record<OutboxState, number>;
-  getEvent(eventId: string): OutboxEvent | undefined;
-  markEventSigned(eventId: string, jws: string, auditIndex: number): void;
-  markEventDelivered(eventId: string, at: string): void;
-  markEventFailed(eventId: string, failure: { attempts: number; nextAttemptAt: number; error: string; dead: boolean }): void;
+  countEvents(): Promise<Record<OutboxState, number>>;
+  getEvent(eventId: string): Promise<OutboxEvent | undefined>;
+  markEventSigned(eventId: string, jws: string, auditIndex: number): Promise<void>;
+  markEventDelivered(eventId: string, at: string): Promise<void>;
+  markEventFailed(eventId: string, failure: { attempts: number; nextAttemptAt: number; error: string; dead: boolean }): Promise<void>;
   /** Dead events back to pending, their horizon restarting at `nowMs`; returns the ids replayed. */
-  replayEvents(eventIds: readonly string[] | 'all_dead', nowMs: number): string[];
+  replayEvents(eventIds: readonly string[] | 'all_dead', nowMs: number): Promise<string[]>;
 }
 
-export interface Store extends IdentityStore, ConsentStore, MonitorStore, ReportStore, ScorecardStore, EnrolmentStore {
-  findBatch(dataset: string, contentHash: string): StoredBatch | undefined;
-  findBatchById(batchId: string): StoredBatch | undefined;
-  listBatches(limit: number): StoredBatch[];
+/**
+ * What several gateway processes on one database must agree on, kept by the engine. Contract: work under a key runs
+ * while no other work under that key runs, in this process or in another on the same database; a process that leads
+ * a role is the only one that does, until it stops asking or ends.
+ */
+export interface Coordination {
+  /**
+   * Runs `work` holding every key (taken in sorted order, so two callers cannot deadlock). Consent changes and the
+   * answers under a consent hold `consent:<id>`, so a revocation is ordered against answers on every instance.
+   */
+  exclusive<T>(keys: readonly string[], work: () => Promise<T>): Promise<T>;
+  /**
+   * Whether this process leads `role` now (the checkpoint signer, the alert sender, the sweeps): at most one process
+   * on the database does; the first to ask keeps it while it lives, and another takes over when it ends.
+   */
+  leads(role: string): Promise<boolean>;
+}
+
+export interface Store extends Coordination, IdentityStore, ConsentStore, MonitorStore, ReportStore, ScorecardStore, EnrolmentStore {
+  findBatch(dataset: string, contentHash: string): Promise<StoredBatch | undefined>;
+  findBatchById(batchId: string): Promise<StoredBatch | undefined>;
+  listBatches(limit: number): Promise<StoredBatch[]>;
   /** The largest row count a batch may have (record ids reserve this many per batch). */
   readonly maxBatchRows: number;
-  beginBatch(dataset: string): BatchWriter;
+  beginBatch(dataset: string): Promise<BatchWriter>;
   /** Records about one subject in one dataset, current ones first; history only when asked for. */
-  recordsBySubject(dataset: string, subjectIndex: Uint8Array, options?: { includeHistory?: boolean }): StoredRecord[];
-  countRecords(dataset?: string): number;
-  listDataKeys(): WrappedDataKey[];
+  recordsBySubject(dataset: string, subjectIndex: Uint8Array, options?: { includeHistory?: boolean }): Promise<StoredRecord[]>;
+  countRecords(dataset?: string): Promise<number>;
+  listDataKeys(): Promise<WrappedDataKey[]>;
   /** Stores a new wrapped data key under the next id and returns that id. */
-  addDataKey(wrap: (keyId: number) => Uint8Array, createdAt: string): number;
+  addDataKey(wrap: (keyId: number) => Uint8Array, createdAt: string): Promise<number>;
   /** Sealed records in record-id order after `afterRecordId`, for re-encryption. */
-  scanSealed(afterRecordId: number, limit: number): SealedRow[];
+  scanSealed(afterRecordId: number, limit: number): Promise<SealedRow[]>;
   /** Replaces sealed bytes of existing records in one transaction (re-encryption). */
-  replaceSealed(rows: readonly { recordId: number; sealed: Uint8Array }[]): void;
+  replaceSealed(rows: readonly { recordId: number; sealed: Uint8Array }[]): Promise<void>;
   /** Records the audit entry of a committed batch. */
-  markBatchAudited(batchId: string, auditIndex: number): void;
+  markBatchAudited(batchId: string, auditIndex: number): Promise<void>;
   /** Committed batches whose audit entry was never recorded, oldest first. */
-  unauditedBatches(): StoredBatch[];
-  /** Throws if the store cannot serve (readiness). */
+  unauditedBatches(): Promise<StoredBatch[]>;
   /** What the engine's own consistency check finds wrong with the stored bytes (empty: nothing). */
-  integrityProblems(): string[];
-  ping(): void;
-  close(): void;
+  integrityProblems(): Promise<string[]>;
+  /** The engine and where it keeps the data, without credentials: reported at start and on /readyz. */
+  readonly engine: { readonly name: 'sqlite' | 'postgres'; readonly location: string };
+  /** Rejects if the store cannot serve (readiness). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
 }

@@ -32,24 +32,24 @@ export interface ConsentCheck {
   readonly uscc: string;
   readonly questions: readonly string[];
   readonly nowSeconds: number;
-  readonly stateOf: (consent: ConsentRecord) => ConsentState;
+  readonly stateOf: (consent: ConsentRecord) => Promise<ConsentState>;
   readonly catalog: Pick<QuestionCatalog, 'allowsPurpose'>;
 }
 
 /** The refusal for asking `questions` about `uscc` under `consent`, or undefined when they may be asked. */
-export function consentRefusal(consent: ConsentRecord | undefined, check: ConsentCheck): RefusalCode | undefined {
+export async function consentRefusal(consent: ConsentRecord | undefined, check: ConsentCheck): Promise<RefusalCode | undefined> {
   if (!consent || consent.bankId !== check.principal.participantId || consent.uscc !== check.uscc) return 'consent_missing';
-  if (check.stateOf(consent) !== 'active' || consent.notBefore > check.nowSeconds) return 'consent_not_active';
+  if (await check.stateOf(consent) !== 'active' || consent.notBefore > check.nowSeconds) return 'consent_not_active';
   if (check.questions.some((question) => !consent.questions.includes(question))) return 'question_not_covered';
   if (check.questions.some((question) => !check.catalog.allowsPurpose(question, consent.purpose))) return 'purpose_not_allowed';
   return undefined;
 }
 
 /** The subject's current records in `datasets`, opened in memory. */
-export function readSubjectRecords(records: RecordReader, uscc: string, datasets: Iterable<string>): RecordsByDataset {
+export async function readSubjectRecords(records: RecordReader, uscc: string, datasets: Iterable<string>): Promise<RecordsByDataset> {
   const read: Record<string, { values: Record<string, string | number | boolean>; asOf: string }[]> = {};
   for (const dataset of datasets) {
-    read[dataset] = records.bySubject(dataset, { idType: 'uscc', idNumber: uscc }).map((record) => ({ values: record.values, asOf: record.asOf }));
+    read[dataset] = (await records.bySubject(dataset, { idType: 'uscc', idNumber: uscc })).map((record) => ({ values: record.values, asOf: record.asOf }));
   }
   return read;
 }

@@ -131,8 +131,8 @@ export function createVerificationService(deps: VerificationDependencies): Verif
   }
 
   /** The consent if it is this bank's and about this subject; the same undefined for every other case. */
-  function consentFor(principal: Principal, item: VerificationItemRequest): ConsentRecord | undefined {
-    const consent = deps.consentStore.getConsent(item.consent_id);
+  async function consentFor(principal: Principal, item: VerificationItemRequest): Promise<ConsentRecord | undefined> {
+    const consent = await deps.consentStore.getConsent(item.consent_id);
     return consent && consent.bankId === principal.participantId && consent.uscc === item.subject.uscc ? consent : undefined;
   }
 
@@ -156,9 +156,9 @@ export function createVerificationService(deps: VerificationDependencies): Verif
     };
 
     // Read again inside the lock: the state may have changed while waiting; the bank and the subject never do.
-    const consent = deps.consentStore.getConsent(item.consent_id) as ConsentRecord;
+    const consent = await deps.consentStore.getConsent(item.consent_id) as ConsentRecord;
     const nowSeconds = Math.floor(now().getTime() / 1000);
-    const refusal = consentRefusal(consent, {
+    const refusal = await consentRefusal(consent, {
       principal, uscc: item.subject.uscc, questions: item.questions, nowSeconds, stateOf: deps.consents.stateOf, catalog: deps.questions,
     });
     // consent_missing was ruled out before the lock (consentFor): the bank and the subject of a consent never change.
@@ -170,9 +170,9 @@ export function createVerificationService(deps: VerificationDependencies): Verif
       return !kept || kept.until <= nowSeconds;
     });
     const questions = fresh.map((id) => deps.questions.get(id));
-    const records = readSubjectRecords(deps.records, consent.uscc, new Set(questions.flatMap((question) => question.datasets)));
+    const records = await readSubjectRecords(deps.records, consent.uscc, new Set(questions.flatMap((question) => question.datasets)));
     // Read now, also for a repeated answer: an objection raised since the answer was first given marks it too.
-    const disputed = new Set(deps.disputes.disputedDatasets(consent.uscc));
+    const disputed = new Set(await deps.disputes.disputedDatasets(consent.uscc));
     const answers = new Map(answerQuestions(questions, records, asOf, disputed).map((given) => [given.id, { ...given, repeated: false }]));
     const answered: AnsweredQuestion[] = item.questions.map((id) => answers.get(id) ?? repeatedAnswer(
       (remembered.get(`${consent.consentId}\u0000${id}`) as RememberedAnswer).question, disputed, deps.questions));
@@ -221,7 +221,7 @@ export function createVerificationService(deps: VerificationDependencies): Verif
     async verify(principal, request) {
       const questionCount = request.items.reduce((sum, item) => sum + item.questions.length, 0);
       await consume(bankLimiter, principal.participantId, questionCount);
-      const consents = request.items.map((item) => consentFor(principal, item));
+      const consents = await Promise.all(request.items.map((item) => consentFor(principal, item)));
       const unmatched = request.items.filter((_, index) => consents[index] === undefined);
       // Refusals cost the bank before anything is recorded: a request that would overspend is refused whole.
       if (unmatched.length > 0) await consume(refusalLimiter, principal.participantId, unmatched.length);

@@ -94,11 +94,11 @@ function sample(size: number, extra: readonly number[]): number[] {
   return [...picked].filter((index) => index >= 0 && index < size).sort((a, b) => a - b);
 }
 
-function checkRecoveredLog(runtime: Runtime, run: ChildRun): { size: number; checkpoints: number } {
+async function checkRecoveredLog(runtime: Runtime, run: ChildRun): Promise<{ size: number; checkpoints: number }> {
   const { log, store, noteKey } = runtime.audit;
-  const size = log.size();
+  const size = await log.size();
   expect(size).to.be.at.least(run.acks.length);
-  const entries = log.entries({ start: 0, end: size, limit: size + 1 });
+  const entries = await log.entries({ start: 0, end: size, limit: size + 1 });
 
   // Indexes 0…size−1 without gaps; every entry one of the child's, each append once.
   expect(entries.map((entry) => entry.index)).to.deep.equal(Array.from({ length: size }, (_, index) => index));
@@ -113,11 +113,11 @@ function checkRecoveredLog(runtime: Runtime, run: ChildRun): { size: number; che
   }
 
   // The tree: stored hashes against a recomputation from the entries alone.
-  const checkpoints = store.checkpoints();
+  const checkpoints = await store.checkpoints();
   const leaves = entries.map((entry) => leafOf(entry.entry));
   const roots = prefixRoots(leaves, [size, ...checkpoints.map((checkpoint) => checkpoint.treeSize)]);
   const root = roots.get(size)!;
-  expect(log.rootAt(size).equals(root), 'root from the stored hashes').to.equal(true);
+  expect((await log.rootAt(size)).equals(root), 'root from the stored hashes').to.equal(true);
 
   // Every checkpoint: signed, of a size the tree reached, with the root of that size, consistent with the tree.
   const verifier = parseVerifierKey(noteKey.verifierKey);
@@ -128,13 +128,13 @@ function checkRecoveredLog(runtime: Runtime, run: ChildRun): { size: number; che
     const note = parseCheckpoint(openNote(Buffer.from(stored.note, 'utf8'), [verifier]).text);
     expect(note.size).to.equal(BigInt(stored.treeSize));
     expect(note.rootHash.equals(expected)).to.equal(true);
-    verifyConsistency(BigInt(stored.treeSize), BigInt(size), log.consistencyProof(stored.treeSize, size), expected, root);
+    verifyConsistency(BigInt(stored.treeSize), BigInt(size), await log.consistencyProof(stored.treeSize, size), expected, root);
   }
 
   // Inclusion proofs for a sample, the last acknowledged entry among them.
   const lastAcked = run.acks.reduce((last, ack) => Math.max(last, ack.index), -1);
   for (const index of sample(size, [lastAcked])) {
-    verifyInclusion(BigInt(index), BigInt(size), leaves[index]!, log.inclusionProof(index, size), root);
+    verifyInclusion(BigInt(index), BigInt(size), leaves[index]!, await log.inclusionProof(index, size), root);
   }
   return { size, checkpoints: checkpoints.length };
 }
@@ -162,16 +162,16 @@ describe('audit log after a crash (SIGKILL mid-burst)', function () {
       expect(run.signal, 'the child was killed, not finished').to.equal('SIGKILL');
       expect(run.acks.length).to.be.at.least(killAfter);
 
-      const runtime = openRuntime(testConfig(dir));
+      const runtime = (await openRuntime(testConfig(dir)));
       try {
-        const { size, checkpoints } = checkRecoveredLog(runtime, run);
+        const { size, checkpoints } = await checkRecoveredLog(runtime, run);
         if (expectCheckpoints) expect(checkpoints, 'checkpoints made before the kill').to.be.greaterThan(0);
 
         // The log goes on where it stopped, and its new tree extends the old one.
-        const before = runtime.audit.log.rootAt(size);
+        const before = await runtime.audit.log.rootAt(size);
         const appended = await runtime.audit.log.append({ kind: 'audit.read', actor: 'after-crash', details: { n: -1 } });
         expect(appended.index).to.equal(size);
-        verifyConsistency(BigInt(size), BigInt(size + 1), runtime.audit.log.consistencyProof(size, size + 1), before, runtime.audit.log.rootAt(size + 1));
+        verifyConsistency(BigInt(size), BigInt(size + 1), await runtime.audit.log.consistencyProof(size, size + 1), before, await runtime.audit.log.rootAt(size + 1));
       } finally {
         await runtime.close();
       }

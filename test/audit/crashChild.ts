@@ -10,7 +10,7 @@ import { testConfig } from '../support/runtime.js';
 const IN_FLIGHT = 64;
 const [dir, limitArgument] = process.argv.slice(2);
 const limit = Number(limitArgument ?? 1_000_000);
-const runtime = openRuntime(testConfig(dir!, { GATEWAY_CHECKPOINT_INTERVAL_MS: '100', GATEWAY_INGEST_WORKERS: '1' }));
+const runtime = (await openRuntime(testConfig(dir!, { GATEWAY_CHECKPOINT_INTERVAL_MS: '100', GATEWAY_INGEST_WORKERS: '1' })));
 runtime.audit.checkpointer.start();
 
 let next = 0;

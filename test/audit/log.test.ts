@@ -23,8 +23,8 @@ describe('audit log', function () {
     store = openSqliteAuditStore({ file: path.join(dir, 'audit.sqlite') });
     log = createAuditLog(store);
   });
-  afterEach(function () {
-    store.close();
+  afterEach(async function () {
+    await store.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -33,14 +33,14 @@ describe('audit log', function () {
   it('gives concurrent appends consecutive indexes, committed in groups', async function () {
     const appended = await Promise.all(Array.from({ length: 300 }, (_, n) => log.append(event(n))));
     expect(appended.map((entry) => entry.index)).to.deep.equal(Array.from({ length: 300 }, (_, n) => n));
-    expect(log.size()).to.equal(300);
-    const stored = log.entries({ start: 0, end: 300, limit: 1000 });
+    expect(await log.size()).to.equal(300);
+    const stored = await log.entries({ start: 0, end: 300, limit: 1000 });
     stored.forEach((entry, n) => expect(leafHash(entry.entry).equals(appended[n]!.leafHash)).to.equal(true));
   });
 
   it('stores entries as canonical JSON with version, kind, time and actor', async function () {
     await log.append({ kind: 'ingest.batch', actor: 'source-1', details: { z: 1, a: 'x', batch_id: 'b' } });
-    const [entry] = log.entries({ start: 0, end: 1, limit: 1 });
+    const [entry] = await log.entries({ start: 0, end: 1, limit: 1 });
     const text = Buffer.from(entry!.entry).toString('utf8');
     expect(text).to.match(/^\{"a":"x","actor":"source-1","at":"[^"]+","batch_id":"b","kind":"ingest.batch","v":1,"z":1\}$/);
   });
@@ -53,28 +53,28 @@ describe('audit log', function () {
       refused = error;
     }
     expect(refused).to.be.instanceOf(Error);
-    expect(log.size()).to.equal(0);
+    expect(await log.size()).to.equal(0);
   });
 
   it('serves roots and proofs that match an independent tree and verify, at every size', async function () {
-    const reference = memoryTree();
+    const reference = await memoryTree();
     for (let n = 0; n < 70; n++) {
       const appended = await log.append(event(n));
-      reference.append(log.entries({ start: n, end: n + 1, limit: 1 })[0]!.entry);
+      await reference.append((await log.entries({ start: n, end: n + 1, limit: 1 }))[0]!.entry);
       expect(appended.treeSize).to.equal(n + 1);
     }
     for (let size = 1; size <= 70; size++) {
-      const root = log.rootAt(size);
+      const root = await log.rootAt(size);
       for (const index of [0, Math.floor(size / 2), size - 1]) {
-        const leaf = leafHash(log.entries({ start: index, end: index + 1, limit: 1 })[0]!.entry);
-        verifyInclusion(BigInt(index), BigInt(size), leaf, log.inclusionProof(index, size), root);
+        const leaf = leafHash((await log.entries({ start: index, end: index + 1, limit: 1 }))[0]!.entry);
+        verifyInclusion(BigInt(index), BigInt(size), leaf, await log.inclusionProof(index, size), root);
       }
       for (const first of [1, Math.ceil(size / 3), size]) {
-        verifyConsistency(BigInt(first), BigInt(size), log.consistencyProof(first, size), log.rootAt(first), root);
+        verifyConsistency(BigInt(first), BigInt(size), await log.consistencyProof(first, size), await log.rootAt(first), root);
       }
     }
-    expect(log.rootAt(70).equals(treeHash(70, reference.read))).to.equal(true);
-    expect(store.readHashes(reference.stored.map((_, index) => index)).every((hash, index) => hash.equals(reference.stored[index]!))).to.equal(true);
+    expect((await log.rootAt(70)).equals((await treeHash(70, reference.read)))).to.equal(true);
+    expect((await store.readHashes(reference.stored.map((_, index) => index))).every((hash, index) => hash.equals(reference.stored[index]!))).to.equal(true);
   });
 
   it('continues the same tree after a reopen, also when another process appended in between', async function () {
@@ -82,10 +82,10 @@ describe('audit log', function () {
     const other = openSqliteAuditStore({ file: path.join(dir, 'audit.sqlite') });
     const otherLog = createAuditLog(other);
     await otherLog.append(event(10));
-    other.close();
+    await other.close();
     await log.append(event(11));
-    const reference = memoryTree(log.entries({ start: 0, end: 12, limit: 100 }).map((entry) => entry.entry));
-    expect(log.size()).to.equal(12);
-    expect(log.rootAt(12).equals(treeHash(12, reference.read))).to.equal(true);
+    const reference = await memoryTree((await log.entries({ start: 0, end: 12, limit: 100 })).map((entry) => entry.entry));
+    expect(await log.size()).to.equal(12);
+    expect((await log.rootAt(12)).equals((await treeHash(12, reference.read)))).to.equal(true);
   });
 });

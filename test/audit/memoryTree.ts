@@ -10,14 +10,14 @@ export interface MemoryTree {
   readonly read: HashReader;
   readonly reads: { calls: number; indexes: number };
   size(): number;
-  append(entry: Uint8Array): void;
+  append(entry: Uint8Array): Promise<void>;
 }
 
-export function memoryTree(entries: readonly Uint8Array[] = []): MemoryTree {
+export async function memoryTree(entries: readonly Uint8Array[] = []): Promise<MemoryTree> {
   const stored: Buffer[] = [];
   const reads = { calls: 0, indexes: 0 };
   let size = 0;
-  const read: HashReader = (indexes) => {
+  const read: HashReader = async (indexes) => {
     reads.calls += 1;
     reads.indexes += indexes.length;
     return indexes.map((index) => {
@@ -31,13 +31,13 @@ export function memoryTree(entries: readonly Uint8Array[] = []): MemoryTree {
     read,
     reads,
     size: () => size,
-    append(entry) {
-      const hashes = storedHashesForRecord(size, leafHash(entry), read);
+    async append(entry) {
+      const hashes = await storedHashesForRecord(size, leafHash(entry), read);
       if (stored.length !== storedHashIndex(0, size)) throw new Error('the new hashes would not start at the record\'s leaf index');
       stored.push(...hashes);
       size += 1;
     },
   };
-  entries.forEach((entry) => tree.append(entry));
+  for (const entry of entries) await tree.append(entry);
   return tree;
 }

@@ -36,7 +36,7 @@ interface BatchEntry {
 }
 
 /** Commits a one-record batch straight through the store: what a process killed before the audit append leaves. */
-function commitWithoutEntry(store: Store, batchId: string): BatchMetadata {
+async function commitWithoutEntry(store: Store, batchId: string): Promise<BatchMetadata> {
   const metadata: BatchMetadata = {
     batchId,
     dataset: DATASET,
@@ -47,9 +47,9 @@ function commitWithoutEntry(store: Store, batchId: string): BatchMetadata {
     asOf: '2026-01-31',
     receivedAt: new Date().toISOString(),
   };
-  const writer = store.beginBatch(DATASET);
-  writer.add({ rowNumber: 1, keyIndex: randomBytes(32), subjectIndex: randomBytes(32), sealed: randomBytes(64) });
-  expect(writer.commit(metadata).outcome).to.equal('stored');
+  const writer = await store.beginBatch(DATASET);
+  await writer.add([{ rowNumber: 1, keyIndex: randomBytes(32), subjectIndex: randomBytes(32), sealed: randomBytes(64) }]);
+  expect((await writer.commit(metadata)).outcome).to.equal('stored');
   return metadata;
 }
 
@@ -63,9 +63,9 @@ function auditIndexOf(config: GatewayConfig, batchId: string): number | null {
   }
 }
 
-function entriesOf(runtime: Runtime): BatchEntry[] {
-  const size = runtime.audit.log.size();
-  return runtime.audit.log.entries({ start: 0, end: size, limit: size + 1 })
+async function entriesOf(runtime: Runtime): Promise<BatchEntry[]> {
+  const size = await runtime.audit.log.size();
+  return await (await runtime.audit.log.entries({ start: 0, end: size, limit: size + 1 }))
     .map((entry) => JSON.parse(Buffer.from(entry.entry).toString('utf8')) as BatchEntry);
 }
 
@@ -88,37 +88,38 @@ describe('audit of batches committed before a crash', function () {
     it('gives a batch committed without its entry exactly one ingest.batch entry, marked recovered, and marks the batch', async function () {
       const { runtime } = test;
       await ingestNormally(runtime, '2025-01');
-      const batch = commitWithoutEntry(runtime.store, 'crashed-batch-1');
-      expect(runtime.store.unauditedBatches().map((unlogged) => unlogged.batchId)).to.deep.equal([batch.batchId]);
-      const before = runtime.audit.log.size();
+      const batch = (await commitWithoutEntry(runtime.store, 'crashed-batch-1'));
+      expect((await runtime.store.unauditedBatches()).map((unlogged) => unlogged.batchId)).to.deep.equal([batch.batchId]);
+      const before = await runtime.audit.log.size();
 
       expect(await auditUnloggedBatches(runtime.store, runtime.audit.log)).to.equal(1);
 
-      expect(runtime.audit.log.size()).to.equal(before + 1);
-      const entry = entriesOf(runtime)[before]!;
+      expect(await runtime.audit.log.size()).to.equal(before + 1);
+      const entry = (await entriesOf(runtime))[before]!;
       expect(entry).to.deep.include({
         kind: 'ingest.batch', actor: batch.source, outcome: 'stored', batch_id: batch.batchId, dataset: DATASET, format: 'csv',
         row_count: 1, content_sha256: batch.contentHash, as_of: batch.asOf, received_at: batch.receivedAt, recovered: true,
       });
       expect(auditIndexOf(test.config, batch.batchId)).to.equal(before);
-      expect(runtime.store.unauditedBatches()).to.deep.equal([]);
+      expect(await runtime.store.unauditedBatches()).to.deep.equal([]);
     });
 
     it('appends nothing when run again', async function () {
       const { runtime } = test;
-      commitWithoutEntry(runtime.store, 'crashed-batch-2');
+      await commitWithoutEntry(runtime.store, 'crashed-batch-2');
       expect(await auditUnloggedBatches(runtime.store, runtime.audit.log)).to.equal(1);
-      const size = runtime.audit.log.size();
+      const size = await runtime.audit.log.size();
       expect(await auditUnloggedBatches(runtime.store, runtime.audit.log)).to.equal(0);
-      expect(runtime.audit.log.size()).to.equal(size);
+      expect(await runtime.audit.log.size()).to.equal(size);
     });
 
     it('gives each of several unlogged batches its own entry, in commit order', async function () {
       const { runtime } = test;
-      const batches = ['crashed-a', 'crashed-b', 'crashed-c'].map((batchId) => commitWithoutEntry(runtime.store, batchId));
-      const before = runtime.audit.log.size();
+      const batches = [];
+      for (const batchId of ['crashed-a', 'crashed-b', 'crashed-c']) batches.push(await commitWithoutEntry(runtime.store, batchId));
+      const before = await runtime.audit.log.size();
       expect(await auditUnloggedBatches(runtime.store, runtime.audit.log)).to.equal(3);
-      const recovered = entriesOf(runtime).slice(before);
+      const recovered = (await entriesOf(runtime)).slice(before);
       expect(recovered.map((entry) => entry.batch_id)).to.deep.equal(batches.map((batch) => batch.batchId));
       batches.forEach((batch, offset) => expect(auditIndexOf(test.config, batch.batchId)).to.equal(before + offset));
     });
@@ -127,10 +128,10 @@ describe('audit of batches committed before a crash', function () {
       const { runtime } = test;
       const receipt = await ingestNormally(runtime, '2025-02');
       expect(auditIndexOf(test.config, receipt.batchId)).to.equal(receipt.auditIndex);
-      const size = runtime.audit.log.size();
+      const size = await runtime.audit.log.size();
       expect(await auditUnloggedBatches(runtime.store, runtime.audit.log)).to.equal(0);
-      expect(runtime.audit.log.size()).to.equal(size);
-      expect(entriesOf(runtime).filter((entry) => entry.kind === 'ingest.batch')).to.have.length(1);
+      expect(await runtime.audit.log.size()).to.equal(size);
+      expect((await entriesOf(runtime)).filter((entry) => entry.kind === 'ingest.batch')).to.have.length(1);
     });
   });
 
@@ -148,10 +149,10 @@ describe('audit of batches committed before a crash', function () {
     it('writes the missing entry at start, before it listens, and only once over two starts', async function () {
       const config = testConfig(dir, { GATEWAY_INGEST_WORKERS: '1' });
       await prepareTestKeys(config);
-      let runtime = openRuntime(config);
+      let runtime = (await openRuntime(config));
       const logged = await ingestNormally(runtime, '2025-03');
-      const batch = commitWithoutEntry(runtime.store, 'crashed-before-serve');
-      const sizeBefore = runtime.audit.log.size();
+      const batch = await commitWithoutEntry(runtime.store, 'crashed-before-serve');
+      const sizeBefore = await runtime.audit.log.size();
       await runtime.close();
 
       let markedWhenListening: number | null = null;
@@ -168,16 +169,16 @@ describe('audit of batches committed before a crash', function () {
       expect(second.code, `exit code; stderr:\n${second.stderr}`).to.equal(0);
       expect(second.stdout).to.not.include('committed before a crash');
 
-      runtime = openRuntime(config);
+      runtime = (await openRuntime(config));
       try {
-        const entries = entriesOf(runtime);
+        const entries = await entriesOf(runtime);
         expect(entries).to.have.length(sizeBefore + 1);
         const recovered = entries.filter((entry) => entry.kind === 'ingest.batch' && entry.batch_id === batch.batchId);
         expect(recovered).to.have.length(1);
         expect(recovered[0]).to.deep.include({ recovered: true, actor: batch.source, content_sha256: batch.contentHash });
         expect(entries.filter((entry) => entry.batch_id === logged.batchId)).to.have.length(1);
         expect(auditIndexOf(config, batch.batchId)).to.equal(sizeBefore);
-        expect(runtime.store.unauditedBatches()).to.deep.equal([]);
+        expect(await runtime.store.unauditedBatches()).to.deep.equal([]);
       } finally {
         await runtime.close();
       }

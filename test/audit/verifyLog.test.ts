@@ -19,6 +19,7 @@ import { GatewayError } from '../../gateway/errors/index.js';
 import type { NoteKey } from '../../gateway/keys/index.js';
 import { openSqliteAuditStore } from '../../gateway/store/index.js';
 import { memoryTree } from './memoryTree.js';
+import { rejection } from '../support/rejection.js';
 
 const ORIGIN = 'gateway.test/audit';
 const SIZE = 300;
@@ -44,10 +45,10 @@ async function append(file: string, key: NoteKey, from: number, to: number, chec
     for (const size of [...checkpointAt.filter((at) => at > from && at <= to), to]) {
       await Promise.all(Array.from({ length: size - next }, (_, offset) => log.append(event(next + offset, tag))));
       next = size;
-      checkpointer.checkpointNow();
+      await checkpointer.checkpointNow();
     }
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -68,24 +69,24 @@ describe('audit/verifyLog', function () {
   });
 
   /** A copy of the clean log, changed by `tamper` through SQLite directly. */
-  function tampered(tamper: (db: SqliteDatabase) => void): string {
+  async function tampered(tamper: (db: SqliteDatabase) => unknown): Promise<string> {
     const file = path.join(dir, `copy-${copies++}.sqlite`);
     fs.copyFileSync(clean, file);
     const db = new Database(file);
     try {
-      tamper(db);
+      await tamper(db);
     } finally {
       db.close();
     }
     return file;
   }
 
-  function verify(file: string, options: Partial<VerifyLogOptions> = {}): LogVerification {
+  async function verify(file: string, options: Partial<VerifyLogOptions> = {}): Promise<LogVerification> {
     const store = openSqliteAuditStore({ file });
     try {
-      return verifyLog(store, { verifierKey: key.verifierKey, origin: ORIGIN, pageSize: 64, ...options });
+      return await verifyLog(store, { verifierKey: key.verifierKey, origin: ORIGIN, pageSize: 64, ...options });
     } finally {
-      store.close();
+      await store.close();
     }
   }
 
@@ -94,12 +95,12 @@ describe('audit/verifyLog', function () {
   const setEntry = (db: SqliteDatabase, index: number, text: string): void => {
     db.prepare('UPDATE audit_entries SET entry = ? WHERE entry_index = ?').run(Buffer.from(text, 'utf8'), index);
   };
-  const noteAt = (file: string, size: number): string => {
+  const noteAt = async (file: string, size: number): Promise<string> => {
     const store = openSqliteAuditStore({ file });
     try {
-      return store.checkpointAt(size)?.note ?? '';
+      return (await store.checkpointAt(size))?.note ?? '';
     } finally {
-      store.close();
+      await store.close();
     }
   };
   /** Deletes the entries from `size` on with their stored hashes, and the checkpoints beyond `size`. */
@@ -110,57 +111,57 @@ describe('audit/verifyLog', function () {
   };
 
   describe('a clean log', function () {
-    it('verifies: every entry read, every checkpoint checked, the root of the last checkpoint', function () {
+    it('verifies: every entry read, every checkpoint checked, the root of the last checkpoint', async function () {
       for (const pageSize of [7, 64, 10_000]) {
-        const result = verify(clean, { pageSize });
+        const result = (await verify(clean, { pageSize }));
         expect(result.problems, `page size ${pageSize}`).to.deep.equal([]);
         expect(result).to.include({ ok: true, treeSize: SIZE, checkedEntries: SIZE, checkpointsChecked: CHECKPOINT_SIZES.length, omittedProblems: 0 });
         expect(result.firstBadIndex).to.equal(undefined);
         const store = openSqliteAuditStore({ file: clean });
         try {
-          expect(result.rootHash?.equals(Buffer.from(store.latestCheckpoint()?.rootHash ?? []))).to.equal(true);
+          expect(result.rootHash?.equals(Buffer.from((await store.latestCheckpoint())?.rootHash ?? []))).to.equal(true);
         } finally {
-          store.close();
+          await store.close();
         }
       }
     });
 
-    it('verifies an empty log', function () {
-      const result = verify(path.join(dir, 'empty.sqlite'));
+    it('verifies an empty log', async function () {
+      const result = await verify(path.join(dir, 'empty.sqlite'));
       expect(result).to.include({ ok: true, treeSize: 0, checkedEntries: 0, checkpointsChecked: 0 });
     });
 
-    it('refuses a verifier key that is not one, and a saved checkpoint that does not verify', function () {
-      expect(() => verify(clean, { verifierKey: 'nonsense' })).to.throw(GatewayError).with.property('code', 'invalid_argument');
+    it('refuses a verifier key that is not one, and a saved checkpoint that does not verify', async function () {
+      expect(await rejection(verify(clean, { verifierKey: 'nonsense' }))).to.be.instanceOf(GatewayError).with.property('code', 'invalid_argument');
       const forged = signNote(formatCheckpoint({ origin: ORIGIN, size: 10n, rootHash: randomBytes(32) }), noteKey().signer);
-      expect(() => verify(clean, { savedCheckpoints: [{ label: 'the saved checkpoint', note: forged }] })).to.throw(GatewayError).with.property('code', 'invalid_argument');
+      expect(await rejection(verify(clean, { savedCheckpoints: [{ label: 'the saved checkpoint', note: forged }] }))).to.be.instanceOf(GatewayError).with.property('code', 'invalid_argument');
     });
   });
 
   describe('finds', function () {
-    it('an edited entry (one digit): modified at its index, the checkpoints after it not reported again', function () {
-      const file = tampered((db) => setEntry(db, 123, entryText(db, 123).replace('"n":123', '"n":124')));
-      const result = verify(file);
+    it('an edited entry (one digit): modified at its index, the checkpoints after it not reported again', async function () {
+      const file = await tampered((db) => setEntry(db, 123, entryText(db, 123).replace('"n":123', '"n":124')));
+      const result = (await verify(file));
       expect(result.ok).to.equal(false);
       expect(result.firstBadIndex).to.equal(123);
       expect(result.problems.map((problem) => [problem.kind, problem.index])).to.deep.equal([['modified', 123]]);
     });
 
-    it('a deleted entry: missing at its index', function () {
-      const result = verify(tampered((db) => db.prepare('DELETE FROM audit_entries WHERE entry_index = 77').run()));
+    it('a deleted entry: missing at its index', async function () {
+      const result = (await verify(await tampered((db) => db.prepare('DELETE FROM audit_entries WHERE entry_index = 77').run())));
       expect(result.firstBadIndex).to.equal(77);
       expect(result.problems[0]).to.include({ kind: 'missing', index: 77 });
       expect(result.checkedEntries).to.equal(SIZE - 1);
       expect(result.rootHash).to.equal(undefined);
     });
 
-    it('two entries swapped: reordered at the first, naming the second', function () {
-      const file = tampered((db) => {
+    it('two entries swapped: reordered at the first, naming the second', async function () {
+      const file = await tampered((db) => {
         const [a, b] = [entryText(db, 40), entryText(db, 210)];
         setEntry(db, 40, b);
         setEntry(db, 210, a);
       });
-      const result = verify(file);
+      const result = (await verify(file));
       expect(result.firstBadIndex).to.equal(40);
       expect(result.problems[0]).to.include({ kind: 'reordered', index: 40 });
       expect(result.problems[0]?.detail).to.include('210');
@@ -168,98 +169,98 @@ describe('audit/verifyLog', function () {
       expect(result.problems.filter((problem) => problem.kind !== 'column_mismatch')).to.have.length(1);
     });
 
-    it('the last entries removed with their hashes: truncated at the new size', function () {
-      const result = verify(tampered((db) => {
+    it('the last entries removed with their hashes: truncated at the new size', async function () {
+      const result = (await verify(await tampered((db) => {
         db.prepare('DELETE FROM audit_entries WHERE entry_index >= 280').run();
         db.prepare('DELETE FROM audit_hashes WHERE hash_index >= ?').run(storedHashCount(280));
-      }));
+      })));
       expect(result.firstBadIndex).to.equal(280);
       expect(result.problems.map((problem) => [problem.kind, problem.index])).to.deep.equal([['truncated', 280]]);
     });
 
-    it('the last entries removed without their hashes: truncated once', function () {
-      const result = verify(tampered((db) => db.prepare('DELETE FROM audit_entries WHERE entry_index >= 290').run()));
+    it('the last entries removed without their hashes: truncated once', async function () {
+      const result = (await verify(await tampered((db) => db.prepare('DELETE FROM audit_entries WHERE entry_index >= 290').run())));
       expect(result.problems.map((problem) => [problem.kind, problem.index])).to.deep.equal([['truncated', 290]]);
     });
 
-    it('an entry rewritten with every stored hash recomputed: the signed root, naming the range since the last good checkpoint', function () {
-      const file = tampered((db) => {
+    it('an entry rewritten with every stored hash recomputed: the signed root, naming the range since the last good checkpoint', async function () {
+      const file = await tampered(async (db) => {
         setEntry(db, 130, entryText(db, 130).replace('"n":130', '"n":131'));
         const entries = (db.prepare('SELECT entry FROM audit_entries ORDER BY entry_index').all() as { entry: Buffer }[]).map((row) => row.entry);
-        const rebuilt = memoryTree(entries).stored;
+        const rebuilt = (await memoryTree(entries)).stored;
         db.prepare('DELETE FROM audit_hashes').run();
         const insert = db.prepare('INSERT INTO audit_hashes (hash_index, hash) VALUES (?, ?)');
         db.transaction(() => rebuilt.forEach((hash, index) => insert.run(index, hash)))();
       });
-      const result = verify(file);
+      const result = (await verify(file));
       expect(result.firstBadIndex).to.equal(100);
       expect(result.problems).to.have.length(1);
       expect(result.problems[0]).to.include({ kind: 'rewritten', index: 100, treeSize: 173 });
       expect(result.problems[0]?.detail).to.include('100…172');
     });
 
-    it('a checkpoint re-signed by another key: bad_checkpoint, the others still checked', function () {
-      const file = tampered((db) => {
+    it('a checkpoint re-signed by another key: bad_checkpoint, the others still checked', async function () {
+      const file = await tampered(async (db) => {
         const other = noteKey();
-        const text = noteAt(clean, 173).split('\n\n')[0] as string;
+        const text = (await noteAt(clean, 173)).split('\n\n')[0] as string;
         db.prepare('UPDATE audit_checkpoints SET note = ? WHERE tree_size = 173').run(signNote(`${text}\n`, other.signer));
       });
-      const result = verify(file);
+      const result = (await verify(file));
       expect(result.ok).to.equal(false);
       expect(result.problems.map((problem) => [problem.kind, problem.treeSize])).to.deep.equal([['bad_checkpoint', 173]]);
       expect(result.firstBadIndex).to.equal(undefined);
       expect(result.checkpointsChecked).to.equal(CHECKPOINT_SIZES.length - 1);
     });
 
-    it('checkpoints of another origin: bad_checkpoint for each', function () {
-      const result = verify(clean, { origin: 'other.test/audit' });
+    it('checkpoints of another origin: bad_checkpoint for each', async function () {
+      const result = (await verify(clean, { origin: 'other.test/audit' }));
       expect(result.problems.map((problem) => problem.kind)).to.deep.equal(CHECKPOINT_SIZES.map(() => 'bad_checkpoint'));
       expect(result.checkpointsChecked).to.equal(0);
     });
 
-    it('a changed stored interior hash: stored_hash_mismatch at the first entry of its subtree', function () {
-      const result = verify(tampered((db) => {
+    it('a changed stored interior hash: stored_hash_mismatch at the first entry of its subtree', async function () {
+      const result = (await verify(await tampered((db) => {
         db.prepare('UPDATE audit_hashes SET hash = ? WHERE hash_index = ?').run(randomBytes(32), storedHashIndex(2, 10));
-      }));
+      })));
       expect(result.problems.map((problem) => [problem.kind, problem.index])).to.deep.equal([['stored_hash_mismatch', 40]]);
     });
 
-    it('a changed stored leaf hash alone: stored_hash_mismatch, as the next checkpoint shows the entry is the signed one', function () {
-      const result = verify(tampered((db) => {
+    it('a changed stored leaf hash alone: stored_hash_mismatch, as the next checkpoint shows the entry is the signed one', async function () {
+      const result = (await verify(await tampered((db) => {
         db.prepare('UPDATE audit_hashes SET hash = ? WHERE hash_index = ?').run(randomBytes(32), storedHashIndex(0, 55));
-      }));
+      })));
       expect(result.problems.map((problem) => [problem.kind, problem.index])).to.deep.equal([['stored_hash_mismatch', 55]]);
       expect(result.problems[0]?.detail).to.include('checkpoint of size 100 signed');
       expect(result.checkpointsChecked).to.equal(CHECKPOINT_SIZES.length);
     });
 
-    it('a changed stored leaf hash after the last checkpoint: modified, as nothing tells entry and hash apart', function () {
-      const file = tampered((db) => {
+    it('a changed stored leaf hash after the last checkpoint: modified, as nothing tells entry and hash apart', async function () {
+      const file = await tampered((db) => {
         db.prepare('DELETE FROM audit_checkpoints WHERE tree_size = 300').run();
         db.prepare('UPDATE audit_hashes SET hash = ? WHERE hash_index = ?').run(randomBytes(32), storedHashIndex(0, 280));
       });
-      expect(verify(file).problems.map((problem) => [problem.kind, problem.index])).to.deep.equal([['modified', 280]]);
+      expect((await verify(file)).problems.map((problem) => [problem.kind, problem.index])).to.deep.equal([['modified', 280]]);
     });
 
-    it('a missing stored hash: missing_hash at the entry that wrote it', function () {
-      const result = verify(tampered((db) => {
+    it('a missing stored hash: missing_hash at the entry that wrote it', async function () {
+      const result = (await verify(await tampered((db) => {
         db.prepare('DELETE FROM audit_hashes WHERE hash_index = ?').run(storedHashIndex(0, 222));
-      }));
+      })));
       expect(result.problems.map((problem) => [problem.kind, problem.index])).to.deep.equal([['missing_hash', 222]]);
     });
 
-    it('a changed subject column: column_mismatch', function () {
-      const result = verify(tampered((db) => db.prepare('UPDATE audit_entries SET subject = NULL WHERE entry_index = 13').run()));
+    it('a changed subject column: column_mismatch', async function () {
+      const result = (await verify(await tampered((db) => db.prepare('UPDATE audit_entries SET subject = NULL WHERE entry_index = 13').run())));
       expect(result.problems).to.have.length(1);
       expect(result.problems[0]).to.include({ kind: 'column_mismatch', index: 13 });
       expect(result.problems[0]?.detail).to.include('subject');
     });
 
-    it('an entry re-serialised with whitespace and a duplicate member: not_canonical (and modified)', function () {
-      const result = verify(tampered((db) => {
+    it('an entry re-serialised with whitespace and a duplicate member: not_canonical (and modified)', async function () {
+      const result = (await verify(await tampered((db) => {
         setEntry(db, 9, entryText(db, 9).replace('{', '{ '));
         setEntry(db, 11, entryText(db, 11).replace('{', '{"n":0,'));
-      }));
+      })));
       expect(result.problems.map((problem) => [problem.kind, problem.index])).to.deep.equal([
         ['modified', 9], ['not_canonical', 9], ['modified', 11], ['not_canonical', 11],
       ]);
@@ -267,42 +268,42 @@ describe('audit/verifyLog', function () {
   });
 
   describe('with a checkpoint saved earlier', function () {
-    it('verifies a log that still contains its tree', function () {
+    it('verifies a log that still contains its tree', async function () {
       for (const size of [37, 256, 300]) {
-        const result = verify(clean, { savedCheckpoints: [{ label: 'the saved checkpoint', note: noteAt(clean, size) }] });
+        const result = (await verify(clean, { savedCheckpoints: [{ label: 'the saved checkpoint', note: (await noteAt(clean, size)) }] }));
         expect(result.ok).to.equal(true);
         expect(result.savedCheckpoints.map(({ label, treeSize, checked }) => ({ label, treeSize, checked }))).to.deep.equal([{ label: 'the saved checkpoint', treeSize: size, checked: true }]);
       }
     });
 
     it('finds a log cut back and regrown with other entries, which its own checkpoints cannot', async function () {
-      const saved = noteAt(clean, 256);
-      const file = tampered((db) => cutBack(db, 150));
+      const saved = await noteAt(clean, 256);
+      const file = await tampered((db) => cutBack(db, 150));
       // The operator holds the note key, so the regrown log gets fresh, validly signed checkpoints.
       await append(file, key, 150, SIZE, [200, 300], 'second');
-      expect(verify(file)).to.include({ ok: true, checkpointsChecked: 4 });
-      const result = verify(file, { savedCheckpoints: [{ label: 'the saved checkpoint', note: saved }] });
+      expect(await verify(file)).to.include({ ok: true, checkpointsChecked: 4 });
+      const result = (await verify(file, { savedCheckpoints: [{ label: 'the saved checkpoint', note: saved }] }));
       expect(result.ok).to.equal(false);
       expect(result.problems.map((problem) => [problem.kind, problem.treeSize])).to.deep.equal([['inconsistent_with_saved_checkpoint', 256]]);
       // A saved checkpoint from before the cut still matches.
-      const before = verify(file, { savedCheckpoints: [{ label: 'the saved checkpoint', note: noteAt(clean, 100) }] });
+      const before = (await verify(file, { savedCheckpoints: [{ label: 'the saved checkpoint', note: (await noteAt(clean, 100)) }] }));
       expect(before.ok).to.equal(true);
       expect(before.savedCheckpoints[0]?.checked).to.equal(true);
     });
 
     it('names the split view when the log holds another checkpoint of the saved size', async function () {
-      const saved = noteAt(clean, 256);
-      const file = tampered((db) => cutBack(db, 150));
+      const saved = await noteAt(clean, 256);
+      const file = await tampered((db) => cutBack(db, 150));
       await append(file, key, 150, SIZE, [256], 'second');
-      const result = verify(file, { savedCheckpoints: [{ label: 'the saved checkpoint', note: saved }] });
+      const result = (await verify(file, { savedCheckpoints: [{ label: 'the saved checkpoint', note: saved }] }));
       expect(result.problems[0]).to.include({ kind: 'inconsistent_with_saved_checkpoint', treeSize: 256 });
       expect(result.problems[0]?.detail).to.include('split view');
     });
 
-    it('finds a log cut back below its size: truncated', function () {
-      const file = tampered((db) => cutBack(db, 200));
-      expect(verify(file).ok).to.equal(true);
-      const result = verify(file, { savedCheckpoints: [{ label: 'the saved checkpoint', note: noteAt(clean, 256) }] });
+    it('finds a log cut back below its size: truncated', async function () {
+      const file = await tampered((db) => cutBack(db, 200));
+      expect((await verify(file)).ok).to.equal(true);
+      const result = (await verify(file, { savedCheckpoints: [{ label: 'the saved checkpoint', note: (await noteAt(clean, 256)) }] }));
       expect(result.problems.map((problem) => [problem.kind, problem.index])).to.deep.equal([['truncated', 200]]);
       expect(result.savedCheckpoints[0]?.checked).to.equal(false);
     });

@@ -21,8 +21,8 @@ describe('verifyRemoteLog', function () {
   /** The log as the audit API serves it, each part replaceable by a lie. */
   function served(lies: Partial<RemoteAuditLog> = {}, pageSize = 7): RemoteAuditLog {
     return {
-      checkpoint: async () => signNote(formatCheckpoint({ origin: audit.noteKey.origin, size: BigInt(SIZE), rootHash: audit.log.rootAt(SIZE) }), audit.noteKey.signer),
-      entries: async (start, end) => audit.log.entries({ start, end, limit: pageSize }).map(({ index, entry }) => ({ index, entry: Buffer.from(entry) })),
+      checkpoint: async () => signNote(formatCheckpoint({ origin: audit.noteKey.origin, size: BigInt(SIZE), rootHash: await audit.log.rootAt(SIZE) }), audit.noteKey.signer),
+      entries: async (start, end) => (await audit.log.entries({ start, end, limit: pageSize })).map(({ index, entry }) => ({ index, entry: Buffer.from(entry) })),
       consistencyProof: async (first, second) => audit.log.consistencyProof(first, second),
       inclusionProof: async (index, treeSize) => audit.log.inclusionProof(index, treeSize),
       ...lies,
@@ -36,7 +36,7 @@ describe('verifyRemoteLog', function () {
     t = await openTestRuntime();
     audit = t.runtime.audit;
     for (let n = 0; n < SIZE; n++) await audit.log.append({ kind: 'audit.read', actor: 'auditor-1', details: { n } });
-    savedNote = signNote(formatCheckpoint({ origin: audit.noteKey.origin, size: BigInt(SAVED_SIZE), rootHash: audit.log.rootAt(SAVED_SIZE) }), audit.noteKey.signer);
+    savedNote = signNote(formatCheckpoint({ origin: audit.noteKey.origin, size: BigInt(SAVED_SIZE), rootHash: await audit.log.rootAt(SAVED_SIZE) }), audit.noteKey.signer);
   });
 
   after(async function () {
@@ -48,7 +48,7 @@ describe('verifyRemoteLog', function () {
     expect(result.problems).to.deep.equal([]);
     expect(result).to.include({ ok: true, checkedEntries: SIZE, inclusionChecked: SIZE - 1 });
     expect(result.latest?.treeSize).to.equal(SIZE);
-    expect(result.recomputedRoot?.equals(audit.log.rootAt(SIZE))).to.equal(true);
+    expect(result.recomputedRoot?.equals(await audit.log.rootAt(SIZE))).to.equal(true);
     expect(result.saved).to.deep.include({ treeSize: SAVED_SIZE, contained: true });
     expect(result.consistencyChecked).to.deep.equal({ first: SAVED_SIZE, second: SIZE });
   });
@@ -72,14 +72,14 @@ describe('verifyRemoteLog', function () {
   });
 
   it('fails a latest checkpoint smaller than the saved one: the log was truncated or forked', async function () {
-    const small = async () => signNote(formatCheckpoint({ origin: audit.noteKey.origin, size: 5n, rootHash: audit.log.rootAt(5) }), audit.noteKey.signer);
+    const small = async () => signNote(formatCheckpoint({ origin: audit.noteKey.origin, size: 5n, rootHash: await audit.log.rootAt(5) }), audit.noteKey.signer);
     const result = await verify(served({ checkpoint: small }));
     expect(result.ok).to.equal(false);
     expect(result.problems[0]?.kind).to.equal('inconsistent_with_saved_checkpoint');
   });
 
   it('fails against a saved checkpoint of a fork (another tree the key signed at that size)', async function () {
-    const fork = signNote(formatCheckpoint({ origin: audit.noteKey.origin, size: BigInt(SAVED_SIZE), rootHash: audit.log.rootAt(SAVED_SIZE + 1) }), audit.noteKey.signer);
+    const fork = signNote(formatCheckpoint({ origin: audit.noteKey.origin, size: BigInt(SAVED_SIZE), rootHash: await audit.log.rootAt(SAVED_SIZE + 1) }), audit.noteKey.signer);
     const result = await verify(served(), fork);
     expect(result.ok).to.equal(false);
     expect(result.problems.map((problem) => problem.kind)).to.have.members(['inconsistent_with_saved_checkpoint', 'bad_consistency_proof']);
@@ -94,7 +94,7 @@ describe('verifyRemoteLog', function () {
   });
 
   it('fails a latest checkpoint not signed by the log\'s key, and refuses a saved one that is not', async function () {
-    const unsigned = async () => formatCheckpoint({ origin: audit.noteKey.origin, size: BigInt(SIZE), rootHash: audit.log.rootAt(SIZE) });
+    const unsigned = async () => formatCheckpoint({ origin: audit.noteKey.origin, size: BigInt(SIZE), rootHash: await audit.log.rootAt(SIZE) });
     const result = await verify(served({ checkpoint: unsigned }));
     expect(result).to.include({ ok: false });
     expect(result.problems[0]?.kind).to.equal('bad_checkpoint');

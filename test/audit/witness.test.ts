@@ -186,7 +186,7 @@ describe('audit/witness', function () {
 
     async function grow(entries: number): Promise<StoredCheckpoint> {
       for (let n = 0; n < entries; n += 1) await log.append({ kind: 'audit.read', actor: 'auditor-1', details: { n: appended++ } });
-      return checkpointer.checkpointNow()!;
+      return (await checkpointer.checkpointNow())!;
     }
 
     beforeEach(async function () {
@@ -201,7 +201,7 @@ describe('audit/witness', function () {
     });
     afterEach(async function () {
       await witness.stop();
-      store.close();
+      await store.close();
       fs.rmSync(dir, { recursive: true, force: true });
     });
 
@@ -217,7 +217,7 @@ describe('audit/witness', function () {
 
         const second = await grow(4);
         const next = await submitCheckpoint({ url: witness.url, verifierKey: witness.verifierKey },
-          { oldSize: 3, consistencyProof: log.consistencyProof(3, 7), note: second.note });
+          { oldSize: 3, consistencyProof: await log.consistencyProof(3, 7), note: second.note });
         expect(next).to.have.property('cosignatures').with.length(1);
         expect(witness.recorded(origin)?.size).to.equal(7n);
       });
@@ -229,7 +229,7 @@ describe('audit/witness', function () {
         witness.setRecorded(origin, { size: 2n, rootHash: Buffer.from(earlier.rootHash) });
         const witnessConfig = { url: witness.url, verifierKey: witness.verifierKey };
         expect(await submitCheckpoint(witnessConfig, { oldSize: 0, consistencyProof: [], note: later.note })).to.deep.equal({ conflict: 2 });
-        const retried = await submitCheckpoint(witnessConfig, { oldSize: 2, consistencyProof: log.consistencyProof(2, 5), note: later.note });
+        const retried = await submitCheckpoint(witnessConfig, { oldSize: 2, consistencyProof: await log.consistencyProof(2, 5), note: later.note });
         expect(retried).to.have.property('cosignatures').with.length(1);
         expect(witness.answered).to.deep.equal([409, 200]);
       });
@@ -239,7 +239,7 @@ describe('audit/witness', function () {
         const later = await grow(3);
         const witnessConfig = { url: witness.url, verifierKey: witness.verifierKey };
         await submitCheckpoint(witnessConfig, { oldSize: 0, consistencyProof: [], note: earlier.note });
-        const wrong = log.consistencyProof(3, 6).map((hash) => leafHash(hash));
+        const wrong = (await log.consistencyProof(3, 6)).map((hash) => leafHash(hash));
         await expectWitnessError(submitCheckpoint(witnessConfig, { oldSize: 3, consistencyProof: wrong, note: later.note }), 'http_status', 422);
         expect(witness.recorded(origin)?.size).to.equal(3n);
       });
@@ -288,9 +288,9 @@ describe('audit/witness', function () {
         await submitter.submit(await grow(3));
         expect(witness.answered).to.deep.equal([200, 200]);
         expect(witness.recorded(origin)?.size).to.equal(5n);
-        const [cosignature] = store.cosignatures(5);
+        const [cosignature] = await store.cosignatures(5);
         expect(cosignature?.witness).to.equal(witness.name);
-        openNote(utf8(`${store.checkpointAt(5)!.note}${cosignature!.signatureLine}\n`), [parseCosignatureVerifierKey(witness.verifierKey)]);
+        openNote(utf8(`${(await store.checkpointAt(5))!.note}${cosignature!.signatureLine}\n`), [parseCosignatureVerifierKey(witness.verifierKey)]);
         expect(lines.filter((line) => line.level !== 'debug')).to.deep.equal([]);
         await submitter.close();
 
@@ -298,7 +298,7 @@ describe('audit/witness', function () {
         const restarted = createWitnessSubmitter({ witnesses: [{ url: witness.url, verifierKey: witness.verifierKey }], log, store });
         await restarted.submit(await grow(1));
         expect(witness.answered).to.deep.equal([200, 200, 200]);
-        expect(store.cosignatures(6)).to.have.length(1);
+        expect(await store.cosignatures(6)).to.have.length(1);
       });
 
       it('retries once from the size a witness reports in a 409', async () => {
@@ -308,7 +308,7 @@ describe('audit/witness', function () {
         witness.setRecorded(origin, { size: 4n, rootHash: Buffer.from(earlier.rootHash) });
         await submitter.submit(await grow(2));
         expect(witness.answered).to.deep.equal([409, 200]);
-        expect(store.cosignatures(6)).to.have.length(1);
+        expect(await store.cosignatures(6)).to.have.length(1);
         expect(lines.map((line) => [line.level, line.fields['witness_size']])).to.deep.include(['warn', 4]);
       });
 
@@ -321,7 +321,7 @@ describe('audit/witness', function () {
         expect(witness.answered).to.deep.equal([409]);
         expect(lines.at(-1)).to.include({ level: 'error' });
         expect(lines.at(-1)?.fields).to.include({ witness_size: 100 });
-        expect(store.cosignatures(2)).to.deep.equal([]);
+        expect(await store.cosignatures(2)).to.deep.equal([]);
       });
 
       it('logs a witness that is down or failing, and checkpointing goes on', async () => {
@@ -338,8 +338,8 @@ describe('audit/witness', function () {
         await Promise.all(submissions);
         expect((await grow(1)).treeSize).to.equal(3);
         await Promise.all(submissions);
-        expect(store.checkpoints().map((checkpoint) => checkpoint.treeSize)).to.deep.equal([2, 3]);
-        expect(store.cosignatures(3)).to.deep.equal([]);
+        expect((await store.checkpoints()).map((checkpoint) => checkpoint.treeSize)).to.deep.equal([2, 3]);
+        expect(await store.cosignatures(3)).to.deep.equal([]);
         expect(lines.map((line) => [line.level, line.fields['reason'], line.fields['status']])).to.have.deep.members([
           ['warn', 'unreachable', undefined], ['warn', 'http_status', 500], ['warn', 'unreachable', undefined], ['warn', 'http_status', 500],
         ]);
@@ -348,7 +348,7 @@ describe('audit/witness', function () {
         witness.failWith(undefined);
         await grow(1);
         await Promise.all(submissions);
-        expect(store.cosignatures(4).map((cosignature) => cosignature.witness)).to.deep.equal([witness.name]);
+        expect((await store.cosignatures(4)).map((cosignature) => cosignature.witness)).to.deep.equal([witness.name]);
         await submitter.close();
       });
 
@@ -359,7 +359,7 @@ describe('audit/witness', function () {
         const newest = submitter.submit(await grow(1));
         await Promise.all([first, skipped, newest]);
         expect(witness.answered).to.deep.equal([200, 200]);
-        expect([1, 2, 3].map((size) => store.cosignatures(size).length)).to.deep.equal([1, 0, 1]);
+        expect(await Promise.all([1, 2, 3].map(async (size) => (await store.cosignatures(size)).length))).to.deep.equal([1, 0, 1]);
       });
     });
   });
@@ -372,12 +372,12 @@ describe('audit/witness', function () {
         const { noteKey, store } = gateway.runtime.audit;
         witness.trustLog(noteKey.origin, noteKey.verifierKey);
         const auditor = await gateway.enrol('auditor');
-        const size = gateway.runtime.audit.log.size();
+        const size = await gateway.runtime.audit.log.size();
         const deadline = Date.now() + 10_000;
-        while (!(store.latestCheckpoint()?.treeSize === size && store.cosignatures(size).length > 0) && Date.now() < deadline) {
+        while (!((await store.latestCheckpoint())?.treeSize === size && (await store.cosignatures(size)).length > 0) && Date.now() < deadline) {
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
-        expect(store.cosignatures(size), 'a cosignature within 10 s').to.have.length(1);
+        expect(await store.cosignatures(size), 'a cosignature within 10 s').to.have.length(1);
 
         const response = await gateway.client(auditor).send('GET', '/v1/audit/checkpoint');
         expect(response.status).to.equal(200);

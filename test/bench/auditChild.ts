@@ -95,10 +95,10 @@ async function appendBench(count: number, callers: number): Promise<void> {
   const latencies = await closedLoop(log, count, callers);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const cpu = process.cpuUsage(cpuBefore);
-  if (log.size() !== count) throw new Error(`the log holds ${log.size()} entries, not ${count}`);
-  const sample = log.entries({ start: 0, end: 1000, limit: 1000 });
+  if (await log.size() !== count) throw new Error(`the log holds ${await log.size()} entries, not ${count}`);
+  const sample = await log.entries({ start: 0, end: 1000, limit: 1000 });
   const meanEntryBytes = sample.reduce((total, entry) => total + entry.entry.length, 0) / sample.length;
-  counted.store.close();
+  await counted.store.close();
   const latency = summary(latencies);
   process.stdout.write(`${JSON.stringify({
     appends: count, callers, meanEntryBytes, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, commits: counted.commits(),
@@ -150,7 +150,7 @@ interface Series {
  * Times each call. A call that throws is counted and its error kept, not timed: the bench reports failures rather
  * than hiding them or stopping (see the docs section for the one found).
  */
-function timeEach(count: number, operation: (query: number) => void): Series {
+async function timeEach(count: number, operation: (query: number) => Promise<void>): Promise<Series> {
   const micros: number[] = [];
   const cpuMicros: number[] = [];
   let failures = 0;
@@ -159,7 +159,7 @@ function timeEach(count: number, operation: (query: number) => void): Series {
     const cpuBefore = process.cpuUsage();
     const started = process.hrtime.bigint();
     try {
-      operation(q);
+      await operation(q);
     } catch (error) {
       failures += 1;
       firstError ??= error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -214,49 +214,49 @@ async function proofBench(count: number, queries: number): Promise<void> {
   });
   const buildSeconds = Number(process.hrtime.bigint() - buildStarted) / 1e9;
   const buildCommits = counted.commits();
-  counted.store.close();
+  await counted.store.close();
   const databaseBytes = ['', '-wal', '-shm'].reduce((total, suffix) => total + (fs.existsSync(file + suffix) ? fs.statSync(file + suffix).size : 0), 0);
   const roots = independentRoots(leaves, count, sizes);
 
   // Serve: reopen, warm up (JIT, SQLite) on one log object, then measure on a fresh one whose hash cache is empty.
   const store = openSqliteAuditStore({ file });
   const warm = createAuditLog(store);
-  if (warm.size() !== count) throw new Error(`the reopened log holds ${warm.size()} entries, not ${count}`);
-  const warmUp = timeEach(warmInclusion.length, (q) => {
+  if (await warm.size() !== count) throw new Error(`the reopened log holds ${await warm.size()} entries, not ${count}`);
+  const warmUp = await timeEach(warmInclusion.length, async (q) => {
     const { index, size } = warmInclusion[q]!;
-    warm.entries({ start: index, end: index + 1, limit: 1 });
-    warm.inclusionProof(index, size);
-    warm.rootAt(size);
-    warm.consistencyProof(Math.max(1, index), size);
+    await warm.entries({ start: index, end: index + 1, limit: 1 });
+    await warm.inclusionProof(index, size);
+    await warm.rootAt(size);
+    await warm.consistencyProof(Math.max(1, index), size);
   });
   const log = createAuditLog(store);
   const figures = {
-    entryRead: timeEach(queries, (q) => { log.entries({ start: reads[q]!, end: reads[q]! + 1, limit: 1 }); }),
-    inclusionProof: timeEach(queries, (q) => { log.inclusionProof(inclusion[q]!.index, inclusion[q]!.size); }),
-    consistencyProof: timeEach(queries, (q) => { log.consistencyProof(consistency[q]!.first, consistency[q]!.second); }),
+    entryRead: await timeEach(queries, async (q) => { await log.entries({ start: reads[q]!, end: reads[q]! + 1, limit: 1 }); }),
+    inclusionProof: await timeEach(queries, async (q) => { await log.inclusionProof(inclusion[q]!.index, inclusion[q]!.size); }),
+    consistencyProof: await timeEach(queries, async (q) => { await log.consistencyProof(consistency[q]!.first, consistency[q]!.second); }),
   };
   // The endpoints' work, on another fresh log object: entry read + leaf hash + proof + root; two roots + proof.
   const served = createAuditLog(store);
   const endpoints = {
-    inclusionServed: timeEach(queries, (q) => {
+    inclusionServed: await timeEach(queries, async (q) => {
       const { index, size } = inclusion[q]!;
-      const [entry] = served.entries({ start: index, end: index + 1, limit: 1 });
+      const [entry] = await served.entries({ start: index, end: index + 1, limit: 1 });
       leafHash(entry!.entry);
-      served.inclusionProof(index, size);
-      served.rootAt(size);
+      await served.inclusionProof(index, size);
+      await served.rootAt(size);
     }),
-    consistencyServed: timeEach(queries, (q) => {
+    consistencyServed: await timeEach(queries, async (q) => {
       const { first, second } = consistency[q]!;
-      served.rootAt(first);
-      served.rootAt(second);
-      served.consistencyProof(first, second);
+      await served.rootAt(first);
+      await served.rootAt(second);
+      await served.consistencyProof(first, second);
     }),
   };
   // And proof + root alone, on a fresh object again (so the root's hashes are not already cached by the above).
   const rooted = createAuditLog(store);
-  const inclusionWithRoot = timeEach(queries, (q) => {
-    rooted.inclusionProof(inclusion[q]!.index, inclusion[q]!.size);
-    rooted.rootAt(inclusion[q]!.size);
+  const inclusionWithRoot = await timeEach(queries, async (q) => {
+    await rooted.inclusionProof(inclusion[q]!.index, inclusion[q]!.size);
+    await rooted.rootAt(inclusion[q]!.size);
   });
 
   // Verify a sample against the independent roots, with leaf hashes of the entries as stored.
@@ -264,15 +264,15 @@ async function proofBench(count: number, queries: number): Promise<void> {
   let verified = 0;
   for (let q = 0; q < queries; q += VERIFY_EVERY) {
     const { index, size } = inclusion[q]!;
-    const [entry] = check.entries({ start: index, end: index + 1, limit: 1 });
-    if (!check.rootAt(size).equals(roots.get(size)!)) throw new Error(`rootAt(${size}) differs from the independent root`);
-    verifyInclusion(BigInt(index), BigInt(size), leafHash(entry!.entry), check.inclusionProof(index, size), roots.get(size)!);
+    const [entry] = await check.entries({ start: index, end: index + 1, limit: 1 });
+    if (!(await check.rootAt(size)).equals(roots.get(size)!)) throw new Error(`rootAt(${size}) differs from the independent root`);
+    verifyInclusion(BigInt(index), BigInt(size), leafHash(entry!.entry), await check.inclusionProof(index, size), roots.get(size)!);
     const { first, second } = consistency[q]!;
-    verifyConsistency(BigInt(first), BigInt(second), check.consistencyProof(first, second), roots.get(first)!, roots.get(second)!);
+    verifyConsistency(BigInt(first), BigInt(second), await check.consistencyProof(first, second), roots.get(first)!, roots.get(second)!);
     verified += 2;
   }
-  if (!check.rootAt(count).equals(roots.get(count)!)) throw new Error('the root of the whole log differs from the independent root');
-  store.close();
+  if (!(await check.rootAt(count)).equals(roots.get(count)!)) throw new Error('the root of the whole log differs from the independent root');
+  await store.close();
 
   const out: Record<string, unknown> = {
     entries: count, queries, buildSeconds, buildCommits, tenthRates, databaseBytes, verified,

@@ -18,7 +18,7 @@ const REQUESTS = Number(countArgument);
 const IN_FLIGHT = 64;
 const config = testConfig(dir!);
 await prepareTestKeys(config);
-const runtime = openRuntime(config);
+const runtime = (await openRuntime(config));
 const pair = generateRsaKeyPair();
 const participant = await runtime.participants.add({
   participantId: 'bench-source', role: 'source', name: 'Bench source', datasets: ['medical_insurance_arrears'],

@@ -9,7 +9,7 @@ import { prepareTestKeys, testConfig } from '../support/runtime.js';
 const [dir, file, workers] = process.argv.slice(2);
 const config = testConfig(dir!, { GATEWAY_INGEST_WORKERS: workers! });
 await prepareTestKeys(config);
-const runtime = openRuntime(config);
+const runtime = (await openRuntime(config));
 const started = process.hrtime.bigint();
 const receipt = await runtime.ingestor.ingest({
   dataset: 'medical_insurance_payments', format: 'csv', source: 'bench', asOf: '2026-11-01',

@@ -38,7 +38,7 @@ const usccs = Array.from({ length: SUBJECTS }, (_, n) => {
 const csv = (owing: (n: number) => boolean) =>
   Readable.from([Buffer.from(`enterprise_name,uscc,arrears_period,arrears_amount\n${usccs.map((code, n) => `Co ${n},${code},2026-09,${owing(n) ? '1500.00' : '0'}`).join('\n')}\n`)]);
 
-let runtime = openRuntime(config);
+let runtime = (await openRuntime(config));
 const baselineStarted = process.hrtime.bigint();
 await runtime.ingestor.ingest({ dataset: 'medical_insurance_arrears', format: 'csv', source: 'bench', asOf: '2026-10-01', batchId: 'baseline', input: csv(() => false) });
 const baselineSeconds = Number(process.hrtime.bigint() - baselineStarted) / 1e9;
@@ -97,7 +97,7 @@ db.transaction(() => {
 })();
 db.close();
 
-runtime = openRuntime(config);
+runtime = (await openRuntime(config));
 runtime.monitoring.delivery.start();
 const started = process.hrtime.bigint();
 const receipt = await runtime.ingestor.ingest({

@@ -67,7 +67,7 @@ async function prepare(dir: string, enterprises: number, consents: number): Prom
   const seconds = (since: bigint) => Number(process.hrtime.bigint() - since) / 1e9;
   const cfg = config(dir);
   await prepareTestKeys(cfg);
-  const runtime = openRuntime(cfg);
+  const runtime = (await openRuntime(cfg));
   try {
     const asOf = todayInShanghai();
     const options = { enterprises, seed: SEED, asOf };
@@ -110,22 +110,22 @@ async function prepare(dir: string, enterprises: number, consents: number): Prom
           artefact_sha256: artefactSha256, seeded_by: 'bench',
         },
       })));
-      chunk.forEach(({ claims, artefact, artefactSha256 }, offset) => {
+      for (const [offset, { claims, artefact, artefactSha256 }] of chunk.entries()) {
         // A consent is usable only while an enterprise participant acts for its USCC: one per USCC.
-        if (!runtime.store.enterpriseForUscc(claims.sub)) {
+        if (!await runtime.store.enterpriseForUscc(claims.sub)) {
           const at = new Date(now * 1000).toISOString();
-          runtime.store.addParticipant({
+          await runtime.store.addParticipant({
             participantId: `bench-enterprise-${claims.sub.toLowerCase()}`, role: 'enterprise', name: 'Bench enterprise', uscc: claims.sub, datasets: [],
             status: 'active', certificatePem: 'bench', certificateSha256: `bench-${claims.sub}`, notAfter: at, createdAt: at, statusChangedAt: at,
           });
         }
-        runtime.store.addConsent({
+        await runtime.store.addConsent({
           consentId: claims.jti, enterpriseId: claims.iss, uscc: claims.sub, bankId: claims.aud, purpose: claims.purpose,
           questions: claims.questions, notBefore: claims.nbf, expiresAt: claims.exp, maxUses: undefined, replaces: undefined,
           artefact, artefactSha256, grantedAt: new Date(now * 1000).toISOString(), auditIndex: appended[offset]!.index,
         }, false);
         subjects.push({ uscc: claims.sub, consent_id: claims.jti });
-      });
+      }
     }
     const consentSeconds = seconds(consentStarted);
     fs.writeFileSync(path.join(dir, 'subjects.json'), JSON.stringify(subjects));
@@ -142,8 +142,8 @@ async function prepare(dir: string, enterprises: number, consents: number): Prom
 
 async function serve(dir: string, reuseSeconds: string): Promise<void> {
   const cfg = config(dir, { GATEWAY_ANSWER_REUSE_SECONDS: reuseSeconds });
-  const runtime = openRuntime(cfg);
-  const firstIndex = runtime.audit.log.size();
+  const runtime = (await openRuntime(cfg));
+  const firstIndex = await runtime.audit.log.size();
   const running = await startServer(runtime, createLogger('silent'), createMetrics());
   // The soak reads the server's memory over time: one line per sample, after the {url} line.
   const sampleMs = Number(process.env['BENCH_MEMORY_SAMPLE_MS'] ?? 0);

@@ -9,12 +9,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { createBlindIndexer, openRecord, recordAssociatedData } from '../../gateway/crypto/index.js';
+import { createBlindIndexer } from '../../gateway/crypto/index.js';
 import { todayInShanghai } from '../../gateway/ingest/index.js';
 import { loadSecrets } from '../../gateway/keys/index.js';
 import { evaluate } from '../../gateway/policies/index.js';
 import type { RecordsByDataset } from '../../gateway/policies/index.js';
 import { openRuntime } from '../../gateway/runtime/index.js';
+import { openValues } from '../../gateway/records/index.js';
 import { testConfig } from '../support/runtime.js';
 import { BENCH_QUESTIONS } from './verifyShared.js';
 import type { Subject } from './verifyShared.js';
@@ -22,7 +23,7 @@ import type { Subject } from './verifyShared.js';
 const [dir, itemsArgument, passesArgument] = process.argv.slice(2);
 const ITEMS = Number(itemsArgument ?? 2000);
 const PASSES = Number(passesArgument ?? 2);
-const runtime = openRuntime(testConfig(dir!));
+const runtime = (await openRuntime(testConfig(dir!)));
 const subjects = JSON.parse(fs.readFileSync(path.join(dir!, 'subjects.json'), 'utf8')) as Subject[];
 const indexer = createBlindIndexer(loadSecrets(runtime.config.keysDir).blindIndex);
 const questions = BENCH_QUESTIONS.map((id) => runtime.questions.get(id));
@@ -54,7 +55,7 @@ for (let pass = 0; pass < PASSES; pass++) {
   for (let i = 0; i < ITEMS; i++) {
     const subject = subjects[(pass * ITEMS + i) % subjects.length]!;
     start();
-    const consent = runtime.store.getConsent(subject.consent_id)!;
+    const consent = (await runtime.store.getConsent(subject.consent_id))!;
     stop('consent lookup');
     const byDataset: Record<string, { values: Record<string, string | number | boolean>; asOf: string }[]> = {};
     for (const dataset of datasets) {
@@ -62,13 +63,13 @@ for (let pass = 0; pass < PASSES; pass++) {
       const index = indexer.subject({ idType: 'uscc', idNumber: consent.uscc });
       stop('blind index');
       start();
-      const stored = runtime.store.recordsBySubject(dataset, index);
+      const stored = await runtime.store.recordsBySubject(dataset, index);
       stop('records query');
       start();
-      byDataset[dataset] = stored.map((row) => ({
-        values: JSON.parse(openRecord(runtime.keyring.get, recordAssociatedData(dataset, row.recordId), row.sealed).toString('utf8')) as Record<string, string | number | boolean>,
+      byDataset[dataset] = await Promise.all(stored.map(async (row) => ({
+        values: await openValues(runtime.keyring, dataset, row.recordId, row.sealed) as Record<string, string | number | boolean>,
         asOf: row.asOf,
-      }));
+      })));
       stop('open records');
       records += stored.length;
     }
@@ -76,7 +77,7 @@ for (let pass = 0; pass < PASSES; pass++) {
     for (const question of questions) evaluate(question, { asOf, records: byDataset as RecordsByDataset });
     stop('evaluate');
     start();
-    runtime.store.useConsents([{ consentId: consent.consentId, count: questions.length, at: new Date().toISOString() }]);
+    await runtime.store.useConsents([{ consentId: consent.consentId, count: questions.length, at: new Date().toISOString() }]);
     stop('use count (durable)');
   }
   const micros = (value: number) => (Math.floor((10 * value) / ITEMS) / 10).toFixed(1).padStart(8);

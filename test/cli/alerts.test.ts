@@ -174,7 +174,7 @@ describe('gateway participants webhook and gateway alerts (CLI)', function () {
   const listed = async (args: readonly string[]) => succeeded<EventRow[]>(await cli(['alerts', 'list', ...args, '--json']));
   const waitForState = async (state: EventRow['state'], bankId: string) => {
     for (let i = 0; i < 200; i++) {
-      if (gateway.runtime.monitoring.listEvents({ state, bankId }, 10).length > 0) return;
+      if ((await gateway.runtime.monitoring.listEvents({ state, bankId }, 10)).length > 0) return;
       await settle(25);
     }
     throw new Error(`no ${state} event of ${bankId}`);
@@ -233,11 +233,11 @@ describe('gateway participants webhook and gateway alerts (CLI)', function () {
       expect(Number.isNaN(Date.parse(first.updated_at))).to.equal(false);
       expect(first.secret).to.match(SECRET_FORM);
       expect(Buffer.from((first.secret as string).slice('whsec_'.length), 'base64')).to.have.length(32);
-      const stored = gateway.runtime.store.getWebhook(bankId);
+      const stored = await gateway.runtime.store.getWebhook(bankId);
       expect(stored?.url).to.equal(receiver.url);
       // Sealed at rest: the database holds no secret in the clear, and the data key opens it.
       expect(stored?.secret).to.match(/^sealed:/).and.not.include('whsec_');
-      expect(openWebhookSecret(gateway.runtime.keyring, stored!)).to.equal(first.secret);
+      expect(await openWebhookSecret(gateway.runtime.keyring, stored!)).to.equal(first.secret);
     });
 
     it('delivers an alert whose Standard Webhooks signature verifies with that secret', async function () {
@@ -254,7 +254,7 @@ describe('gateway participants webhook and gateway alerts (CLI)', function () {
       expect(kept).to.not.have.property('secret');
       expect(run.stdout).to.not.include('whsec_');
       expect(kept).to.include({ participant: bankId, url: receiver.url });
-      expect(openWebhookSecret(gateway.runtime.keyring, gateway.runtime.store.getWebhook(bankId)!)).to.equal(first.secret);
+      expect(await openWebhookSecret(gateway.runtime.keyring, (await gateway.runtime.store.getWebhook(bankId))!)).to.equal(first.secret);
       // A later delivery still verifies with the first secret.
       const before = receiver.hits.length;
       await ingest([{ uscc: subjects[1] as string, amount: '11.00' }]);
@@ -300,15 +300,15 @@ describe('gateway participants webhook and gateway alerts (CLI)', function () {
         });
       }
 
-      it('leaves the registered webhook as it was and registers none for the refused participants', function () {
-        const stored = gateway.runtime.store.getWebhook(bankId);
+      it('leaves the registered webhook as it was and registers none for the refused participants', async function () {
+        const stored = await gateway.runtime.store.getWebhook(bankId);
         expect(stored).to.include({ url: receiver.url });
-        expect(openWebhookSecret(gateway.runtime.keyring, stored!)).to.equal(rotated.secret);
-        for (const id of ['bank-nobody', 'enterprise-webhook', 'bank-nowebhook']) expect(gateway.runtime.store.getWebhook(id), id).to.equal(undefined);
+        expect(await openWebhookSecret(gateway.runtime.keyring, stored!)).to.equal(rotated.secret);
+        for (const id of ['bank-nobody', 'enterprise-webhook', 'bank-nowebhook']) expect(await gateway.runtime.store.getWebhook(id), id).to.equal(undefined);
       });
 
-      it('audits each accepted configuration as webhook.configured and no refused one; no audit entry holds a secret', function () {
-        const entries = gateway.runtime.audit.log.entries({ start: 0, end: Number.MAX_SAFE_INTEGER, limit: 100_000 });
+      it('audits each accepted configuration as webhook.configured and no refused one; no audit entry holds a secret', async function () {
+        const entries = await gateway.runtime.audit.log.entries({ start: 0, end: Number.MAX_SAFE_INTEGER, limit: 100_000 });
         const configured = entries.filter((entry) => entry.kind === 'webhook.configured').map((entry) => Buffer.from(entry.entry).toString('utf8'));
         expect(configured.filter((text) => text.includes(`"${bankId}"`))).to.have.length(3);
         for (const id of ['bank-nobody', 'enterprise-webhook', 'bank-nowebhook']) expect(configured.filter((text) => text.includes(`"${id}"`)), id).to.deep.equal([]);
@@ -373,8 +373,8 @@ describe('gateway participants webhook and gateway alerts (CLI)', function () {
       failedWith(badState, 'invalid_argument');
       expect(failedWith(unknown, 'not_found').error.message).to.include(unknownId);
       failedWith(notDead, 'invalid_argument');
-      expect(gateway.runtime.monitoring.listEvents({ state: 'dead' }, 10).map((row) => row.event_id)).to.deep.equal([deadEvent.event_id]);
-      expect(gateway.runtime.monitoring.listEvents({ state: 'delivered', bankId: liveId }, 10)).to.have.length(1);
+      expect((await gateway.runtime.monitoring.listEvents({ state: 'dead' }, 10)).map((row) => row.event_id)).to.deep.equal([deadEvent.event_id]);
+      expect(await gateway.runtime.monitoring.listEvents({ state: 'delivered', bankId: liveId }, 10)).to.have.length(1);
     });
 
     it('replay <event-id> puts the dead event back; once the receiver answers 200 it is delivered, the same bytes', async function () {
@@ -392,8 +392,8 @@ describe('gateway participants webhook and gateway alerts (CLI)', function () {
       // The replay started a new horizon with the attempts counted from zero.
       expect(after).to.have.length(1);
       expect(after[0]).to.include({ event_id: deadEvent.event_id, state: 'delivered', attempts: 1, last_error: null });
-      expect(gateway.runtime.monitoring.listEvents({ state: 'dead' }, 10)).to.deep.equal([]);
-      const replays = gateway.runtime.audit.log.entries({ start: 0, end: Number.MAX_SAFE_INTEGER, limit: 100_000 })
+      expect(await gateway.runtime.monitoring.listEvents({ state: 'dead' }, 10)).to.deep.equal([]);
+      const replays = await (await gateway.runtime.audit.log.entries({ start: 0, end: Number.MAX_SAFE_INTEGER, limit: 100_000 }))
         .filter((entry) => entry.kind === 'alert.replayed').map((entry) => Buffer.from(entry.entry).toString('utf8'));
       expect(replays).to.have.length(1);
       expect(replays[0]).to.include(deadEvent.event_id);
@@ -401,13 +401,13 @@ describe('gateway participants webhook and gateway alerts (CLI)', function () {
   });
 
   describe('output', function () {
-    it('shows an endpoint secret only in the run that issued it, exactly once, and never a record value', function () {
+    it('shows an endpoint secret only in the run that issued it, exactly once, and never a record value', async function () {
       const issued = runs.filter((run) => /whsec_/.test(run.stdout + run.stderr));
       // The first registration and the rotation.
       expect(issued.map((run) => run.args.slice(0, 3))).to.deep.equal([['participants', 'webhook', bankId], ['participants', 'webhook', bankId]]);
       const secrets = issued.map((run) => run.stdout.match(/whsec_[A-Za-z0-9+/=]+/g) ?? []);
       for (const found of secrets) expect(found).to.have.length(1);
-      const all = [...secrets.flat(), deadSecret, openWebhookSecret(gateway.runtime.keyring, gateway.runtime.store.getWebhook(liveId)!)];
+      const all = [...secrets.flat(), deadSecret, await openWebhookSecret(gateway.runtime.keyring, (await gateway.runtime.store.getWebhook(liveId))!)];
       expect(new Set(all).size).to.equal(4);
       for (const run of runs) {
         const label = `gateway ${run.args.join(' ')}`;

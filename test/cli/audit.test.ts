@@ -54,31 +54,31 @@ describe('gateway audit', function () {
     file = (name) => path.join(root, name);
     const config = testConfig(root);
     await prepareTestKeys(config);
-    const runtime = openRuntime(config);
+    const runtime = (await openRuntime(config));
     try {
       const { log, checkpointer, noteKey, store } = runtime.audit;
       verifierKey = noteKey.verifierKey;
       for (let n = 0; n < SIZE; n++) {
         await log.append({ kind: 'audit.read', actor: `auditor-${n % 3}`, details: { n } });
-        if (n + 1 === 10 || n + 1 === 25) checkpointer.checkpointNow();
+        if (n + 1 === 10 || n + 1 === 25) await checkpointer.checkpointNow();
       }
-      checkpointer.checkpointNow();
-      for (const size of [25, SIZE]) roots.set(size, base64(log.rootAt(size)));
+      await checkpointer.checkpointNow();
+      for (const size of [25, SIZE]) roots.set(size, base64(await log.rootAt(size)));
       // As GET /v1/audit/checkpoint serves it, with a witness's cosignature line after the log's own.
-      fs.writeFileSync(file('saved-25.note'), `${store.checkpointAt(25)?.note ?? ''}— witness.example AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n`);
-      fs.writeFileSync(file('saved-40.note'), store.checkpointAt(SIZE)?.note ?? '');
-      fs.writeFileSync(file('saved-10.note'), store.checkpointAt(10)?.note ?? '');
+      fs.writeFileSync(file('saved-25.note'), `${(await store.checkpointAt(25))?.note ?? ''}— witness.example AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n`);
+      fs.writeFileSync(file('saved-40.note'), (await store.checkpointAt(SIZE))?.note ?? '');
+      fs.writeFileSync(file('saved-10.note'), (await store.checkpointAt(10))?.note ?? '');
       const forger = parseSignerKey(generateNoteKey(noteKey.origin).signerKey);
-      fs.writeFileSync(file('forged.note'), signNote(formatCheckpoint({ origin: noteKey.origin, size: 25n, rootHash: log.rootAt(25) }), forger));
+      fs.writeFileSync(file('forged.note'), signNote(formatCheckpoint({ origin: noteKey.origin, size: 25n, rootHash: await log.rootAt(25) }), forger));
       // As GET /v1/audit/proofs/inclusion and /consistency answer.
-      const [entry] = log.entries({ start: 7, end: 8, limit: 1 });
+      const [entry] = await log.entries({ start: 7, end: 8, limit: 1 });
       const inclusion = {
         leaf_index: 7, tree_size: 25, leaf_hash: base64(leafHash(entry?.entry ?? Buffer.alloc(0))),
-        proof: log.inclusionProof(7, 25).map(base64), root_hash: base64(log.rootAt(25)),
+        proof: (await log.inclusionProof(7, 25)).map(base64), root_hash: base64(await log.rootAt(25)),
       };
       const consistency = {
-        first_size: 10, second_size: SIZE, first_root: base64(log.rootAt(10)), second_root: base64(log.rootAt(SIZE)),
-        proof: log.consistencyProof(10, SIZE).map(base64),
+        first_size: 10, second_size: SIZE, first_root: base64(await log.rootAt(10)), second_root: base64(await log.rootAt(SIZE)),
+        proof: (await log.consistencyProof(10, SIZE)).map(base64),
       };
       const write = (name: string, body: unknown) => fs.writeFileSync(file(name), JSON.stringify(body));
       write('inclusion.json', inclusion);
@@ -214,10 +214,10 @@ describe('gateway audit', function () {
   describe('verify-proof --consistency --checkpoint', function () {
     it('accepts a proof whose first tree is the saved checkpoint\'s; refuses another size, a forked first root and a forged checkpoint', async function () {
       // The same sizes from a log with other entries: a valid proof, but not from the tree the gateway signed.
-      const fork = memoryTree(Array.from({ length: SIZE }, (_, n) => Buffer.from(`fork ${n}`)));
+      const fork = await memoryTree(Array.from({ length: SIZE }, (_, n) => Buffer.from(`fork ${n}`)));
       fs.writeFileSync(file('consistency-fork.json'), JSON.stringify({
-        first_size: 10, second_size: SIZE, first_root: base64(treeHash(10, fork.read)), second_root: base64(treeHash(SIZE, fork.read)),
-        proof: consistencyProof(10, SIZE, fork.read).map(base64),
+        first_size: 10, second_size: SIZE, first_root: base64((await treeHash(10, fork.read))), second_root: base64((await treeHash(SIZE, fork.read))),
+        proof: (await consistencyProof(10, SIZE, fork.read)).map(base64),
       }));
       const [matching, otherSize, forked, forgedCheckpoint, withInclusion] = await Promise.all([
         gateway(root, ['audit', 'verify-proof', '--consistency', file('consistency.json'), '--checkpoint', file('saved-10.note')]),

@@ -44,7 +44,7 @@ describe('gateway audit verify-remote (CLI)', function () {
     fs.mkdirSync(desk);
     const config = testConfig(root, { HOST: '127.0.0.1', PORT: '0', GATEWAY_INGEST_WORKERS: '1', GATEWAY_CHECKPOINT_INTERVAL_MS: '100' });
     await prepareTestKeys(config);
-    runtime = openRuntime(config);
+    runtime = (await openRuntime(config));
     running = await startServer(runtime, createLogger('silent'), createMetrics());
     succeeded(await runCli(root, ['participants', 'add', '--role', 'auditor', '--name', 'City audit office', '--id', AUDITOR, '--generate']));
     for (const suffix of ['key', 'cert']) fs.copyFileSync(path.join(config.keysDir, 'participants', `${AUDITOR}.${suffix}.pem`), path.join(desk, `${suffix}.pem`));
@@ -89,7 +89,7 @@ describe('gateway audit verify-remote (CLI)', function () {
 
   it('exits 1 against a saved checkpoint of another tree of the same size (a fork), naming the problem', async function () {
     const { noteKey, log } = runtime.audit;
-    fs.writeFileSync(path.join(desk, 'fork.txt'), signNote(formatCheckpoint({ origin: noteKey.origin, size: 10n, rootHash: log.rootAt(11) }), noteKey.signer));
+    fs.writeFileSync(path.join(desk, 'fork.txt'), signNote(formatCheckpoint({ origin: noteKey.origin, size: 10n, rootHash: await log.rootAt(11) }), noteKey.signer));
     const run = await remote(['--checkpoint', path.join(desk, 'fork.txt'), '--save-checkpoint', path.join(desk, 'not-saved.txt')]);
     expect(run.code, run.stderr).to.equal(1);
     expect(run.stdout).to.match(/^audit log FAILED\n- inconsistent_with_saved_checkpoint at index 0: /);

@@ -71,7 +71,7 @@ describe('gateway client (CLI): flags, subscriptions and alerts', function () {
     outside = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-client-outside-'));
     const config = testConfig(root, { HOST: '127.0.0.1', PORT: '0', GATEWAY_INGEST_WORKERS: '1' });
     await prepareTestKeys(config);
-    running = await startServer(openRuntime(config), createLogger('silent'), createMetrics());
+    running = await startServer((await openRuntime(config)), createLogger('silent'), createMetrics());
     url = running.url;
     (await Promise.all([
       runCli(root, ['participants', 'add', '--role', 'source', '--name', 'Bureau', '--id', SOURCE, '--datasets', 'medical_insurance_arrears', '--generate']),

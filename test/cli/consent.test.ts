@@ -84,7 +84,7 @@ describe('gateway consent (CLI)', function () {
     file = (name) => path.join(root, name);
     const config = testConfig(root, { HOST: '127.0.0.1', PORT: '0', GATEWAY_INGEST_WORKERS: '1' });
     await prepareTestKeys(config);
-    runtime = openRuntime(config);
+    runtime = (await openRuntime(config));
     running = await startServer(runtime, createLogger('silent'), createMetrics());
     const added = await Promise.all([
       gateway(['participants', 'add', '--role', 'enterprise', '--name', '济南明德机械有限公司', '--id', ENTERPRISE, '--uscc', USCC, '--generate', '--json']),
@@ -142,16 +142,16 @@ describe('gateway consent (CLI)', function () {
       });
     });
 
-    it('prints only the new consent id without --json', function () {
+    it('prints only the new consent id without --json', async function () {
       const id = plain.stdout.trim();
       expect(id).to.match(/^[A-Za-z0-9_-]{16,128}$/);
-      expect(runtime.store.getConsent(id)?.uscc).to.equal(USCC);
+      expect((await runtime.store.getConsent(id))?.uscc).to.equal(USCC);
     });
 
-    it('replaces an active consent with --replaces', function () {
+    it('replaces an active consent with --replaces', async function () {
       const replaced = plain.stdout.trim();
       expect(replacement.consent).to.include({ state: 'active', replaces: replaced, purpose: 'post_loan_management' });
-      expect(runtime.store.getConsent(replaced)).to.include({ state: 'replaced', replacedBy: replacement.id });
+      expect(await runtime.store.getConsent(replaced)).to.include({ state: 'replaced', replacedBy: replacement.id });
     });
 
     for (const { why, code } of refusals) {
@@ -262,8 +262,8 @@ describe('gateway consent (CLI)', function () {
       Object.keys(commands).forEach((name, n) => runs.set(name, done[n]!));
     });
 
-    it('exports the artefact as stored, byte for byte, with a newline', function () {
-      expect(artefact).to.equal(`${runtime.consents.exportArtefact(granted.id)}\n`);
+    it('exports the artefact as stored, byte for byte, with a newline', async function () {
+      expect(artefact).to.equal(`${await runtime.consents.exportArtefact(granted.id)}\n`);
       expect(createHash('sha256').update(artefact.trim()).digest('base64url')).to.equal(granted.consent.artefact_sha256);
     });
 
@@ -322,9 +322,9 @@ describe('gateway consent (CLI)', function () {
       failedWith(asOtherEnterprise, 'not_found');
     });
 
-    it('revokes as the enterprise', function () {
+    it('revokes as the enterprise', async function () {
       expect(succeeded(revoked).stdout.trim()).to.equal(`consent ${granted.id} is revoked`);
-      expect(runtime.consents.stateOf(runtime.store.getConsent(granted.id)!)).to.equal('revoked');
+      expect(await runtime.consents.stateOf((await runtime.store.getConsent(granted.id))!)).to.equal('revoked');
     });
 
     it('exits 1 with consent_not_active the second time', function () {
@@ -364,13 +364,13 @@ describe('gateway consent (CLI)', function () {
       for (const run of [withoutReason, reasonAlone, controlInReason]) failedWith(run, 'invalid_argument');
     });
 
-    it('ends the consent, whoever it concerns, and prints it revoked', function () {
+    it('ends the consent, whoever it concerns, and prints it revoked', async function () {
       expect(json<{ consent: Consent }>(succeeded(byOperator)).consent).to.include({ consent_id: consentId, state: 'revoked' });
-      expect(runtime.consents.stateOf(runtime.store.getConsent(consentId)!)).to.equal('revoked');
+      expect(await runtime.consents.stateOf((await runtime.store.getConsent(consentId))!)).to.equal('revoked');
     });
 
-    it('records a consent.revoked entry by the operator with the reason', function () {
-      const [entry] = runtime.audit.log.entries({ start: 0, end: Number.MAX_SAFE_INTEGER, consentId, kind: 'consent.revoked', limit: 10 });
+    it('records a consent.revoked entry by the operator with the reason', async function () {
+      const [entry] = await runtime.audit.log.entries({ start: 0, end: Number.MAX_SAFE_INTEGER, consentId, kind: 'consent.revoked', limit: 10 });
       expect(JSON.parse(Buffer.from(entry!.entry).toString('utf8'))).to.include({ actor: 'operator', subject: USCC, reason: 'court order 2026-17' });
     });
 
@@ -382,7 +382,7 @@ describe('gateway consent (CLI)', function () {
   describe('an auditor saving a checkpoint with `client request` and checking the log with `audit verify`', function () {
     it('saves the note exactly as served, and `audit verify --checkpoint` accepts it', async function () {
       succeeded(await gateway(['participants', 'add', '--role', 'auditor', '--name', '审计', '--id', 'auditor-cli', '--generate', '--json']));
-      runtime.audit.checkpointer.checkpointNow();
+      await runtime.audit.checkpointer.checkpointNow();
       const saved = succeeded(await gateway(['client', 'request', 'GET', '/v1/audit/checkpoint', '--as', 'auditor-cli']));
       expect(saved.stdout).to.match(/\n\n\u2014 [^\n]+\n$/);
       fs.writeFileSync(file('checkpoint.txt'), saved.stdout);

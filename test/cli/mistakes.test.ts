@@ -47,7 +47,7 @@ describe('gateway CLI, a newcomer\'s mistakes', function () {
     file = (name) => path.join(root, name);
     const config = testConfig(root, { HOST: '127.0.0.1', PORT: '0', GATEWAY_INGEST_WORKERS: '1' });
     await prepareTestKeys(config);
-    running = await startServer(openRuntime(config), createLogger('silent'), createMetrics());
+    running = await startServer((await openRuntime(config)), createLogger('silent'), createMetrics());
     succeeded(await gateway(['participants', 'add', '--role', 'source', '--name', 'Bureau', '--id', SOURCE, '--datasets', 'medical_insurance_arrears', '--generate']));
     fs.writeFileSync(file('bad.csv'), `${HEADER}\nx,91310115MA1H8R7C6D,2026-13,-5\nAcme,91350100M000100Y43,2026-01,5\n`);
     fs.writeFileSync(file('semicolons.csv'), `${HEADER.replaceAll(',', ';')}\nAcme;91350100M000100Y43;2026-01;5\n`);

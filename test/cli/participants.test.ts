@@ -355,7 +355,7 @@ describe('gateway participants (CLI)', function () {
       gateway(['client', 'ingest', DATASET, file('arrears.csv'), '--as', as, '--idempotency-key', key, '--json'], env);
 
     before(async function () {
-      const runtime = openRuntime(testConfig(root, { HOST: '127.0.0.1', PORT: '0', GATEWAY_INGEST_WORKERS: '1' }));
+      const runtime = await openRuntime(testConfig(root, { HOST: '127.0.0.1', PORT: '0', GATEWAY_INGEST_WORKERS: '1' }));
       running = await startServer(runtime, createLogger('silent'), createMetrics());
       env = { GATEWAY_URL: running.url };
     });

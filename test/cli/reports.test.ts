@@ -51,7 +51,7 @@ describe('gateway client report, report verify and objections list (CLI)', funct
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-report-cli-'));
     config = testConfig(root, { HOST: '127.0.0.1', PORT: '0', GATEWAY_INGEST_WORKERS: '1', GATEWAY_CHECKPOINT_INTERVAL_MS: '3600000' });
     await prepareTestKeys(config);
-    runtime = openRuntime(config);
+    runtime = (await openRuntime(config));
     running = await startServer(runtime, createLogger('silent'), createMetrics());
     const pair = generateRsaKeyPair();
     const credentials = new Map<string, { participantId: string; privateKeyPem: string; certificatePem: string }>();

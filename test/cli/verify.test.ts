@@ -58,7 +58,7 @@ describe('gateway client verify (CLI)', function () {
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-verify-cli-'));
     config = testConfig(root, { HOST: '127.0.0.1', PORT: '0', GATEWAY_INGEST_WORKERS: '1' });
     await prepareTestKeys(config);
-    runtime = openRuntime(config);
+    runtime = (await openRuntime(config));
     running = await startServer(runtime, createLogger('silent'), createMetrics());
     // The participants' keys and certificates where `--as` looks for them: <keys>/participants/<id>.{key,cert}.pem.
     const pair = generateRsaKeyPair();
@@ -116,7 +116,7 @@ describe('gateway client verify (CLI)', function () {
     expect(run.stdout + run.stderr).to.not.include(OWED_AMOUNT);
   });
 
-  it('prints the verified payload with --json, with the loan reference and officer it was given', function () {
+  it('prints the verified payload with --json, with the loan reference and officer it was given', async function () {
     const run = runs['json'] as Run;
     expect(run.code, describeRun(run)).to.equal(0);
     const claims = JSON.parse(run.stdout) as { iss: string; aud: string; loan_reference: string; officer: string; items: Item[] };
@@ -125,7 +125,7 @@ describe('gateway client verify (CLI)', function () {
     // " medical_arrears_now," is one question: ids are trimmed and empty ones dropped.
     expect(claims.items[0]?.questions).to.have.length(1);
     expect(claims.items[0]?.questions?.[0]).to.include({ id: 'medical_arrears_now', answer: true, repeated: true });
-    const entries = runtime.audit.log.entries({ start: 0, end: Number.MAX_SAFE_INTEGER, consentId, kind: 'verification.answered', limit: 100 })
+    const entries = await (await runtime.audit.log.entries({ start: 0, end: Number.MAX_SAFE_INTEGER, consentId, kind: 'verification.answered', limit: 100 }))
       .map((stored) => JSON.parse(Buffer.from(stored.entry).toString('utf8')) as Record<string, unknown>);
     expect(entries.some((entry) => entry['loan_reference'] === 'LN-CLI-7' && entry['officer'] === '王芳' && entry['actor'] === BANK)).to.equal(true);
   });

@@ -13,12 +13,12 @@ import { testConfig } from '../support/runtime.js';
 
 const [dir, consentId, uscc, bankId, question, answersArgument] = process.argv.slice(2) as [string, string, string, string, string, string];
 const answers = Number(answersArgument);
-const runtime = openRuntime(testConfig(dir, { GATEWAY_INGEST_WORKERS: '1' }));
+const runtime = (await openRuntime(testConfig(dir, { GATEWAY_INGEST_WORKERS: '1' })));
 let counted = 0;
 const consentStore: ConsentStore = {
   ...runtime.store,
-  useConsents(uses) {
-    const result = runtime.store.useConsents(uses);
+  async useConsents(uses) {
+    const result = await runtime.store.useConsents(uses);
     counted += 1;
     if (counted > answers) process.kill(process.pid, 'SIGKILL');
     return result;

@@ -40,17 +40,17 @@ function runChild(dir: string, consentId: string): Promise<{ signal: NodeJS.Sign
 }
 
 /** Fresh answers under the consent in the audit log. */
-function loggedAnswers(runtime: Runtime, consentId: string): number {
-  return runtime.audit.log.entries({ start: 0, end: Number.MAX_SAFE_INTEGER, consentId, kind: 'verification.answered', limit: 1000 })
+async function loggedAnswers(runtime: Runtime, consentId: string): Promise<number> {
+  return await (await runtime.audit.log.entries({ start: 0, end: Number.MAX_SAFE_INTEGER, consentId, kind: 'verification.answered', limit: 1000 }))
     .map((entry) => JSON.parse(Buffer.from(entry.entry).toString('utf8')) as { questions: { repeated: boolean }[] })
     .reduce((sum, entry) => sum + entry.questions.filter((question) => !question.repeated).length, 0);
 }
 
-function withRuntime<T>(config: GatewayConfig, use: (runtime: Runtime) => T): Promise<T> {
-  const runtime = openRuntime(config);
+async function withRuntime<T>(config: GatewayConfig, use: (runtime: Runtime) => T): Promise<T> {
+  const runtime = await openRuntime(config);
   try {
     const result = use(runtime);
-    return runtime.close().then(() => result);
+    return await runtime.close().then(() => result);
   } catch (error) {
     return runtime.close().then(() => { throw error; });
   }
@@ -69,11 +69,11 @@ describe('consent use counts after a crash between a use and its audit entry', f
     consentId = randomUUID();
     // The enterprise acting for the USCC: a consent is usable only while one is active (docs/consent.md).
     const at = new Date().toISOString();
-    await withRuntime(config, (runtime) => runtime.store.addParticipant({
+    await withRuntime(config, async (runtime) => runtime.store.addParticipant({
       participantId: 'enterprise-crash', role: 'enterprise', name: 'Crash test enterprise', uscc: USCC, datasets: [], status: 'active',
       certificatePem: 'crash-test', certificateSha256: 'crash-test', notAfter: at, createdAt: at, statusChangedAt: at,
     }));
-    await withRuntime(config, (runtime) => runtime.store.addConsent({
+    await withRuntime(config, async (runtime) => runtime.store.addConsent({
       consentId, enterpriseId: 'enterprise-crash', uscc: USCC, bankId: BANK, purpose: 'loan_approval', questions: [QUESTION],
       notBefore: 0, expiresAt: Math.floor(Date.now() / 1000) + 86_400, maxUses: MAX_USES, replaces: undefined, artefact: 'crash-test',
       artefactSha256: 'crash-test', grantedAt: new Date().toISOString(), auditIndex: 0,
@@ -88,10 +88,10 @@ describe('consent use counts after a crash between a use and its audit entry', f
     const run = await runChild(dir, consentId);
     expect(run.signal).to.equal('SIGKILL');
     expect(run.answered).to.equal(ANSWERED);
-    await withRuntime(config, (runtime) => {
-      const consent = runtime.store.getConsent(consentId);
+    await withRuntime(config, async (runtime) => {
+      const consent = await runtime.store.getConsent(consentId);
       expect(consent).to.include({ uses: MAX_USES, state: 'exhausted' });
-      expect(loggedAnswers(runtime, consentId)).to.equal(ANSWERED);
+      expect(await loggedAnswers(runtime, consentId)).to.equal(ANSWERED);
     });
   });
 
@@ -99,18 +99,18 @@ describe('consent use counts after a crash between a use and its audit entry', f
     const served = await serveUntilListening(config);
     expect(served.code).to.equal(0);
     expect(served.stderr + served.stdout).to.include('consent use counts set to the answers in the audit log');
-    await withRuntime(config, (runtime) => {
-      const consent = runtime.store.getConsent(consentId);
+    await withRuntime(config, async (runtime) => {
+      const consent = await runtime.store.getConsent(consentId);
       expect(consent).to.include({ uses: ANSWERED, state: 'active' });
       expect(consent?.endedAt).to.equal(undefined);
-      expect(loggedAnswers(runtime, consentId)).to.equal(ANSWERED);
+      expect(await loggedAnswers(runtime, consentId)).to.equal(ANSWERED);
       // Nothing left to recount.
-      expect(reconcileConsentUses(runtime.store, runtime.audit.log)).to.deep.equal([]);
+      expect(await reconcileConsentUses(runtime.store, runtime.audit.log)).to.deep.equal([]);
     });
   });
 
   it('the last use the budget allows is then answered, counted and logged alike', async function () {
-    const runtime = openRuntime(config);
+    const runtime = (await openRuntime(config));
     try {
       const jti = randomUUID();
       const result = await runtime.verifications.verify(
@@ -118,8 +118,8 @@ describe('consent use counts after a crash between a use and its audit entry', f
         { loan_reference: 'LN-after', officer: 'crash-test', items: [{ subject: { uscc: USCC }, consent_id: consentId, questions: [QUESTION] }] },
       );
       expect(result.items[0]?.status).to.equal('answered');
-      expect(runtime.store.getConsent(consentId)).to.include({ uses: MAX_USES, state: 'exhausted' });
-      expect(loggedAnswers(runtime, consentId)).to.equal(MAX_USES);
+      expect(await runtime.store.getConsent(consentId)).to.include({ uses: MAX_USES, state: 'exhausted' });
+      expect((await loggedAnswers(runtime, consentId))).to.equal(MAX_USES);
     } finally {
       await runtime.close();
     }

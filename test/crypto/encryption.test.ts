@@ -9,6 +9,7 @@ import { reencryptStep } from '../../gateway/keys/index.js';
 import { DATABASE_FILE } from '../../gateway/runtime/index.js';
 import { bytes, ndjson, openTestRuntime } from '../support/runtime.js';
 import type { TestRuntime } from '../support/runtime.js';
+import { rejection } from '../support/rejection.js';
 
 const NAME = '济南秘密精密仪器有限公司';
 const USCC = '91350100M000100Y43';
@@ -39,7 +40,7 @@ describe('encryption at rest', () => {
   });
   afterEach(() => t.dispose());
 
-  it('leaves no name, code, ID number, address or amount in any file of the data directory (database and WAL)', () => {
+  it('leaves no name, code, ID number, address or amount in any file of the data directory (database and WAL)', async () => {
     const files = filesUnder(t.config.dataDir);
     expect(files.map((file) => path.basename(file))).to.include.members([DATABASE_FILE, `${DATABASE_FILE}-wal`]);
     const contents = files.map((file) => ({ file, data: fs.readFileSync(file) }));
@@ -52,11 +53,11 @@ describe('encryption at rest', () => {
       }
     }
     // The needles are findable through the gateway, so the scan above is not vacuous.
-    const [record] = t.runtime.records.bySubject('water_accounts', { idType: 'uscc', idNumber: USCC });
+    const [record] = (await t.runtime.records.bySubject('water_accounts', { idType: 'uscc', idNumber: USCC }));
     expect(record?.values).to.include({ enterprise_name: NAME, prepaid_amount: 3141592, arrears_amount: 2718281 });
   });
 
-  it('refuses a ciphertext moved onto another row', () => {
+  it('refuses a ciphertext moved onto another row', async () => {
     const db = new Database(path.join(t.config.dataDir, DATABASE_FILE));
     try {
       const rows = db.prepare('SELECT record_id, sealed FROM records ORDER BY record_id').all() as { record_id: number; sealed: Buffer }[];
@@ -65,27 +66,27 @@ describe('encryption at rest', () => {
     } finally {
       db.close();
     }
-    expect(() => t.runtime.records.bySubject('water_accounts', { idType: 'uscc', idNumber: USCC })).to.throw().with.property('code', 'decryption_failed');
+    expect(await rejection(t.runtime.records.bySubject('water_accounts', { idType: 'uscc', idNumber: USCC }))).to.have.property('code', 'decryption_failed');
   });
 
-  it('finds nothing for a subject that is not there', () => {
-    expect(t.runtime.records.bySubject('water_accounts', { idType: 'uscc', idNumber: '91110108722619411A' })).to.deep.equal([]);
+  it('finds nothing for a subject that is not there', async () => {
+    expect(await t.runtime.records.bySubject('water_accounts', { idType: 'uscc', idNumber: '91110108722619411A' })).to.deep.equal([]);
   });
 
-  it('rotates the data key and re-encrypts every record under the new one, still readable', () => {
-    const before = t.runtime.store.scanSealed(0, 100).map((row) => sealedKeyId(row.sealed));
+  it('rotates the data key and re-encrypts every record under the new one, still readable', async () => {
+    const before = (await t.runtime.store.scanSealed(0, 100)).map((row) => sealedKeyId(row.sealed));
     expect(before).to.deep.equal([1, 1]);
-    const key = t.runtime.keyring.rotate();
+    const key = (await t.runtime.keyring.rotate());
     expect(key.id).to.equal(2);
-    let progress = reencryptStep(t.runtime.store, t.runtime.keyring, 0, 1);
+    let progress = await reencryptStep(t.runtime.store, t.runtime.keyring, 0, 1);
     let reencrypted = progress.reencrypted;
     while (!progress.done) {
-      progress = reencryptStep(t.runtime.store, t.runtime.keyring, progress.lastRecordId, 1);
+      progress = await reencryptStep(t.runtime.store, t.runtime.keyring, progress.lastRecordId, 1);
       reencrypted += progress.reencrypted;
     }
     expect(reencrypted).to.equal(2);
-    expect(t.runtime.store.scanSealed(0, 100).map((row) => sealedKeyId(row.sealed))).to.deep.equal([2, 2]);
-    expect(t.runtime.records.bySubject('large_growers', { idType: 'resident_id', idNumber: RESIDENT_ID })[0]?.values).to.include({ grower_name: '王秘密' });
+    expect((await t.runtime.store.scanSealed(0, 100)).map((row) => sealedKeyId(row.sealed))).to.deep.equal([2, 2]);
+    expect((await t.runtime.records.bySubject('large_growers', { idType: 'resident_id', idNumber: RESIDENT_ID }))[0]?.values).to.include({ grower_name: '王秘密' });
   });
 
   it('writes key files readable by their owner only (certificates are public)', () => {

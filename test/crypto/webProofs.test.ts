@@ -15,8 +15,8 @@ describe('the portal\'s proof checks (crypto/webProofs.ts)', function () {
   before(async function () {
     gateway = await startTestGateway();
     for (let i = 0; i < 6; i += 1) await gateway.enrol('bank');
-    note = gateway.runtime.audit.checkpointer.checkpointNow()!.note;
-    size = gateway.runtime.audit.log.size();
+    note = (await gateway.runtime.audit.checkpointer.checkpointNow())!.note;
+    size = await gateway.runtime.audit.log.size();
   });
   after(async function () {
     await gateway?.stop();
@@ -25,7 +25,7 @@ describe('the portal\'s proof checks (crypto/webProofs.ts)', function () {
   it('opens the gateway\'s checkpoint with its verifier key, giving its size and root', async function () {
     const opened = await openCheckpoint(note, gateway.runtime.audit.noteKey.verifierKey);
     expect(opened?.size).to.equal(size);
-    expect(Buffer.from(opened!.rootHash).equals(gateway.runtime.audit.log.rootAt(size))).to.equal(true);
+    expect(Buffer.from(opened!.rootHash).equals(await gateway.runtime.audit.log.rootAt(size))).to.equal(true);
   });
 
   it('refuses the checkpoint under another key of the same name, or with its text altered', async function () {
@@ -35,10 +35,10 @@ describe('the portal\'s proof checks (crypto/webProofs.ts)', function () {
   });
 
   it('verifies every inclusion proof the log makes, and no proof for an altered entry', async function () {
-    const root = gateway.runtime.audit.log.rootAt(size);
-    const entries = gateway.runtime.audit.log.entries({ start: 0, end: size, limit: size });
+    const root = await gateway.runtime.audit.log.rootAt(size);
+    const entries = await gateway.runtime.audit.log.entries({ start: 0, end: size, limit: size });
     for (const entry of entries) {
-      const proof = gateway.runtime.audit.log.inclusionProof(entry.index, size);
+      const proof = await gateway.runtime.audit.log.inclusionProof(entry.index, size);
       expect(await verifyInclusion(entry.index, size, await leafHashOf(entry.entry), proof, root), `entry ${entry.index}`).to.equal(true);
       const altered = Buffer.from(entry.entry);
       altered[altered.length - 2] ^= 1;
@@ -48,10 +48,10 @@ describe('the portal\'s proof checks (crypto/webProofs.ts)', function () {
   });
 
   it('verifies every consistency proof the log makes, and refuses a wrong root', async function () {
-    const second = gateway.runtime.audit.log.rootAt(size);
+    const second = await gateway.runtime.audit.log.rootAt(size);
     for (let first = 1; first <= size; first += 1) {
-      const proof = gateway.runtime.audit.log.consistencyProof(first, size);
-      const root = gateway.runtime.audit.log.rootAt(first);
+      const proof = await gateway.runtime.audit.log.consistencyProof(first, size);
+      const root = await gateway.runtime.audit.log.rootAt(first);
       expect(await verifyConsistency(first, size, root, second, proof), `${first} → ${size}`).to.equal(true);
       expect(await verifyConsistency(first, size, fromBase64(Buffer.alloc(32, 7).toString('base64')), second, proof)).to.equal(false);
     }

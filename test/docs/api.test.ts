@@ -174,8 +174,8 @@ describe('docs/api.md', function () {
 
     before(async function () {
       // The checkpoint lags the log by GATEWAY_CHECKPOINT_INTERVAL_MS: poll until it covers what was done above.
-      const size = gateway.runtime.audit.log.size();
-      for (let attempt = 0; attempt < 100 && (gateway.runtime.audit.store.latestCheckpoint()?.treeSize ?? 0) < size; attempt++) {
+      const size = await gateway.runtime.audit.log.size();
+      for (let attempt = 0; attempt < 100 && ((await gateway.runtime.audit.store.latestCheckpoint())?.treeSize ?? 0) < size; attempt++) {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     });

@@ -103,12 +103,31 @@ class ExampleGateway {
   readonly #store: Store;
   readonly #dir: string;
 
-  constructor(nowSeconds: number) {
+  /** The gateway with the example's participant registered. */
+  static async open(nowSeconds: number): Promise<ExampleGateway> {
+    const gateway = new ExampleGateway(nowSeconds);
+    await gateway.#store.addParticipant(gateway.#participant());
+    return gateway;
+  }
+
+  private constructor(nowSeconds: number) {
     this.#dir = fs.mkdtempSync(path.join(os.tmpdir(), 'request-signing-doc-'));
     this.#store = openSqliteStore({ file: path.join(this.#dir, 'gateway.sqlite') });
+    const now = () => nowSeconds;
+    this.authenticator = createRequestAuthenticator({
+      store: this.#store,
+      caCertificatePem: block('ca-certificate'),
+      audience: EXAMPLE.audience,
+      clockSkewSeconds: SKEW,
+      replayGuard: createReplayGuard(this.#store, now),
+      nowSeconds: now,
+    });
+  }
+
+  #participant(): ParticipantRecord {
     const certificatePem = block('certificate');
     const facts = certificateFacts(certificatePem);
-    const record: ParticipantRecord = {
+    return {
       participantId: EXAMPLE.participantId,
       role: EXAMPLE.role,
       name: EXAMPLE.name,
@@ -121,16 +140,6 @@ class ExampleGateway {
       createdAt: EXAMPLE.issuedAt,
       statusChangedAt: EXAMPLE.issuedAt,
     };
-    this.#store.addParticipant(record);
-    const now = () => nowSeconds;
-    this.authenticator = createRequestAuthenticator({
-      store: this.#store,
-      caCertificatePem: block('ca-certificate'),
-      audience: EXAMPLE.audience,
-      clockSkewSeconds: SKEW,
-      replayGuard: createReplayGuard(this.#store, now),
-      nowSeconds: now,
-    });
   }
 
   /** Authenticates the example request (or a variant) for the ingest endpoint's roles; resolves to the refusal code or 'accepted'. */
@@ -151,18 +160,18 @@ class ExampleGateway {
     }
   }
 
-  close(): void {
-    this.#store.close();
+  async close(): Promise<void> {
+    await this.#store.close();
     fs.rmSync(this.#dir, { recursive: true, force: true });
   }
 }
 
 async function withGateway<T>(nowSeconds: number, use: (gateway: ExampleGateway) => Promise<T>): Promise<T> {
-  const gateway = new ExampleGateway(nowSeconds);
+  const gateway = await ExampleGateway.open(nowSeconds);
   try {
     return await use(gateway);
   } finally {
-    gateway.close();
+    await gateway.close();
   }
 }
 

@@ -88,10 +88,10 @@ describe('audit endpoints (/v1/audit/*)', function () {
   const clients = new Map<EnrolledParticipant, GatewayClient>();
 
   const clientOf = (participant: EnrolledParticipant) => clients.get(participant) as GatewayClient;
-  const size = () => gateway.runtime.audit.log.size();
+  const size = async () => gateway.runtime.audit.log.size();
   /** An entry as stored, read in-process (reading it over HTTP would add an entry). */
-  const storedEntry = (index: number): Entry => {
-    const [stored] = gateway.runtime.audit.log.entries({ start: index, end: index + 1, limit: 1 });
+  const storedEntry = async (index: number): Promise<Entry> => {
+    const [stored] = await gateway.runtime.audit.log.entries({ start: index, end: index + 1, limit: 1 });
     expect(stored, `entry ${index}`).to.not.equal(undefined);
     return JSON.parse(Buffer.from(stored!.entry).toString('utf8')) as Entry;
   };
@@ -101,12 +101,12 @@ describe('audit endpoints (/v1/audit/*)', function () {
    * USCC when it is an enterprise), at the index the `Audit-Index` header names.
    */
   async function read(reader: EnrolledParticipant, target: string): Promise<GatewayResponse> {
-    const before = size();
+    const before = await size();
     const response = await clientOf(reader).send('GET', target);
     expect(response.status).to.equal(200);
-    expect(size(), `entries added by GET ${target}`).to.equal(before + 1);
+    expect(await size(), `entries added by GET ${target}`).to.equal(before + 1);
     expect(response.headers['audit-index']).to.equal(String(before));
-    const entry = storedEntry(before);
+    const entry = await storedEntry(before);
     expect(entry.kind).to.equal('audit.read');
     expect(entry.actor).to.equal(reader.record.participantId);
     expect(entry['endpoint']).to.equal(target.split('?')[0]);
@@ -139,7 +139,7 @@ describe('audit endpoints (/v1/audit/*)', function () {
 
   /** Adds entries (reads by the auditor) until the log holds at least `wanted`. */
   async function growTo(wanted: number): Promise<void> {
-    while (size() < wanted) await read(auditor, '/v1/audit/entries?limit=1');
+    while ((await size()) < wanted) await read(auditor, '/v1/audit/entries?limit=1');
   }
 
   before(async function () {
@@ -177,7 +177,7 @@ describe('audit endpoints (/v1/audit/*)', function () {
         const latest = await checkpoint();
         expect(latest.origin).to.equal(gateway.config.auditOrigin);
         expect(latest.size > 0n).to.equal(true);
-        expect(Number(latest.size)).to.be.at.most(size());
+        expect(Number(latest.size)).to.be.at.most((await size()));
         expect(latest.extensionLines).to.deep.equal([]);
       });
 
@@ -189,20 +189,20 @@ describe('audit endpoints (/v1/audit/*)', function () {
       });
 
       it('serves the newest checkpoint once a new one is made', async function () {
-        const made = gateway.runtime.audit.checkpointer.checkpointNow();
+        const made = await gateway.runtime.audit.checkpointer.checkpointNow();
         const latest = await checkpoint();
         expect(Number(latest.size)).to.equal(made?.treeSize);
-        expect(latest.rootHash.equals(gateway.runtime.audit.log.rootAt(Number(latest.size)))).to.equal(true);
+        expect(latest.rootHash.equals(await gateway.runtime.audit.log.rootAt(Number(latest.size)))).to.equal(true);
       });
     });
 
     describe('as an enterprise', function () {
       it('answers the same checkpoint note, and records the read as about the enterprise (the portal checks its proofs against it)', async function () {
-        const before = size();
+        const before = await size();
         const response = await clientOf(enterprise).send('GET', '/v1/audit/checkpoint');
         expect(parseCheckpoint(response.body.toString('utf8').split('\n\n')[0] + '\n').origin).to.equal(gateway.config.auditOrigin);
-        expect(size()).to.equal(before + 1);
-        const [read] = gateway.runtime.audit.log.entries({ start: before, end: before + 1, limit: 1 });
+        expect(await size()).to.equal(before + 1);
+        const [read] = await gateway.runtime.audit.log.entries({ start: before, end: before + 1, limit: 1 });
         expect(read!.subject).to.equal(enterprise.record.uscc);
       });
     });
@@ -211,9 +211,9 @@ describe('audit endpoints (/v1/audit/*)', function () {
       describe(`as a ${role}`, function () {
         it('answers 403 role_not_allowed, and records no read', async function () {
           const reader = { bank: () => bank, source: () => source }[role]();
-          const before = size();
+          const before = await size();
           expectProblem(await refusal(clientOf(reader).send('GET', '/v1/audit/checkpoint')), 403, 'role_not_allowed');
-          expect(size()).to.equal(before);
+          expect(await size()).to.equal(before);
         });
       });
     }
@@ -222,7 +222,7 @@ describe('audit endpoints (/v1/audit/*)', function () {
   describe('GET /v1/audit/entries', function () {
     describe('as an auditor', function () {
       it('lists every entry in index order, each canonical JSON whose leaf hash its inclusion proof verifies', async function () {
-        const end = size();
+        const end = await size();
         const found = await page(auditor, `end=${end}&limit=1000`);
         expect(found.tree_size).to.equal(end);
         expect(found.next_start).to.equal(null);
@@ -239,7 +239,7 @@ describe('audit endpoints (/v1/audit/*)', function () {
       });
 
       it('pages with limit and next_start, up to the end it was given', async function () {
-        const end = size();
+        const end = await size();
         const all = (await page(auditor, `end=${end}&limit=1000`)).entries;
         const walked: Array<{ index: number; entry: string }> = [];
         let start: number | null = 0;
@@ -263,7 +263,7 @@ describe('audit endpoints (/v1/audit/*)', function () {
         const first = await page(auditor, '');
         expect(first.entries).to.have.length(100);
         expect(first.next_start).to.equal(100);
-        const beyond = await page(auditor, `start=${size() + 5}`);
+        const beyond = await page(auditor, `start=${(await size()) + 5}`);
         expect(beyond.entries).to.deep.equal([]);
         expect(beyond.next_start).to.equal(null);
       });
@@ -306,7 +306,7 @@ describe('audit endpoints (/v1/audit/*)', function () {
       });
 
       it('filters by recorded time: from is inclusive, to exclusive, a date means its midnight UTC', async function () {
-        const end = size();
+        const end = await size();
         const all = parsed(await page(auditor, `end=${end}&limit=1000`));
         const pivot = all[Math.floor(end / 2)]!.at;
         const from = parsed(await page(auditor, `end=${end}&limit=1000&from=${pivot}`));
@@ -322,7 +322,7 @@ describe('audit endpoints (/v1/audit/*)', function () {
 
       // Stored times always carry milliseconds and are compared as text, so the bounds are normalised first.
       it('treats a time without milliseconds as that instant: an entry recorded within that second is after it', async function () {
-        const end = size();
+        const end = await size();
         const entry = parsed(await page(auditor, `start=${end - 1}&end=${end}`))[0]!;
         const second = `${entry.at.slice(0, 19)}Z`;
         const from = parsed(await page(auditor, `start=${end - 1}&end=${end}&from=${second}`));
@@ -350,9 +350,9 @@ describe('audit endpoints (/v1/audit/*)', function () {
       ];
       for (const [what, query] of cases) {
         it(`answers 400 invalid_argument for ${what}, and records no read`, async function () {
-          const before = size();
+          const before = await size();
           expectProblem(await refusal(clientOf(auditor).send('GET', `/v1/audit/entries?${query}`)), 400, 'invalid_argument');
-          expect(size()).to.equal(before);
+          expect(await size()).to.equal(before);
         });
       }
     });
@@ -380,16 +380,16 @@ describe('audit endpoints (/v1/audit/*)', function () {
       });
 
       it('gets the same answer when it names its own USCC as subject', async function () {
-        const end = size();
+        const end = await size();
         const implicit = await page(enterprise, `end=${end}`);
         const explicit = await page(enterprise, `end=${end}&subject=${USCC}`);
         expect(explicit.entries).to.deep.equal(implicit.entries);
       });
 
       it('answers 403 role_not_allowed when it asks for another subject, and records no read', async function () {
-        const before = size();
+        const before = await size();
         expectProblem(await refusal(clientOf(enterprise).send('GET', `/v1/audit/entries?subject=${OTHER_USCC}`)), 403, 'role_not_allowed');
-        expect(size()).to.equal(before);
+        expect(await size()).to.equal(before);
       });
 
       it('sees nothing of another enterprise, which sees nothing of it', async function () {
@@ -407,7 +407,7 @@ describe('audit endpoints (/v1/audit/*)', function () {
 
     it(`answers, for every index of the ${PROVEN_SIZE}-entry tree, a proof that verifies against root_hash`, async function () {
       const entries = (await page(auditor, `end=${PROVEN_SIZE}&limit=1000`)).entries;
-      const root = gateway.runtime.audit.log.rootAt(PROVEN_SIZE);
+      const root = await gateway.runtime.audit.log.rootAt(PROVEN_SIZE);
       for (const item of entries) {
         const answer = await inclusion(auditor, item.index, PROVEN_SIZE);
         expect(answer.leaf_index).to.equal(item.index);
@@ -431,7 +431,7 @@ describe('audit endpoints (/v1/audit/*)', function () {
     });
 
     it('leads to the root of the checkpoint when tree_size is the checkpoint\'s size', async function () {
-      gateway.runtime.audit.checkpointer.checkpointNow();
+      await gateway.runtime.audit.checkpointer.checkpointNow();
       const latest = await checkpoint();
       const treeSize = Number(latest.size);
       const entries = (await page(auditor, `start=${treeSize - 5}&end=${treeSize}`)).entries;
@@ -458,11 +458,11 @@ describe('audit endpoints (/v1/audit/*)', function () {
     });
 
     describe('with bad query parameters', function () {
-      const cases: ReadonlyArray<readonly [string, () => string]> = [
+      const cases: ReadonlyArray<readonly [string, () => string | Promise<string>]> = [
         ['index equal to tree_size', () => 'index=5&tree_size=5'],
         ['index beyond tree_size', () => 'index=9&tree_size=5'],
         ['tree_size 0', () => 'index=0&tree_size=0'],
-        ['tree_size beyond the log\'s size', () => `index=0&tree_size=${size() + 1}`],
+        ['tree_size beyond the log\'s size', async () => `index=0&tree_size=${(await size()) + 1}`],
         ['no index', () => 'tree_size=5'],
         ['no tree_size', () => 'index=0'],
         ['a negative index', () => 'index=-1&tree_size=5'],
@@ -472,14 +472,14 @@ describe('audit endpoints (/v1/audit/*)', function () {
       ];
       for (const [what, query] of cases) {
         it(`answers 400 invalid_argument for ${what}`, async function () {
-          expectProblem(await refusal(clientOf(auditor).send('GET', `/v1/audit/proofs/inclusion?${query()}`)), 400, 'invalid_argument');
+          expectProblem(await refusal(clientOf(auditor).send('GET', `/v1/audit/proofs/inclusion?${await query()}`)), 400, 'invalid_argument');
         });
       }
     });
 
     describe('as an enterprise', function () {
       it('answers a proof for an entry about it', async function () {
-        const treeSize = size();
+        const treeSize = await size();
         const [own] = (await page(enterprise, `kind=participant.added&end=${treeSize}`)).entries;
         const answer = await inclusion(enterprise, own!.index, treeSize);
         verifyInclusion(BigInt(own!.index), BigInt(treeSize), leafHashOf(Buffer.from(own!.entry, 'utf8')),
@@ -488,33 +488,33 @@ describe('audit endpoints (/v1/audit/*)', function () {
 
       it('answers 404 not_found for an entry not about it, and records no read', async function () {
         const [sourceAdded] = (await page(auditor, `kind=participant.added&participant=operator&limit=1`)).entries;
-        const before = size();
+        const before = await size();
         const error = await refusal(clientOf(enterprise).send('GET', `/v1/audit/proofs/inclusion?index=${sourceAdded!.index}&tree_size=${before}`));
         expectProblem(error, 404, 'not_found');
-        expect(size()).to.equal(before);
+        expect(await size()).to.equal(before);
       });
     });
   });
 
   describe('GET /v1/audit/proofs/consistency', function () {
     it('answers proofs that the larger trees extend the smaller ones, verified against the roots it names', async function () {
-      const current = size();
+      const current = await size();
       const pairs: ReadonlyArray<readonly [number, number]> = [[1, 1], [1, 2], [1, current], [2, 3], [3, 7], [4, 8], [7, 8],
         [8, 16], [9, 17], [13, 31], [16, 32], [PROVEN_SIZE, current], [current, current]];
       for (const [first, second] of pairs) {
         const answer = await consistency(auditor, first, second);
         expect([answer.first_size, answer.second_size]).to.deep.equal([first, second]);
-        expect(fromBase64(answer.first_root).equals(gateway.runtime.audit.log.rootAt(first))).to.equal(true);
-        expect(fromBase64(answer.second_root).equals(gateway.runtime.audit.log.rootAt(second))).to.equal(true);
+        expect(fromBase64(answer.first_root).equals(await gateway.runtime.audit.log.rootAt(first))).to.equal(true);
+        expect(fromBase64(answer.second_root).equals(await gateway.runtime.audit.log.rootAt(second))).to.equal(true);
         verifyConsistency(BigInt(first), BigInt(second), answer.proof.map(fromBase64), fromBase64(answer.first_root), fromBase64(answer.second_root));
       }
     });
 
     it('proves that the current tree extends the checkpoint an auditor kept', async function () {
-      gateway.runtime.audit.checkpointer.checkpointNow();
+      await gateway.runtime.audit.checkpointer.checkpointNow();
       const kept = await checkpoint();
-      await growTo(size() + 3);
-      const later = size();
+      await growTo((await size()) + 3);
+      const later = await size();
       const answer = await consistency(auditor, Number(kept.size), later);
       verifyConsistency(kept.size, BigInt(later), answer.proof.map(fromBase64), kept.rootHash, fromBase64(answer.second_root));
     });
@@ -525,17 +525,17 @@ describe('audit endpoints (/v1/audit/*)', function () {
     });
 
     describe('with bad query parameters', function () {
-      const cases: ReadonlyArray<readonly [string, () => string]> = [
+      const cases: ReadonlyArray<readonly [string, () => string | Promise<string>]> = [
         ['first 0', () => 'first=0&second=5'],
         ['first greater than second', () => 'first=6&second=5'],
-        ['second beyond the log\'s size', () => `first=1&second=${size() + 1}`],
+        ['second beyond the log\'s size', async () => `first=1&second=${(await size()) + 1}`],
         ['no second', () => 'first=1'],
         ['a non-integer first', () => 'first=1e1&second=20'],
         ['a repeated second', () => 'first=1&second=5&second=6'],
       ];
       for (const [what, query] of cases) {
         it(`answers 400 invalid_argument for ${what}`, async function () {
-          expectProblem(await refusal(clientOf(auditor).send('GET', `/v1/audit/proofs/consistency?${query()}`)), 400, 'invalid_argument');
+          expectProblem(await refusal(clientOf(auditor).send('GET', `/v1/audit/proofs/consistency?${await query()}`)), 400, 'invalid_argument');
         });
       }
     });
@@ -548,9 +548,9 @@ describe('audit endpoints (/v1/audit/*)', function () {
       for (const target of targets) {
         it(`answers GET ${target.split('?')[0]} with 403 role_not_allowed to a ${role}, and records no read`, async function () {
           const reader = role === 'bank' ? bank : source;
-          const before = size();
+          const before = await size();
           expectProblem(await refusal(clientOf(reader).send('GET', target)), 403, 'role_not_allowed');
-          expect(size()).to.equal(before);
+          expect(await size()).to.equal(before);
         });
       }
     }
@@ -565,26 +565,26 @@ describe('audit endpoints (/v1/audit/*)', function () {
   describe('the reads themselves', function () {
     it('are each one audit.read entry by the reader at the index in Audit-Index, with what was asked', async function () {
       const auditorRead = await read(auditor, '/v1/audit/entries?start=2&end=4&kind=audit.read');
-      const auditorEntry = storedEntry(Number(auditorRead.headers['audit-index']));
+      const auditorEntry = await storedEntry(Number(auditorRead.headers['audit-index']));
       expect(auditorEntry).to.include({ start: 2, end: 4, found: auditorRead.json<EntriesPage>().entries.length });
       expect(auditorEntry['request_sha256']).to.be.a('string').and.not.equal('');
       const enterpriseRead = await read(enterprise, '/v1/audit/proofs/consistency?first=2&second=3');
-      expect(storedEntry(Number(enterpriseRead.headers['audit-index']))).to.include({ first: 2, second: 3, subject: USCC });
+      expect(await storedEntry(Number(enterpriseRead.headers['audit-index']))).to.include({ first: 2, second: 3, subject: USCC });
     });
 
     it('are recorded one each when many arrive at once', async function () {
-      const before = size();
+      const before = await size();
       const responses = await Promise.all(Array.from({ length: 20 }, () => clientOf(auditor).send('GET', '/v1/audit/entries?limit=1')));
-      expect(size()).to.equal(before + 20);
+      expect(await size()).to.equal(before + 20);
       const indexes = responses.map((response) => Number(response.headers['audit-index'])).sort((a, b) => a - b);
       expect(indexes).to.deep.equal(Array.from({ length: 20 }, (_, offset) => before + offset));
-      for (const index of indexes) expect(storedEntry(index)).to.include({ kind: 'audit.read', actor: auditor.record.participantId });
+      for (const index of indexes) expect(await storedEntry(index)).to.include({ kind: 'audit.read', actor: auditor.record.participantId });
     });
   });
 
   describe('what the log holds', function () {
     it('holds no record value: no enterprise name or amount from the ingested rows', async function () {
-      const end = size();
+      const end = await size();
       const all = (await page(auditor, `end=${end}&limit=1000`)).entries.map((item) => item.entry).join('\n');
       for (const value of [ENTERPRISE_NAME, AMOUNT, AMOUNT_IN_FEN]) expect(all).to.not.include(value);
       const batch = parsed(await page(auditor, 'kind=ingest.batch&limit=1'))[0]!;

@@ -102,7 +102,7 @@ describe('records without an added field', function () {
     const body = `${header}\n济南明德机械有限公司,${USCC},2019-03-01,济南市历下区经十路1号,100.00,0.00,是\n济南明德机械有限公司,${USCC},2021-07-15,济南市槐荫区经七路9号,0.00,35.50,否\n`;
     const result = await gateway.client(source).ingest('water_accounts', body, { format: 'csv' });
     expect(result.verified.claims).to.include({ row_count: 2 });
-    const records = gateway.runtime.records.bySubject('water_accounts', { idType: 'uscc', idNumber: USCC });
+    const records = await gateway.runtime.records.bySubject('water_accounts', { idType: 'uscc', idNumber: USCC });
     expect(records).to.have.length(2);
   });
 

@@ -155,10 +155,10 @@ describe('consents (/v1/consents)', function () {
 
   const clientOf = (participant: EnrolledParticipant) => clients.get(participant) as GatewayClient;
   const idOf = (participant: EnrolledParticipant) => participant.record.participantId;
-  const size = () => gateway.runtime.audit.log.size();
+  const size = async () => gateway.runtime.audit.log.size();
   /** An entry as stored, read in-process (reading it over HTTP would add an entry). */
-  const storedEntry = (index: number): Entry => {
-    const [stored] = gateway.runtime.audit.log.entries({ start: index, end: index + 1, limit: 1 });
+  const storedEntry = async (index: number): Promise<Entry> => {
+    const [stored] = await gateway.runtime.audit.log.entries({ start: index, end: index + 1, limit: 1 });
     expect(stored, `entry ${index}`).to.not.equal(undefined);
     return JSON.parse(Buffer.from(stored!.entry).toString('utf8')) as Entry;
   };
@@ -217,11 +217,11 @@ describe('consents (/v1/consents)', function () {
   async function expectRefused(as: EnrolledParticipant, token: string, status: number, code: string): Promise<GatewayClientError> {
     const before = size();
     const jti = jtiOf(token);
-    const existing = jti === undefined ? undefined : gateway.runtime.store.getConsent(jti);
+    const existing = jti === undefined ? undefined : await gateway.runtime.store.getConsent(jti);
     const error = await refusal(submit(as, token));
     expectProblem(error, status, code);
-    expect(size(), 'audit entries after a refusal').to.equal(before);
-    if (jti !== undefined) expect(gateway.runtime.store.getConsent(jti), 'the consent stored after a refusal').to.deep.equal(existing);
+    expect(await size(), 'audit entries after a refusal').to.equal(before);
+    if (jti !== undefined) expect(await gateway.runtime.store.getConsent(jti), 'the consent stored after a refusal').to.deep.equal(existing);
     return error;
   }
 
@@ -258,7 +258,7 @@ describe('consents (/v1/consents)', function () {
       before(async function () {
         consentId = newConsentId();
         token = await consentBy(enterpriseX, bankA, { questions: ['medical_arrears_now', 'water_arrears_now'], maxUses: 5, consentId });
-        sizeBefore = size();
+        sizeBefore = (await size());
         granted = await grant(enterpriseX, token);
       });
 
@@ -281,15 +281,15 @@ describe('consents (/v1/consents)', function () {
         expect((await clientOf(enterpriseX).verify(granted.receipt, RECEIPT_TYPE)).claims['consent_id']).to.equal(consentId);
       });
 
-      it('records one consent.granted entry at that audit index: by the enterprise, about its USCC, under the consent', function () {
-        expect(size()).to.be.at.least(sizeBefore + 1);
-        const entry = storedEntry(granted.consent.audit_index);
+      it('records one consent.granted entry at that audit index: by the enterprise, about its USCC, under the consent', async function () {
+        expect(await size()).to.be.at.least(sizeBefore + 1);
+        const entry = await storedEntry(granted.consent.audit_index);
         expect(entry).to.deep.include({
           kind: 'consent.granted', actor: idOf(enterpriseX), subject: USCC_X, consent_id: consentId, bank: idOf(bankA), purpose: 'loan_approval',
           questions: ['medical_arrears_now', 'water_arrears_now'], max_uses: 5, artefact_sha256: sha256(token),
         });
         expect(entry).to.not.have.property('replaces');
-        const granting = gateway.runtime.audit.log.entries({ start: 0, end: size(), consentId, limit: 100 });
+        const granting = await gateway.runtime.audit.log.entries({ start: 0, end: (await size()), consentId, limit: 100 });
         expect(granting.map((stored) => [stored.index, stored.kind])).to.deep.equal([[granted.consent.audit_index, 'consent.granted']]);
       });
 
@@ -316,7 +316,7 @@ describe('consents (/v1/consents)', function () {
         const expected = [...new Set([...SOCIAL_INSURANCE, ...UTILITIES])];
         expect(granted.consent.questions).to.have.members(expected);
         expect(granted.consent.questions).to.have.length(expected.length);
-        expect(storedEntry(granted.consent.audit_index)['questions']).to.have.members(expected);
+        expect((await storedEntry(granted.consent.audit_index))['questions']).to.have.members(expected);
       });
     });
 
@@ -498,7 +498,7 @@ describe('consents (/v1/consents)', function () {
             const before = size();
             const error = await refusal(clientOf(enterpriseX).send('POST', '/v1/consents', { body, headers: { 'content-type': 'application/json' } }));
             expectProblem(error, 400, 'consent_malformed');
-            expect(size()).to.equal(before);
+            expect(await size()).to.equal(before);
           });
         }
       });
@@ -588,7 +588,7 @@ describe('consents (/v1/consents)', function () {
       });
 
       it('records replaces in the consent.granted entry and in the receipt', async function () {
-        expect(storedEntry(replacement.consent.audit_index)).to.deep.include({
+        expect(await storedEntry(replacement.consent.audit_index)).to.deep.include({
           kind: 'consent.granted', consent_id: replacement.consent.consent_id, replaces: old.consent.consent_id, subject: USCC_X,
         });
         expect(await receiptClaims(replacement.receipt, enterpriseX)).to.include({ consent_id: replacement.consent.consent_id, replaces: old.consent.consent_id });
@@ -770,7 +770,7 @@ describe('consents (/v1/consents)', function () {
       it('answers 403 role_not_allowed: revocation is the enterprise\'s', async function () {
         const before = size();
         expectProblem(await refusal(clientOf(bankA).send('POST', `/v1/consents/${granted.consent.consent_id}/revocation`)), 403, 'role_not_allowed');
-        expect(size()).to.equal(before);
+        expect(await size()).to.equal(before);
         expect((await read(enterpriseX, granted.consent.consent_id)).state).to.equal('active');
       });
     });
@@ -784,7 +784,7 @@ describe('consents (/v1/consents)', function () {
         const { request_id: _probedId, ...probedBody } = probed.problem;
         const { request_id: _missingId, ...missingBody } = missing.problem;
         expect(probedBody).to.deep.equal(missingBody);
-        expect(size()).to.equal(before);
+        expect(await size()).to.equal(before);
         expect((await read(enterpriseX, granted.consent.consent_id)).state).to.equal('active');
       });
     });
@@ -794,7 +794,7 @@ describe('consents (/v1/consents)', function () {
       let sizeBefore: number;
 
       before(async function () {
-        sizeBefore = size();
+        sizeBefore = (await size());
         revoked = (await clientOf(enterpriseX).send('POST', `/v1/consents/${granted.consent.consent_id}/revocation`)).json<Granted>();
       });
 
@@ -807,13 +807,13 @@ describe('consents (/v1/consents)', function () {
         const claims = await receiptClaims(revoked.receipt, enterpriseX);
         expect(claims).to.include({ consent_id: granted.consent.consent_id, artefact_sha256: granted.consent.artefact_sha256, state: 'revoked' });
         expect(claims['audit_index']).to.equal(sizeBefore);
-        expect(storedEntry(sizeBefore)).to.deep.include({ kind: 'consent.revoked', actor: idOf(enterpriseX), subject: USCC_X, consent_id: granted.consent.consent_id, bank: idOf(bankA) });
+        expect(await storedEntry(sizeBefore)).to.deep.include({ kind: 'consent.revoked', actor: idOf(enterpriseX), subject: USCC_X, consent_id: granted.consent.consent_id, bank: idOf(bankA) });
       });
 
       it('answers 409 consent_not_active when asked again, recording nothing', async function () {
         const after = size();
         expectProblem(await refusal(clientOf(enterpriseX).revokeConsent(granted.consent.consent_id)), 409, 'consent_not_active');
-        expect(size()).to.equal(after);
+        expect(await size()).to.equal(after);
       });
 
       it('never brings the consent back: it reads revoked, to both parties, and a consent replacing it is refused', async function () {
@@ -853,7 +853,7 @@ describe('consents (/v1/consents)', function () {
           [revocationIndex, 'consent.revoked', idOf(enterpriseX)],
         ]);
         for (const entry of found.entries) {
-          const stored = gateway.runtime.audit.log.entries({ start: entry.index, end: entry.index + 1, limit: 1 })[0]!;
+          const stored = (await gateway.runtime.audit.log.entries({ start: entry.index, end: entry.index + 1, limit: 1 }))[0]!;
           expect(entry.entry).to.equal(Buffer.from(stored.entry).toString('utf8'));
           expect(entry.recorded_at).to.equal(stored.recordedAt);
           expect((JSON.parse(entry.entry) as Entry).consent_id).to.equal(granted.consent.consent_id);
@@ -861,10 +861,10 @@ describe('consents (/v1/consents)', function () {
       });
 
       it('records each read as a consent.accesses_read entry about the enterprise, which the next read lists', async function () {
-        const before = size();
+        const before = await size();
         const first = await accesses(enterpriseX, granted.consent.consent_id);
-        expect(size()).to.equal(before + 1);
-        expect(storedEntry(before)).to.deep.include({
+        expect(await size()).to.equal(before + 1);
+        expect((await storedEntry(before))).to.deep.include({
           kind: 'consent.accesses_read', actor: idOf(enterpriseX), subject: USCC_X, consent_id: granted.consent.consent_id, entries: first.entries.length,
         });
         const second = await accesses(enterpriseX, granted.consent.consent_id);
@@ -874,12 +874,12 @@ describe('consents (/v1/consents)', function () {
 
       it('lists indexes whose inclusion proofs the enterprise may fetch, and that verify against the tree', async function () {
         const found = await accesses(enterpriseX, granted.consent.consent_id);
-        const treeSize = size();
+        const treeSize = await size();
         for (const entry of found.entries) {
           const answer = (await clientOf(enterpriseX).send('GET', `/v1/audit/proofs/inclusion?index=${entry.index}&tree_size=${treeSize}`)).json<InclusionAnswer>();
           const leaf = createHash('sha256').update(Uint8Array.of(0)).update(Buffer.from(entry.entry, 'utf8')).digest();
           expect(fromBase64(answer.leaf_hash).equals(leaf), `leaf hash of entry ${entry.index}`).to.equal(true);
-          expect(fromBase64(answer.root_hash).equals(gateway.runtime.audit.log.rootAt(treeSize))).to.equal(true);
+          expect(fromBase64(answer.root_hash).equals(await gateway.runtime.audit.log.rootAt(treeSize))).to.equal(true);
           verifyInclusion(BigInt(entry.index), BigInt(treeSize), leaf, answer.proof.map(fromBase64), fromBase64(answer.root_hash));
         }
       });
@@ -889,7 +889,7 @@ describe('consents (/v1/consents)', function () {
       it('answers 403 role_not_allowed, recording nothing', async function () {
         const before = size();
         expectProblem(await refusal(clientOf(bankA).send('GET', `/v1/consents/${granted.consent.consent_id}/accesses`)), 403, 'role_not_allowed');
-        expect(size()).to.equal(before);
+        expect(await size()).to.equal(before);
       });
     });
 
@@ -897,7 +897,7 @@ describe('consents (/v1/consents)', function () {
       it('answers 404 not_found, recording nothing', async function () {
         const before = size();
         expectProblem(await refusal(clientOf(enterpriseY).send('GET', `/v1/consents/${granted.consent.consent_id}/accesses`)), 404, 'not_found');
-        expect(size()).to.equal(before);
+        expect(await size()).to.equal(before);
       });
     });
   });
@@ -922,7 +922,7 @@ describe('consents (/v1/consents)', function () {
     it('cannot be revoked: 409 consent_not_active', async function () {
       const before = size();
       expectProblem(await refusal(clientOf(enterpriseX).revokeConsent(granted.consent.consent_id)), 409, 'consent_not_active');
-      expect(size()).to.equal(before);
+      expect(await size()).to.equal(before);
     });
 
     it('cannot be replaced: 422 consent_replaces_invalid', async function () {
@@ -931,7 +931,7 @@ describe('consents (/v1/consents)', function () {
   });
 
   describe('a revocation racing work under the same consent (ConsentService.exclusive)', function () {
-    const stateOf = (consentId: string) => gateway.runtime.consents.stateOf(gateway.runtime.store.getConsent(consentId)!);
+    const stateOf = async (consentId: string) => gateway.runtime.consents.stateOf((await gateway.runtime.store.getConsent(consentId))!);
 
     it('is recorded only after the work that held the consent has finished, and work queued after it sees revoked', async function () {
       const { consent } = await grant(enterpriseX, await consentBy(enterpriseX, bankA));
@@ -966,7 +966,7 @@ describe('consents (/v1/consents)', function () {
         const [done, revoked, seenLater] = await Promise.all([work, revocation, later]);
         expect(done).to.deep.equal({ atStart: 'active', atEnd: 'active', answer: 'answered' });
         expect(Number(revoked.verified.claims['audit_index'])).to.be.greaterThan(workEndIndex);
-        expect(storedEntry(Number(revoked.verified.claims['audit_index'])).kind).to.equal('consent.revoked');
+        expect((await storedEntry(Number(revoked.verified.claims['audit_index']))).kind).to.equal('consent.revoked');
         expect(seenLater).to.equal('revoked');
       } finally {
         (consents as { revoke: typeof revoke }).revoke = original;
@@ -986,7 +986,7 @@ describe('consents (/v1/consents)', function () {
         release();
         await holding;
       }
-      expect(stateOf(consent.consent_id)).to.equal('active');
+      expect(await stateOf(consent.consent_id)).to.equal('active');
     });
 
     it('lets work that starts after the revocation see revoked', async function () {

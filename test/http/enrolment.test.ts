@@ -54,7 +54,7 @@ describe('enrolment with one-time codes', function () {
       const row = stored.find((code) => code.codeId === issued.code_id)!;
       expect(JSON.stringify(row)).to.not.include(issued.code);
       expect(row.issuedBy).to.equal(operator.record.participantId);
-      const entries = gateway.runtime.audit.log.entries({ start: 0, end: Number.MAX_SAFE_INTEGER, kind: 'enrolment.code_issued', limit: 10 });
+      const entries = await gateway.runtime.audit.log.entries({ start: 0, end: Number.MAX_SAFE_INTEGER, kind: 'enrolment.code_issued', limit: 10 });
       expect(entries.map((entry) => entry.subject)).to.include(USCC);
     });
 
@@ -96,12 +96,12 @@ describe('enrolment with one-time codes', function () {
     });
 
     it('re-enrolment revokes the enterprise participant the new one replaces', async function () {
-      const before = gateway.runtime.store.enterpriseForUscc(USCC)!;
+      const before = (await gateway.runtime.store.enterpriseForUscc(USCC))!;
       const { code } = await issue();
       const { pair, jwk } = await browserKey();
       const answer = await post(gateway, '/v1/enrolments', { proof: await signEnrolmentProof(pair.privateKey, jwk, { code, audience: gateway.config.gatewayId }) });
       expect(answer.status).to.equal(201);
-      expect(gateway.runtime.store.getParticipant(before.participantId)!.status).to.equal('revoked');
+      expect((await gateway.runtime.store.getParticipant(before.participantId))!.status).to.equal('revoked');
     });
 
     it('answers 422 enrolment_code_invalid for an expired code', async function () {

@@ -56,8 +56,8 @@ describe('an enterprise participant\'s status and its consents', function () {
   const stateSeenByBank = async (consentId: string) =>
     (await gateway.client(bank).send('GET', `/v1/consents/${consentId}`)).json<{ state: string }>().state;
 
-  function entriesAbout(consentId: string, kind: string): Entry[] {
-    return gateway.runtime.audit.log.entries({ start: 0, end: Number.MAX_SAFE_INTEGER, consentId, kind, limit: 100 })
+  async function entriesAbout(consentId: string, kind: string): Promise<Entry[]> {
+    return await (await gateway.runtime.audit.log.entries({ start: 0, end: Number.MAX_SAFE_INTEGER, consentId, kind, limit: 100 }))
       .map((stored) => JSON.parse(Buffer.from(stored.entry).toString('utf8')) as Entry);
   }
 
@@ -99,9 +99,9 @@ describe('an enterprise participant\'s status and its consents', function () {
       expect(subscriptions.subscriptions.find((found) => found.subscription_id === subscriptionId)?.state).to.equal('ended');
     });
 
-    it('records each ending as the operator\'s consent.revoked, about the enterprise, with the reason', function () {
+    it('records each ending as the operator\'s consent.revoked, about the enterprise, with the reason', async function () {
       for (const id of [consentId, monitored]) {
-        const [ending] = entriesAbout(id, 'consent.revoked');
+        const [ending] = (await entriesAbout(id, 'consent.revoked'));
         expect(ending).to.include({ actor: 'operator', subject: revoked.uscc, consent_id: id, bank: bank.record.participantId, reason: 'enterprise_revoked' });
       }
     });
@@ -120,8 +120,8 @@ describe('an enterprise participant\'s status and its consents', function () {
     it('pauses its consents: they read suspended and answers are refused consent_not_active, and nothing is ended', async function () {
       expect(await stateSeenByBank(consentId)).to.equal('suspended');
       expect(await ask(paused.uscc, consentId)).to.deep.include({ status: 'refused', code: 'consent_not_active' });
-      expect(gateway.runtime.store.getConsent(consentId)?.state).to.equal('active');
-      expect(entriesAbout(consentId, 'consent.revoked')).to.deep.equal([]);
+      expect((await gateway.runtime.store.getConsent(consentId))?.state).to.equal('active');
+      expect(await entriesAbout(consentId, 'consent.revoked')).to.deep.equal([]);
     });
 
     it('resumes them when the enterprise is resumed', async function () {
@@ -140,7 +140,7 @@ describe('an enterprise participant\'s status and its consents', function () {
       expect(view.state).to.equal('revoked');
       expect(await ask(owner.uscc, ended)).to.deep.include({ status: 'refused', code: 'consent_not_active' });
       expect(await ask(owner.uscc, kept)).to.include({ status: 'answered' });
-      const [ending] = entriesAbout(ended, 'consent.revoked');
+      const [ending] = (await entriesAbout(ended, 'consent.revoked'));
       expect(ending).to.include({ actor: 'operator', subject: owner.uscc, reason: 'court order 2026-17' });
       // The enterprise sees it in its own view of its consent.
       const accesses = (await gateway.client(owner).send('GET', `/v1/consents/${ended}/accesses`)).json<{ state: string; entries: { kind: string; actor: string }[] }>();
@@ -168,7 +168,7 @@ describe('an enterprise participant\'s status and its consents', function () {
     // The attack: enrol "enterprise-2" with the USCC of enterprise-1, then read, revoke and grant its consents.
     it('is refused participant_exists, and nothing is registered', async function () {
       const first = await enterprise();
-      const size = gateway.runtime.audit.log.size();
+      const size = await gateway.runtime.audit.log.size();
       let thrown: unknown;
       try {
         await gateway.enrol('enterprise', { id: 'enterprise-usurper', uscc: first.uscc });
@@ -177,8 +177,8 @@ describe('an enterprise participant\'s status and its consents', function () {
       }
       expect(thrown).to.be.instanceOf(GatewayError).with.property('code', 'participant_exists');
       expect(String((thrown as Error).message)).to.include(`--replaces ${first.record.participantId}`);
-      expect(gateway.runtime.participants.get('enterprise-usurper')).to.equal(undefined);
-      expect(gateway.runtime.audit.log.size()).to.equal(size);
+      expect(await gateway.runtime.participants.get('enterprise-usurper')).to.equal(undefined);
+      expect(await gateway.runtime.audit.log.size()).to.equal(size);
     });
   });
 
@@ -194,7 +194,7 @@ describe('an enterprise participant\'s status and its consents', function () {
     });
 
     it('revokes the old participant: its certificate is no longer honoured (401 participant_revoked)', async function () {
-      expect(gateway.runtime.participants.get(old.record.participantId)?.status).to.equal('revoked');
+      expect((await gateway.runtime.participants.get(old.record.participantId))?.status).to.equal('revoked');
       expectProblem(await refusal(gateway.client(old).send('GET', '/v1/consents')), 401, 'participant_revoked');
     });
 
@@ -206,11 +206,11 @@ describe('an enterprise participant\'s status and its consents', function () {
       expect(revoked.consent['state']).to.equal('revoked');
     });
 
-    it('records the replacement: the old one\'s status change names its successor, the new one names what it replaces', function () {
-      const changes = gateway.runtime.audit.log.entries({ start: 0, end: Number.MAX_SAFE_INTEGER, kind: 'participant.status_changed', subject: old.uscc, limit: 10 })
+    it('records the replacement: the old one\'s status change names its successor, the new one names what it replaces', async function () {
+      const changes = await (await gateway.runtime.audit.log.entries({ start: 0, end: Number.MAX_SAFE_INTEGER, kind: 'participant.status_changed', subject: old.uscc, limit: 10 }))
         .map((stored) => JSON.parse(Buffer.from(stored.entry).toString('utf8')) as Entry);
       expect(changes.at(-1)).to.include({ participant_id: old.record.participantId, to: 'revoked', replaced_by: renewed.record.participantId });
-      const added = gateway.runtime.audit.log.entries({ start: 0, end: Number.MAX_SAFE_INTEGER, kind: 'participant.added', subject: old.uscc, limit: 10 })
+      const added = await (await gateway.runtime.audit.log.entries({ start: 0, end: Number.MAX_SAFE_INTEGER, kind: 'participant.added', subject: old.uscc, limit: 10 }))
         .map((stored) => JSON.parse(Buffer.from(stored.entry).toString('utf8')) as Entry);
       expect(added.at(-1)).to.include({ participant_id: renewed.record.participantId, replaces: old.record.participantId });
     });

@@ -91,8 +91,8 @@ interface StoreSnapshot {
   readonly batches: number;
 }
 
-function snapshot(gateway: TestGateway): StoreSnapshot {
-  return { records: gateway.runtime.store.countRecords(), batches: gateway.runtime.store.listBatches(1000).length };
+async function snapshot(gateway: TestGateway): Promise<StoreSnapshot> {
+  return { records: await gateway.runtime.store.countRecords(), batches: (await gateway.runtime.store.listBatches(1000)).length };
 }
 
 describe('POST /v1/ingest/{dataset}', function () {
@@ -119,7 +119,7 @@ describe('POST /v1/ingest/{dataset}', function () {
     for (const [format, periods] of cases) {
       it(`stores a ${format} body (201) with a receipt verifiable against /.well-known/jwks.json`, async function () {
         const body = bodyOf(format, periods.map(arrears));
-        const before = snapshot(gateway);
+        const before = (await snapshot(gateway));
         const response = await ingestRequest(client, format, body);
         expect(response.status).to.equal(201);
         expect(response.headers['idempotent-replayed']).to.equal(undefined);
@@ -136,7 +136,7 @@ describe('POST /v1/ingest/{dataset}', function () {
         expect(key, 'the receipt kid is in the JWKS').to.not.equal(undefined);
         expect(header['kid']).to.equal(await calculateJwkThumbprint(key as JWK, 'sha256'));
 
-        const stored = gateway.runtime.store.findBatchById(String(claims['batch_id']));
+        const stored = await gateway.runtime.store.findBatchById(String(claims['batch_id']));
         expect(stored).to.not.equal(undefined);
         expect(claims).to.include({
           iss: gateway.config.gatewayId,
@@ -151,7 +151,7 @@ describe('POST /v1/ingest/{dataset}', function () {
         });
         expect(claims['as_of']).to.match(/^\d{4}-\d{2}-\d{2}$/);
         expect(batch).to.deep.equal(Object.fromEntries(Object.keys(batch).map((name) => [name, claims[name]])));
-        expect(snapshot(gateway)).to.deep.equal({ records: before.records + periods.length, batches: before.batches + 1 });
+        expect(await snapshot(gateway)).to.deep.equal({ records: before.records + periods.length, batches: before.batches + 1 });
 
         expectNoRecordValue(response.body.toString('utf8'));
         expectNoRecordValue(receiptText(receipt));
@@ -166,7 +166,7 @@ describe('POST /v1/ingest/{dataset}', function () {
       expect(result.status).to.equal(201);
       expect(result.replayed).to.equal(false);
       expect(result.verified.claims).to.include({ as_of: '2025-10-31', batch_id: 'arrears-2025-10.test' });
-      const stored = gateway.runtime.store.findBatchById('arrears-2025-10.test');
+      const stored = await gateway.runtime.store.findBatchById('arrears-2025-10.test');
       expect(stored?.asOf).to.equal('2025-10-31');
       expect(stored?.contentHash).to.equal(sha256Hex(body));
     });
@@ -195,7 +195,7 @@ describe('POST /v1/ingest/{dataset}', function () {
       const text = JSON.stringify(problem);
       expectNoRecordValue(text);
       for (const value of [badUscc, '-12.345', '2024-13']) expect(text).to.not.include(value);
-      expect(snapshot(gateway)).to.deep.equal(before);
+      expect(await snapshot(gateway)).to.deep.equal(before);
     });
   });
 
@@ -214,7 +214,7 @@ describe('POST /v1/ingest/{dataset}', function () {
         expect(problem.errors?.[0]).to.include({ row: 2 });
         expect(problem.errors?.[0]?.reason).to.match(/twice/);
         expectNoRecordValue(JSON.stringify(problem));
-        expect(snapshot(gateway)).to.deep.equal(before);
+        expect(await snapshot(gateway)).to.deep.equal(before);
       });
     }
 
@@ -223,7 +223,7 @@ describe('POST /v1/ingest/{dataset}', function () {
       const body = Buffer.from(`[{"enterprise_name":"${ENTERPRISE_NAME}","uscc":"${USCC}","arrears_period":"2024-09","arrears_period":"2024-10","arrears_amount":"${AMOUNT}"}]`, 'utf8');
       const problem = expectProblem(await refusal(ingestRequest(client, 'json', body)), 422, 'invalid_rows');
       expect(problem.errors?.[0]?.reason).to.match(/twice/);
-      expect(snapshot(gateway)).to.deep.equal(before);
+      expect(await snapshot(gateway)).to.deep.equal(before);
     });
   });
 
@@ -234,7 +234,7 @@ describe('POST /v1/ingest/{dataset}', function () {
         body: bodyOf('ndjson', [arrears('2024-05')]), headers: { 'content-type': CONTENT_TYPES.ndjson },
       }));
       expectProblem(error, 404, 'unknown_dataset');
-      expect(snapshot(gateway)).to.deep.equal(before);
+      expect(await snapshot(gateway)).to.deep.equal(before);
     });
   });
 
@@ -245,7 +245,7 @@ describe('POST /v1/ingest/{dataset}', function () {
         body: bodyOf('ndjson', [arrears('2024-06')]), headers: { 'content-type': 'text/plain' },
       }));
       expectProblem(error, 415, 'unsupported_format');
-      expect(snapshot(gateway)).to.deep.equal(before);
+      expect(await snapshot(gateway)).to.deep.equal(before);
     });
   });
 });
@@ -269,10 +269,10 @@ describe('POST /v1/ingest/{dataset} with an Idempotency-Key', function () {
     await gateway?.stop();
   });
 
-  it('stores the first request once (201)', function () {
+  it('stores the first request once (201)', async function () {
     expect(first.status).to.equal(201);
     expect(first.headers['idempotent-replayed']).to.equal(undefined);
-    expect(snapshot(gateway)).to.deep.equal({ records: 2, batches: 1 });
+    expect(await snapshot(gateway)).to.deep.equal({ records: 2, batches: 1 });
   });
 
   describe('retried with the same key and body under a new signature', function () {
@@ -286,7 +286,7 @@ describe('POST /v1/ingest/{dataset} with an Idempotency-Key', function () {
       expect(typed.replayed).to.equal(true);
       expect(typed.status).to.equal(201);
       expect(typed.receipt).to.equal(firstReceipt);
-      expect(snapshot(gateway)).to.deep.equal({ records: 2, batches: 1 });
+      expect(await snapshot(gateway)).to.deep.equal({ records: 2, batches: 1 });
     });
   });
 
@@ -294,7 +294,7 @@ describe('POST /v1/ingest/{dataset} with an Idempotency-Key', function () {
     it('answers 422 idempotency_key_reused and stores nothing', async function () {
       const error = await refusal(ingestRequest(client, 'ndjson', bodyOf('ndjson', [arrears('2026-09')]), { 'idempotency-key': key }));
       expectProblem(error, 422, 'idempotency_key_reused');
-      expect(snapshot(gateway)).to.deep.equal({ records: 2, batches: 1 });
+      expect(await snapshot(gateway)).to.deep.equal({ records: 2, batches: 1 });
     });
   });
 
@@ -305,7 +305,7 @@ describe('POST /v1/ingest/{dataset} with an Idempotency-Key', function () {
       expect(result.replayed).to.equal(false);
       const firstClaims = (await client.verify(firstReceipt, RECEIPT_TYPE)).claims;
       expect(result.verified.claims).to.include({ outcome: 'duplicate', batch_id: firstClaims['batch_id'], content_sha256: sha256Hex(body) });
-      expect(snapshot(gateway)).to.deep.equal({ records: 2, batches: 1 });
+      expect(await snapshot(gateway)).to.deep.equal({ records: 2, batches: 1 });
     });
   });
 });
@@ -330,7 +330,7 @@ describe('POST /v1/ingest/{dataset} with GATEWAY_MAX_BODY_BYTES=2048', function 
       expect(body.length).to.be.greaterThan(2048);
       const error = await refusal(ingestRequest(client, 'ndjson', body));
       expectProblem(error, 413, 'body_too_large');
-      expect(snapshot(gateway)).to.deep.equal({ records: 0, batches: 0 });
+      expect(await snapshot(gateway)).to.deep.equal({ records: 0, batches: 0 });
     });
   });
 

@@ -43,8 +43,8 @@ describe('GET /metrics: what an operator watches', function () {
 
     // Refused whole: unsigned.
     await (await fetch(`${gateway.url}/v1/verifications`, { method: 'POST', body: '{}' })).arrayBuffer();
-    gateway.runtime.audit.checkpointer.checkpointNow();
-    auditSizeAtScrape = gateway.runtime.audit.log.size();
+    await gateway.runtime.audit.checkpointer.checkpointNow();
+    auditSizeAtScrape = await gateway.runtime.audit.log.size();
     text = await metricsText(gateway.url);
   });
 

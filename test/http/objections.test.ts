@@ -70,8 +70,8 @@ describe('credit reports and objections, end to end', function () {
     return result.ok;
   }
 
-  function entry(index: number): Record<string, unknown> {
-    const [stored] = gateway.runtime.audit.log.entries({ start: index, end: index + 1, limit: 1 });
+  async function entry(index: number): Promise<Record<string, unknown>> {
+    const [stored] = await gateway.runtime.audit.log.entries({ start: index, end: index + 1, limit: 1 });
     return JSON.parse(Buffer.from(stored!.entry).toString('utf8')) as Record<string, unknown>;
   }
 
@@ -126,7 +126,7 @@ describe('credit reports and objections, end to end', function () {
       expect([...objection.datasets].sort()).to.deep.equal(DISPUTED_DATASETS);
       expect(Date.parse(objection.due_at) - Date.parse(objection.raised_at)).to.equal(20 * 86_400_000);
       expect(objection.evidence[0]).to.include({ name: '结清证明.pdf', sha256: createHash('sha256').update(evidence).digest('hex'), size: evidence.length });
-      const raised = entry(objection.audit_index);
+      const raised = await entry(objection.audit_index);
       expect(raised).to.include({ kind: 'objection.raised', actor: enterprise.record.participantId, subject: USCC, objection_id: objection.objection_id });
       expect(JSON.stringify(raised)).to.not.include('补缴');
     });
@@ -161,7 +161,7 @@ describe('credit reports and objections, end to end', function () {
       correction = result.objection as Record<string, unknown>;
       expect(correction).to.include({ state: 'corrected', resolved_by: source.record.participantId });
       expect(correction['resolution']).to.deep.equal({ batch_id: result.verified.claims['batch_id'], dataset: 'medical_insurance_arrears' });
-      const batchEntry = entry(Number(result.verified.claims['audit_index']));
+      const batchEntry = await entry(Number(result.verified.claims['audit_index']));
       expect(batchEntry).to.include({ kind: 'ingest.batch', objection_id: objection.objection_id });
     });
 
@@ -176,7 +176,7 @@ describe('credit reports and objections, end to end', function () {
       const arrears = corrections.find((found) => found.question.id === ARREARS_NOW);
       // The last answer the bank was given is the disputed report's.
       expect(arrears).to.include({ old_answer: true, new_answer: false, answered_audit_index: disputed.bundle.audit.index });
-      const correctedEntry = entry(Number(claims['corrected_audit_index']));
+      const correctedEntry = await entry(Number(claims['corrected_audit_index']));
       expect(correctedEntry).to.include({ kind: 'answer.corrected', subject: USCC, objection_id: objection.objection_id });
       const banks = correctedEntry['banks'] as { bank: string; corrections: { question: { id: string }; new_answer: unknown }[] }[];
       expect(banks.map((notice) => notice.bank)).to.deep.equal([bank.record.participantId]);
@@ -195,7 +195,7 @@ describe('credit reports and objections, end to end', function () {
       const seen = (await gateway.client(enterprise).send('GET', `/v1/objections/${objection.objection_id}`)).json<ObjectionView>();
       expect(seen.history.map((event) => event.type)).to.deep.equal(['raised', 'corrected', 'banks_notified']);
       for (const event of seen.history) expect(event.audit_index, event.type).to.be.a('number');
-      expect(entry(seen.history[1]!.audit_index!)).to.include({ kind: 'objection.corrected', objection_id: objection.objection_id });
+      expect(await entry(seen.history[1]!.audit_index!)).to.include({ kind: 'objection.corrected', objection_id: objection.objection_id });
       const mine = (await gateway.client(enterprise).send('GET', '/v1/objections')).json<{ objections: ObjectionView[] }>();
       expect(mine.objections.map((found) => [found.objection_id, found.state])).to.deep.include([objection.objection_id, 'corrected']);
     });
@@ -205,11 +205,11 @@ describe('credit reports and objections, end to end', function () {
     it('is closed by the source with a note, audited, and answers are no longer disputed; a second resolution is refused', async function () {
       const raised = await gateway.client(enterprise).raiseObjection({ target: { dataset: 'medical_insurance_payments' }, reason: '参保人数有误' });
       const objectionId = String(raised['objection_id']);
-      expect(gateway.runtime.store.disputedDatasets(USCC)).to.deep.equal(['medical_insurance_payments']);
+      expect(await gateway.runtime.store.disputedDatasets(USCC)).to.deep.equal(['medical_insurance_payments']);
       const confirmed = await gateway.client(source).confirmObjection(objectionId, '经核对，参保人数以申报为准，数据无误。') as unknown as ObjectionView;
       expect(confirmed).to.include({ state: 'confirmed', resolved_by: source.record.participantId });
-      expect(entry(confirmed.history[1]!.audit_index!)).to.include({ kind: 'objection.confirmed', objection_id: objectionId });
-      expect(gateway.runtime.store.disputedDatasets(USCC)).to.deep.equal([]);
+      expect(await entry(confirmed.history[1]!.audit_index!)).to.include({ kind: 'objection.confirmed', objection_id: objectionId });
+      expect(await gateway.runtime.store.disputedDatasets(USCC)).to.deep.equal([]);
       expectProblem(await refusal(gateway.client(source).confirmObjection(objectionId, 'again')), 409, 'objection_not_open');
       expectProblem(await refusal(gateway.client(source).ingest('medical_insurance_payments', ndjson([
         { enterprise_name: NAME, uscc: USCC, contribution_month: monthsAgo(1), insured_headcount: 140, employer_contribution_amount: '9876.54' },
@@ -220,7 +220,7 @@ describe('credit reports and objections, end to end', function () {
   describe('refusals', function () {
     it('refuses an objection to an answer about another enterprise as if there were none', async function () {
       const other = await gateway.enrol('enterprise', { uscc: OTHER_USCC });
-      const index = gateway.runtime.audit.log.size() - 1;
+      const index = await gateway.runtime.audit.log.size() - 1;
       for (const target of [{ audit_index: index, question: ARREARS_NOW }, { audit_index: 10 ** 9, question: ARREARS_NOW }]) {
         expectProblem(await refusal(gateway.client(other).raiseObjection({ target, reason: 'x' })), 422, 'objection_target_invalid');
       }
@@ -243,12 +243,12 @@ describe('credit reports and objections, end to end', function () {
     it('refuses a correcting batch that holds no record about the enterprise, storing nothing, and the objection stays open', async function () {
       const raised = await gateway.client(enterprise).raiseObjection({ target: { dataset: 'medical_insurance_arrears' }, reason: '欠费记录有误' });
       const objectionId = String(raised['objection_id']);
-      const before = gateway.runtime.store.countRecords('medical_insurance_arrears');
+      const before = await gateway.runtime.store.countRecords('medical_insurance_arrears');
       expectProblem(await refusal(gateway.client(source).ingest('medical_insurance_arrears', ndjson([
         { enterprise_name: '别的企业', uscc: OTHER_USCC, arrears_period: monthsAgo(2), arrears_amount: '10.00' },
       ]), { format: 'ndjson', objectionId })), 422, 'correction_not_about_subject');
-      expect(gateway.runtime.store.countRecords('medical_insurance_arrears')).to.equal(before);
-      expect(gateway.runtime.store.getObjection(objectionId)?.state).to.equal('open');
+      expect(await gateway.runtime.store.countRecords('medical_insurance_arrears')).to.equal(before);
+      expect((await gateway.runtime.store.getObjection(objectionId))?.state).to.equal('open');
       expectProblem(await refusal(gateway.client(source).ingest('medical_insurance_payments', ndjson([
         { enterprise_name: NAME, uscc: USCC, contribution_month: monthsAgo(1), insured_headcount: 1, employer_contribution_amount: '1.00' },
       ]), { format: 'ndjson', objectionId })), 403, 'objection_not_permitted');
@@ -269,12 +269,12 @@ describe('credit reports and objections, end to end', function () {
       clock += 20 * 86_400_000 + 60_000;
       expect(await objections.sweepOverdue()).to.equal(1);
       expect(await objections.sweepOverdue()).to.equal(0);
-      const stored = gateway.runtime.store.getObjection(objectionId);
+      const stored = await gateway.runtime.store.getObjection(objectionId);
       expect(stored?.overdueAt).to.be.a('string');
-      const history = gateway.runtime.store.objectionEvents(objectionId);
+      const history = await gateway.runtime.store.objectionEvents(objectionId);
       expect(history.map((event) => event.type)).to.deep.equal(['raised', 'overdue']);
-      expect(entry(history[1]!.auditIndex!)).to.include({ kind: 'objection.overdue', actor: 'gateway', objection_id: objectionId });
-      expect(objections.listAll({ overdue: true }, 10).map((found) => [found.objection_id, found.overdue])).to.deep.equal([[objectionId, true]]);
+      expect(await entry(history[1]!.auditIndex!)).to.include({ kind: 'objection.overdue', actor: 'gateway', objection_id: objectionId });
+      expect((await objections.listAll({ overdue: true }, 10)).map((found) => [found.objection_id, found.overdue])).to.deep.equal([[objectionId, true]]);
       await gateway.client(source).confirmObjection(objectionId, '数据无误');
     });
   });

@@ -544,7 +544,7 @@ describe('GET /openapi.json', function () {
 
       it('GET /v1/audit/proofs/inclusion conforms, and its 400 invalid_argument', async function () {
         const template = '/v1/audit/proofs/inclusion';
-        const size = gateway.runtime.audit.log.size();
+        const size = await gateway.runtime.audit.log.size();
         expectConforms(await call('GET', `${template}?index=0&tree_size=${size}`, { as: auditor }), 'get', template);
         expectProblem(await call('GET', `${template}?index=${size}&tree_size=${size}`, { as: auditor }), 'get', template, 400, 'invalid_argument');
         expectProblem(await call('GET', `${template}?index=0`, { as: auditor }), 'get', template, 400, 'invalid_argument');
@@ -552,7 +552,7 @@ describe('GET /openapi.json', function () {
 
       it('GET /v1/audit/proofs/consistency conforms, and its 400 invalid_argument', async function () {
         const template = '/v1/audit/proofs/consistency';
-        const size = gateway.runtime.audit.log.size();
+        const size = await gateway.runtime.audit.log.size();
         expectConforms(await call('GET', `${template}?first=1&second=${size}`, { as: auditor }), 'get', template);
         expectProblem(await call('GET', `${template}?first=0&second=${size}`, { as: auditor }), 'get', template, 400, 'invalid_argument');
       });

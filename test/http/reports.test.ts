@@ -56,8 +56,8 @@ describe('POST /v1/reports', function () {
     });
   }
 
-  function entry(index: number): Record<string, unknown> {
-    const [stored] = gateway.runtime.audit.log.entries({ start: index, end: index + 1, limit: 1 });
+  async function entry(index: number): Promise<Record<string, unknown>> {
+    const [stored] = await gateway.runtime.audit.log.entries({ start: index, end: index + 1, limit: 1 });
     return JSON.parse(Buffer.from(stored!.entry).toString('utf8')) as Record<string, unknown>;
   }
 
@@ -113,15 +113,15 @@ describe('POST /v1/reports', function () {
       expect(answers.some((answer) => 'disputed' in answer)).to.equal(false);
     });
 
-    it('logs report.generated with every answer and the template hash, and report.signed with the hash of the JWS', function () {
-      const generated = entry(bundle.audit.index);
+    it('logs report.generated with every answer and the template hash, and report.signed with the hash of the JWS', async function () {
+      const generated = await entry(bundle.audit.index);
       expect(generated).to.include({
         kind: 'report.generated', actor: bank.record.participantId, subject: USCC, consent_id: consentId, report_id: bundle.report_id,
         template: TEMPLATE, template_hash: gateway.runtime.templates.get(TEMPLATE).definitionHash,
       });
       expect(generated['questions']).to.deep.equal(claims['answers']);
       expect(JSON.parse(bundle.audit.entry)).to.deep.equal(generated);
-      const signed = entry(bundle.audit.index + 1);
+      const signed = await entry(bundle.audit.index + 1);
       expect(signed).to.include({ kind: 'report.signed', report_id: bundle.report_id, report_sha256: createHash('sha256').update(bundle.report).digest('hex') });
       expect(JSON.stringify(generated)).to.not.include(OWED_AMOUNT);
     });
@@ -188,17 +188,17 @@ describe('POST /v1/reports', function () {
       expect((await fetch(`${gateway.url}/v1/reports/AAAAAAAAAAAAAAAAAAAAAA/check`)).status).to.equal(404);
     });
 
-    it('counts one use of the consent per question', function () {
-      expect(gateway.runtime.store.getConsent(consentId)?.uses).to.equal(templateQuestions.length);
+    it('counts one use of the consent per question', async function () {
+      expect((await gateway.runtime.store.getConsent(consentId))?.uses).to.equal(templateQuestions.length);
     });
   });
 
   describe('refusals', function () {
     it('refuses a consent for another stage with purpose_not_allowed, and logs report.refused about the subject', async function () {
       const approval = await grant('loan_approval', ['medical_arrears_now']);
-      const before = gateway.runtime.audit.log.size();
+      const before = await gateway.runtime.audit.log.size();
       expectProblem(await refusal(ask(bank, { consentId: approval })), 422, 'purpose_not_allowed');
-      expect(entry(before)).to.include({ kind: 'report.refused', subject: USCC, consent_id: approval, code: 'purpose_not_allowed', template: TEMPLATE });
+      expect(await entry(before)).to.include({ kind: 'report.refused', subject: USCC, consent_id: approval, code: 'purpose_not_allowed', template: TEMPLATE });
     });
 
     it('refuses a consent that does not cover every question of the template with question_not_covered', async function () {
@@ -214,7 +214,7 @@ describe('POST /v1/reports', function () {
     it('refuses a report the consent\'s remaining uses cannot cover, counting nothing', async function () {
       const small = await grant('pre_loan_investigation', templateQuestions, templateQuestions.length - 1);
       expectProblem(await refusal(ask(bank, { consentId: small })), 409, 'consent_not_active');
-      expect(gateway.runtime.store.getConsent(small)?.uses).to.equal(0);
+      expect((await gateway.runtime.store.getConsent(small))?.uses).to.equal(0);
     });
 
     it('refuses an unknown template with report_template_unknown, a malformed body with invalid_argument, other roles with role_not_allowed', async function () {

@@ -147,9 +147,9 @@ function expectProblem(response: RawResponse, status: number, code: string): Pro
 }
 
 /** Nothing was recorded as if the request had succeeded: no record, no batch. */
-function expectNothingRecorded(gateway: TestGateway): void {
-  expect(gateway.runtime.store.countRecords()).to.equal(0);
-  expect(gateway.runtime.store.listBatches(10)).to.deep.equal([]);
+async function expectNothingRecorded(gateway: TestGateway): Promise<void> {
+  expect(await gateway.runtime.store.countRecords()).to.equal(0);
+  expect(await gateway.runtime.store.listBatches(10)).to.deep.equal([]);
 }
 
 /** A participant record as the registry would store it, for certificates the registry would never have issued. */
@@ -172,17 +172,17 @@ function participantRecord(participantId: string, certificatePem: string): Parti
 }
 
 /** Inserts a source straight into the store with a certificate from `authority`; returns credentials that sign as it. */
-function insertSource(
+async function insertSource(
   gateway: TestGateway,
   authority: CertificateAuthority,
   participantId: string,
   validity: { days: number; now?: Date } = { days: 30 },
-): ParticipantCredentials {
+): Promise<ParticipantCredentials> {
   const pair = generateRsaKeyPair();
   const certificatePem = issueParticipantCertificate(authority, {
     participantId, role: 'source', name: 'Test source', publicKeyPem: pair.publicKeyPem, ...validity,
   });
-  gateway.runtime.store.addParticipant(participantRecord(participantId, certificatePem));
+  await gateway.runtime.store.addParticipant(participantRecord(participantId, certificatePem));
   return { participantId, privateKeyPem: pair.privateKeyPem, certificatePem };
 }
 
@@ -209,7 +209,7 @@ describe('POST /v1/ingest/{dataset}', function () {
     describe('without an Authorization header', function () {
       it('answers 401 signature_missing', async function () {
         expectProblem(await post({ body }), 401, 'signature_missing');
-        expectNothingRecorded(gateway);
+        await expectNothingRecorded(gateway);
       });
     });
 
@@ -217,7 +217,7 @@ describe('POST /v1/ingest/{dataset}', function () {
       for (const header of ['Bearer x', 'JWS a b', 'JWS not-a-jws']) {
         it(`answers 401 signature_malformed to "${header}"`, async function () {
           expectProblem(await post({ authorization: header, body }), 401, 'signature_malformed');
-          expectNothingRecorded(gateway);
+          await expectNothingRecorded(gateway);
         });
       }
     });
@@ -229,21 +229,21 @@ describe('POST /v1/ingest/{dataset}', function () {
         const parts = tokenParts(gateway, source.credentials, body);
         const token = `${base64urlJson({ ...parts.header, alg: 'none' })}.${base64urlJson(parts.claims)}.`;
         expectProblem(await post({ authorization: authorization(token), body }), 401, 'signature_malformed');
-        expectNothingRecorded(gateway);
+        await expectNothingRecorded(gateway);
       });
 
       it('answers 401 signature_malformed to header.payload. with a bare {"alg":"none"} header', async function () {
         const parts = tokenParts(gateway, source.credentials, body);
         const token = `${base64urlJson({ alg: 'none' })}.${base64urlJson(parts.claims)}.`;
         expectProblem(await post({ authorization: authorization(token), body }), 401, 'signature_malformed');
-        expectNothingRecorded(gateway);
+        await expectNothingRecorded(gateway);
       });
 
       it('answers 401 signature_malformed to an RS256 token whose signature was stripped', async function () {
         const signed = await sign(gateway, source.credentials, body);
         const stripped = `${signed.split('.').slice(0, 2).join('.')}.`;
         expectProblem(await post({ authorization: authorization(stripped), body }), 401, 'signature_malformed');
-        expectNothingRecorded(gateway);
+        await expectNothingRecorded(gateway);
       });
     });
 
@@ -253,7 +253,7 @@ describe('POST /v1/ingest/{dataset}', function () {
         const signed = await sign(gateway, source.credentials, body);
         const token = `${base64urlJson({ ...parts.header, alg: 'none' })}.${base64urlJson(parts.claims)}.${signed.split('.')[2]}`;
         expectProblem(await post({ authorization: authorization(token), body }), 401, 'algorithm_not_allowed');
-        expectNothingRecorded(gateway);
+        await expectNothingRecorded(gateway);
       });
     });
 
@@ -265,7 +265,7 @@ describe('POST /v1/ingest/{dataset}', function () {
         const signature = cryptoSign('sha256', Buffer.from(signingInput), createPrivateKey(source.credentials.privateKeyPem)).toString('base64url');
         const token = `${signingInput}.${signature}`;
         expectProblem(await post({ authorization: authorization(token), body }), 401, 'signature_malformed');
-        expectNothingRecorded(gateway);
+        await expectNothingRecorded(gateway);
       });
     });
 
@@ -275,21 +275,21 @@ describe('POST /v1/ingest/{dataset}', function () {
         const token = await sign(gateway, source.credentials, body);
         const response = await post({ body, headers: { authorization: [authorization(token), 'JWS garbage'] } });
         expectProblem(response, 401, 'signature_malformed');
-        expectNothingRecorded(gateway);
+        await expectNothingRecorded(gateway);
       });
 
       it('answers 401 signature_malformed to [garbage, valid]', async function () {
         const token = await sign(gateway, source.credentials, body);
         const response = await post({ body, headers: { authorization: ['JWS garbage', authorization(token)] } });
         expectProblem(response, 401, 'signature_malformed');
-        expectNothingRecorded(gateway);
+        await expectNothingRecorded(gateway);
       });
 
       it('answers 401 signature_malformed to the same valid header twice', async function () {
         const token = await sign(gateway, source.credentials, body);
         const response = await post({ body, headers: { authorization: [authorization(token), authorization(token)] } });
         expectProblem(response, 401, 'signature_malformed');
-        expectNothingRecorded(gateway);
+        await expectNothingRecorded(gateway);
       });
     });
 
@@ -302,7 +302,7 @@ describe('POST /v1/ingest/{dataset}', function () {
         const response = await announceBody(gateway.url, { target: TARGET, length: 60 * 1024 * 1024, authorization: authorization(token) });
         expectProblem(response, 401, 'signature_invalid');
         expect(response.headers['connection']).to.equal('close');
-        expectNothingRecorded(gateway);
+        await expectNothingRecorded(gateway);
       });
     });
 
@@ -312,7 +312,7 @@ describe('POST /v1/ingest/{dataset}', function () {
         const secret = Buffer.from(certificateFacts(source.credentials.certificatePem).publicKeyPem, 'utf8');
         const token = await signParts({ ...parts, header: { ...parts.header, alg: 'HS256' } }, secret);
         expectProblem(await post({ authorization: authorization(token), body }), 401, 'algorithm_not_allowed');
-        expectNothingRecorded(gateway);
+        await expectNothingRecorded(gateway);
       });
     });
 
@@ -322,7 +322,7 @@ describe('POST /v1/ingest/{dataset}', function () {
         const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
         const token = await signParts({ ...parts, header: { ...parts.header, alg: 'ES256' } }, privateKey);
         expectProblem(await post({ authorization: authorization(token), body }), 401, 'algorithm_not_allowed');
-        expectNothingRecorded(gateway);
+        await expectNothingRecorded(gateway);
       });
     });
 
@@ -331,7 +331,7 @@ describe('POST /v1/ingest/{dataset}', function () {
         const parts = tokenParts(gateway, source.credentials, body);
         const token = await signParts({ ...parts, header: { ...parts.header, alg: 'RS512' } }, createPrivateKey(source.credentials.privateKeyPem));
         expectProblem(await post({ authorization: authorization(token), body }), 401, 'algorithm_not_allowed');
-        expectNothingRecorded(gateway);
+        await expectNothingRecorded(gateway);
       });
     });
 
@@ -347,7 +347,7 @@ describe('POST /v1/ingest/{dataset}', function () {
           const parts = tokenParts(gateway, source.credentials, body);
             const token = await signParts({ ...parts, header: change(parts.header) }, createPrivateKey(source.credentials.privateKeyPem));
           expectProblem(await post({ authorization: authorization(token), body }), 401, 'signature_malformed');
-          expectNothingRecorded(gateway);
+          await expectNothingRecorded(gateway);
         });
       }
     });
@@ -358,7 +358,7 @@ describe('POST /v1/ingest/{dataset}', function () {
         const parts = tokenParts(gateway, source.credentials, body);
         const token = await signParts({ ...parts, claims: { ...parts.claims, iss: other.record.participantId } }, createPrivateKey(source.credentials.privateKeyPem));
         expectProblem(await post({ authorization: authorization(token), body }), 401, 'signature_malformed');
-        expectNothingRecorded(gateway);
+        await expectNothingRecorded(gateway);
       });
     });
 
@@ -366,7 +366,7 @@ describe('POST /v1/ingest/{dataset}', function () {
       it('answers 401 participant_unknown', async function () {
         const token = await sign(gateway, { ...source.credentials, participantId: 'source-nobody' }, body);
         expectProblem(await post({ authorization: authorization(token), body }), 401, 'participant_unknown');
-        expectNothingRecorded(gateway);
+        await expectNothingRecorded(gateway);
       });
     });
 
@@ -375,7 +375,7 @@ describe('POST /v1/ingest/{dataset}', function () {
         const impostor = { ...source.credentials, privateKeyPem: generateRsaKeyPair().privateKeyPem };
         const token = await sign(gateway, impostor, body);
         expectProblem(await post({ authorization: authorization(token), body }), 401, 'signature_invalid');
-        expectNothingRecorded(gateway);
+        await expectNothingRecorded(gateway);
       });
     });
 
@@ -387,27 +387,27 @@ describe('POST /v1/ingest/{dataset}', function () {
         });
         const token = await sign(gateway, { participantId: source.record.participantId, privateKeyPem: pair.privateKeyPem, certificatePem }, body);
         expectProblem(await post({ authorization: authorization(token), body }), 401, 'certificate_unknown');
-        expectNothingRecorded(gateway);
+        await expectNothingRecorded(gateway);
       });
     });
 
     describe('from a participant whose registered certificate the platform CA did not issue', function () {
       it('answers 401 certificate_untrusted', async function () {
-        const credentials = insertSource(gateway, foreignAuthority, 'source-foreign');
+        const credentials = await insertSource(gateway, foreignAuthority, 'source-foreign');
         const token = await sign(gateway, credentials, body);
         expectProblem(await post({ authorization: authorization(token), body }), 401, 'certificate_untrusted');
-        expectNothingRecorded(gateway);
+        await expectNothingRecorded(gateway);
       });
     });
 
     describe('from a participant whose certificate has expired', function () {
       it('answers 401 certificate_expired', async function () {
-        const credentials = insertSource(gateway, loadAuthority(gateway.config.keysDir), 'source-expired', {
+        const credentials = await insertSource(gateway, loadAuthority(gateway.config.keysDir), 'source-expired', {
           now: new Date(Date.now() - 400 * DAY_MS), days: 30,
         });
         const token = await sign(gateway, credentials, body);
         expectProblem(await post({ authorization: authorization(token), body }), 401, 'certificate_expired');
-        expectNothingRecorded(gateway);
+        await expectNothingRecorded(gateway);
       });
     });
 
@@ -415,7 +415,7 @@ describe('POST /v1/ingest/{dataset}', function () {
       it('answers 401 audience_mismatch', async function () {
         const token = await sign(gateway, source.credentials, body, { audience: 'urn:credit-gateway:elsewhere' });
         expectProblem(await post({ authorization: authorization(token), body }), 401, 'audience_mismatch');
-        expectNothingRecorded(gateway);
+        await expectNothingRecorded(gateway);
       });
     });
 
@@ -423,7 +423,7 @@ describe('POST /v1/ingest/{dataset}', function () {
       it('answers 401 method_mismatch', async function () {
         const token = await sign(gateway, source.credentials, body, { method: 'PUT' });
         expectProblem(await post({ authorization: authorization(token), body }), 401, 'method_mismatch');
-        expectNothingRecorded(gateway);
+        await expectNothingRecorded(gateway);
       });
     });
 
@@ -431,7 +431,7 @@ describe('POST /v1/ingest/{dataset}', function () {
       it('answers 401 path_mismatch', async function () {
         const token = await sign(gateway, source.credentials, body, { path: '/v1/ingest/water_accounts' });
         expectProblem(await post({ authorization: authorization(token), body }), 401, 'path_mismatch');
-        expectNothingRecorded(gateway);
+        await expectNothingRecorded(gateway);
       });
     });
 
@@ -439,13 +439,13 @@ describe('POST /v1/ingest/{dataset}', function () {
       it('answers 401 path_mismatch to an added ?as_of=', async function () {
         const token = await sign(gateway, source.credentials, body);
         expectProblem(await post({ authorization: authorization(token), body, target: `${TARGET}?as_of=2026-01-01` }), 401, 'path_mismatch');
-        expectNothingRecorded(gateway);
+        await expectNothingRecorded(gateway);
       });
 
       it('answers 401 path_mismatch to a changed ?as_of=', async function () {
         const token = await sign(gateway, source.credentials, body, { path: `${TARGET}?as_of=2026-01-01` });
         expectProblem(await post({ authorization: authorization(token), body, target: `${TARGET}?as_of=2025-01-01` }), 401, 'path_mismatch');
-        expectNothingRecorded(gateway);
+        await expectNothingRecorded(gateway);
       });
     });
 
@@ -457,7 +457,7 @@ describe('POST /v1/ingest/{dataset}', function () {
         tampered[at] = '1'.charCodeAt(0);
         expect(tampered.equals(body)).to.equal(false);
         expectProblem(await post({ authorization: authorization(token), body: tampered }), 401, 'body_hash_mismatch');
-        expectNothingRecorded(gateway);
+        await expectNothingRecorded(gateway);
       });
     });
 
@@ -465,7 +465,7 @@ describe('POST /v1/ingest/{dataset}', function () {
       it('answers 401 timestamp_out_of_range', async function () {
         const token = await sign(gateway, source.credentials, body, { now: new Date(Date.now() + 600_000) });
         expectProblem(await post({ authorization: authorization(token), body }), 401, 'timestamp_out_of_range');
-        expectNothingRecorded(gateway);
+        await expectNothingRecorded(gateway);
       });
     });
 
@@ -473,7 +473,7 @@ describe('POST /v1/ingest/{dataset}', function () {
       it('answers 401 timestamp_out_of_range', async function () {
         const token = await sign(gateway, source.credentials, body, { now: new Date(Date.now() - 400_000), lifetimeSeconds: 200 });
         expectProblem(await post({ authorization: authorization(token), body }), 401, 'timestamp_out_of_range');
-        expectNothingRecorded(gateway);
+        await expectNothingRecorded(gateway);
       });
     });
 
@@ -481,7 +481,7 @@ describe('POST /v1/ingest/{dataset}', function () {
       it('answers 401 lifetime_too_long', async function () {
         const token = await sign(gateway, source.credentials, body, { lifetimeSeconds: 301 });
         expectProblem(await post({ authorization: authorization(token), body }), 401, 'lifetime_too_long');
-        expectNothingRecorded(gateway);
+        await expectNothingRecorded(gateway);
       });
     });
 
@@ -492,10 +492,10 @@ describe('POST /v1/ingest/{dataset}', function () {
           const jti = randomUUID();
           const token = await sign(gateway, participant.credentials, body, { jti });
           expectProblem(await post({ authorization: authorization(token), body }), 403, 'role_not_allowed');
-          expectNothingRecorded(gateway);
+          await expectNothingRecorded(gateway);
           // The jti was not remembered: the replay cache still takes it as new.
           const now = Math.floor(Date.now() / 1000);
-          expect(gateway.runtime.store.rememberRequests([{ participantId: participant.record.participantId, jti, expiresAt: now + 300 }], now))
+          expect(await gateway.runtime.store.rememberRequests([{ participantId: participant.record.participantId, jti, expiresAt: now + 300 }], now))
             .to.deep.equal([true]);
         });
       }
@@ -506,7 +506,7 @@ describe('POST /v1/ingest/{dataset}', function () {
         const other = await gateway.enrol('source', { datasets: ['water_accounts'] });
         const token = await sign(gateway, other.credentials, body);
         expectProblem(await post({ authorization: authorization(token), body }), 403, 'dataset_not_permitted');
-        expectNothingRecorded(gateway);
+        await expectNothingRecorded(gateway);
       });
     });
 
@@ -516,7 +516,7 @@ describe('POST /v1/ingest/{dataset}', function () {
         const token = await sign(gateway, source.credentials, compressed);
         const response = await post({ authorization: authorization(token), body: compressed, headers: { 'content-encoding': 'gzip' } });
         expectProblem(response, 415, 'unsupported_format');
-        expectNothingRecorded(gateway);
+        await expectNothingRecorded(gateway);
       });
     });
   });
@@ -546,7 +546,7 @@ describe('POST /v1/ingest/{dataset}', function () {
 
       it('answers 403 participant_suspended', async function () {
         expectProblem(await attempt('2026-01'), 403, 'participant_suspended');
-        expectNothingRecorded(gateway);
+        await expectNothingRecorded(gateway);
       });
     });
 
@@ -558,7 +558,7 @@ describe('POST /v1/ingest/{dataset}', function () {
       it('accepts the very next request (201)', async function () {
         const response = await attempt('2026-02');
         expect(response.status, response.body.toString('utf8')).to.equal(201);
-        expect(gateway.runtime.store.listBatches(10)).to.have.lengthOf(1);
+        expect(await gateway.runtime.store.listBatches(10)).to.have.lengthOf(1);
       });
     });
 
@@ -569,7 +569,7 @@ describe('POST /v1/ingest/{dataset}', function () {
 
       it('answers 401 participant_revoked', async function () {
         expectProblem(await attempt('2026-03'), 401, 'participant_revoked');
-        expect(gateway.runtime.store.listBatches(10)).to.have.lengthOf(1);
+        expect(await gateway.runtime.store.listBatches(10)).to.have.lengthOf(1);
       });
 
       it('stays revoked: resume throws invalid_status_change', async function () {
@@ -581,7 +581,7 @@ describe('POST /v1/ingest/{dataset}', function () {
         }
         expect(refusal).to.be.instanceOf(GatewayError);
         expect((refusal as GatewayError).code).to.equal('invalid_status_change');
-        expect(gateway.runtime.participants.get(source.record.participantId)?.status).to.equal('revoked');
+        expect((await gateway.runtime.participants.get(source.record.participantId))?.status).to.equal('revoked');
         expectProblem(await attempt('2026-04'), 401, 'participant_revoked');
       });
     });
@@ -613,22 +613,22 @@ describe('POST /v1/ingest/{dataset}', function () {
       it('answers 201 to the first request and 401 request_replayed to the identical second one', async function () {
         const body = arrearsBody('2025-03');
         const request = { authorization: authorization(await sign(gateway, source.credentials, body)), body };
-        const batchesBefore = gateway.runtime.store.listBatches(100).length;
-        const recordsBefore = gateway.runtime.store.countRecords();
+        const batchesBefore = (await gateway.runtime.store.listBatches(100)).length;
+        const recordsBefore = await gateway.runtime.store.countRecords();
         expect((await send(gateway.url, request)).status).to.equal(201);
         expectProblem(await send(gateway.url, request), 401, 'request_replayed');
-        expect(gateway.runtime.store.listBatches(100)).to.have.lengthOf(batchesBefore + 1);
-        expect(gateway.runtime.store.countRecords()).to.equal(recordsBefore + 1);
+        expect(await gateway.runtime.store.listBatches(100)).to.have.lengthOf(batchesBefore + 1);
+        expect(await gateway.runtime.store.countRecords()).to.equal(recordsBefore + 1);
       });
 
       it('accepts exactly one of two identical requests sent at the same time', async function () {
         const body = arrearsBody('2025-06');
         const request = { authorization: authorization(await sign(gateway, source.credentials, body)), body };
-        const batchesBefore = gateway.runtime.store.listBatches(100).length;
+        const batchesBefore = (await gateway.runtime.store.listBatches(100)).length;
         const responses = await Promise.all([send(gateway.url, request), send(gateway.url, request)]);
         expect(responses.map((response) => response.status).sort()).to.deep.equal([201, 401]);
         expectProblem(responses.find((response) => response.status === 401) as RawResponse, 401, 'request_replayed');
-        expect(gateway.runtime.store.listBatches(100)).to.have.lengthOf(batchesBefore + 1);
+        expect(await gateway.runtime.store.listBatches(100)).to.have.lengthOf(batchesBefore + 1);
       });
 
       it('answers 401 request_replayed to a new signature over another body that reuses the jti', async function () {
@@ -636,11 +636,11 @@ describe('POST /v1/ingest/{dataset}', function () {
         const first = arrearsBody('2025-04');
         expect((await send(gateway.url, { authorization: authorization(await sign(gateway, source.credentials, first, { jti })), body: first })).status)
           .to.equal(201);
-        const batches = gateway.runtime.store.listBatches(100).length;
+        const batches = (await gateway.runtime.store.listBatches(100)).length;
         const second = arrearsBody('2025-05');
         const response = await send(gateway.url, { authorization: authorization(await sign(gateway, source.credentials, second, { jti })), body: second });
         expectProblem(response, 401, 'request_replayed');
-        expect(gateway.runtime.store.listBatches(100)).to.have.lengthOf(batches);
+        expect(await gateway.runtime.store.listBatches(100)).to.have.lengthOf(batches);
       });
     });
   });
@@ -655,12 +655,12 @@ describe('POST /v1/ingest/{dataset}', function () {
         expect((await send(gateway.url, request)).status).to.equal(201);
         await gateway.running.stop();
 
-        const runtime = openRuntime(gateway.config);
+        const runtime = (await openRuntime(gateway.config));
         const restarted = await startServer(runtime, createLogger('silent'), createMetrics());
         try {
           expectProblem(await send(restarted.url, request), 401, 'request_replayed');
-          expect(runtime.store.listBatches(10)).to.have.lengthOf(1);
-          expect(runtime.store.countRecords()).to.equal(1);
+          expect(await runtime.store.listBatches(10)).to.have.lengthOf(1);
+          expect(await runtime.store.countRecords()).to.equal(1);
         } finally {
           await restarted.stop();
         }

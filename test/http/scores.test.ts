@@ -118,8 +118,8 @@ describe('scorecards over HTTP', function () {
     headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
   })).json<{ answer: string; aggregates: Record<string, unknown> }>();
 
-  function entry(index: number): Record<string, unknown> {
-    const [stored] = gateway.runtime.audit.log.entries({ start: index, end: index + 1, limit: 1 });
+  async function entry(index: number): Promise<Record<string, unknown>> {
+    const [stored] = await gateway.runtime.audit.log.entries({ start: index, end: index + 1, limit: 1 });
     return JSON.parse(Buffer.from(stored!.entry).toString('utf8')) as Record<string, unknown>;
   }
 
@@ -187,7 +187,7 @@ describe('scorecards over HTTP', function () {
       const stale = soundScorecard({ id: 'probe_version' });
       features(stale)[2] = { ...features(stale)[2], question_version: 2 };
       expect(await codes(stale)).to.deep.equal(['question_version_mismatch']);
-      const refusedEntries = gateway.runtime.audit.log.entries({ start: 0, end: gateway.runtime.audit.log.size(), limit: 10_000 })
+      const refusedEntries = (await gateway.runtime.audit.log.entries({ start: 0, end: await gateway.runtime.audit.log.size(), limit: 10_000 }))
         .map((stored) => JSON.parse(Buffer.from(stored.entry).toString('utf8')) as Record<string, unknown>).filter((e) => e['kind'] === 'scorecard.refused');
       expect(refusedEntries.map((e) => e['scorecard'])).to.include.members(['probe_raw', 'probe_uncovered', 'probe_version', 'probe_isolating']);
       expect(await gateway.runtime.store.getScorecard('probe_raw', 1)).to.equal(undefined);
@@ -196,7 +196,7 @@ describe('scorecards over HTTP', function () {
     it('keeps a sound scorecard pending, and refuses another bank both reading it and reusing its id and version', async function () {
       const view = await submit(bank, soundScorecard());
       expect(view).to.include({ state: 'pending', consent_name: REF, bank: bank.record.participantId, release_score: false });
-      expect(entry(Number(view['audit_index']))).to.include({ kind: 'scorecard.submitted', scorecard: 'sme_working_capital', sha256: view['sha256'] });
+      expect(await entry(Number(view['audit_index']))).to.include({ kind: 'scorecard.submitted', scorecard: 'sme_working_capital', sha256: view['sha256'] });
       expectProblem(await refusal(gateway.client(otherBank).send('GET', '/v1/scorecards/sme_working_capital/versions/1')), 404, 'not_found');
       expectProblem(await refusal(submit(otherBank, soundScorecard())), 409, 'scorecard_exists');
     });
@@ -211,7 +211,7 @@ describe('scorecards over HTTP', function () {
     it('refuses every item while the scorecard is pending: scorecard_unavailable', async function () {
       const { body } = await score(bank, [{ uscc: usccNumber(1), consentId: consents.get(1) as string }]);
       expect(body.items.map((item) => item.code)).to.deep.equal(['scorecard_unavailable']);
-      expect(entry(body.items[0]!.audit_index)).to.include({ kind: 'score.refused', code: 'scorecard_unavailable', subject: usccNumber(1) });
+      expect(await entry(body.items[0]!.audit_index)).to.include({ kind: 'score.refused', code: 'scorecard_unavailable', subject: usccNumber(1) });
     });
 
     it('is approved by the operator on the command line, audited', async function () {
@@ -219,7 +219,7 @@ describe('scorecards over HTTP', function () {
       expect(run.code, run.stderr).to.equal(0);
       const { scorecard } = json<{ scorecard: Record<string, unknown> }>(run);
       expect(scorecard).to.include({ state: 'approved', decided_by: 'operator', release_score: false });
-      expect(entry(Number(scorecard['audit_index']))).to.include({ kind: 'scorecard.approved', actor: 'operator', scorecard: 'sme_working_capital' });
+      expect(await entry(Number(scorecard['audit_index']))).to.include({ kind: 'scorecard.approved', actor: 'operator', scorecard: 'sme_working_capital' });
       const again = await runCli(gateway.dir, ['scorecards', 'approve', 'sme_working_capital', '1', '--json']);
       expect(again.code).to.not.equal(0);
       expect(json<{ error: { code: string } }>(again).error.code).to.equal('scorecard_not_pending');
@@ -246,8 +246,8 @@ describe('scorecards over HTTP', function () {
       }
       const text = JSON.stringify(claims);
       for (const secret of [OWED_AMOUNT, CONTRIBUTION, '测试企业', 'medical_arrears_now', '50_to_199', 'insured_headcount']) expect(text).to.not.include(secret);
-      expect(entry(auditIndex)).to.include({ kind: 'score.signed', actor: 'gateway' });
-      const answered = entry(body.items[2]!.audit_index);
+      expect(await entry(auditIndex)).to.include({ kind: 'score.signed', actor: 'gateway' });
+      const answered = await entry(body.items[2]!.audit_index);
       expect(answered).to.include({ kind: 'score.answered', subject: usccNumber(3), consent_id: consents.get(3), grade: 'D', sha256 });
       expect(answered).to.not.have.property('score');
     });
@@ -273,7 +273,7 @@ describe('scorecards over HTTP', function () {
     it('refuses another bank naming the consent (consent_missing, about no one) and a consent not naming the scorecard', async function () {
       const other = await score(otherBank, [{ uscc: usccNumber(1), consentId: consents.get(1) as string }]);
       expect(other.body.items[0]).to.include({ status: 'refused', code: 'consent_missing' });
-      const unmatched = entry(other.body.items[0]!.audit_index);
+      const unmatched = await entry(other.body.items[0]!.audit_index);
       expect(unmatched).to.include({ kind: 'score.unmatched' });
       expect(unmatched).to.not.have.property('subject');
       const v2 = await score(bank, [{ uscc: usccNumber(1), consentId: consents.get(1) as string, version: 2 }]);

@@ -54,7 +54,7 @@ function testConfig(root: string): GatewayConfig {
 async function startGateway(config: GatewayConfig): Promise<Gateway> {
   await prepareTestKeys(config);
   const metrics = createMetrics();
-  const runtime = openRuntime(config, { onBatch: (receipt) => countIngestedBatch(metrics, receipt) });
+  const runtime = await openRuntime(config, { onBatch: (receipt) => countIngestedBatch(metrics, receipt) });
   const running = await startServer(runtime, createLogger('silent'), metrics);
   return { runtime, metrics, running };
 }
@@ -214,7 +214,7 @@ describe('HTTP server with its store closed', function () {
   before(async function () {
     root = tempRoot();
     gateway = await startGateway(testConfig(root));
-    gateway.runtime.store.close();
+    await gateway.runtime.store.close();
   });
 
   after(async function () {
@@ -364,11 +364,11 @@ describe('gateway serve (the real CLI)', function () {
 
   it('leaves a database that opens again with the records in it', async function () {
     const config = testConfig(root);
-    const runtime = openRuntime(config);
+    const runtime = (await openRuntime(config));
     try {
-      runtime.store.ping();
-      expect(runtime.store.countRecords()).to.be.greaterThan(0);
-      expect(runtime.store.listBatches(100).every((batch) => batch.source === 'demo-data')).to.equal(true);
+      await runtime.store.ping();
+      expect(await runtime.store.countRecords()).to.be.greaterThan(0);
+      expect((await runtime.store.listBatches(100)).every((batch) => batch.source === 'demo-data')).to.equal(true);
     } finally {
       await runtime.close();
     }

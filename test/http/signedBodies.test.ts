@@ -114,7 +114,7 @@ describe('signed request bodies', function () {
       }));
       expectProblem(error, 401, 'body_hash_mismatch');
       const now = Math.floor(Date.now() / 1000);
-      expect(gateway.runtime.store.rememberRequests([{ participantId: bank.record.participantId, jti, expiresAt: now + 300 }], now)).to.deep.equal([true]);
+      expect(await gateway.runtime.store.rememberRequests([{ participantId: bank.record.participantId, jti, expiresAt: now + 300 }], now)).to.deep.equal([true]);
     });
   });
 
@@ -124,11 +124,11 @@ describe('signed request bodies', function () {
       ['inside an item (uscc twice, one escaped)', '{"loan_reference":"L-1","officer":"A","items":[{"subject":{"uscc":"91350100M000100Y43","\\u0075scc":"91110108722619411A"},"consent_id":"consent-000000000001","questions":["medical_arrears_now"]}]}'],
     ] as const) {
       it(`answers 400 malformed_input ${why}, and records nothing`, async function () {
-        const before = gateway.runtime.audit.log.size();
+        const before = await gateway.runtime.audit.log.size();
         const error = await refusal(gateway.client(bank).send('POST', '/v1/verifications', { body, headers: { 'content-type': 'application/json' } }));
         expectProblem(error, 400, 'malformed_input');
         expect(String(error.problem['detail'])).to.match(/twice/);
-        expect(gateway.runtime.audit.log.size()).to.equal(before);
+        expect(await gateway.runtime.audit.log.size()).to.equal(before);
       });
     }
   });

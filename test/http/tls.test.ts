@@ -66,7 +66,7 @@ function gatewayCli(root: string, args: readonly string[]): Promise<Run> {
 /** A gateway on 127.0.0.1 over the keys in `root/keys` and a data directory of its own. */
 async function startGateway(root: string, dataDir: string, env: Record<string, string>): Promise<Gateway> {
   const config = testConfig(root, { GATEWAY_DATA_DIR: path.join(root, dataDir), HOST: '127.0.0.1', PORT: '0', GATEWAY_INGEST_WORKERS: '1', ...env });
-  const runtime = openRuntime(config);
+  const runtime = (await openRuntime(config));
   try {
     return { runtime, running: await startServer(runtime, createLogger('silent'), createMetrics()), gatewayId: config.gatewayId };
   } catch (error) {

@@ -141,7 +141,7 @@ interface World {
   client(participant: EnrolledParticipant): GatewayClient;
   grant(enterprise: EnrolledParticipant, bank: EnrolledParticipant, options?: GrantOptions): Promise<string>;
   ask(bank: EnrolledParticipant, items: readonly ItemToAsk[]): Promise<Asked>;
-  entry(index: number): Entry;
+  entry(index: number): Promise<Entry>;
   consentView(bank: EnrolledParticipant, consentId: string): Promise<Record<string, unknown>>;
 }
 
@@ -205,9 +205,9 @@ async function openWorld(env: Record<string, string> = {}): Promise<World> {
         auditIndex: result.auditIndex as number,
       };
     },
-    entry(index) {
+    async entry(index) {
       // Read in-process: a read over HTTP would itself add an entry.
-      const [stored] = gateway.runtime.audit.log.entries({ start: index, end: index + 1, limit: 1 });
+      const [stored] = (await gateway.runtime.audit.log.entries({ start: index, end: index + 1, limit: 1 }));
       expect(stored, `audit entry ${index}`).to.not.equal(undefined);
       return JSON.parse(Buffer.from(stored!.entry).toString('utf8')) as Entry;
     },
@@ -242,10 +242,10 @@ async function openFullWorld(): Promise<FullWorld> {
  * Asserts the item was refused consent_missing, and that it is recorded in the request's one verification.unmatched
  * entry, which names what was asked but is about no subject.
  */
-function expectUnmatched(world: World, bank: EnrolledParticipant, item: Item | undefined, asked: ItemToAsk): Entry {
+async function expectUnmatched(world: World, bank: EnrolledParticipant, item: Item | undefined, asked: ItemToAsk): Promise<Entry> {
   expect(item, 'the item').to.not.equal(undefined);
   expect(item).to.deep.equal({ subject: { uscc: asked.uscc }, consent_id: asked.consentId, status: 'refused', code: 'consent_missing', audit_index: item!.audit_index });
-  const entry = world.entry(item!.audit_index);
+  const entry = await world.entry(item!.audit_index);
   expect(entry).to.include({ kind: 'verification.unmatched', actor: bank.record.participantId, code: 'consent_missing' });
   expect(entry).to.not.have.property('subject');
   expect(entry).to.not.have.property('consent_id');
@@ -254,10 +254,10 @@ function expectUnmatched(world: World, bank: EnrolledParticipant, item: Item | u
 }
 
 /** Asserts the item was refused with `code`, and that its audit entry says so about the subject asked about. */
-function expectRefused(world: World, bank: EnrolledParticipant, item: Item | undefined, code: string, asked: ItemToAsk): Entry {
+async function expectRefused(world: World, bank: EnrolledParticipant, item: Item | undefined, code: string, asked: ItemToAsk): Promise<Entry> {
   expect(item, 'the item').to.not.equal(undefined);
   expect(item).to.deep.equal({ subject: { uscc: asked.uscc }, consent_id: asked.consentId, status: 'refused', code, audit_index: item!.audit_index });
-  const entry = world.entry(item!.audit_index);
+  const entry = await world.entry(item!.audit_index);
   expect(entry).to.include({ kind: 'verification.refused', actor: bank.record.participantId, subject: asked.uscc, consent_id: asked.consentId, code });
   expect(entry['questions']).to.deep.equal(asked.questions);
   return entry;
@@ -337,8 +337,8 @@ describe('POST /v1/verifications', function () {
       })));
     });
 
-    it('logs the item as verification.answered, with the loan reference and officer, at its audit_index', function () {
-      const entry = world.entry((items[0] as Item).audit_index);
+    it('logs the item as verification.answered, with the loan reference and officer, at its audit_index', async function () {
+      const entry = await world.entry((items[0] as Item).audit_index);
       expect(entry).to.include({
         kind: 'verification.answered', actor: world.bankA.record.participantId, subject: OWING_USCC, consent_id: consentId,
         purpose: 'loan_approval', loan_reference: 'LN-2025-000417', officer: '信贷员 王芳', request_sha256: sha256Hex(token),
@@ -348,8 +348,8 @@ describe('POST /v1/verifications', function () {
       ]);
     });
 
-    it('logs verification.signed with the SHA-256 of the answer JWS at the Audit-Index header', function () {
-      const entry = world.entry(signedIndex);
+    it('logs verification.signed with the SHA-256 of the answer JWS at the Audit-Index header', async function () {
+      const entry = await world.entry(signedIndex);
       expect(entry).to.include({
         kind: 'verification.signed', actor: 'gateway', bank: world.bankA.record.participantId, answer_sha256: sha256Hex(answer),
         request_sha256: sha256Hex(token),
@@ -360,7 +360,7 @@ describe('POST /v1/verifications', function () {
 
     it('proves the answered entry\'s inclusion, to an auditor, under a signed checkpoint', async function () {
       const auditor = world.auditor;
-      world.gateway.runtime.audit.checkpointer.checkpointNow();
+      await world.gateway.runtime.audit.checkpointer.checkpointNow();
       const noteKey = (await (await fetch(`${world.gateway.url}/v1/audit/note-key`)).text()).trimEnd();
       const note = (await world.client(auditor).send('GET', '/v1/audit/checkpoint')).body;
       const checkpoint = parseCheckpoint(openNote(note, [parseVerifierKey(noteKey)]).text);
@@ -368,7 +368,7 @@ describe('POST /v1/verifications', function () {
       expect(Number(checkpoint.size)).to.be.greaterThan(signedIndex);
       const proof = (await world.client(auditor).send('GET', `/v1/audit/proofs/inclusion?index=${index}&tree_size=${Number(checkpoint.size)}`))
         .json<{ proof: string[]; root_hash: string }>();
-      const [stored] = world.gateway.runtime.audit.log.entries({ start: index, end: index + 1, limit: 1 });
+      const [stored] = await world.gateway.runtime.audit.log.entries({ start: index, end: index + 1, limit: 1 });
       const leaf = createHash('sha256').update(Uint8Array.of(0)).update(stored!.entry).digest();
       verifyInclusion(BigInt(index), BigInt(Number(checkpoint.size)), leaf, proof.proof.map(fromBase64), checkpoint.rootHash);
       expect(fromBase64(proof.root_hash).equals(checkpoint.rootHash)).to.equal(true);
@@ -379,24 +379,24 @@ describe('POST /v1/verifications', function () {
         .json<{ entries: { index: number; kind: string }[] }>();
       const index = (items[0] as Item).audit_index;
       expect(accesses.entries.map((entry) => [entry.index, entry.kind])).to.deep.include([index, 'verification.answered']);
-      const size = world.gateway.runtime.audit.log.size();
+      const size = await world.gateway.runtime.audit.log.size();
       const proof = (await world.client(world.owing).send('GET', `/v1/audit/proofs/inclusion?index=${index}&tree_size=${size}`))
         .json<{ leaf_hash: string; proof: string[]; root_hash: string }>();
       verifyInclusion(BigInt(index), BigInt(size), fromBase64(proof.leaf_hash), proof.proof.map(fromBase64), fromBase64(proof.root_hash));
     });
 
-    it('puts no record value in the answer, the response or any audit entry', function () {
+    it('puts no record value in the answer, the response or any audit entry', async function () {
       expectNoRecordValue(claims, 'the answer');
       expectNoRecordValue(items, 'the response');
-      const size = world.gateway.runtime.audit.log.size();
-      for (let index = 0; index < size; index++) expectNoRecordValue(world.entry(index), `audit entry ${index}`);
+      const size = await world.gateway.runtime.audit.log.size();
+      for (let index = 0; index < size; index++) expectNoRecordValue(await world.entry(index), `audit entry ${index}`);
     });
 
     it('is what the typed client\'s askQuestions returns, verified', async function () {
       const asked = await world.ask(world.bankA, [{ uscc: OWING_USCC, consentId, questions: [ARREARS_NOW] }]);
       expect(asked.claims['aud']).to.equal(world.bankA.record.participantId);
       expect(asked.items[0]?.questions?.[0]).to.include({ id: ARREARS_NOW, answer: true, repeated: true });
-      expect(world.entry(asked.auditIndex)).to.include({ kind: 'verification.signed', answer_sha256: sha256Hex(asked.answer) });
+      expect(await world.entry(asked.auditIndex)).to.include({ kind: 'verification.signed', answer_sha256: sha256Hex(asked.answer) });
     });
   });
 
@@ -428,7 +428,7 @@ describe('POST /v1/verifications', function () {
       expect((await world.ask(world.bankA, [asked])).items[0]?.status).to.equal('answered');
       const revoked = await world.client(world.owing).revokeConsent(consentId);
       const { items } = await world.ask(world.bankA, [asked]);
-      const entry = expectRefused(world, world.bankA, items[0], 'consent_not_active', asked);
+      const entry = (await expectRefused(world, world.bankA, items[0], 'consent_not_active', asked));
       expect(entry['purpose']).to.equal('loan_approval');
       expect(items[0]!.audit_index).to.be.greaterThan(revoked.verified.claims['audit_index'] as number);
     });
@@ -446,7 +446,7 @@ describe('POST /v1/verifications', function () {
       expect((await world.ask(world.bankA, [asked])).items[0]?.status).to.equal('answered');
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, exp * 1000 - Date.now()) + 50));
       expect((await world.consentView(world.bankA, consentId))['state']).to.equal('expired');
-      expectRefused(world, world.bankA, (await world.ask(world.bankA, [asked])).items[0], 'consent_not_active', asked);
+      await expectRefused(world, world.bankA, (await world.ask(world.bankA, [asked])).items[0], 'consent_not_active', asked);
     });
 
     describe('without a consent of its own for the subject', function () {
@@ -462,19 +462,19 @@ describe('POST /v1/verifications', function () {
         nonexistent = await world.ask(world.bankB, [{ uscc: OWING_USCC, consentId: randomUUID(), questions: [ARREARS_NOW] }]);
       });
 
-      it('refuses consent_missing when another bank asks under the consent', function () {
-        expectUnmatched(world, world.bankB, otherBank.items[0], { uscc: OWING_USCC, consentId, questions: [ARREARS_NOW] });
+      it('refuses consent_missing when another bank asks under the consent', async function () {
+        await expectUnmatched(world, world.bankB, otherBank.items[0], { uscc: OWING_USCC, consentId, questions: [ARREARS_NOW] });
       });
 
-      it('refuses consent_missing for a consent that does not exist', function () {
+      it('refuses consent_missing for a consent that does not exist', async function () {
         const item = nonexistent.items[0] as Item;
-        expectUnmatched(world, world.bankB, item, { uscc: OWING_USCC, consentId: item.consent_id, questions: [ARREARS_NOW] });
+        await expectUnmatched(world, world.bankB, item, { uscc: OWING_USCC, consentId: item.consent_id, questions: [ARREARS_NOW] });
       });
 
       it('answers both the same way, so the bank cannot tell whether anything exists', async function () {
         expect(placeholders(nonexistent)).to.equal(placeholders(otherBank));
-        const shape = (index: number) => Object.keys(world.entry(index)).sort();
-        expect(shape(nonexistent.items[0]!.audit_index)).to.deep.equal(shape(otherBank.items[0]!.audit_index));
+        const shape = async (index: number) => Object.keys(await world.entry(index)).sort();
+        expect(await shape(nonexistent.items[0]!.audit_index)).to.deep.equal(shape(otherBank.items[0]!.audit_index));
         // And a subject the gateway holds nothing about gets the very same refusal.
         const empty = await world.ask(world.bankB, [{ uscc: EMPTY_USCC, consentId: randomUUID(), questions: [ARREARS_NOW] }]);
         expect(placeholders(empty)).to.equal(placeholders(otherBank));
@@ -500,14 +500,14 @@ describe('POST /v1/verifications', function () {
       it('refuses consent_missing when the subject is not the consent\'s', async function () {
         const asked = { uscc: SETTLED_USCC, consentId, questions: [ARREARS_NOW] };
         const { items } = await world.ask(world.bankA, [asked]);
-        expectUnmatched(world, world.bankA, items[0], asked);
+        await expectUnmatched(world, world.bankA, items[0], asked);
       });
 
       it('does not reveal the state of another bank\'s consent: revoked, it is still consent_missing', async function () {
         const revokedId = await world.grant(world.owing, world.bankA, { questions: [ARREARS_NOW] });
         await world.client(world.owing).revokeConsent(revokedId);
         const asked = { uscc: OWING_USCC, consentId: revokedId, questions: [ARREARS_NOW] };
-        expectUnmatched(world, world.bankB, (await world.ask(world.bankB, [asked])).items[0], asked);
+        await expectUnmatched(world, world.bankB, (await world.ask(world.bankB, [asked])).items[0], asked);
       });
 
       it('answers while the consent\'s lock is held: a bank naming another bank\'s consent neither waits for it nor delays it', async function () {
@@ -531,7 +531,7 @@ describe('POST /v1/verifications', function () {
       const consentId = await world.grant(world.owing, world.bankA, { questions: [ARREARS_NOW] });
       for (const questions of [[HEADCOUNT], [ARREARS_NOW, HEADCOUNT], ['no_such_question']]) {
         const asked = { uscc: OWING_USCC, consentId, questions };
-        expectRefused(world, world.bankA, (await world.ask(world.bankA, [asked])).items[0], 'question_not_covered', asked);
+        await expectRefused(world, world.bankA, (await world.ask(world.bankA, [asked])).items[0], 'question_not_covered', asked);
       }
       expect((await world.consentView(world.bankA, consentId))['uses']).to.equal(0);
     });
@@ -567,14 +567,14 @@ describe('POST /v1/verifications', function () {
         { loan_reference: 'L', officer: 'O', items: [{ ...item, questions: [ARREARS_NOW, ARREARS_NOW] }] },
         { loan_reference: 'L', officer: 'O', items: [{ ...item, questions: [{ id: ARREARS_NOW, parameters: { window_months: 1 } }] }] },
       ];
-      const size = world.gateway.runtime.audit.log.size();
+      const size = await world.gateway.runtime.audit.log.size();
       for (const body of bodies) {
         const error = await refusal(world.client(world.bankA).send('POST', '/v1/verifications', {
           body: JSON.stringify(body), headers: { 'content-type': 'application/json' },
         }));
         expectProblem(error, 400, 'invalid_argument');
       }
-      expect(world.gateway.runtime.audit.log.size(), 'nothing asked, nothing logged').to.equal(size);
+      expect(await world.gateway.runtime.audit.log.size(), 'nothing asked, nothing logged').to.equal(size);
       expect((await world.consentView(world.bankA, consentId))['uses']).to.equal(0);
     });
 
@@ -587,7 +587,7 @@ describe('POST /v1/verifications', function () {
       expect(before?.repeated).to.equal(false);
       expect(after).to.deep.equal({ ...before, repeated: true });
       expect((await world.consentView(world.bankA, consentId))['uses']).to.equal(1);
-      expect(world.entry(again.items[0]!.audit_index)).to.include({ kind: 'verification.answered' });
+      expect(await world.entry(again.items[0]!.audit_index)).to.include({ kind: 'verification.answered' });
 
       const both = await world.ask(world.bankA, [{ uscc: OWING_USCC, consentId, questions: [ARREARS_NOW, HEADCOUNT] }]);
       expect(both.items[0]?.questions?.map((question) => question.repeated)).to.deep.equal([true, false]);
@@ -602,7 +602,7 @@ describe('POST /v1/verifications', function () {
       const view = await world.consentView(world.bankA, consentId);
       expect(view).to.include({ uses: 2, max_uses: 2, state: 'exhausted' });
       for (const questions of [[HEADCOUNT], [ARREARS_NOW]]) {
-        expectRefused(world, world.bankA, (await ask(questions)).items[0], 'consent_not_active', { uscc: OWING_USCC, consentId, questions });
+        await expectRefused(world, world.bankA, (await ask(questions)).items[0], 'consent_not_active', { uscc: OWING_USCC, consentId, questions });
       }
       expect((await world.consentView(world.bankA, consentId))['uses']).to.equal(2);
     });
@@ -610,7 +610,7 @@ describe('POST /v1/verifications', function () {
     it('refuses a batch of fresh questions the remaining budget cannot cover, counting none of them', async function () {
       const consentId = await world.grant(world.owing, world.bankA, { questions: QUESTIONS, maxUses: 2 });
       const asked = { uscc: OWING_USCC, consentId, questions: QUESTIONS };
-      expectRefused(world, world.bankA, (await world.ask(world.bankA, [asked])).items[0], 'consent_not_active', asked);
+      await expectRefused(world, world.bankA, (await world.ask(world.bankA, [asked])).items[0], 'consent_not_active', asked);
       expect(await world.consentView(world.bankA, consentId)).to.include({ uses: 0, state: 'active' });
     });
   });
@@ -632,12 +632,12 @@ describe('POST /v1/verifications', function () {
         for (const question of QUESTIONS) {
           expect((await limited.ask(limited.bankA, [{ uscc: OWING_USCC, consentId, questions: [question] }])).items[0]?.status).to.equal('answered');
         }
-        const size = limited.gateway.runtime.audit.log.size();
+        const size = await limited.gateway.runtime.audit.log.size();
         const error = await refusal(limited.ask(limited.bankA, [{ uscc: OWING_USCC, consentId, questions: [ARREARS_NOW] }]));
         expectProblem(error, 429, 'rate_limited');
         const retryAfter = Number(await retryAfterOf(limited, limited.bankA, consentId));
         expect(retryAfter).to.be.within(1, 60);
-        expect(limited.gateway.runtime.audit.log.size(), 'a rate-limited request is not an access').to.equal(size);
+        expect(await limited.gateway.runtime.audit.log.size(), 'a rate-limited request is not an access').to.equal(size);
 
         // Another consent of the same bank is not limited by this one.
         const other = await limited.grant(limited.owing, limited.bankA);
@@ -671,20 +671,20 @@ describe('POST /v1/verifications', function () {
       });
 
       it('records a 100-item request of made-up consent ids as one verification.unmatched entry, plus the signed answer', async function () {
-        const size = flooded.gateway.runtime.audit.log.size();
+        const size = await flooded.gateway.runtime.audit.log.size();
         const asked = await flooded.ask(flooded.bankA, randomItems(100));
         expect(asked.items.every((item) => item.code === 'consent_missing')).to.equal(true);
         expect(new Set(asked.items.map((item) => item.audit_index)).size).to.equal(1);
-        expect(flooded.gateway.runtime.audit.log.size()).to.equal(size + 2);
-        expect(flooded.entry(asked.items[0]!.audit_index)['items']).to.have.length(100);
+        expect(await flooded.gateway.runtime.audit.log.size()).to.equal(size + 2);
+        expect((await flooded.entry(asked.items[0]!.audit_index))['items']).to.have.length(100);
       });
 
       it('answers 429 rate_limited once the refusals would pass the budget, recording nothing', async function () {
-        const size = flooded.gateway.runtime.audit.log.size();
+        const size = await flooded.gateway.runtime.audit.log.size();
         const error = await refusal(flooded.ask(flooded.bankA, randomItems(51)));
         expectProblem(error, 429, 'rate_limited');
         expect(String(error.problem['detail'])).to.match(/refused items/);
-        expect(flooded.gateway.runtime.audit.log.size()).to.equal(size);
+        expect(await flooded.gateway.runtime.audit.log.size()).to.equal(size);
       });
 
       it('still answers the bank under its own consents (questions have their own, larger budget)', async function () {
@@ -760,10 +760,10 @@ describe('POST /v1/verifications', function () {
         expect(item).to.include({ status: 'answered', consent_id: applicant.consentId });
         expect(item.questions?.[0]).to.include({ answer: applicant.owes, repeated: n >= ENTERPRISES });
       });
-      const signed = world.entry(asked.auditIndex);
+      const signed = await world.entry(asked.auditIndex);
       expect(signed['item_audit_indexes']).to.deep.equal(asked.items.map((item) => item.audit_index));
       expect(new Set(asked.items.map((item) => item.audit_index)).size).to.equal(100);
-      for (const item of asked.items) expect(world.entry(item.audit_index)).to.include({ kind: 'verification.answered', consent_id: item.consent_id });
+      for (const item of asked.items) expect(await world.entry(item.audit_index)).to.include({ kind: 'verification.answered', consent_id: item.consent_id });
       for (const applicant of applicants) expect((await world.consentView(world.bankA, applicant.consentId))['uses']).to.equal(1);
     });
 
@@ -781,13 +781,13 @@ describe('POST /v1/verifications', function () {
           loan_reference: 'LN-2025-000417', officer: '信贷员 王芳', [field]: value,
           items: [{ subject: { uscc: applicant.enterprise.record.uscc }, consent_id: applicant.consentId, questions: [ARREARS_NOW] }],
         };
-        const size = world.gateway.runtime.audit.log.size();
+        const size = await world.gateway.runtime.audit.log.size();
         const error = await refusal(world.client(world.bankA).send('POST', '/v1/verifications', {
           body: JSON.stringify(request), headers: { 'content-type': 'application/json' },
         }));
         expectProblem(error, 400, 'invalid_argument');
         expect(String(error.problem['detail'])).to.include(`/${field}`);
-        expect(world.gateway.runtime.audit.log.size()).to.equal(size);
+        expect(await world.gateway.runtime.audit.log.size()).to.equal(size);
       });
     }
 
@@ -822,14 +822,14 @@ describe('POST /v1/verifications', function () {
       asked.push(...[4, 5, 6, 7].map(ask));
       const revokedIndex = (await revocation).verified.claims['audit_index'] as number;
       const items = (await Promise.all(asked)).map((result) => result.items[0] as Item);
-      expect(world.entry(revokedIndex)).to.include({ kind: 'consent.revoked', consent_id: consentId });
+      expect(await world.entry(revokedIndex)).to.include({ kind: 'consent.revoked', consent_id: consentId });
       for (const item of items) {
         if (item.audit_index < revokedIndex) expect(item.status, `item at ${item.audit_index}`).to.equal('answered');
         else expect(item, `item at ${item.audit_index}`).to.include({ status: 'refused', code: 'consent_not_active' });
       }
       expect(items[0]?.status).to.equal('answered');
       // The log agrees: no answer under the consent after its revocation.
-      const entries = world.gateway.runtime.audit.log.entries({ start: 0, end: Number.MAX_SAFE_INTEGER, consentId, limit: 1000 });
+      const entries = await world.gateway.runtime.audit.log.entries({ start: 0, end: Number.MAX_SAFE_INTEGER, consentId, limit: 1000 });
       for (const stored of entries.filter((candidate) => candidate.kind === 'verification.answered')) expect(stored.index).to.be.lessThan(revokedIndex);
       expect(entries.filter((candidate) => candidate.kind.startsWith('verification.')).length).to.equal(8);
     });

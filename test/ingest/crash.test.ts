@@ -32,11 +32,11 @@ function runAndKill(dir: string, killWhen: (line: string) => boolean): Promise<s
   });
 }
 
-function countAfterRestart(dir: string): { records: number; batches: number } {
+async function countAfterRestart(dir: string): Promise<{ records: number; batches: number }> {
   const config = testConfig(dir);
-  const runtime = openRuntime(config);
+  const runtime = (await openRuntime(config));
   try {
-    return { records: runtime.store.countRecords(), batches: runtime.store.listBatches(10).length };
+    return { records: await runtime.store.countRecords(), batches: (await runtime.store.listBatches(10)).length };
   } finally {
     void runtime.close();
   }
@@ -54,19 +54,19 @@ describe('crash safety of ingestion', function () {
     const lines = await runAndKill(dir, (line) => line === `progress ${ROWS / 2}`);
     expect(lines).to.include(`progress ${ROWS / 2}`);
     expect(lines).not.to.include('committed');
-    expect(countAfterRestart(dir)).to.deep.equal({ records: 0, batches: 0 });
+    expect(await countAfterRestart(dir)).to.deep.equal({ records: 0, batches: 0 });
   });
 
   it('keeps all of a batch killed right after it committed', async () => {
     const lines = await runAndKill(dir, (line) => line === 'committed');
     expect(lines).to.include('committed');
-    expect(countAfterRestart(dir)).to.deep.equal({ records: ROWS, batches: 1 });
+    expect(await countAfterRestart(dir)).to.deep.equal({ records: ROWS, batches: 1 });
   });
 
   for (const fraction of [0.1, 0.9, 1]) {
     it(`finds the batch all there or all absent when killed at ${fraction * 100}% of reading`, async () => {
       await runAndKill(dir, (line) => line === `progress ${ROWS * fraction}`);
-      const { records, batches } = countAfterRestart(dir);
+      const { records, batches } = (await countAfterRestart(dir));
       const wholeOrNothing = (records === 0 && batches === 0) || (records === ROWS && batches === 1);
       expect(wholeOrNothing, `${records} records in ${batches} batches`).to.equal(true);
     });

@@ -37,22 +37,22 @@ describe('ingestion', () => {
 
   const ingest = (request: Partial<IngestRequest> & Pick<IngestRequest, 'input'>) =>
     t.runtime.ingestor.ingest({ dataset: 'medical_insurance_arrears', format: 'csv', source: 'test', asOf: '2026-11-01', ...request });
-  const current = (uscc = USCC) =>
-    t.runtime.records.bySubject('medical_insurance_arrears', { idType: 'uscc', idNumber: uscc }).map((record) => record.values);
+  const current = async (uscc = USCC) =>
+    (await t.runtime.records.bySubject('medical_insurance_arrears', { idType: 'uscc', idNumber: uscc })).map((record) => record.values);
 
   describe('formats', () => {
     it('reads CSV with the Chinese header names and a UTF-8 BOM, amounts as integer fen', async () => {
       const csv = '\uFEFF企业名称,统一社会信用代码,欠缴所属期,欠缴金额\n济南明德机械有限公司,91350100M000100Y43,2026-01,1200.5\n';
       const receipt = await ingest({ input: bytes(csv) });
       expect(receipt).to.include({ outcome: 'stored', rowCount: 1, dataset: 'medical_insurance_arrears', source: 'test', asOf: '2026-11-01' });
-      expect(current()).to.deep.equal([{ enterprise_name: '济南明德机械有限公司', uscc: USCC, arrears_period: '2026-01', arrears_amount: 120050 }]);
+      expect(await current()).to.deep.equal([{ enterprise_name: '济南明德机械有限公司', uscc: USCC, arrears_period: '2026-01', arrears_amount: 120050 }]);
     });
 
     it('reads CSV with quoted fields holding commas and newlines, CRLF line ends and blank cells', async () => {
       const csv = 'enterprise_name,uscc,contribution_month,insured_headcount,employer_contribution_amount,payment_date\r\n'
         + '"济南明德机械有限公司, 历下分公司\n二部",91350100M000100Y43,2026-01,12,100,\r\n';
       await ingest({ dataset: 'medical_insurance_payments', input: bytes(csv) });
-      const [record] = t.runtime.records.bySubject('medical_insurance_payments', { idType: 'uscc', idNumber: USCC });
+      const [record] = (await t.runtime.records.bySubject('medical_insurance_payments', { idType: 'uscc', idNumber: USCC }));
       expect(record?.values).to.deep.equal({
         enterprise_name: '济南明德机械有限公司, 历下分公司\n二部', uscc: USCC, contribution_month: '2026-01', insured_headcount: 12, employer_contribution_amount: 10000,
       });
@@ -67,7 +67,7 @@ describe('ingestion', () => {
       const rows = [{ ...arrears('2026-01', '0'), enterprise_name: '济南[明德]{机械},"有限"公司' }, { ...arrears('2026-02', '0'), arrears_amount: 99.99 }];
       const receipt = await ingest({ format: 'json', input: bytes(JSON.stringify(rows, null, 2)) });
       expect(receipt.rowCount).to.equal(2);
-      expect(current().map((values) => values['arrears_amount'])).to.deep.equal([0, 9999]);
+      expect((await current()).map((values) => values['arrears_amount'])).to.deep.equal([0, 9999]);
     });
 
     it('ingests every valid fixture of every dataset', async () => {
@@ -76,7 +76,7 @@ describe('ingestion', () => {
         const receipt = await ingest({ dataset, format: 'ndjson', input: bytes(ndjson(fixture.valid), 4096) });
         expect(receipt.rowCount, dataset).to.equal(fixture.valid.length);
       }
-      expect(t.runtime.store.countRecords()).to.be.greaterThan(36);
+      expect(await t.runtime.store.countRecords()).to.be.greaterThan(36);
     });
   });
 
@@ -88,8 +88,8 @@ describe('ingestion', () => {
       expect(error).to.be.instanceOf(InvalidRowsError);
       expect((error as InvalidRowsError).rowErrors).to.deep.equal([{ row: 1801, field: 'arrears_amount', reason: 'must be an amount in yuan: not negative, at most two decimals' }]);
       expect(JSON.stringify(error.details)).not.to.contain('98765');
-      expect(t.runtime.store.countRecords()).to.equal(0);
-      expect(t.runtime.store.listBatches(10)).to.deep.equal([]);
+      expect(await t.runtime.store.countRecords()).to.equal(0);
+      expect(await t.runtime.store.listBatches(10)).to.deep.equal([]);
     });
 
     it('reports the first 100 row errors and counts the rest', async () => {
@@ -104,7 +104,7 @@ describe('ingestion', () => {
     it('refuses a natural key repeated inside the batch, naming the first row', async () => {
       const error = (await failure(ingest({ input: bytes(`${HEADER}a,${USCC},2026-01,1\nb,${USCC},2026-02,1\nc,${USCC},2026-01,2\n`) }))) as InvalidRowsError;
       expect(error.rowErrors).to.deep.equal([{ row: 3, reason: 'repeats the natural key (uscc, arrears_period) of row 1' }]);
-      expect(t.runtime.store.countRecords()).to.equal(0);
+      expect(await t.runtime.store.countRecords()).to.equal(0);
     });
   });
 
@@ -114,26 +114,26 @@ describe('ingestion', () => {
       const first = await ingest({ input: bytes(input) });
       const again = await ingest({ input: bytes(input) });
       expect(again).to.deep.equal({ ...first, outcome: 'duplicate', auditIndex: first.auditIndex + 1 });
-      expect(t.runtime.store.countRecords()).to.equal(1);
-      const entries = t.runtime.audit.log.entries({ start: 0, end: 10, limit: 10 }).map((entry) => JSON.parse(Buffer.from(entry.entry).toString('utf8')) as Record<string, unknown>);
+      expect(await t.runtime.store.countRecords()).to.equal(1);
+      const entries = (await t.runtime.audit.log.entries({ start: 0, end: 10, limit: 10 })).map((entry) => JSON.parse(Buffer.from(entry.entry).toString('utf8')) as Record<string, unknown>);
       expect(entries.map((entry) => [entry['kind'], entry['outcome'], entry['batch_id']])).to.deep.equal([
         ['ingest.batch', 'stored', first.batchId], ['ingest.batch', 'duplicate', first.batchId],
       ]);
-      expect(t.runtime.store.unauditedBatches()).to.deep.equal([]);
+      expect(await t.runtime.store.unauditedBatches()).to.deep.equal([]);
     });
 
     it('treats a repeated batch id with the same content as a no-op and with other content as a conflict', async () => {
       await ingest({ batchId: 'feed-2026-11', input: bytes(`${HEADER}a,${USCC},2026-01,1\n`) });
       expect((await ingest({ batchId: 'feed-2026-11', input: bytes(`${HEADER}a,${USCC},2026-01,1\n`) })).outcome).to.equal('duplicate');
       expect((await failure(ingest({ batchId: 'feed-2026-11', input: bytes(`${HEADER}a,${USCC},2026-01,2\n`) }))).code).to.equal('batch_id_conflict');
-      expect(t.runtime.store.countRecords()).to.equal(1);
+      expect(await t.runtime.store.countRecords()).to.equal(1);
     });
 
     it('lets a newer record for the same key supersede the older, which stays in history', async () => {
       await ingest({ asOf: '2026-10-01', input: bytes(`${HEADER}a,${USCC},2026-01,500\na,${USCC},2026-02,700\n`) });
       await ingest({ asOf: '2026-11-01', input: bytes(`${HEADER}a,${USCC},2026-01,0\n`) });
-      expect(current().map((values) => [values['arrears_period'], values['arrears_amount']]).sort()).to.deep.equal([['2026-01', 0], ['2026-02', 70000]]);
-      const history = t.runtime.records.bySubject('medical_insurance_arrears', { idType: 'uscc', idNumber: USCC }, { includeHistory: true });
+      expect((await current()).map((values) => [values['arrears_period'], values['arrears_amount']]).sort()).to.deep.equal([['2026-01', 0], ['2026-02', 70000]]);
+      const history = (await t.runtime.records.bySubject('medical_insurance_arrears', { idType: 'uscc', idNumber: USCC }, { includeHistory: true }));
       expect(history).to.have.length(3);
       expect(history.filter((record) => record.supersededBy !== undefined).map((record) => record.values['arrears_amount'])).to.deep.equal([50000]);
     });
@@ -164,7 +164,7 @@ describe('ingestion', () => {
       it(`refuses ${what} with ${code}`, async () => {
         const error = await failure(ingest({ input: bytes(input, 4096), ...overrides }));
         expect(error.code).to.equal(code);
-        expect(t.runtime.store.countRecords()).to.equal(0);
+        expect(await t.runtime.store.countRecords()).to.equal(0);
       });
     }
 

@@ -10,7 +10,7 @@ const [dir, rowsArgument] = process.argv.slice(2);
 const rows = Number(rowsArgument);
 const config = testConfig(dir!, { GATEWAY_INGEST_WORKERS: '1' });
 await prepareTestKeys(config);
-const runtime = openRuntime(config);
+const runtime = (await openRuntime(config));
 
 async function* input(): AsyncGenerator<Buffer> {
   yield Buffer.from('enterprise_name,uscc,arrears_period,arrears_amount\n');

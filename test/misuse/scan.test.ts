@@ -50,8 +50,8 @@ describe('misuse scan on a running gateway', function () {
     }),
   });
 
-  const entry = (index: number): Record<string, unknown> => {
-    const [stored] = gateway.runtime.audit.log.entries({ start: index, end: index + 1, limit: 1 });
+  const entry = async (index: number): Promise<Record<string, unknown>> => {
+    const [stored] = await gateway.runtime.audit.log.entries({ start: index, end: index + 1, limit: 1 });
     return JSON.parse(Buffer.from(stored!.entry).toString('utf8')) as Record<string, unknown>;
   };
 
@@ -73,14 +73,14 @@ describe('misuse scan on a running gateway', function () {
     ]);
     const scan = flags.find((flag) => flag.rule === 'population_scan')!;
     expect(scan.evidence).to.deep.equal({ subjects: 30, max_subjects: 15 });
-    const flagged = entry(scan.auditIndex);
+    const flagged = await entry(scan.auditIndex);
     expect(flagged).to.include({ kind: 'misuse.flagged', actor: 'gateway', rule: 'population_scan', bank: 'bank-prober', policy_version: 7, suspended: true });
     expect(flagged['policy_sha256']).to.equal(loadMisusePolicy(policyFile).sha256);
     expect(JSON.stringify(flagged), 'a flag names no subject').to.not.include(uscc(0));
 
     // Suspended by the gateway, with the flag as its reason, and refused from its next request on.
-    expect(gateway.runtime.participants.get('bank-prober')?.status).to.equal('suspended');
-    const changed = gateway.runtime.audit.log.entries({ start: scan.auditIndex, end: gateway.runtime.audit.log.size(), kind: 'participant.status_changed', limit: 10 })
+    expect((await gateway.runtime.participants.get('bank-prober'))?.status).to.equal('suspended');
+    const changed = (await gateway.runtime.audit.log.entries({ start: scan.auditIndex, end: await gateway.runtime.audit.log.size(), kind: 'participant.status_changed', limit: 10 }))
       .map((stored) => JSON.parse(Buffer.from(stored.entry).toString('utf8')) as Record<string, unknown>);
     expect(changed).to.have.length(1);
     expect(changed[0]).to.include({ actor: 'gateway', participant_id: 'bank-prober', to: 'suspended', reason: `misuse rule population_scan (audit entry ${scan.auditIndex})` });
@@ -106,7 +106,7 @@ describe('misuse scan on a running gateway', function () {
     const flags = await scanner.scan();
     expect(flags.map((flag) => [flag.rule, flag.bank, flag.suspended])).to.deep.equal([['churn', 'bank-churn', false]]);
     expect(flags[0]?.evidence).to.deep.equal({ revoked: 3, max_revoked: 2 });
-    expect(gateway.runtime.participants.get('bank-churn')?.status).to.equal('active');
+    expect((await gateway.runtime.participants.get('bank-churn'))?.status).to.equal('active');
   });
 
   it('the operator lists the flags and scans from the CLI, beside the serving gateway', async () => {

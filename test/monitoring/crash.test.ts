@@ -55,7 +55,7 @@ describe('alert delivery across a SIGKILL', function () {
       const config = testConfig(dir, { GATEWAY_INGEST_WORKERS: '1', GATEWAY_WEBHOOK_ALLOWED_NETWORKS: '127.0.0.1/32' });
       await prepareTestKeys(config);
       // Setup in this process, without a delivery worker: alerts wait in the outbox.
-      const runtime = openRuntime(config);
+      const runtime = (await openRuntime(config));
       const bank = await enrol(runtime, 'bank', 'bank-crash');
       receiver.secret = (await runtime.configureWebhook('bank-crash', { url: receiver.url })).secret;
       const subjects = Array.from({ length: SUBJECTS }, (_, n) => uscc(1000 + n));
@@ -69,7 +69,7 @@ describe('alert delivery across a SIGKILL', function () {
         dataset: 'medical_insurance_arrears', format: 'csv', source: 'test',
         input: Readable.from([Buffer.from(arrearsCsv(subjects.map((subject) => ({ uscc: subject, amount: '12.00' }))))]),
       });
-      const events = runtime.monitoring.listEvents({ state: 'pending' }, 1000).map((event) => event.event_id);
+      const events = (await runtime.monitoring.listEvents({ state: 'pending' }, 1000)).map((event) => event.event_id);
       assert.equal(events.length, SUBJECTS);
       await runtime.close();
 

@@ -9,7 +9,7 @@ import { openRuntime } from '../../gateway/runtime/index.js';
 import { testConfig } from '../support/runtime.js';
 
 const [dir] = process.argv.slice(2);
-const runtime = openRuntime(testConfig(dir!, {
+const runtime = await openRuntime(testConfig(dir!, {
   PORT: '0', HOST: '127.0.0.1', GATEWAY_INGEST_WORKERS: '1', GATEWAY_ALERT_POLL_MS: '50', GATEWAY_ALERT_RETRY_BASE_MS: '50',
   GATEWAY_ALERT_RETRY_MAX_MS: '200', GATEWAY_ALERT_CONCURRENCY_PER_BANK: '4', GATEWAY_WEBHOOK_ALLOWED_NETWORKS: '127.0.0.1/32',
 }));

@@ -156,7 +156,7 @@ describe('risk monitoring', function () {
       assert.deepEqual(feed.events.map((event) => event.alert), bank.receiver.unique.map((delivery) => delivery.body));
       const empty = (await bank.client.send('GET', `/v1/alerts?after=${feed.next_cursor}`)).json<{ events: unknown[] }>();
       assert.equal(empty.events.length, 0);
-      const raised = gateway.runtime.audit.log.entries({ start: 0, end: Number.MAX_SAFE_INTEGER, limit: 100_000 })
+      const raised = await (await gateway.runtime.audit.log.entries({ start: 0, end: Number.MAX_SAFE_INTEGER, limit: 100_000 }))
         .filter((entry) => entry.kind === 'alert.raised' && Buffer.from(entry.entry).toString('utf8').includes(subject));
       assert.equal(raised.length, 2);
       await bank.receiver.close();
@@ -173,7 +173,7 @@ describe('risk monitoring', function () {
       await ingest(subjects.map((subject) => ({ uscc: subject, amount: '10.00' })));
       await settle(600);
       assert.equal(bank.receiver.unique.length, 0);
-      const pending = gateway.runtime.monitoring.listEvents({ state: 'pending', bankId: bank.participant.record.participantId }, 10);
+      const pending = await gateway.runtime.monitoring.listEvents({ state: 'pending', bankId: bank.participant.record.participantId }, 10);
       assert.equal(pending.length, 3);
       assert.ok(pending.every((event) => event.attempts >= 1 && event.last_error?.startsWith('HTTP 503')), JSON.stringify(pending));
       bank.receiver.down = false;
@@ -281,7 +281,7 @@ describe('alert dead-letter and replay', function () {
       let dead: { event_id: string }[] = [];
       for (let i = 0; i < 60 && dead.length === 0; i++) {
         await settle(100);
-        dead = gateway.runtime.monitoring.listEvents({ state: 'dead' }, 10);
+        dead = await gateway.runtime.monitoring.listEvents({ state: 'dead' }, 10);
       }
       assert.equal(dead.length, 1);
       receiver.down = false;

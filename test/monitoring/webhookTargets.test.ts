@@ -15,6 +15,7 @@ import type { TestGateway } from '../support/gateway.js';
 import { startReceiver } from './receiver.js';
 import type { Receiver } from './receiver.js';
 import { arrearsCsv, consentAndSubscribe, uscc } from './support.js';
+import { rejection } from '../support/rejection.js';
 
 const FAST = { GATEWAY_ALERT_POLL_MS: '50', GATEWAY_ALERT_RETRY_BASE_MS: '50', GATEWAY_ALERT_RETRY_MAX_MS: '200' };
 
@@ -46,7 +47,7 @@ describe('webhook targets', function () {
         expect(thrown, url).to.be.instanceOf(GatewayError).with.property('code', 'invalid_argument');
         expect(String((thrown as Error).message)).to.match(/loopback/);
       }
-      expect(gateway.runtime.store.getWebhook(bank.record.participantId)).to.equal(undefined);
+      expect(await gateway.runtime.store.getWebhook(bank.record.participantId)).to.equal(undefined);
     });
   });
 
@@ -111,22 +112,22 @@ describe('webhook signing secrets at rest', function () {
       const bank = await gateway.enrol('bank');
       issued = (await gateway.runtime.configureWebhook(bank.record.participantId, { url: 'http://127.0.0.1:9/hook' })).secret as string;
       expect(issued).to.match(/^whsec_/);
-      const stored = gateway.runtime.store.getWebhook(bank.record.participantId)!;
+      const stored = (await gateway.runtime.store.getWebhook(bank.record.participantId))!;
       expect(stored.secret).to.match(/^sealed:/);
-      expect(openWebhookSecret(gateway.runtime.keyring, stored)).to.equal(issued);
+      expect(await openWebhookSecret(gateway.runtime.keyring, stored)).to.equal(issued);
       // Sealed for this bank: moved to another participant's row, it does not open.
-      expect(() => openWebhookSecret(gateway.runtime.keyring, { ...stored, participantId: 'bank-other' })).to.throw();
+      await rejection(openWebhookSecret(gateway.runtime.keyring, { ...stored, participantId: 'bank-other' }));
       expect(inTheClear()).to.deep.equal([]);
 
       // What an older gateway left: the secret in the clear.
-      gateway.runtime.store.setWebhook({ ...stored, secret: issued });
+      await gateway.runtime.store.setWebhook({ ...stored, secret: issued });
       expect(inTheClear()).to.not.deep.equal([]);
       await gateway.running.stop();
-      const reopened = openRuntime(gateway.config);
+      const reopened = (await openRuntime(gateway.config));
       try {
-        const resealed = reopened.store.getWebhook(bank.record.participantId)!;
+        const resealed = (await reopened.store.getWebhook(bank.record.participantId))!;
         expect(resealed.secret).to.match(/^sealed:/);
-        expect(openWebhookSecret(reopened.keyring, resealed)).to.equal(issued);
+        expect((await openWebhookSecret(reopened.keyring, resealed))).to.equal(issued);
       } finally {
         await reopened.close();
       }
@@ -139,7 +140,7 @@ describe('webhook signing secrets at rest', function () {
 /** The last_error of the bank's first event, once a delivery has failed. */
 async function waitForFailure(gateway: TestGateway, bankId: string): Promise<string> {
   for (let attempt = 0; attempt < 200; attempt++) {
-    const [event] = gateway.runtime.store.listEvents({ bankId }, 0, 10);
+    const [event] = await gateway.runtime.store.listEvents({ bankId }, 0, 10);
     if (event?.lastError) return event.lastError;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

@@ -96,8 +96,8 @@ describe('support policies (政策直达)', function () {
       const response = await gateway.client(who).send('GET', `/v1/support-policies/eligibility${query}`);
       return response.json<{ eligibility: string; policies: { policy: string; eligibility: string; definition_hash: string }[]; audit_index: number }>();
     };
-    const entry = (index: number) => {
-      const [stored] = gateway.runtime.audit.log.entries({ start: index, end: index + 1, limit: 1 });
+    const entry = async (index: number) => {
+      const [stored] = await gateway.runtime.audit.log.entries({ start: index, end: index + 1, limit: 1 });
       return JSON.parse(Buffer.from(stored!.entry).toString('utf8')) as Record<string, unknown>;
     };
 
@@ -110,7 +110,7 @@ describe('support policies (政策直达)', function () {
       const verified = await gateway.client(payer).verify(paid.eligibility, 'gateway-support-eligibility+jwt');
       expect(verified.claims).to.include({ aud: payer.record.participantId, sub: uscc(501), audit_index: paid.audit_index });
       expect(verified.claims['policies']).to.deep.equal(paid.policies);
-      const logged = entry(paid.audit_index);
+      const logged = await entry(paid.audit_index);
       expect(logged).to.include({ kind: 'support.eligibility_given', actor: payer.record.participantId, subject: uscc(501) });
       expect(logged).to.not.have.property('bank');
       expect(JSON.stringify(logged) + JSON.stringify(verified.claims), 'no record value').to.not.include('812.40').and.not.include('3000.00');
@@ -120,7 +120,7 @@ describe('support policies (政策直达)', function () {
       const passed = await eligibility(payer, `?bank=${bank.record.participantId}`);
       const verified = await gateway.client(bank).verify(passed.eligibility, 'gateway-support-eligibility+jwt');
       expect(verified.claims).to.include({ aud: bank.record.participantId, sub: uscc(501) });
-      expect(entry(passed.audit_index)).to.include({ bank: bank.record.participantId, subject: uscc(501) });
+      expect(await entry(passed.audit_index)).to.include({ bank: bank.record.participantId, subject: uscc(501) });
       expectProblem(await refusal(eligibility(payer, `?bank=${department.record.participantId}`)), 400, 'invalid_argument');
       expectProblem(await refusal(eligibility(payer, '?bank=NOT%20AN%20ID')), 400, 'invalid_argument');
     });
@@ -132,7 +132,7 @@ describe('support policies (政策直达)', function () {
       expect(counts).to.include({ eligible: null, not_eligible: null, unknown: null, min_cell: 2 });
       const verified = await gateway.client(department).verify(counts.counts, 'gateway-support-counts+jwt');
       expect(verified.claims).to.deep.include({ policy: 'first_loan_subsidy', counts: { eligible: null, not_eligible: null, unknown: null } });
-      expect(entry(counts.audit_index)).to.include({ kind: 'support.counts_read', actor: 'dev-source', policy: 'first_loan_subsidy' });
+      expect(await entry(counts.audit_index)).to.include({ kind: 'support.counts_read', actor: 'dev-source', policy: 'first_loan_subsidy' });
 
       // A second eligible enterprise: its cell reaches the minimum and is shown; the other two stay hidden together.
       const second = await gateway.enrol('enterprise', { uscc: uscc(504) });

@@ -155,7 +155,7 @@ describe('the portal in Chromium', function () {
     await page.getByRole('button', { name: '生成密钥并注册' }).click();
     await page.getByText('当前身份：enterprise-').waitFor();
 
-    const enterprise = gateway.runtime.store.enterpriseForUscc(USCC)!;
+    const enterprise = (await gateway.runtime.store.enterpriseForUscc(USCC))!;
     expect(enterprise.name).to.equal('济南某某科技有限公司');
     // The key in IndexedDB is a CryptoKey that refuses to be exported.
     const stored = await page.evaluate(`(async () => {
@@ -199,7 +199,7 @@ describe('the portal in Chromium', function () {
     // The artefact the bank reads verifies with the certificate's key, which is the browser's (it signs a challenge
     // here that the same key verifies), and with no other.
     const detail = (await gateway.client(bank).send('GET', `/v1/consents/${consentId}`)).json<{ artefact: string }>();
-    const enterprise = gateway.runtime.store.enterpriseForUscc(USCC)!;
+    const enterprise = (await gateway.runtime.store.enterpriseForUscc(USCC))!;
     const certificateKey = new X509Certificate(enterprise.certificatePem).publicKey;
     await compactVerify(detail.artefact, certificateKey);
     const challenge = 'challenge-for-the-browser-key';
@@ -296,7 +296,7 @@ describe('the portal in Chromium', function () {
     const row = page.locator(`tr[data-participant="${bank.record.participantId}"]`);
     await row.getByRole('button', { name: '暂停' }).click();
     await row.getByText('已暂停').waitFor();
-    expect(gateway.runtime.store.getParticipant(bank.record.participantId)!.status).to.equal('suspended');
+    expect((await gateway.runtime.store.getParticipant(bank.record.participantId))!.status).to.equal('suspended');
 
     // A bank made its own key with openssl; the operator uploads its CSR, then revokes it, confirming.
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portal-csr-'));

@@ -29,7 +29,7 @@ describe('databases checked at start (runtime/databaseCheck.ts)', function () {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-dbcheck-'));
     config = testConfig(dir, { GATEWAY_INGEST_WORKERS: '1' });
     await prepareTestKeys(config);
-    const runtime = openRuntime(config);
+    const runtime = (await openRuntime(config));
     for (let n = 0; n < 200; n++) await runtime.audit.log.append({ kind: 'audit.read', actor: 'auditor-1', details: { n, padding: 'x'.repeat(200) } });
     await runtime.close();
   });
@@ -45,7 +45,7 @@ describe('databases checked at start (runtime/databaseCheck.ts)', function () {
       flipPageHeaders(full);
       let error: unknown;
       try {
-        openRuntime(config);
+        await openRuntime(config);
       } catch (caught) {
         error = caught;
       }

@@ -93,10 +93,10 @@ describe('disk full (a small tmpfs as the data directory)', function () {
     expect(error.code).to.equal('storage_full');
     expect(error.problem['type']).to.equal('urn:credit-gateway:problem:storage_full');
     expect(String(error.problem['detail'])).to.include('is full: the batch was not stored');
-    expect(gateway.runtime.store.listBatches(10)).to.deep.equal([]);
-    expect(gateway.runtime.store.countRecords()).to.equal(0);
+    expect(await gateway.runtime.store.listBatches(10)).to.deep.equal([]);
+    expect(await gateway.runtime.store.countRecords()).to.equal(0);
     // Nothing was logged as done, and no receipt was signed (the answer is the problem alone).
-    expect(gateway.runtime.audit.log.entries({ start: 0, end: 1000, kind: 'ingest.batch', limit: 10 })).to.deep.equal([]);
+    expect(await gateway.runtime.audit.log.entries({ start: 0, end: 1000, kind: 'ingest.batch', limit: 10 })).to.deep.equal([]);
     expect(error.problem).to.not.have.property('receipt');
     const wal = path.join(gateway.config.dataDir, 'gateway.sqlite-wal');
     expect(fs.existsSync(wal) ? fs.statSync(wal).size : 0).to.be.below(1024 * 1024);
@@ -119,7 +119,7 @@ describe('disk full (a small tmpfs as the data directory)', function () {
     expect((await fetch(`${gateway.url}/readyz`)).status).to.equal(200);
     const stored = await gateway.client(source).ingest(DATASET, arrearsCsv(20, 'small'), { format: 'csv', asOf: '2025-01-31' });
     expect(stored.status).to.equal(201);
-    expect(gateway.runtime.audit.log.entries({ start: 0, end: 1000, kind: 'ingest.batch', limit: 10 })).to.have.length(1);
+    expect(await gateway.runtime.audit.log.entries({ start: 0, end: 1000, kind: 'ingest.batch', limit: 10 })).to.have.length(1);
   });
 });
 
@@ -159,14 +159,14 @@ describe('disk full behind the audit log, after a batch committed (injected)', f
       expect(pending.message).to.match(/^the batch \S+ was stored \(5 rows\), but its audit entry could not be written yet/);
       expect(pending.message).to.include('it is written by the next ingestion');
       expect(pending.details).to.include({ stored: true, row_count: 5 });
-      const [batch] = runtime.store.unauditedBatches();
+      const [batch] = await runtime.store.unauditedBatches();
       expect(batch?.batchId).to.equal(pending.details?.['batch_id']);
 
       full = false;
       const next = await ingestor.ingest({ dataset: DATASET, format: 'csv', input: bytes(arrearsCsv(3, 'next')), source: 'source-1', asOf: '2025-01-31' });
       expect(next.outcome).to.equal('stored');
-      expect(runtime.store.unauditedBatches()).to.deep.equal([]);
-      const entries = runtime.audit.log.entries({ start: 0, end: 100, kind: 'ingest.batch', limit: 10 }).map((entry) => JSON.parse(Buffer.from(entry.entry).toString('utf8')) as { batch_id: string; recovered?: boolean });
+      expect(await runtime.store.unauditedBatches()).to.deep.equal([]);
+      const entries = (await runtime.audit.log.entries({ start: 0, end: 100, kind: 'ingest.batch', limit: 10 })).map((entry) => JSON.parse(Buffer.from(entry.entry).toString('utf8')) as { batch_id: string; recovered?: boolean });
       expect(entries.map((entry) => [entry.batch_id, entry.recovered ?? false])).to.deep.equal([[batch?.batchId, true], [next.batchId, false]]);
     } finally {
       await ingestor.close();

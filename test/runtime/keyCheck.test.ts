@@ -26,7 +26,7 @@ const KEY_FILES: ReadonlyArray<{ file: string; replaced: string }> = [
   { file: 'ca.cert.pem', replaced: 'is not the platform CA this data directory' },
 ];
 
-function refusal(action: () => unknown): GatewayError {
+function syncRefusal(action: () => unknown): GatewayError {
   try {
     action();
   } catch (error) {
@@ -47,12 +47,12 @@ async function asyncRefusal(action: () => Promise<unknown>): Promise<GatewayErro
 }
 
 /** What the audit log holds: a refused start must add no entry and sign no checkpoint. */
-function auditState(config: GatewayConfig): { size: number; checkpoints: number } {
+async function auditState(config: GatewayConfig): Promise<{ size: number; checkpoints: number }> {
   const store = openSqliteAuditStore({ file: path.join(config.dataDir, AUDIT_DATABASE_FILE) });
   try {
-    return { size: store.size(), checkpoints: store.checkpoints().length };
+    return { size: await store.size(), checkpoints: (await store.checkpoints()).length };
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -83,10 +83,10 @@ describe('keys the gateway starts with (runtime/keyCheck.ts)', function () {
     config = testConfig(dir, { GATEWAY_INGEST_WORKERS: '1' });
     await prepareTestKeys(config);
     // A used data directory: an audit entry and a signed checkpoint.
-    const runtime = openRuntime(config);
+    const runtime = (await openRuntime(config));
     await runtime.audit.log.append({ kind: 'signing_key.rotated', actor: 'operator', details: { note: 'fixture' } });
     await runtime.close();
-    used = auditState(config);
+    used = (await auditState(config));
     expect(used.checkpoints).to.equal(1);
   });
 
@@ -108,45 +108,45 @@ describe('keys the gateway starts with (runtime/keyCheck.ts)', function () {
   for (const { file } of [...KEY_FILES, { file: 'ca.key.pem' }]) {
     it(`refuses to start without ${file}, creates none in its place (init neither) and signs nothing`, async function () {
       fs.rmSync(path.join(config.keysDir, file));
-      const error = refusal(() => openRuntime(config));
+      const error = await asyncRefusal(() => openRuntime(config));
       expect(error.code).to.equal('key_material_missing');
       expect(error.message).to.include(path.join(config.keysDir, file)).and.include('Restore it from your backup');
       const again = await asyncRefusal(() => initialise(config));
       expect(again.code).to.equal('key_material_missing');
       expect(fs.existsSync(path.join(config.keysDir, file)), `${file} recreated`).to.equal(false);
-      expect(auditState(config)).to.deep.equal(used);
+      expect(await auditState(config)).to.deep.equal(used);
     });
 
   }
 
   for (const { file, replaced } of KEY_FILES) {
-    it(`refuses to start with another deployment's ${file} and signs nothing`, function () {
+    it(`refuses to start with another deployment's ${file} and signs nothing`, async function () {
       fs.copyFileSync(path.join(otherKeysDir, file), path.join(config.keysDir, file));
-      const error = refusal(() => openRuntime(config));
+      const error = await asyncRefusal(() => openRuntime(config));
       expect(error.code).to.equal('key_mismatch');
       expect(error.message).to.include(path.join(config.keysDir, file)).and.include(replaced).and.include('backup');
-      expect(auditState(config)).to.deep.equal(used);
+      expect(await auditState(config)).to.deep.equal(used);
     });
   }
 
   it('issues nothing with another deployment\'s ca.key.pem, which a serving process never reads', async function () {
     fs.copyFileSync(path.join(otherKeysDir, 'ca.key.pem'), path.join(config.keysDir, 'ca.key.pem'));
-    const runtime = openRuntime(config);
+    const runtime = (await openRuntime(config));
     try {
       const error = await asyncRefusal(() => runtime.participants.add({
         participantId: 'bank-after-swap', role: 'bank', name: 'Bank', publicKeyPem: generateRsaKeyPair().publicKeyPem, certificateDays: 30,
       }));
       expect(error.code).to.equal('key_mismatch');
       expect(error.message).to.include(`${path.join(config.keysDir, 'ca.key.pem')} is not the private key of`);
-      expect(runtime.store.getParticipant('bank-after-swap')).to.equal(undefined);
+      expect(await runtime.store.getParticipant('bank-after-swap')).to.equal(undefined);
     } finally {
       await runtime.close();
     }
   });
 
-  it('refuses a replaced platform CA (certificate and key together) by its recorded fingerprint', function () {
+  it('refuses a replaced platform CA (certificate and key together) by its recorded fingerprint', async function () {
     for (const file of ['ca.cert.pem', 'ca.key.pem']) fs.copyFileSync(path.join(otherKeysDir, file), path.join(config.keysDir, file));
-    const error = refusal(() => openRuntime(config));
+    const error = await asyncRefusal(() => openRuntime(config));
     expect(error.code).to.equal('key_mismatch');
     expect(error.message).to.include(path.join(config.keysDir, 'ca.cert.pem')).and.include('is not the platform CA');
   });
@@ -158,7 +158,7 @@ describe('keys the gateway starts with (runtime/keyCheck.ts)', function () {
     expect(recordedKids()).to.include.members([first.current, first.retired]);
     // As if `gateway keys rotate` died before recording the new kid: the next start records it.
     const second = await rotateSigningKey(config.keysDir);
-    await openRuntime(config).close();
+    await (await openRuntime(config)).close();
     expect(recordedKids()).to.include.members([first.retired, first.current, second.current]);
   });
 
@@ -167,32 +167,32 @@ describe('keys the gateway starts with (runtime/keyCheck.ts)', function () {
     const before = keys.current().kid;
     await new Promise((resolve) => setTimeout(resolve, 1100));
     fs.copyFileSync(path.join(otherKeysDir, 'signing-keys.json'), path.join(config.keysDir, 'signing-keys.json'));
-    const error = refusal(() => keys.current());
+    const error = syncRefusal(() => keys.current());
     expect(error.code).to.equal('key_mismatch');
     expect(error.message).to.include(before);
   });
 
-  it('refuses private key files others can read, and a keys directory others can write, naming the chmod', function () {
+  it('refuses private key files others can read, and a keys directory others can write, naming the chmod', async function () {
     for (const file of ['blind-index.key', 'data-kek.key', 'ca.key.pem', 'signing-keys.json', 'audit-note-key.json']) {
       const full = path.join(config.keysDir, file);
       fs.chmodSync(full, 0o640);
-      const error = refusal(() => openRuntime(config));
+      const error = await asyncRefusal(() => openRuntime(config));
       expect(error.code, file).to.equal('key_permissions_unsafe');
       expect(error.message).to.include(`${full} has mode 640`).and.include(`chmod 600 ${full}`).and.include('GATEWAY_ALLOW_UNSAFE_KEY_PERMISSIONS=1');
       fs.chmodSync(full, 0o600);
     }
     fs.chmodSync(config.keysDir, 0o777);
-    const error = refusal(() => openRuntime(config));
+    const error = await asyncRefusal(() => openRuntime(config));
     expect(error.code).to.equal('key_permissions_unsafe');
     expect(error.message).to.include(`chmod 700 ${config.keysDir}`);
-    expect(auditState(config)).to.deep.equal(used);
+    expect(await auditState(config)).to.deep.equal(used);
   });
 
   it('starts with unsafe modes when GATEWAY_ALLOW_UNSAFE_KEY_PERMISSIONS=1, warning about each', async function () {
     fs.chmodSync(path.join(config.keysDir, 'blind-index.key'), 0o644);
     const warnings: string[] = [];
     const logger = createLogger('warn', new Writable({ write: (chunk: Buffer, _encoding, done) => { warnings.push(chunk.toString('utf8')); done(); } }));
-    const runtime = openRuntime(testConfig(dir, { GATEWAY_INGEST_WORKERS: '1', GATEWAY_ALLOW_UNSAFE_KEY_PERMISSIONS: '1' }), { logger });
+    const runtime = (await openRuntime(testConfig(dir, { GATEWAY_INGEST_WORKERS: '1', GATEWAY_ALLOW_UNSAFE_KEY_PERMISSIONS: '1' }), { logger }));
     await runtime.close();
     expect(warnings.join('\n')).to.include(path.join(config.keysDir, 'blind-index.key')).and.include('mode 644');
   });
@@ -208,12 +208,12 @@ describe('keys the gateway starts with (runtime/keyCheck.ts)', function () {
   it('on a fresh data directory, says to run `gateway init` when keys are missing; init creates them', async function () {
     const fresh = testConfig(fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-fresh-')));
     try {
-      const error = refusal(() => openRuntime(fresh));
+      const error = await asyncRefusal(() => openRuntime(fresh));
       expect(error.code).to.equal('key_material_missing');
       expect(error.message).to.include('run `gateway init`');
       const created = await initialise(fresh);
       expect(created).to.include.members(['blind-index.key', 'data-kek.key', 'audit-note-key.json', 'signing-keys.json']);
-      await openRuntime(fresh).close();
+      await (await openRuntime(fresh)).close();
     } finally {
       fs.rmSync(path.dirname(fresh.dataDir), { recursive: true, force: true });
     }
@@ -226,6 +226,6 @@ describe('keys the gateway starts with (runtime/keyCheck.ts)', function () {
     expect(run.stderr).to.include('error (key_material_missing)').and.include(path.join(config.keysDir, 'blind-index.key')).and.include('Restore it from your backup');
     expect(run.stderr).to.not.include('listening');
     expect(fs.existsSync(path.join(config.keysDir, 'blind-index.key'))).to.equal(false);
-    expect(auditState(config)).to.deep.equal(used);
+    expect(await auditState(config)).to.deep.equal(used);
   });
 });

@@ -33,9 +33,9 @@ interface Signed {
   readonly file: string | undefined;
 }
 
-function refusal(action: () => unknown): GatewayError {
+async function refusal(action: () => Promise<unknown>): Promise<GatewayError> {
   try {
-    action();
+    await action();
   } catch (error) {
     if (error instanceof GatewayError) return error;
     throw error;
@@ -44,12 +44,12 @@ function refusal(action: () => unknown): GatewayError {
 }
 
 /** Rewrites entry `index` and recomputes every stored hash from the entries, as an attacker with the database would. */
-function rewriteAndRehash(db: SqliteDatabase, index: number): void {
+async function rewriteAndRehash(db: SqliteDatabase, index: number): Promise<void> {
   const { entry } = db.prepare('SELECT entry FROM audit_entries WHERE entry_index = ?').get(index) as { entry: Buffer };
   db.prepare('UPDATE audit_entries SET entry = ? WHERE entry_index = ?').run(Buffer.from(entry.toString('utf8').replace(`"n":${index}`, '"n":999')), index);
   const entries = db.prepare('SELECT entry FROM audit_entries ORDER BY entry_index').all() as { entry: Buffer }[];
   const stored: Buffer[] = [];
-  entries.forEach((row, n) => stored.push(...storedHashesForRecord(n, leafHash(row.entry), (indexes) => indexes.map((i) => stored[i] as Buffer))));
+  for (const [n, row] of entries.entries()) stored.push(...await storedHashesForRecord(n, leafHash(row.entry), async (indexes) => indexes.map((i) => stored[i] as Buffer)));
   db.prepare('DELETE FROM audit_hashes').run();
   const insert = db.prepare('INSERT INTO audit_hashes (hash_index, hash) VALUES (?, ?)');
   stored.forEach((hash, i) => insert.run(i, hash));
@@ -70,10 +70,10 @@ describe('the gateway checks its own log (audit/anchor.ts)', function () {
   /** Copies of the checkpoint notes the gateway signed, by size: a witness's or an auditor's. */
   const notes = new Map<number, string>();
 
-  function tamper(change: (db: SqliteDatabase) => void): void {
+  async function tamper(change: (db: SqliteDatabase) => unknown): Promise<void> {
     const db = new Database(auditFile);
     try {
-      change(db);
+      await change(db);
     } finally {
       db.close();
     }
@@ -90,9 +90,9 @@ describe('the gateway checks its own log (audit/anchor.ts)', function () {
   }
 
   /** Opening refuses with audit_log_inconsistent, whose message includes `detail`; nothing is signed. */
-  function expectRefusal(detail: string, env: Record<string, string> = {}): GatewayError {
+  async function expectRefusal(detail: string, env: Record<string, string> = {}): Promise<GatewayError> {
     const before = signedState();
-    const error = refusal(() => openRuntime(testConfig(dir, { GATEWAY_INGEST_WORKERS: '1', ...env })));
+    const error = await refusal(() => openRuntime(testConfig(dir, { GATEWAY_INGEST_WORKERS: '1', ...env })));
     expect(error.code, error.message).to.equal('audit_log_inconsistent');
     expect(error.message).to.include(detail).and.include('Writes are stopped').and.include(`gateway audit verify --checkpoint ${config.checkpointFile}`);
     expect(signedState()).to.deep.equal(before);
@@ -104,23 +104,23 @@ describe('the gateway checks its own log (audit/anchor.ts)', function () {
     config = testConfig(dir, { GATEWAY_INGEST_WORKERS: '1' });
     auditFile = path.join(config.dataDir, AUDIT_DATABASE_FILE);
     await prepareTestKeys(config);
-    const runtime = openRuntime(config);
+    const runtime = (await openRuntime(config));
     try {
       for (let n = 0; n < SIZE; n++) {
         await runtime.audit.log.append({ kind: 'audit.read', actor: 'auditor-1', details: { n } });
-        if (n + 1 === 10 || n + 1 === 25) runtime.audit.checkpointer.checkpointNow();
+        if (n + 1 === 10 || n + 1 === 25) await runtime.audit.checkpointer.checkpointNow();
       }
     } finally {
       await runtime.close();
     }
     const store = openSqliteAuditStore({ file: auditFile });
     try {
-      for (const checkpoint of store.checkpoints()) notes.set(checkpoint.treeSize, checkpoint.note);
+      for (const checkpoint of await store.checkpoints()) notes.set(checkpoint.treeSize, checkpoint.note);
       // A tail no checkpoint covers yet, as a crash before the next checkpoint leaves.
       const log = createAuditLog(store);
       for (let n = SIZE; n < SIZE + TAIL; n++) await log.append({ kind: 'audit.read', actor: 'auditor-1', details: { n } });
     } finally {
-      store.close();
+      await store.close();
     }
     expect(signedState().rows).to.deep.equal([10, 25, SIZE]);
     expect(fs.readFileSync(config.checkpointFile, 'utf8')).to.equal(notes.get(SIZE));
@@ -131,67 +131,67 @@ describe('the gateway checks its own log (audit/anchor.ts)', function () {
   });
 
   it('starts on an untouched log, and the next checkpoint extends the last one', async function () {
-    const runtime = openRuntime(config);
-    const checkpoint = runtime.audit.checkpointer.checkpointNow();
+    const runtime = (await openRuntime(config));
+    const checkpoint = await runtime.audit.checkpointer.checkpointNow();
     await runtime.close();
     expect(checkpoint?.treeSize).to.equal(SIZE + TAIL);
     expect(fs.readFileSync(config.checkpointFile, 'utf8')).to.equal(checkpoint?.note);
   });
 
-  it('refuses an entry rewritten with every hash recomputed and the checkpoint rows deleted', function () {
-    tamper((db) => {
-      rewriteAndRehash(db, 5);
+  it('refuses an entry rewritten with every hash recomputed and the checkpoint rows deleted', async function () {
+    await tamper(async (db) => {
+      await rewriteAndRehash(db, 5);
       db.prepare('DELETE FROM audit_checkpoints').run();
     });
-    expectRefusal(`the audit database no longer holds the checkpoint of size ${SIZE}`);
+    await expectRefusal(`the audit database no longer holds the checkpoint of size ${SIZE}`);
   });
 
-  it('refuses an entry rewritten with every hash recomputed, the checkpoint rows kept', function () {
-    tamper((db) => rewriteAndRehash(db, 5));
-    expectRefusal(`does not extend the checkpoint of size ${SIZE} the gateway signed`);
+  it('refuses an entry rewritten with every hash recomputed, the checkpoint rows kept', async function () {
+    await tamper((db) => rewriteAndRehash(db, 5));
+    await expectRefusal(`does not extend the checkpoint of size ${SIZE} the gateway signed`);
   });
 
-  it('refuses the tail and the later checkpoints truncated', function () {
-    tamper((db) => truncate(db, 30, { hashes: true, checkpoints: true }));
-    expectRefusal(`the audit database no longer holds the checkpoint of size ${SIZE}`);
+  it('refuses the tail and the later checkpoints truncated', async function () {
+    await tamper((db) => truncate(db, 30, { hashes: true, checkpoints: true }));
+    await expectRefusal(`the audit database no longer holds the checkpoint of size ${SIZE}`);
   });
 
-  it('refuses the tail truncated with its hashes, the checkpoints kept', function () {
-    tamper((db) => truncate(db, 30, { hashes: true, checkpoints: false }));
-    expectRefusal(`the audit log holds 30 entries, but the gateway signed a checkpoint of size ${SIZE}`);
+  it('refuses the tail truncated with its hashes, the checkpoints kept', async function () {
+    await tamper((db) => truncate(db, 30, { hashes: true, checkpoints: false }));
+    await expectRefusal(`the audit log holds 30 entries, but the gateway signed a checkpoint of size ${SIZE}`);
   });
 
-  it('refuses unsigned tail entries removed without their hashes', function () {
-    tamper((db) => truncate(db, SIZE + 1, { hashes: false, checkpoints: false }));
-    expectRefusal(`the audit log has stored hashes past its last entry, ${SIZE}`);
+  it('refuses unsigned tail entries removed without their hashes', async function () {
+    await tamper((db) => truncate(db, SIZE + 1, { hashes: false, checkpoints: false }));
+    await expectRefusal(`the audit log has stored hashes past its last entry, ${SIZE}`);
   });
 
-  it('refuses an unsigned tail entry changed after it was written', function () {
-    tamper((db) => db.prepare('UPDATE audit_entries SET entry = ? WHERE entry_index = ?').run(Buffer.from('{"forged":true}'), SIZE + 1));
-    expectRefusal(`audit entry ${SIZE + 1} does not hash to its stored leaf hash`);
+  it('refuses an unsigned tail entry changed after it was written', async function () {
+    await tamper((db) => db.prepare('UPDATE audit_entries SET entry = ? WHERE entry_index = ?').run(Buffer.from('{"forged":true}'), SIZE + 1));
+    await expectRefusal(`audit entry ${SIZE + 1} does not hash to its stored leaf hash`);
   });
 
-  it('refuses a checkpoint file that the log\'s key did not sign', function () {
+  it('refuses a checkpoint file that the log\'s key did not sign', async function () {
     const forger = parseSignerKey(generateNoteKey(config.auditOrigin).signerKey);
     fs.writeFileSync(config.checkpointFile, signNote(formatCheckpoint({ origin: config.auditOrigin, size: 99n, rootHash: Buffer.alloc(32, 7) }), forger));
-    expectRefusal(`${config.checkpointFile} is not a checkpoint signed with this log's note key`);
+    await expectRefusal(`${config.checkpointFile} is not a checkpoint signed with this log's note key`);
   });
 
   it('catches a rollback of the database and the checkpoint file together with the witness\'s copy', async function () {
-    tamper((db) => truncate(db, 25, { hashes: true, checkpoints: true }));
+    await tamper((db) => truncate(db, 25, { hashes: true, checkpoints: true }));
     fs.writeFileSync(config.checkpointFile, notes.get(25) as string);
     // Consistent with itself: without an outside copy, this rollback cannot be told from a log that stopped at 25.
-    await openRuntime(config).close();
+    await (await openRuntime(config)).close();
     const witnessCopy = path.join(dir, 'witness-checkpoint.txt');
     fs.writeFileSync(witnessCopy, notes.get(SIZE) as string);
-    expectRefusal(`the audit log holds 25 entries, but the gateway signed a checkpoint of size ${SIZE} (${witnessCopy})`, { GATEWAY_AUDIT_WITNESS_CHECKPOINT: witnessCopy });
+    await expectRefusal(`the audit log holds 25 entries, but the gateway signed a checkpoint of size ${SIZE} (${witnessCopy})`, { GATEWAY_AUDIT_WITNESS_CHECKPOINT: witnessCopy });
   });
 
   it('starts without the checkpoint file, warning, and writes it again from the latest stored checkpoint', async function () {
     fs.rmSync(config.checkpointFile);
     const lines: string[] = [];
     const logger = createLogger('warn', new Writable({ write: (chunk: Buffer, _encoding, done) => { lines.push(chunk.toString('utf8')); done(); } }));
-    const runtime = openRuntime(config, { logger });
+    const runtime = (await openRuntime(config, { logger }));
     expect(lines.join('')).to.include(`${config.checkpointFile} is missing`);
     expect(fs.readFileSync(config.checkpointFile, 'utf8')).to.equal(notes.get(SIZE));
     await runtime.close();
@@ -202,7 +202,7 @@ describe('the gateway checks its own log (audit/anchor.ts)', function () {
     try {
       const { log, checkpointer, store } = gateway.runtime.audit;
       for (let n = 0; n < 20; n++) await log.append({ kind: 'audit.read', actor: 'auditor-1', details: { n } });
-      checkpointer.checkpointNow();
+      await checkpointer.checkpointNow();
       const file = path.join(gateway.config.dataDir, AUDIT_DATABASE_FILE);
       const before = fs.readFileSync(gateway.config.checkpointFile, 'utf8');
       const db = new Database(file);
@@ -211,8 +211,8 @@ describe('the gateway checks its own log (audit/anchor.ts)', function () {
       const append = await log.append({ kind: 'audit.read', actor: 'auditor-1', details: { n: 'after' } }).then(() => undefined, (error: unknown) => error);
       expect(append).to.be.instanceOf(GatewayError).with.property('code', 'audit_log_inconsistent');
       expect((append as GatewayError).message).to.include('the audit log shrank from 20 to 12 entries');
-      expect(() => checkpointer.checkpointNow()).to.throw(GatewayError).with.property('code', 'audit_log_inconsistent');
-      expect(store.checkpoints().map((checkpoint) => checkpoint.treeSize)).to.deep.equal([]);
+      expect(await refusal(() => checkpointer.checkpointNow())).to.have.property('code', 'audit_log_inconsistent');
+      expect((await store.checkpoints()).map((checkpoint) => checkpoint.treeSize)).to.deep.equal([]);
       expect(fs.readFileSync(gateway.config.checkpointFile, 'utf8')).to.equal(before);
       const ready = await fetch(`${gateway.url}/readyz`);
       expect(ready.status).to.equal(503);
@@ -224,7 +224,7 @@ describe('the gateway checks its own log (audit/anchor.ts)', function () {
 
   it('never signs a checkpoint over a tree that does not extend the last one signed', async function () {
     // History rewritten under a process that shares the log: it reads the rewritten hashes (it has cached none).
-    tamper((db) => rewriteAndRehash(db, 5));
+    await tamper((db) => rewriteAndRehash(db, 5));
     const files = { checkpointFile: config.checkpointFile };
     const key = loadNoteKey(config.keysDir, config.auditOrigin);
     const store = openSqliteAuditStore({ file: auditFile });
@@ -233,7 +233,7 @@ describe('the gateway checks its own log (audit/anchor.ts)', function () {
       const checkpointer = createCheckpointer({ store, log, key, intervalMs: 60_000, files, lastSigned: readCheckpointFile(config.checkpointFile, key, files) });
       await log.append({ kind: 'audit.read', actor: 'auditor-1', details: { n: 'more' } });
       const before = signedState();
-      const error = refusal(() => checkpointer.checkpointNow());
+      const error = await refusal(() => checkpointer.checkpointNow());
       expect(error.code).to.equal('audit_log_inconsistent');
       expect(error.message).to.include(`does not extend the checkpoint of size ${SIZE} the gateway signed`).and.include('the consistency proof fails');
       expect(signedState()).to.deep.equal(before);
@@ -241,7 +241,7 @@ describe('the gateway checks its own log (audit/anchor.ts)', function () {
       expect(await log.append({ kind: 'audit.read', actor: 'auditor-1', details: { n: 'refused' } }).then(() => 'appended', (rejection: GatewayError) => rejection.code))
         .to.equal('audit_log_inconsistent');
     } finally {
-      store.close();
+      await store.close();
     }
   });
 });

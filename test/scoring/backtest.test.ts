@@ -43,16 +43,16 @@ describe('createBacktestService', function () {
   let service: BacktestService;
   const counted: string[] = [];
 
-  function consent(n: number, overrides: Partial<NewConsent> = {}): string {
+  async function consent(n: number, overrides: Partial<NewConsent> = {}): Promise<string> {
     const uscc = usccNumber(n);
     const at = new Date(clock).toISOString();
     // A consent is usable only while an enterprise participant acts for its USCC.
-    t.runtime.store.addParticipant({
+    await t.runtime.store.addParticipant({
       participantId: `enterprise-${n}`, role: 'enterprise', name: 'Unit enterprise', uscc, datasets: [], status: 'active',
       certificatePem: 'unit', certificateSha256: `unit-${n}`, notAfter: new Date(clock + 30 * DAY * 1000).toISOString(), createdAt: at, statusChangedAt: at,
     });
     const consentId = randomUUID();
-    t.runtime.store.addConsent({
+    await t.runtime.store.addConsent({
       consentId, enterpriseId: 'enterprise-unit', uscc, bankId: BANK, purpose: 'loan_approval', questions: [REF],
       notBefore: 0, expiresAt: Math.floor(clock / 1000) + 30 * DAY, maxUses: undefined, replaces: undefined, artefact: 'unit', artefactSha256: 'unit',
       grantedAt: at, auditIndex: 0, ...overrides,
@@ -73,13 +73,13 @@ describe('createBacktestService', function () {
       records: runtime.records, rules, audit: runtime.audit.log, signer: runtime.signer, now: () => new Date(clock),
     });
     counted.length = 0;
-    for (const n of [1, 2, 3]) counted.push(consent(n));
-    consent(4, { bankId: 'bank-other' });
-    consent(5, { purpose: 'pre_loan_investigation' });
-    consent(6, { questions: ['medical_arrears_now'] });
-    consent(7, { notBefore: Math.floor(clock / 1000) + 3 * DAY });
-    const revoked = consent(8);
-    t.runtime.store.endConsent(revoked, 'revoked', new Date(clock).toISOString());
+    for (const n of [1, 2, 3]) counted.push(await consent(n));
+    await consent(4, { bankId: 'bank-other' });
+    await consent(5, { purpose: 'pre_loan_investigation' });
+    await consent(6, { questions: ['medical_arrears_now'] });
+    await consent(7, { notBefore: Math.floor(clock / 1000) + 3 * DAY });
+    const revoked = await consent(8);
+    await t.runtime.store.endConsent(revoked, 'revoked', new Date(clock).toISOString());
   });
 
   afterEach(async function () {
@@ -92,7 +92,7 @@ describe('createBacktestService', function () {
     // No records at all: every answer unknown, 500 points, grade C.
     expect(result.aggregates['grade_distribution']).to.deep.equal([{ grade: 'A', count: 0 }, { grade: 'B', count: 0 }, { grade: 'C', count: 3 }]);
     for (const n of [1, 2, 3]) expect(JSON.stringify(result.aggregates)).to.not.include(usccNumber(n));
-    const [stored] = t.runtime.audit.log.entries({ start: result.auditIndex, end: result.auditIndex + 1, limit: 1 });
+    const [stored] = await t.runtime.audit.log.entries({ start: result.auditIndex, end: result.auditIndex + 1, limit: 1 });
     const entry = JSON.parse(Buffer.from(stored!.entry).toString('utf8')) as Record<string, unknown>;
     expect(entry).to.include({ kind: 'scorecard.backtested', actor: BANK, cohort_size: 3 });
     expect(entry['consent_ids']).to.have.members(counted);

@@ -107,16 +107,16 @@ describe('scorecard evaluation (properties)', function () {
     expect(passed).to.be.greaterThan(0);
   });
 
-  it('reads, for a subject, only the datasets of the declared questions', function () {
-    fc.assert(fc.property(scorecards, (document) => {
+  it('reads, for a subject, only the datasets of the declared questions', async function () {
+    await fc.assert(fc.asyncProperty(scorecards, async (document) => {
       const read = new Set<string>();
       const records: RecordReader = {
-        bySubject(dataset): OpenedRecord[] {
+        async bySubject(dataset): Promise<OpenedRecord[]> {
           read.add(dataset);
           return [];
         },
       };
-      scoreSubject(document, { questions: catalog, records }, '91350100M000100Y43', '2026-12-04', new Set(), 3);
+      await scoreSubject(document, { questions: catalog, records }, '91350100M000100Y43', '2026-12-04', new Set(), 3);
       const declared = new Set<string>(document.features.flatMap((feature) => catalog.get(feature.question).datasets));
       for (const dataset of read) expect(declared.has(dataset), dataset).to.equal(true);
     }), { numRuns: 100 });

@@ -35,8 +35,8 @@ describe('createScorecardService', function () {
     store: t.runtime.store, questions: t.runtime.questions, rules: { ...t.runtime.reviewRules, ...rules }, audit: t.runtime.audit.log,
   });
 
-  function entry(index: number): Record<string, unknown> {
-    const [stored] = t.runtime.audit.log.entries({ start: index, end: index + 1, limit: 1 });
+  async function entry(index: number): Promise<Record<string, unknown>> {
+    const [stored] = await t.runtime.audit.log.entries({ start: index, end: index + 1, limit: 1 });
     return JSON.parse(Buffer.from(stored!.entry).toString('utf8')) as Record<string, unknown>;
   }
 
@@ -52,7 +52,7 @@ describe('createScorecardService', function () {
   it('approves a sound scorecard of a bank an auto_approve rule names, releasing the score as the rule says; others stay pending', async function () {
     const trusted = await service.submit(bank('bank-trusted'), document('model_a', 1));
     expect(trusted).to.include({ state: 'approved', decided_by: 'review_rules', release_score: true });
-    expect(entry(trusted.audit_index)).to.include({ kind: 'scorecard.approved', actor: 'gateway', by: 'review_rules', release_score: true });
+    expect(await entry(trusted.audit_index)).to.include({ kind: 'scorecard.approved', actor: 'gateway', by: 'review_rules', release_score: true });
     // Another intercept: model_a's skeleton with other cut points would be refused as cut_points_only, whoever submits it.
     expect(await service.submit(bank('bank-other'), { ...document('model_b', 1), intercept: 490 })).to.include({ state: 'pending', decided_by: null });
     expect((await rejection(service.submit(bank('bank-other'), document('model_e', 1, 620)))).code).to.equal('scorecard_refused');
@@ -72,7 +72,7 @@ describe('createScorecardService', function () {
     await service.submit(bank('bank-other'), document('model_d', 1));
     const rejected = await service.decide('model_d', 1, { approve: false, releaseScore: false });
     expect(rejected).to.include({ state: 'rejected', release_score: false });
-    expect(entry(rejected.audit_index)).to.include({ kind: 'scorecard.rejected', actor: 'operator', by: 'operator' });
+    expect(await entry(rejected.audit_index)).to.include({ kind: 'scorecard.rejected', actor: 'operator', by: 'operator' });
     expect((await rejection(service.decide('model_d', 1, { approve: true, releaseScore: false }))).code).to.equal('scorecard_not_pending');
     expect((await rejection(service.decide('model_none', 1, { approve: true, releaseScore: false }))).code).to.equal('not_found');
   });

@@ -5,14 +5,16 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import { GatewayError } from '../../gateway/errors/index.js';
+import { rejection } from '../support/rejection.js';
 import type { BatchMetadata, ParticipantRecord, Store } from '../../gateway/store/index.js';
 
 export interface StoreFactory {
   /** A fresh, empty store. */
-  create(): Store;
-  /** Reopens the store `create` made last (durability). */
-  reopen(): Store;
-  dispose(): void;
+  create(): Promise<Store>;
+  /** Another connection to the database `create` made last: after a close, durability; alongside, concurrency. */
+  reopen(): Promise<Store>;
+  /** Removes the database `create` made last (its stores are closed first). */
+  dispose(): Promise<void>;
 }
 
 function index(label: string): Buffer {
@@ -23,11 +25,10 @@ function metadata(batchId: string, contentHash: string, asOf: string, rowCount: 
   return { batchId, dataset: 'water_accounts', source: 'contract', contentHash, format: 'ndjson', rowCount, asOf, receivedAt: '2026-11-25T00:00:00.000Z' };
 }
 
-function writeBatch(store: Store, batchId: string, asOf: string, keys: readonly string[], contentHash = randomBytes(8).toString('hex')) {
-  const writer = store.beginBatch('water_accounts');
-  keys.forEach((key, i) => {
-    expect(writer.add({ rowNumber: i + 1, keyIndex: index(key), subjectIndex: index('subject-A'), sealed: Buffer.from(`${batchId}:${key}`) })).to.equal(undefined);
-  });
+async function writeBatch(store: Store, batchId: string, asOf: string, keys: readonly string[], contentHash = randomBytes(8).toString('hex')) {
+  const writer = await store.beginBatch('water_accounts');
+  const earlier = await writer.add(keys.map((key, i) => ({ rowNumber: i + 1, keyIndex: index(key), subjectIndex: index('subject-A'), sealed: Buffer.from(`${batchId}:${key}`) })));
+  expect(earlier).to.deep.equal(keys.map(() => undefined));
   return writer.commit(metadata(batchId, contentHash, asOf, keys.length));
 }
 
@@ -39,9 +40,9 @@ function enterprise(participantId: string, uscc: string): ParticipantRecord {
   };
 }
 
-function codeOf(work: () => void): string | undefined {
+async function codeOf(work: () => Promise<unknown>): Promise<string | undefined> {
   try {
-    work();
+    await work();
   } catch (error) {
     if (error instanceof GatewayError) return error.code;
     throw error;
@@ -49,117 +50,149 @@ function codeOf(work: () => void): string | undefined {
   return undefined;
 }
 
-function sealedTexts(store: Store, includeHistory = false): string[] {
-  return store.recordsBySubject('water_accounts', index('subject-A'), { includeHistory }).map((record) => Buffer.from(record.sealed).toString());
+async function sealedTexts(store: Store, includeHistory = false): Promise<string[]> {
+  return (await store.recordsBySubject('water_accounts', index('subject-A'), { includeHistory })).map((record) => Buffer.from(record.sealed).toString());
 }
 
 export function storeContract(engine: string, factory: StoreFactory): void {
   describe(`storage contract: ${engine}`, () => {
     let store: Store;
-    beforeEach(() => {
-      store = factory.create();
+    beforeEach(async () => {
+      store = await factory.create();
     });
-    afterEach(() => {
-      store.close();
-      factory.dispose();
-    });
-
-    it('makes a batch visible only when it commits', () => {
-      const writer = store.beginBatch('water_accounts');
-      writer.add({ rowNumber: 1, keyIndex: index('k1'), subjectIndex: index('subject-A'), sealed: Buffer.from('x') });
-      expect(store.countRecords()).to.equal(0);
-      writer.commit(metadata('b1', 'h1', '2026-01-01', 1));
-      expect(store.countRecords('water_accounts')).to.equal(1);
+    afterEach(async () => {
+      await store.close();
+      await factory.dispose();
     });
 
-    it('stores nothing of an aborted batch', () => {
-      const writer = store.beginBatch('water_accounts');
-      writer.add({ rowNumber: 1, keyIndex: index('k1'), subjectIndex: index('subject-A'), sealed: Buffer.from('x') });
-      writer.abort();
-      expect(store.countRecords()).to.equal(0);
-      expect(store.findBatchById('b1')).to.equal(undefined);
+    it('makes a batch visible only when it commits', async () => {
+      const writer = await store.beginBatch('water_accounts');
+      await writer.add([{ rowNumber: 1, keyIndex: index('k1'), subjectIndex: index('subject-A'), sealed: Buffer.from('x') }]);
+      expect(await store.countRecords()).to.equal(0);
+      await writer.commit(metadata('b1', 'h1', '2026-01-01', 1));
+      expect(await store.countRecords('water_accounts')).to.equal(1);
     });
 
-    it('reports a natural key repeated inside a batch with the earlier row', () => {
-      const writer = store.beginBatch('water_accounts');
-      expect(writer.add({ rowNumber: 1, keyIndex: index('k1'), subjectIndex: index('s'), sealed: Buffer.from('a') })).to.equal(undefined);
-      expect(writer.add({ rowNumber: 2, keyIndex: index('k2'), subjectIndex: index('s'), sealed: Buffer.from('b') })).to.equal(undefined);
-      expect(writer.add({ rowNumber: 3, keyIndex: index('k1'), subjectIndex: index('s'), sealed: Buffer.from('c') })).to.equal(1);
-      writer.abort();
+    it('stores nothing of an aborted batch', async () => {
+      const writer = await store.beginBatch('water_accounts');
+      await writer.add([{ rowNumber: 1, keyIndex: index('k1'), subjectIndex: index('subject-A'), sealed: Buffer.from('x') }]);
+      await writer.abort();
+      expect(await store.countRecords()).to.equal(0);
+      expect(await store.findBatchById('b1')).to.equal(undefined);
     });
 
-    it('treats the same content as a duplicate and writes nothing', () => {
-      expect(writeBatch(store, 'b1', '2026-01-01', ['k1'], 'same').outcome).to.equal('stored');
-      const again = writeBatch(store, 'b2', '2026-01-01', ['k1'], 'same');
+    it('reports a natural key repeated inside a batch with the earlier row', async () => {
+      const writer = await store.beginBatch('water_accounts');
+      expect((await writer.add([{ rowNumber: 1, keyIndex: index('k1'), subjectIndex: index('s'), sealed: Buffer.from('a') }]))[0]).to.equal(undefined);
+      expect((await writer.add([{ rowNumber: 2, keyIndex: index('k2'), subjectIndex: index('s'), sealed: Buffer.from('b') }]))[0]).to.equal(undefined);
+      expect((await writer.add([{ rowNumber: 3, keyIndex: index('k1'), subjectIndex: index('s'), sealed: Buffer.from('c') }]))[0]).to.equal(1);
+      await writer.abort();
+    });
+
+    it('treats the same content as a duplicate and writes nothing', async () => {
+      expect((await writeBatch(store, 'b1', '2026-01-01', ['k1'], 'same')).outcome).to.equal('stored');
+      const again = (await writeBatch(store, 'b2', '2026-01-01', ['k1'], 'same'));
       expect(again.outcome).to.equal('duplicate');
       expect(again.batch.batchId).to.equal('b1');
-      expect(store.countRecords()).to.equal(1);
+      expect(await store.countRecords()).to.equal(1);
     });
 
-    it('refuses a batch id reused for different content', () => {
-      writeBatch(store, 'b1', '2026-01-01', ['k1'], 'one');
-      expect(() => writeBatch(store, 'b1', '2026-01-01', ['k1'], 'two')).to.throw().with.property('code', 'batch_id_conflict');
-      expect(store.countRecords()).to.equal(1);
+    it('refuses a batch id reused for different content', async () => {
+      await writeBatch(store, 'b1', '2026-01-01', ['k1'], 'one');
+      expect(await codeOf(() => writeBatch(store, 'b1', '2026-01-01', ['k1'], 'two'))).to.equal('batch_id_conflict');
+      expect(await store.countRecords()).to.equal(1);
     });
 
-    it('supersedes the current record of a key with a newer one and keeps the old as history', () => {
-      writeBatch(store, 'jan', '2026-01-31', ['k1', 'k2']);
-      writeBatch(store, 'feb', '2026-02-28', ['k1']);
-      expect(sealedTexts(store).sort()).to.deep.equal(['feb:k1', 'jan:k2']);
-      const history = store.recordsBySubject('water_accounts', index('subject-A'), { includeHistory: true });
+    it('supersedes the current record of a key with a newer one and keeps the old as history', async () => {
+      await writeBatch(store, 'jan', '2026-01-31', ['k1', 'k2']);
+      await writeBatch(store, 'feb', '2026-02-28', ['k1']);
+      expect((await sealedTexts(store)).sort()).to.deep.equal(['feb:k1', 'jan:k2']);
+      const history = await store.recordsBySubject('water_accounts', index('subject-A'), { includeHistory: true });
       expect(history).to.have.length(3);
       expect(history.find((record) => Buffer.from(record.sealed).toString() === 'jan:k1')?.supersededBy).to.equal('feb');
     });
 
-    it('keeps a late-arriving older record as history, not current', () => {
-      writeBatch(store, 'feb', '2026-02-28', ['k1']);
-      writeBatch(store, 'jan', '2026-01-31', ['k1']);
-      expect(sealedTexts(store)).to.deep.equal(['feb:k1']);
-      expect(sealedTexts(store, true).sort()).to.deep.equal(['feb:k1', 'jan:k1']);
+    it('keeps a late-arriving older record as history, not current', async () => {
+      await writeBatch(store, 'feb', '2026-02-28', ['k1']);
+      await writeBatch(store, 'jan', '2026-01-31', ['k1']);
+      expect(await sealedTexts(store)).to.deep.equal(['feb:k1']);
+      expect((await sealedTexts(store, true)).sort()).to.deep.equal(['feb:k1', 'jan:k1']);
     });
 
-    it('gives each record of a batch its own id and provenance', () => {
-      writeBatch(store, 'b1', '2026-01-31', ['k1', 'k2']);
-      const records = store.recordsBySubject('water_accounts', index('subject-A'));
+    it('gives each record of a batch its own id and provenance', async () => {
+      await writeBatch(store, 'b1', '2026-01-31', ['k1', 'k2']);
+      const records = await store.recordsBySubject('water_accounts', index('subject-A'));
       expect(new Set(records.map((record) => record.recordId)).size).to.equal(2);
       expect(records[0]).to.include({ batchId: 'b1', source: 'contract', asOf: '2026-01-31', supersededBy: undefined });
     });
 
-    it('keeps committed batches and data keys across a reopen', () => {
-      writeBatch(store, 'b1', '2026-01-31', ['k1']);
-      const keyId = store.addDataKey(() => Buffer.from('wrapped'), '2026-01-01T00:00:00Z');
-      store.close();
-      store = factory.reopen();
-      expect(store.countRecords()).to.equal(1);
-      expect(store.findBatchById('b1')?.rowCount).to.equal(1);
-      expect(store.listDataKeys().map((key) => key.keyId)).to.deep.equal([keyId]);
+    it('keeps committed batches and data keys across a reopen', async () => {
+      await writeBatch(store, 'b1', '2026-01-31', ['k1']);
+      const keyId = await store.addDataKey(() => Buffer.from('wrapped'), '2026-01-01T00:00:00Z');
+      await store.close();
+      store = await factory.reopen();
+      expect(await store.countRecords()).to.equal(1);
+      expect((await store.findBatchById('b1'))?.rowCount).to.equal(1);
+      expect((await store.listDataKeys()).map((key) => key.keyId)).to.deep.equal([keyId]);
     });
 
-    it('lets one enterprise participant that is not revoked act for a USCC, and a replacement revoke the old one atomically', () => {
-      store.addParticipant(enterprise('ent-a', '91350100M000100Y43'));
-      expect(codeOf(() => store.addParticipant(enterprise('ent-b', '91350100M000100Y43')))).to.equal('participant_exists');
-      expect(store.getParticipant('ent-b')).to.equal(undefined);
-      store.setParticipantStatus('ent-a', 'suspended', '2026-11-26T00:00:00.000Z');
-      expect(codeOf(() => store.addParticipant(enterprise('ent-b', '91350100M000100Y43')))).to.equal('participant_exists');
-      expect(store.enterpriseForUscc('91350100M000100Y43')?.participantId).to.equal('ent-a');
-      store.addParticipant(enterprise('ent-b', '91350100M000100Y43'), 'ent-a');
-      expect(store.getParticipant('ent-a')?.status).to.equal('revoked');
-      expect(store.enterpriseForUscc('91350100M000100Y43')?.participantId).to.equal('ent-b');
+    it('lets one enterprise participant that is not revoked act for a USCC, and a replacement revoke the old one atomically', async () => {
+      await store.addParticipant(enterprise('ent-a', '91350100M000100Y43'));
+      expect(await codeOf(() => store.addParticipant(enterprise('ent-b', '91350100M000100Y43')))).to.equal('participant_exists');
+      expect(await store.getParticipant('ent-b')).to.equal(undefined);
+      await store.setParticipantStatus('ent-a', 'suspended', '2026-11-26T00:00:00.000Z');
+      expect(await codeOf(() => store.addParticipant(enterprise('ent-b', '91350100M000100Y43')))).to.equal('participant_exists');
+      expect((await store.enterpriseForUscc('91350100M000100Y43'))?.participantId).to.equal('ent-a');
+      await store.addParticipant(enterprise('ent-b', '91350100M000100Y43'), 'ent-a');
+      expect((await store.getParticipant('ent-a'))?.status).to.equal('revoked');
+      expect((await store.enterpriseForUscc('91350100M000100Y43'))?.participantId).to.equal('ent-b');
       // A replacement that fails adds nothing and revokes nothing.
-      expect(codeOf(() => store.addParticipant(enterprise('ent-c', '91350100M000100Y43'), 'ent-a'))).to.equal('invalid_status_change');
-      expect(store.getParticipant('ent-c')).to.equal(undefined);
-      expect(store.getParticipant('ent-b')?.status).to.equal('active');
+      expect(await codeOf(() => store.addParticipant(enterprise('ent-c', '91350100M000100Y43'), 'ent-a'))).to.equal('invalid_status_change');
+      expect(await store.getParticipant('ent-c')).to.equal(undefined);
+      expect((await store.getParticipant('ent-b'))?.status).to.equal('active');
       // Revoked, the USCC is free again.
-      store.setParticipantStatus('ent-b', 'revoked', '2026-11-27T00:00:00.000Z');
-      expect(store.enterpriseForUscc('91350100M000100Y43')).to.equal(undefined);
-      store.addParticipant(enterprise('ent-d', '91350100M000100Y43'));
+      await store.setParticipantStatus('ent-b', 'revoked', '2026-11-27T00:00:00.000Z');
+      expect(await store.enterpriseForUscc('91350100M000100Y43')).to.equal(undefined);
+      await store.addParticipant(enterprise('ent-d', '91350100M000100Y43'));
     });
 
-    it('replaces sealed bytes for re-encryption', () => {
-      writeBatch(store, 'b1', '2026-01-31', ['k1']);
-      const [row] = store.scanSealed(0, 10);
-      store.replaceSealed([{ recordId: row!.recordId, sealed: Buffer.from('resealed') }]);
-      expect(sealedTexts(store)).to.deep.equal(['resealed']);
+    it('holds a transaction whose callback awaits: calls made meanwhile run after it commits, and a throw rolls it back whole', async () => {
+      const subscription = (subscriptionId: string) => ({
+        subscriptionId, bankId: 'bank-1', consentId: `consent-${subscriptionId}`, uscc: '91350100M000100Y43', subjectIndex: index('subject-A'),
+        rules: ['arrears_started'], createdAt: '2026-11-26T00:00:00.000Z', auditIndex: 1,
+      });
+      const order: string[] = [];
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const adding = store.addSubscription(subscription('s-1'), async () => {
+        await held;
+        order.push('baseline');
+        return [{ subscriptionId: 's-1', questionId: 'medical_arrears_now', answer: 'false' }];
+      });
+      const reading = store.getSubscription('s-1').then((found) => {
+        order.push('read');
+        return found;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      release();
+      await adding;
+      expect((await reading)?.subscriptionId).to.equal('s-1');
+      expect(order).to.deep.equal(['baseline', 'read']);
+
+      expect((await rejection(store.addSubscription(subscription('s-2'), async () => {
+        throw new Error('the baseline failed');
+      }))).message).to.equal('the baseline failed');
+      expect(await store.getSubscription('s-2')).to.equal(undefined);
+      expect(await store.activeSubscriptionsOfConsent('consent-s-2')).to.deep.equal([]);
+    });
+
+    it('replaces sealed bytes for re-encryption', async () => {
+      await writeBatch(store, 'b1', '2026-01-31', ['k1']);
+      const [row] = await store.scanSealed(0, 10);
+      await store.replaceSealed([{ recordId: row!.recordId, sealed: Buffer.from('resealed') }]);
+      expect(await sealedTexts(store)).to.deep.equal(['resealed']);
     });
   });
 }

@@ -18,18 +18,18 @@ function scorecard(id: string, overrides: Partial<NewScorecard> = {}): NewScorec
 export function scorecardStoreContract(engine: string, factory: StoreFactory): void {
   describe(`storage contract, scorecards: ${engine}`, () => {
     let store: Store;
-    beforeEach(() => {
-      store = factory.create();
+    beforeEach(async () => {
+      store = await factory.create();
     });
-    afterEach(() => {
-      store.close();
-      factory.dispose();
+    afterEach(async () => {
+      await store.close();
+      await factory.dispose();
     });
 
     it('keeps a scorecard pending, its document byte for byte, durably', async () => {
       await store.addScorecard(scorecard('model_a'));
-      store.close();
-      store = factory.reopen();
+      await store.close();
+      store = await factory.reopen();
       expect(await store.getScorecard('model_a', 1)).to.deep.equal({
         ...scorecard('model_a'), state: 'pending', releaseScore: false, decidedBy: undefined, decidedAt: undefined, decisionAuditIndex: undefined,
       });

@@ -6,40 +6,27 @@ import { expect } from 'chai';
 import { migrationsDir } from '../../gateway/paths.js';
 import { openSqliteStore } from '../../gateway/store/index.js';
 import { applyMigrations, connect } from '../../gateway/store/sqlite/sqliteStore.js';
-import { storeContract } from './contract.js';
+import { storeContract, type StoreFactory } from './contract.js';
 import { reportStoreContract } from './reportContract.js';
 import { scorecardStoreContract } from './scorecardContract.js';
 
 let dir = '';
-storeContract('sqlite', {
-  create() {
+const sqlite: StoreFactory = {
+  async create() {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-store-'));
     return openSqliteStore({ file: path.join(dir, 'gateway.sqlite') });
   },
-  reopen: () => openSqliteStore({ file: path.join(dir, 'gateway.sqlite') }),
-  dispose: () => fs.rmSync(dir, { recursive: true, force: true }),
-});
+  reopen: async () => openSqliteStore({ file: path.join(dir, 'gateway.sqlite') }),
+  dispose: async () => fs.rmSync(dir, { recursive: true, force: true }),
+};
+storeContract('sqlite', sqlite);
 
-reportStoreContract('sqlite', {
-  create() {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-store-'));
-    return openSqliteStore({ file: path.join(dir, 'gateway.sqlite') });
-  },
-  reopen: () => openSqliteStore({ file: path.join(dir, 'gateway.sqlite') }),
-  dispose: () => fs.rmSync(dir, { recursive: true, force: true }),
-});
+reportStoreContract('sqlite', sqlite);
 
-scorecardStoreContract('sqlite', {
-  create() {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-store-'));
-    return openSqliteStore({ file: path.join(dir, 'gateway.sqlite') });
-  },
-  reopen: () => openSqliteStore({ file: path.join(dir, 'gateway.sqlite') }),
-  dispose: () => fs.rmSync(dir, { recursive: true, force: true }),
-});
+scorecardStoreContract('sqlite', sqlite);
 
 describe('sqlite migration 0011 (reports and objections)', function () {
-  it('keeps the outbox events written before it (by 0001-0010), and lets new ones have no subscription', function () {
+  it('keeps the outbox events written before it (by 0001-0010), and lets new ones have no subscription', async function () {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-migration-'));
     try {
       const before = path.join(root, 'migrations-0005');
@@ -53,17 +40,17 @@ describe('sqlite migration 0011 (reports and objections)', function () {
       db.close();
       const store = openSqliteStore({ file });
       try {
-        expect(store.getEvent('e-old')).to.include({ subscriptionId: 's-1', type: 'alert', state: 'pending' });
-        store.addObjection({
+        expect(await store.getEvent('e-old')).to.include({ subscriptionId: 's-1', type: 'alert', state: 'pending' });
+        await store.addObjection({
           objectionId: 'o-1', enterpriseId: 'e', uscc: '91350100M000100Y43', subjectIndex: Buffer.alloc(16), datasets: ['water_accounts'], target: '{}',
           reason: 'r', evidence: '[]', raisedAt: '2026-11-01T00:00:00.000Z', dueAt: '2026-11-21T00:00:00.000Z', disputedSince: '2026-11-01T00:00:00.000Z', auditIndex: 1,
         });
-        store.resolveObjection('o-1', { state: 'corrected', by: 's', at: '2026-11-02T00:00:00.000Z', resolution: '{}', auditIndex: 2 });
-        store.notifyCorrection('o-1', [{ eventId: 'e-new', bankId: 'bank-1', type: 'answer.corrected', subscriptionId: undefined, content: '{}', createdAt: '2026-11-02T00:00:00.000Z' }],
+        await store.resolveObjection('o-1', { state: 'corrected', by: 's', at: '2026-11-02T00:00:00.000Z', resolution: '{}', auditIndex: 2 });
+        await store.notifyCorrection('o-1', [{ eventId: 'e-new', bankId: 'bank-1', type: 'answer.corrected', subscriptionId: undefined, content: '{}', createdAt: '2026-11-02T00:00:00.000Z' }],
           { at: '2026-11-02T00:00:00.000Z', details: '{}', auditIndex: 3 });
-        expect(store.eventsAfter('bank-1', 0, 10).map((event) => [event.eventId, event.subscriptionId])).to.deep.equal([['e-old', 's-1'], ['e-new', undefined]]);
+        expect((await store.eventsAfter('bank-1', 0, 10)).map((event) => [event.eventId, event.subscriptionId])).to.deep.equal([['e-old', 's-1'], ['e-new', undefined]]);
       } finally {
-        store.close();
+        await store.close();
       }
     } finally {
       fs.rmSync(root, { recursive: true, force: true });

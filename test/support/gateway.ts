@@ -41,7 +41,7 @@ export async function startTestGateway(env: Record<string, string> = {}, hooks: 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-http-'));
   const config = testConfig(dir, { PORT: '0', HOST: '127.0.0.1', GATEWAY_INGEST_WORKERS: '1', ...env });
   await prepareTestKeys(config);
-  const runtime = openRuntime(config, hooks);
+  const runtime = (await openRuntime(config, hooks));
   const running = await startServer(runtime, createLogger('silent'), createMetrics());
   return {
     config,

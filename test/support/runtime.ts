@@ -45,7 +45,7 @@ export async function openTestRuntime(env: Record<string, string> = {}): Promise
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-test-'));
   const config = testConfig(dir, env);
   await prepareTestKeys(config);
-  const runtime = openRuntime(config);
+  const runtime = (await openRuntime(config));
   return {
     runtime,
     config,

@@ -63,7 +63,7 @@ function stubRecords(): RecordReader & { set(uscc: string, records: RecordsByDat
   const bySubject = new Map<string, RecordsByDataset>();
   return {
     set: (uscc, records) => void bySubject.set(uscc, records),
-    bySubject(dataset, subject): OpenedRecord[] {
+    async bySubject(dataset, subject): Promise<OpenedRecord[]> {
       expect(subject.idType).to.equal('uscc');
       return (bySubject.get(subject.idNumber)?.[dataset] ?? []).map((record, n) => ({
         recordId: n + 1, values: record.values as OpenedRecord['values'], batchId: 'unit', source: 'unit', asOf: record.asOf,
@@ -82,8 +82,8 @@ function arrearsRecords(amountFen: number, asOf = '2025-06-15'): Record<string, 
   };
 }
 
-function entryAt(audit: AuditLog, index: number): Record<string, unknown> {
-  const [stored] = audit.entries({ start: index, end: index + 1, limit: 1 });
+async function entryAt(audit: AuditLog, index: number): Promise<Record<string, unknown>> {
+  const [stored] = await audit.entries({ start: index, end: index + 1, limit: 1 });
   expect(stored, `audit entry ${index}`).to.not.equal(undefined);
   return JSON.parse(Buffer.from(stored!.entry).toString('utf8')) as Record<string, unknown>;
 }
@@ -115,18 +115,18 @@ describe('createVerificationService', function () {
    * A consent straight into the store. Expiry is judged by the consent service's own (real) clock and not-before by
    * the verification's, so the defaults hold for both.
    */
-  function consent(overrides: Partial<NewConsent> = {}): string {
+  async function consent(overrides: Partial<NewConsent> = {}): Promise<string> {
     const consentId = overrides.consentId ?? randomUUID();
     // A consent is usable only while an enterprise participant acts for its USCC.
     const uscc = overrides.uscc ?? USCC;
-    if (!t.runtime.store.enterpriseForUscc(uscc)) {
+    if (!await t.runtime.store.enterpriseForUscc(uscc)) {
       const at = new Date().toISOString();
-      t.runtime.store.addParticipant({
+      await t.runtime.store.addParticipant({
         participantId: `enterprise-${uscc.toLowerCase()}`, role: 'enterprise', name: 'Unit enterprise', uscc, datasets: [], status: 'active',
         certificatePem: 'unit', certificateSha256: `unit-${uscc}`, notAfter: at, createdAt: at, statusChangedAt: at,
       });
     }
-    t.runtime.store.addConsent({
+    await t.runtime.store.addConsent({
       consentId, enterpriseId: 'enterprise-unit', uscc: USCC, bankId: BANK, purpose: 'loan_approval', questions: [ARREARS_NOW, HEADCOUNT],
       notBefore: 0, expiresAt: realSeconds() + DAY, maxUses: undefined, replaces: undefined, artefact: 'unit', artefactSha256: 'unit',
       grantedAt: new Date().toISOString(), auditIndex: 0, ...overrides,
@@ -134,8 +134,8 @@ describe('createVerificationService', function () {
     return consentId;
   }
 
-  const uses = (consentId: string) => t.runtime.store.getConsent(consentId)?.uses;
-  const logSize = () => t.runtime.audit.log.size();
+  const uses = async (consentId: string) => (await t.runtime.store.getConsent(consentId))?.uses;
+  const logSize = async () => t.runtime.audit.log.size();
 
   before(async function () {
     t = await openTestRuntime();
@@ -153,18 +153,18 @@ describe('createVerificationService', function () {
 
   describe('the checks of an item, in order', function () {
     it('answers under an active consent addressed to the bank, about its subject, for questions it covers and its purpose allows', async function () {
-      const consentId = consent();
+      const consentId = await consent();
       const { items } = await service().verify(bankPrincipal(), request([{ consentId, questions: [ARREARS_NOW, HEADCOUNT] }]));
       expect(answersOf(items[0])).to.deep.equal([true, '50_to_199']);
       expect(items[0]).to.include({ status: 'answered', purpose: 'loan_approval', consent_id: consentId });
     });
 
     it('refuses consent_missing for an unknown consent, another bank\'s and another subject\'s, without looking further', async function () {
-      const theirs = consent({ bankId: OTHER_BANK });
-      const theirsRevoked = consent({ bankId: OTHER_BANK });
-      t.runtime.store.endConsent(theirsRevoked, 'revoked', new Date().toISOString());
-      const theirsExpired = consent({ bankId: OTHER_BANK, expiresAt: realSeconds() - 1 });
-      const mine = consent();
+      const theirs = await consent({ bankId: OTHER_BANK });
+      const theirsRevoked = await consent({ bankId: OTHER_BANK });
+      await t.runtime.store.endConsent(theirsRevoked, 'revoked', new Date().toISOString());
+      const theirsExpired = await consent({ bankId: OTHER_BANK, expiresAt: realSeconds() - 1 });
+      const mine = await consent();
       const { items } = await service().verify(bankPrincipal(), request([
         { consentId: randomUUID(), questions: [ARREARS_NOW] },
         { consentId: theirs, questions: [ARREARS_NOW] },
@@ -176,61 +176,61 @@ describe('createVerificationService', function () {
       ]));
       expect(items.map(codeOf)).to.deep.equal(Array(6).fill('consent_missing'));
       // No purpose in these entries: nothing about a consent the bank does not hold.
-      for (const item of items) expect(entryAt(t.runtime.audit.log, item.audit_index)).to.not.have.property('purpose');
-      expect(uses(theirs)).to.equal(0);
-      expect(uses(mine)).to.equal(0);
+      for (const item of items) expect(await entryAt(t.runtime.audit.log, item.audit_index)).to.not.have.property('purpose');
+      expect((await uses(theirs))).to.equal(0);
+      expect((await uses(mine))).to.equal(0);
     });
 
     it('refuses consent_not_active for a revoked, replaced, exhausted, expired or not yet valid consent', async function () {
-      const revoked = consent();
-      t.runtime.store.endConsent(revoked, 'revoked', new Date().toISOString());
-      const replaced = consent();
-      consent({ replaces: replaced });
-      const exhausted = consent({ maxUses: 1 });
-      expect(t.runtime.store.useConsents([{ consentId: exhausted, count: 1, at: new Date().toISOString() }])).to.deep.equal([true]);
-      const expired = consent({ expiresAt: realSeconds() - 1 });
-      const early = consent({ notBefore: Math.floor(clock / 1000) + 60 });
+      const revoked = await consent();
+      await t.runtime.store.endConsent(revoked, 'revoked', new Date().toISOString());
+      const replaced = await consent();
+      await consent({ replaces: replaced });
+      const exhausted = await consent({ maxUses: 1 });
+      expect(await t.runtime.store.useConsents([{ consentId: exhausted, count: 1, at: new Date().toISOString() }])).to.deep.equal([true]);
+      const expired = await consent({ expiresAt: realSeconds() - 1 });
+      const early = await consent({ notBefore: Math.floor(clock / 1000) + 60 });
       const ids = [revoked, replaced, exhausted, expired, early];
       const { items } = await service().verify(bankPrincipal(), request(ids.map((consentId) => ({ consentId, questions: [ARREARS_NOW] }))));
       expect(items.map(codeOf)).to.deep.equal(Array(5).fill('consent_not_active'));
-      for (const item of items) expect(entryAt(t.runtime.audit.log, item.audit_index)).to.include({ kind: 'verification.refused', purpose: 'loan_approval' });
+      for (const item of items) expect(await entryAt(t.runtime.audit.log, item.audit_index)).to.include({ kind: 'verification.refused', purpose: 'loan_approval' });
     });
 
     it('refuses question_not_covered before looking at the purpose', async function () {
       // The grant path would refuse this consent (screening may not use the headcount band); the store does not.
-      const consentId = consent({ purpose: 'customer_screening', questions: [HEADCOUNT] });
+      const consentId = await consent({ purpose: 'customer_screening', questions: [HEADCOUNT] });
       const { items } = await service().verify(bankPrincipal(), request([{ consentId, questions: [ARREARS_NOW] }]));
       expect(codeOf(items[0])).to.equal('question_not_covered');
     });
 
     it('refuses purpose_not_allowed for a covered question whose definition does not allow the consent\'s purpose', async function () {
-      const screening = consent({ purpose: 'customer_screening', questions: [ARREARS_NOW, HEADCOUNT] });
-      const unknownPurpose = consent({ purpose: 'marketing', questions: [ARREARS_NOW] });
-      const size = logSize();
+      const screening = await consent({ purpose: 'customer_screening', questions: [ARREARS_NOW, HEADCOUNT] });
+      const unknownPurpose = await consent({ purpose: 'marketing', questions: [ARREARS_NOW] });
+      const size = await logSize();
       const { items } = await service().verify(bankPrincipal(), request([
         { consentId: screening, questions: [ARREARS_NOW, HEADCOUNT] },
         { consentId: unknownPurpose, questions: [ARREARS_NOW] },
       ]));
       expect(items.map(codeOf)).to.deep.equal(['purpose_not_allowed', 'purpose_not_allowed']);
-      const entry = entryAt(t.runtime.audit.log, items[0]!.audit_index);
+      const entry = await entryAt(t.runtime.audit.log, items[0]!.audit_index);
       expect(entry).to.include({ kind: 'verification.refused', code: 'purpose_not_allowed', purpose: 'customer_screening', consent_id: screening, subject: USCC });
       expect(entry['questions']).to.deep.equal([ARREARS_NOW, HEADCOUNT]);
-      expect(uses(screening)).to.equal(0);
+      expect((await uses(screening))).to.equal(0);
       // The same consent still answers the question screening may use.
       const { items: allowed } = await service().verify(bankPrincipal(), request([{ consentId: screening, questions: [ARREARS_NOW] }]));
       expect(answersOf(allowed[0])).to.deep.equal([true]);
-      expect(logSize()).to.equal(size + 3 + 2);
+      expect(await logSize()).to.equal(size + 3 + 2);
     });
 
     it('runs the checks under the consent lock: a revocation made while it is held is seen', async function () {
-      const consentId = consent();
+      const consentId = await consent();
       let release!: () => void;
       const held = t.runtime.consents.exclusive(consentId, () => new Promise<void>((resolve) => {
         release = resolve;
       }));
       const pending = service().verify(bankPrincipal(), request([{ consentId, questions: [ARREARS_NOW] }]));
       await new Promise((resolve) => setTimeout(resolve, 20));
-      t.runtime.store.endConsent(consentId, 'revoked', new Date().toISOString());
+      await t.runtime.store.endConsent(consentId, 'revoked', new Date().toISOString());
       release();
       await held;
       expect(codeOf((await pending).items[0])).to.equal('consent_not_active');
@@ -249,7 +249,7 @@ describe('createVerificationService', function () {
         for (const fixtureCase of fixture.cases) {
           const uscc = usccNumber(++n);
           records.set(uscc, fixtureInput(registry, fixture, fixtureCase).records);
-          const consentId = consent({ uscc, purpose: question.purposes[0] as string, questions: [question.id] });
+          const consentId = await consent({ uscc, purpose: question.purposes[0] as string, questions: [question.id] });
           const cases = byDate.get(fixtureCase.as_of) ?? [];
           cases.push({ uscc, consentId, question: question.id, name: `${fixture.question}: ${fixtureCase.name}`, expected: fixtureCase.expect });
           byDate.set(fixtureCase.as_of, cases);
@@ -279,13 +279,13 @@ describe('createVerificationService', function () {
       // 00:30 on 2025-06-15 in Shanghai is still 2025-06-14 in UTC: data of 2025-04-30 is 46 days old, past max_age_days 45.
       clock = Date.parse('2025-06-14T16:30:00Z');
       records.set(USCC, arrearsRecords(420_000, '2025-04-30'));
-      const { items } = await service().verify(bankPrincipal(), request([{ consentId: consent(), questions: [ARREARS_NOW] }]));
+      const { items } = await service().verify(bankPrincipal(), request([{ consentId: (await consent()), questions: [ARREARS_NOW] }]));
       expect(items[0]?.status === 'answered' && items[0].questions[0]).to.include({ answer: true, data_as_of: '2025-04-30', stale: true });
     });
 
     it('answers unknown, never false, for a subject with no records in the question\'s datasets', async function () {
       records.set(USCC, { water_accounts: [{ values: { uscc: USCC }, asOf: '2025-06-15' }] });
-      const { items } = await service().verify(bankPrincipal(), request([{ consentId: consent(), questions: [ARREARS_NOW, HEADCOUNT] }]));
+      const { items } = await service().verify(bankPrincipal(), request([{ consentId: (await consent()), questions: [ARREARS_NOW, HEADCOUNT] }]));
       expect(answersOf(items[0])).to.deep.equal(['unknown', 'unknown']);
       const answered = items[0]?.status === 'answered' ? items[0].questions : [];
       for (const question of answered) expect(question).to.not.have.property('data_as_of');
@@ -295,7 +295,7 @@ describe('createVerificationService', function () {
   describe('the reuse window', function () {
     it('gives the remembered answer within the window, marked repeated, counted once, even if the records changed', async function () {
       const verifications = service({ reuseSeconds: 60 });
-      const consentId = consent();
+      const consentId = await consent();
       const first = await verifications.verify(bankPrincipal(), request([{ consentId, questions: [ARREARS_NOW] }]));
       records.set(USCC, arrearsRecords(0));
       clock += 59_000;
@@ -303,48 +303,48 @@ describe('createVerificationService', function () {
       const [before] = first.items[0]?.status === 'answered' ? first.items[0].questions : [];
       const [after] = again.items[0]?.status === 'answered' ? again.items[0].questions : [];
       expect(after).to.deep.equal({ ...before, repeated: true });
-      expect(uses(consentId)).to.equal(1);
+      expect((await uses(consentId))).to.equal(1);
       // Past the window: evaluated again (the settled arrears show), and counted again.
       clock += 1_000;
       const later = await verifications.verify(bankPrincipal(), request([{ consentId, questions: [ARREARS_NOW] }]));
       expect(later.items[0]?.status === 'answered' && later.items[0].questions[0]).to.include({ answer: false, repeated: false });
-      expect(uses(consentId)).to.equal(2);
+      expect((await uses(consentId))).to.equal(2);
     });
 
     it('counts a question asked twice in one request once', async function () {
-      const consentId = consent();
+      const consentId = await consent();
       const { items } = await service().verify(bankPrincipal(), request([
         { consentId, questions: [ARREARS_NOW] }, { consentId, questions: [ARREARS_NOW, HEADCOUNT] },
       ]));
       expect(items.map((item) => (item.status === 'answered' ? item.questions.map((question) => question.repeated) : []))).to.deep.equal([[false], [true, false]]);
-      expect(uses(consentId)).to.equal(2);
+      expect((await uses(consentId))).to.equal(2);
     });
 
     it('remembers per consent: another consent evaluates afresh and counts its own use', async function () {
       const verifications = service();
-      const first = consent();
-      const second = consent();
+      const first = await consent();
+      const second = await consent();
       await verifications.verify(bankPrincipal(), request([{ consentId: first, questions: [ARREARS_NOW] }]));
       const { items } = await verifications.verify(bankPrincipal(), request([{ consentId: second, questions: [ARREARS_NOW] }]));
       expect(items[0]?.status === 'answered' && items[0].questions[0]?.repeated).to.equal(false);
-      expect([uses(first), uses(second)]).to.deep.equal([1, 1]);
+      expect([await uses(first), await uses(second)]).to.deep.equal([1, 1]);
     });
 
     it('remembers nothing with GATEWAY_ANSWER_REUSE_SECONDS=0', async function () {
       const verifications = service({ reuseSeconds: 0 });
-      const consentId = consent();
+      const consentId = await consent();
       for (let n = 0; n < 3; n++) {
         const { items } = await verifications.verify(bankPrincipal(), request([{ consentId, questions: [ARREARS_NOW] }]));
         expect(items[0]?.status === 'answered' && items[0].questions[0]?.repeated).to.equal(false);
       }
-      expect(uses(consentId)).to.equal(3);
+      expect((await uses(consentId))).to.equal(3);
     });
   });
 
   describe('disputed records (docs/objections.md)', function () {
-    function object(datasets: readonly string[]): string {
+    async function object(datasets: readonly string[]): Promise<string> {
       const objectionId = randomUUID();
-      t.runtime.store.addObjection({
+      await t.runtime.store.addObjection({
         objectionId, enterpriseId: 'enterprise-unit', uscc: USCC, subjectIndex: Buffer.alloc(32), datasets, target: '{}', reason: 'unit',
         evidence: '[]', raisedAt: new Date(clock).toISOString(), dueAt: new Date(clock + 20 * DAY * 1000).toISOString(),
         disputedSince: new Date(clock).toISOString(), auditIndex: 0,
@@ -352,81 +352,81 @@ describe('createVerificationService', function () {
       return objectionId;
     }
 
-    function confirm(objectionId: string): void {
-      t.runtime.store.resolveObjection(objectionId, { state: 'confirmed', by: 'source-unit', at: new Date(clock).toISOString(), resolution: '{}', auditIndex: 1 });
+    async function confirm(objectionId: string): Promise<void> {
+      await t.runtime.store.resolveObjection(objectionId, { state: 'confirmed', by: 'source-unit', at: new Date(clock).toISOString(), resolution: '{}', auditIndex: 1 });
     }
 
     it('marks disputed, in the signed answer and its entry, exactly the answers that read a dataset under an open objection', async function () {
-      const consentId = consent();
-      const objectionId = object(['medical_insurance_arrears']);
+      const consentId = await consent();
+      const objectionId = await object(['medical_insurance_arrears']);
       const result = await service().verify(bankPrincipal(), request([{ consentId, questions: [ARREARS_NOW, HEADCOUNT] }]));
       const item = result.items[0];
       const answered = item?.status === 'answered' ? item.questions : [];
       // medical_arrears_now reads the arrears; the headcount band reads only the payments.
       expect(answered.map((question) => [question.id, question.disputed])).to.deep.equal([[ARREARS_NOW, true], [HEADCOUNT, undefined]]);
-      const entry = entryAt(t.runtime.audit.log, (item as ItemOutcome).audit_index);
+      const entry = await entryAt(t.runtime.audit.log, (item as ItemOutcome).audit_index);
       expect((entry['questions'] as { disputed?: boolean }[]).map((question) => question.disputed)).to.deep.equal([true, undefined]);
-      confirm(objectionId);
+      await confirm(objectionId);
     });
 
     it('marks a repeated answer as things stand now: disputed once an objection is raised, not after it is resolved', async function () {
       const verifications = service({ reuseSeconds: 3_600 });
-      const consentId = consent();
+      const consentId = await consent();
       const ask = async () => {
         const result = await verifications.verify(bankPrincipal(), request([{ consentId, questions: [ARREARS_NOW] }]));
         const item = result.items[0];
         return item?.status === 'answered' ? item.questions[0] : undefined;
       };
       expect(await ask()).to.not.have.property('disputed');
-      const objectionId = object(['medical_insurance_payments']);
+      const objectionId = await object(['medical_insurance_payments']);
       expect(await ask()).to.include({ repeated: true, disputed: true });
-      confirm(objectionId);
+      await confirm(objectionId);
       expect(await ask()).to.include({ repeated: true }).and.not.have.property('disputed');
     });
   });
 
   describe('budgets', function () {
     it('refuses fresh questions the remaining uses cannot cover, counting none, and exhausts the consent at max_uses', async function () {
-      const consentId = consent({ maxUses: 2 });
+      const consentId = await consent({ maxUses: 2 });
       const verifications = service();
       expect(answersOf((await verifications.verify(bankPrincipal(), request([{ consentId, questions: [ARREARS_NOW] }]))).items[0])).to.deep.equal([true]);
       // One use left, and two questions, one of them fresh: the repeated one costs nothing, so it fits.
       const mixed = await verifications.verify(bankPrincipal(), request([{ consentId, questions: [ARREARS_NOW, HEADCOUNT] }]));
       expect(answersOf(mixed.items[0])).to.deep.equal([true, '50_to_199']);
-      expect(t.runtime.store.getConsent(consentId)).to.include({ uses: 2, state: 'exhausted' });
+      expect(await t.runtime.store.getConsent(consentId)).to.include({ uses: 2, state: 'exhausted' });
       const after = await verifications.verify(bankPrincipal(), request([{ consentId, questions: [ARREARS_NOW] }]));
       expect(codeOf(after.items[0])).to.equal('consent_not_active');
     });
 
     it('refuses a request for more fresh answers than are left without spending any', async function () {
-      const consentId = consent({ maxUses: 1 });
+      const consentId = await consent({ maxUses: 1 });
       const { items } = await service().verify(bankPrincipal(), request([{ consentId, questions: [ARREARS_NOW, HEADCOUNT] }]));
       expect(codeOf(items[0])).to.equal('consent_not_active');
-      expect(t.runtime.store.getConsent(consentId)).to.include({ uses: 0, state: 'active' });
+      expect(await t.runtime.store.getConsent(consentId)).to.include({ uses: 0, state: 'active' });
     });
   });
 
   describe('rate limits', function () {
     it('refuses rate_limited with retry_after past the bank\'s questions per second, logging nothing, other banks unaffected', async function () {
       const verifications = service({ bankPerSecond: 3 });
-      const consentId = consent();
-      const size = logSize();
+      const consentId = await consent();
+      const size = await logSize();
       const error = await rejection(verifications.verify(bankPrincipal(), request([
         { consentId, questions: [ARREARS_NOW, HEADCOUNT] }, { consentId, questions: [ARREARS_NOW, HEADCOUNT] },
       ])));
       expect(error.code).to.equal('rate_limited');
       expect(error.status).to.equal(429);
       expect(error.details?.['retry_after']).to.equal(1);
-      expect(logSize()).to.equal(size);
-      expect(uses(consentId)).to.equal(0);
-      const theirs = consent({ bankId: OTHER_BANK });
+      expect(await logSize()).to.equal(size);
+      expect((await uses(consentId))).to.equal(0);
+      const theirs = await consent({ bankId: OTHER_BANK });
       const { items } = await verifications.verify(bankPrincipal(OTHER_BANK), request([{ consentId: theirs, questions: [ARREARS_NOW, HEADCOUNT] }]));
       expect(items[0]?.status).to.equal('answered');
     });
 
     it('refuses rate_limited past a consent\'s questions per minute, counting every item of the request under it', async function () {
       const verifications = service({ consentPerMinute: 3 });
-      const consentId = consent();
+      const consentId = await consent();
       await verifications.verify(bankPrincipal(), request([{ consentId, questions: [ARREARS_NOW, HEADCOUNT] }]));
       const error = await rejection(verifications.verify(bankPrincipal(), request([
         { consentId, questions: [ARREARS_NOW] }, { consentId, questions: [HEADCOUNT] },
@@ -434,7 +434,7 @@ describe('createVerificationService', function () {
       expect(error.code).to.equal('rate_limited');
       expect(error.details?.['retry_after']).to.be.within(1, 60);
       // A different consent has its own allowance.
-      const { items } = await verifications.verify(bankPrincipal(), request([{ consentId: consent(), questions: [ARREARS_NOW, HEADCOUNT] }]));
+      const { items } = await verifications.verify(bankPrincipal(), request([{ consentId: (await consent()), questions: [ARREARS_NOW, HEADCOUNT] }]));
       expect(items[0]?.status).to.equal('answered');
     });
   });
@@ -448,7 +448,7 @@ describe('createVerificationService', function () {
       records = stubRecords();
       records.set(USCC, arrearsRecords(420_000));
       clock = NOON_2025_06_15;
-      consentId = consent();
+      consentId = (await consent());
       principal = bankPrincipal();
       result = await service().verify(principal, request([
         { consentId, questions: [ARREARS_NOW, HEADCOUNT] }, { consentId: randomUUID(), questions: [ARREARS_NOW] },
@@ -461,15 +461,15 @@ describe('createVerificationService', function () {
       expect(claims['items']).to.deep.equal(JSON.parse(JSON.stringify(result.items)));
     });
 
-    it('logs each item before the answer, and the answer\'s hash after it', function () {
-      const signed = entryAt(t.runtime.audit.log, result.answerAuditIndex);
+    it('logs each item before the answer, and the answer\'s hash after it', async function () {
+      const signed = await entryAt(t.runtime.audit.log, result.answerAuditIndex);
       expect(signed).to.include({ kind: 'verification.signed', actor: 'gateway', bank: BANK, answer_sha256: sha256Hex(result.answer), request_sha256: principal.requestSha256 });
       expect(signed['item_audit_indexes']).to.deep.equal(result.items.map((item) => item.audit_index));
       for (const item of result.items) expect(item.audit_index).to.be.lessThan(result.answerAuditIndex);
-      const answered = entryAt(t.runtime.audit.log, result.items[0]!.audit_index);
+      const answered = await entryAt(t.runtime.audit.log, result.items[0]!.audit_index);
       expect(answered).to.include({ kind: 'verification.answered', actor: BANK, subject: USCC, consent_id: consentId, purpose: 'loan_approval', loan_reference: 'LN-unit' });
       expect(answered['questions']).to.deep.equal((result.items[0] as ItemOutcome & { questions: unknown }).questions);
-      const unmatched = entryAt(t.runtime.audit.log, result.items[1]!.audit_index);
+      const unmatched = await entryAt(t.runtime.audit.log, result.items[1]!.audit_index);
       expect(unmatched).to.include({ kind: 'verification.unmatched', code: 'consent_missing' });
       expect(unmatched).to.not.have.property('subject');
     });

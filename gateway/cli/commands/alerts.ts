@@ -26,7 +26,7 @@ export function registerAlerts(alerts: Command, context: CommandContext): void {
       const limit = positiveInteger('--limit', options.limit);
       const runtime = await context.open();
       try {
-        const rows = runtime.monitoring.listEvents({ state: options.state === 'all' ? undefined : options.state as OutboxState, bankId: options.bank }, limit);
+        const rows = await runtime.monitoring.listEvents({ state: options.state === 'all' ? undefined : options.state as OutboxState, bankId: options.bank }, limit);
         report(options, rows, () => rows.map((row) =>
           `${row.event_id}  ${row.bank.padEnd(20)} ${row.type.padEnd(16)} ${row.state.padEnd(9)} attempts=${row.attempts}${row.last_error ? `  ${row.last_error}` : ''}`,
         ).join('\n') || 'no events');

@@ -98,7 +98,7 @@ export function registerAudit(audit: Command, context: CommandContext): void {
     .option('--verifier-key <key>', 'the log\'s note verifier key (GET /v1/audit/note-key); default: from the keys directory')
     .option('--origin <origin>', 'the log\'s origin; default: the verifier key\'s name with --verifier-key, else GATEWAY_AUDIT_ORIGIN')
     .option('--json', 'print the report as JSON', false)
-    .action(guarded((options: VerifyOptions) => {
+    .action(guarded(async (options: VerifyOptions) => {
       const config = context.config();
       const file = path.join(config.dataDir, AUDIT_DATABASE_FILE);
       // Checked first: opening the store would create an empty log, which verifies.
@@ -108,7 +108,7 @@ export function registerAudit(audit: Command, context: CommandContext): void {
       const anchors = [config.checkpointFile, config.witnessCheckpointFile].filter((anchor): anchor is string => anchor !== undefined && fs.existsSync(anchor));
       const savedCheckpoints = [...new Set([...options.checkpoint.map((saved) => path.resolve(saved)), ...anchors])]
         .map((saved) => ({ label: saved, note: readFile(saved, 'checkpoint') }));
-      const verification = verifyStoredLog(file, { verifierKey, origin, savedCheckpoints });
+      const verification = await verifyStoredLog(file, { verifierKey, origin, savedCheckpoints });
       report(options, verificationJson(verification), () => describeVerification(verification));
       if (!verification.ok) process.exitCode = 1;
       else if (!isAnchored(verification)) process.exitCode = EXIT_UNANCHORED;
@@ -209,18 +209,18 @@ function checkFirstTree(proof: ConsistencyProofFile, saved: Checkpoint): void {
  * verifyLog on the stored file; a database SQLite finds damaged (quick_check, or a read that meets a malformed page)
  * is a FAILED verification that says so, not a crash.
  */
-function verifyStoredLog(file: string, options: VerifyLogOptions): LogVerification {
+async function verifyStoredLog(file: string, options: VerifyLogOptions): Promise<LogVerification> {
   let store: AuditStore | undefined;
   try {
     store = openSqliteAuditStore({ file });
-    const damage = store.integrityProblems();
+    const damage = await store.integrityProblems();
     if (damage.length > 0) return damagedLog(file, damage.join('; '));
-    return verifyLog(store, options);
+    return await verifyLog(store, options);
   } catch (error) {
     if (isDatabaseDamage(error)) return damagedLog(file, error instanceof Error ? error.message : String(error));
     throw error;
   } finally {
-    store?.close();
+    await store?.close();
   }
 }
 

@@ -108,7 +108,7 @@ export function registerConsent(consent: Command, context: CommandContext): void
     .action(guarded(async (id: string) => {
       const runtime = await context.open();
       try {
-        process.stdout.write(`${runtime.consents.exportArtefact(id)}\n`);
+        process.stdout.write(`${await runtime.consents.exportArtefact(id)}\n`);
       } finally {
         await runtime.close();
       }

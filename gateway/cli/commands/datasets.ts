@@ -36,7 +36,7 @@ export function registerBatches(batches: Command, context: CommandContext): void
       const runtime = await context.open();
       try {
         const limit = Math.min(Math.max(Number.parseInt(options.limit, 10) || 20, 1), 1000);
-        const rows = runtime.store.listBatches(limit);
+        const rows = await runtime.store.listBatches(limit);
         report(options, rows, () => rows.map((batch) =>
           `${batch.receivedAt}  ${batch.batchId}  ${formatCount(batch.rowCount)} rows  as of ${batch.asOf}  from ${batch.source}`).join('\n') || 'no batches');
       } finally {

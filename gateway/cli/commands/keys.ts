@@ -38,14 +38,14 @@ export function registerKeys(keys: Command, context: CommandContext): void {
     .action(guarded(async (options: { json: boolean }) => {
       const runtime = await context.open();
       try {
-        const key = runtime.keyring.rotate();
+        const key = await runtime.keyring.rotate();
         // The new data key exists but guards nothing yet: logging it after the fact loses nothing.
         await runtime.audit.log.append({ kind: 'data_key.rotated', actor: 'operator', details: { data_key_id: key.id } });
         let progress = { lastRecordId: 0, scanned: 0, reencrypted: 0, done: false };
         let scanned = 0;
         let reencrypted = 0;
         while (!progress.done) {
-          progress = reencryptStep(runtime.store, runtime.keyring, progress.lastRecordId, STEP_ROWS);
+          progress = await reencryptStep(runtime.store, runtime.keyring, progress.lastRecordId, STEP_ROWS);
           scanned += progress.scanned;
           reencrypted += progress.reencrypted;
           if (process.stderr.isTTY && !options.json) process.stderr.write(`\r  ${formatCount(scanned)} records scanned`);

@@ -106,12 +106,12 @@ export function registerParticipants(participants: Command, context: CommandCont
     .action(guarded(async (options: { json: boolean }) => {
       const store = await context.openStore();
       try {
-        const rows = store.listParticipants().map(summary);
+        const rows = (await store.listParticipants()).map(summary);
         report(options, rows, () => rows.map((row) =>
           `${row.id.padEnd(24)} ${row.role.padEnd(10)} ${row.status.padEnd(9)} ${row.name}${row.uscc ? `  ${row.uscc}` : ''}${row.datasets ? `  ${row.datasets.join(',')}` : ''}`,
         ).join('\n') || 'no participants');
       } finally {
-        store.close();
+        await store.close();
       }
     }));
   participants
@@ -122,9 +122,9 @@ export function registerParticipants(participants: Command, context: CommandCont
       const store = await context.openStore();
       let participant: ParticipantRecord | undefined;
       try {
-        participant = store.getParticipant(id);
+        participant = await store.getParticipant(id);
       } finally {
-        store.close();
+        await store.close();
       }
       if (!participant) throw new GatewayError('not_found', `there is no participant "${id}" (see \`gateway participants list\`)`);
       const files = participantFiles(context.config().keysDir, participant.participantId);

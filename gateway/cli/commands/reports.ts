@@ -120,7 +120,7 @@ export function registerObjections(objections: Command, context: CommandContext)
       const runtime = await context.open();
       try {
         await runtime.objections.sweepOverdue();
-        const rows = runtime.objections.listAll({ state: options.state === 'all' ? undefined : options.state as ObjectionState, overdue: options.overdue }, limit);
+        const rows = await runtime.objections.listAll({ state: options.state === 'all' ? undefined : options.state as ObjectionState, overdue: options.overdue }, limit);
         report(options, rows, () => rows.map((row) =>
           `${row.objection_id}  ${row.uscc}  ${row.state.padEnd(9)} ${row.overdue ? 'OVERDUE ' : ''}due ${row.due_at}  ${row.datasets.join(',')}`,
         ).join('\n') || 'no objections');

@@ -31,7 +31,7 @@ export function registerServe(serve: Command, context: CommandContext): void {
         if (created.length > 0) logger.info({ keys_dir: config.keysDir, created }, 'keys created for a fresh data directory');
       }
       const runtime = await context.open({ onBatch: (receipt) => countIngestedBatch(metrics, receipt), logger });
-      if (config.demoEnterprises > 0 && runtime.store.countRecords() === 0) {
+      if (config.demoEnterprises > 0 && await runtime.store.countRecords() === 0) {
         const asOf = todayInShanghai();
         const receipts = await loadDemoPopulation(runtime.ingestor, { enterprises: config.demoEnterprises, seed: DEMO_SEED, asOf });
         logger.info({ enterprises: config.demoEnterprises, batches: receipts.length, rows: receipts.reduce((sum, r) => sum + r.rowCount, 0) }, 'demo population loaded');
@@ -46,7 +46,7 @@ export function registerServe(serve: Command, context: CommandContext): void {
       const recovered = await auditUnloggedBatches(runtime.store, runtime.audit.log);
       if (recovered > 0) logger.warn({ batches: recovered }, 'audit entries written for batches committed before a crash');
       // Before any verification: each consent's use count becomes what the audit log shows (a crash leaves it ahead).
-      const reconciled = reconcileConsentUses(runtime.store, runtime.audit.log);
+      const reconciled = await reconcileConsentUses(runtime.store, runtime.audit.log);
       if (reconciled.length > 0) {
         logger.warn({ consents: reconciled.map((use) => ({ consent_id: use.consentId, counted: use.counted, logged: use.logged, state: use.state })) },
           'consent use counts set to the answers in the audit log (a crash came between a use and its audit entry)');

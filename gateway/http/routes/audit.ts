@@ -81,16 +81,16 @@ export function auditRoutes(deps: AuditDependencies): Router {
 
   // Enterprises too: the portal checks the inclusion proofs of the accesses to them against it.
   router.get('/v1/audit/checkpoint', ...readers, async function latestCheckpoint(req: Request, res: Response) {
-    const checkpoint = store.latestCheckpoint() ?? checkpointer.checkpointNow();
+    const checkpoint = await store.latestCheckpoint() ?? await checkpointer.checkpointNow();
     if (!checkpoint) throw new GatewayError('not_found', 'the audit log is empty');
     await recordRead(req, res, { tree_size: checkpoint.treeSize });
-    const cosignatures = store.cosignatures(checkpoint.treeSize).map((cosignature) => `${cosignature.signatureLine}\n`).join('');
+    const cosignatures = (await store.cosignatures(checkpoint.treeSize)).map((cosignature) => `${cosignature.signatureLine}\n`).join('');
     res.type('text/plain; charset=utf-8').send(checkpoint.note + cosignatures);
   });
 
   router.get('/v1/audit/entries', ...readers, async function entries(req: Request, res: Response) {
     const principal = principalOf(res);
-    const size = log.size();
+    const size = await log.size();
     const start = integer(req, 'start', 0);
     const end = Math.min(integer(req, 'end', size), size);
     const limit = integer(req, 'limit', DEFAULT_PAGE);
@@ -108,7 +108,7 @@ export function auditRoutes(deps: AuditDependencies): Router {
       from: time(req, 'from'),
       to: time(req, 'to'),
     };
-    const found = log.entries({ start, end, limit, ...filter });
+    const found = await log.entries({ start, end, limit, ...filter });
     await recordRead(req, res, { start, end, found: found.length });
     const last = found.at(-1);
     res.json({
@@ -121,11 +121,11 @@ export function auditRoutes(deps: AuditDependencies): Router {
   router.get('/v1/audit/proofs/inclusion', ...readers, async function inclusion(req: Request, res: Response) {
     const index = integer(req, 'index');
     const treeSize = integer(req, 'tree_size');
-    if (treeSize > log.size() || index >= treeSize) {
-      throw new GatewayError('invalid_argument', `need index < tree_size ≤ ${log.size()} (the current size)`);
+    if (treeSize > await log.size() || index >= treeSize) {
+      throw new GatewayError('invalid_argument', `need index < tree_size ≤ ${await log.size()} (the current size)`);
     }
     const principal = principalOf(res);
-    const [entry] = log.entries({ start: index, end: index + 1, limit: 1 });
+    const [entry] = await log.entries({ start: index, end: index + 1, limit: 1 });
     if (!entry) throw new GatewayError('internal_error', 'an entry inside the tree is missing');
     if (principal.role === 'enterprise' && entry.subject !== principal.uscc) throw new GatewayError('not_found', 'no entry about you at this index');
     await recordRead(req, res, { index, tree_size: treeSize });
@@ -133,24 +133,24 @@ export function auditRoutes(deps: AuditDependencies): Router {
       leaf_index: index,
       tree_size: treeSize,
       leaf_hash: base64(leafHash(entry.entry)),
-      proof: log.inclusionProof(index, treeSize).map(base64),
-      root_hash: base64(log.rootAt(treeSize)),
+      proof: (await log.inclusionProof(index, treeSize)).map(base64),
+      root_hash: base64(await log.rootAt(treeSize)),
     });
   });
 
   router.get('/v1/audit/proofs/consistency', ...readers, async function consistency(req: Request, res: Response) {
     const first = integer(req, 'first');
     const second = integer(req, 'second');
-    if (first < 1 || first > second || second > log.size()) {
-      throw new GatewayError('invalid_argument', `need 1 ≤ first ≤ second ≤ ${log.size()} (the current size)`);
+    if (first < 1 || first > second || second > await log.size()) {
+      throw new GatewayError('invalid_argument', `need 1 ≤ first ≤ second ≤ ${await log.size()} (the current size)`);
     }
     await recordRead(req, res, { first, second });
     res.json({
       first_size: first,
       second_size: second,
-      first_root: base64(log.rootAt(first)),
-      second_root: base64(log.rootAt(second)),
-      proof: log.consistencyProof(first, second).map(base64),
+      first_root: base64(await log.rootAt(first)),
+      second_root: base64(await log.rootAt(second)),
+      proof: (await log.consistencyProof(first, second)).map(base64),
     });
   });
 

@@ -47,16 +47,16 @@ export function consentRoutes(deps: ConsentDependencies): Router {
     res.status(201).json(granted);
   });
 
-  router.get('/v1/consents', ...parties, function listConsents(req: Request, res: Response) {
-    const page = deps.consents.list(principalOf(res), cursor(req), pageSize(req));
+  router.get('/v1/consents', ...parties, async function listConsents(req: Request, res: Response) {
+    const page = await deps.consents.list(principalOf(res), cursor(req), pageSize(req));
     res.json({ consents: page.consents, next_cursor: page.nextCursor });
   });
 
-  router.get('/v1/consents/:consentId', ...parties, function readConsent(req: Request, res: Response) {
+  router.get('/v1/consents/:consentId', ...parties, async function readConsent(req: Request, res: Response) {
     const consentId = String(req.params['consentId']);
     const principal = principalOf(res);
     // The artefact too: the bank keeps it as evidence, and anyone can check it with `gateway consent verify`.
-    res.json({ ...deps.consents.get(principal, consentId), artefact: deps.consents.artefact(principal, consentId) });
+    res.json({ ...await deps.consents.get(principal, consentId), artefact: await deps.consents.artefact(principal, consentId) });
   });
 
   router.post('/v1/consents/:consentId/revocation', ...enterprises, async function revokeConsent(req: Request, res: Response) {

@@ -8,7 +8,7 @@ import { sendProblem } from '../problems.js';
 export interface HealthDependencies {
   readonly metrics: Metrics;
   /** Throws when the gateway cannot serve (store closed or unreachable, audit log halted, disk full). */
-  readonly checkReady: () => void;
+  readonly checkReady: () => Promise<void>;
   readonly isShuttingDown: () => boolean;
 }
 
@@ -17,10 +17,10 @@ export function healthRoutes(deps: HealthDependencies): Router {
   router.get('/healthz', function liveness(_req: Request, res: Response) {
     res.json({ status: 'ok' });
   });
-  router.get('/readyz', function readiness(_req: Request, res: Response) {
+  router.get('/readyz', async function readiness(_req: Request, res: Response) {
     try {
       if (deps.isShuttingDown()) throw new Error('shutting down');
-      deps.checkReady();
+      await deps.checkReady();
       res.json({ status: 'ready' });
     } catch (cause) {
       // A known reason (the audit log halted, the disk full) is answered as itself, so the probe's log says why.

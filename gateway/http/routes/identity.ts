@@ -61,9 +61,9 @@ export function identityRoutes(deps: IdentityDependencies): Router {
     res.set('Cache-Control', 'public, max-age=3600');
     res.type('application/x-pem-file').send(deps.caCertificatePem);
   });
-  router.get('/v1/participants/:participantId/certificate', ...signedRequest(deps.authenticator, PARTICIPANT_ROLES, BODY_LIMITS.none), function participantCertificate(req: Request, res: Response) {
+  router.get('/v1/participants/:participantId/certificate', ...signedRequest(deps.authenticator, PARTICIPANT_ROLES, BODY_LIMITS.none), async function participantCertificate(req: Request, res: Response) {
     const participantId = String(req.params['participantId']);
-    const participant = PARTICIPANT_ID.test(participantId) ? deps.participants.get(participantId) : undefined;
+    const participant = PARTICIPANT_ID.test(participantId) ? await deps.participants.get(participantId) : undefined;
     if (!participant) throw new GatewayError('not_found', 'no participant with this id');
     res.set('Cache-Control', 'no-cache');
     res.json({

@@ -54,8 +54,8 @@ export function monitoringRoutes(deps: MonitoringRouteDependencies): Router {
     res.status(201).json(await deps.monitoring.subscriptions.subscribe(principalOf(res), body));
   });
 
-  router.get('/v1/subscriptions', ...banks, function listSubscriptions(req: Request, res: Response) {
-    const page = deps.monitoring.subscriptions.list(principalOf(res), cursorParameter(req, 'cursor'), pageSize(req));
+  router.get('/v1/subscriptions', ...banks, async function listSubscriptions(req: Request, res: Response) {
+    const page = await deps.monitoring.subscriptions.list(principalOf(res), cursorParameter(req, 'cursor'), pageSize(req));
     res.json({ subscriptions: page.subscriptions, next_cursor: page.nextCursor });
   });
 

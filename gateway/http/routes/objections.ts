@@ -71,13 +71,13 @@ export function objectionRoutes(deps: ObjectionRouteDependencies): Router {
     res.status(201).set('Audit-Index', String(objection.audit_index)).set('Location', `/v1/objections/${objection.objection_id}`).json(objection);
   });
 
-  router.get('/v1/objections', ...readers, function listObjections(req: Request, res: Response) {
-    const page = deps.objections.list(principalOf(res), stateFilter(req), single(req, 'cursor'), pageSize(req));
+  router.get('/v1/objections', ...readers, async function listObjections(req: Request, res: Response) {
+    const page = await deps.objections.list(principalOf(res), stateFilter(req), single(req, 'cursor'), pageSize(req));
     res.json({ objections: page.objections, next_cursor: page.nextCursor });
   });
 
-  router.get('/v1/objections/:objectionId', ...readers, function getObjection(req: Request, res: Response) {
-    res.json(deps.objections.get(principalOf(res), String(req.params['objectionId'])));
+  router.get('/v1/objections/:objectionId', ...readers, async function getObjection(req: Request, res: Response) {
+    res.json(await deps.objections.get(principalOf(res), String(req.params['objectionId'])));
   });
 
   router.post('/v1/objections/:objectionId/resolution', ...sources, async function confirmObjection(req: Request, res: Response) {

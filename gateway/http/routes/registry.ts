@@ -38,13 +38,13 @@ export function registryRoutes(deps: RegistryRouteDependencies): Router {
   const operatorWrites = signedRequest(deps.authenticator, ['operator'], BODY_LIMITS.subscription);
   const operatorCsr = signedRequest(deps.authenticator, ['operator'], CSR_BODY_BYTES);
 
-  router.get('/v1/banks', ...enterprises, function listBanks(_req: Request, res: Response) {
-    const banks = deps.participants.list().filter((participant) => participant.role === 'bank' && participant.status === 'active');
+  router.get('/v1/banks', ...enterprises, async function listBanks(_req: Request, res: Response) {
+    const banks = (await deps.participants.list()).filter((participant) => participant.role === 'bank' && participant.status === 'active');
     res.json({ banks: banks.map((bank) => ({ participant_id: bank.participantId, name: bank.name })) });
   });
 
-  router.get('/v1/participants', ...operatorReads, function listParticipants(_req: Request, res: Response) {
-    res.json({ participants: deps.participants.list().map(summary) });
+  router.get('/v1/participants', ...operatorReads, async function listParticipants(_req: Request, res: Response) {
+    res.json({ participants: (await deps.participants.list()).map(summary) });
   });
 
   router.post('/v1/participants', ...operatorCsr, async function addParticipant(req: Request, res: Response) {

@@ -60,18 +60,18 @@ export function reportRoutes(deps: ReportRouteDependencies): Router {
     }
   });
 
-  router.get('/v1/reports/:reportId', ...banks, function getReport(req: Request, res: Response) {
-    res.json(deps.reports.get(principalOf(res), String(req.params['reportId'])).bundle);
+  router.get('/v1/reports/:reportId', ...banks, async function getReport(req: Request, res: Response) {
+    res.json((await deps.reports.get(principalOf(res), String(req.params['reportId']))).bundle);
   });
 
   router.get('/v1/reports/:reportId/pdf', ...banks, async function reportPdf(req: Request, res: Response) {
-    const report = deps.reports.get(principalOf(res), String(req.params['reportId']));
+    const report = await deps.reports.get(principalOf(res), String(req.params['reportId']));
     const pdf = await deps.reportRenderer.render(report, `${baseUrl(req)}${report.bundle.links.check}`);
     res.type('application/pdf').set('Content-Disposition', `inline; filename="report-${report.bundle.report_id}.pdf"`).send(pdf);
   });
 
-  router.get('/v1/reports/:reportId/check', function checkReport(req: Request, res: Response) {
-    res.json(deps.reports.check(String(req.params['reportId'])));
+  router.get('/v1/reports/:reportId/check', async function checkReport(req: Request, res: Response) {
+    res.json(await deps.reports.check(String(req.params['reportId'])));
   });
 
   return router;

@@ -9,6 +9,7 @@ import { storedHashCount } from '../../audit/merkle.js';
 import { auditMigrationsDir } from '../../paths.js';
 import type { AppendBatch, AuditStore, StoredAuditEntry, StoredCheckpoint } from '../auditStore.js';
 import { isStorageFull } from './errors.js';
+import { createSerial, type Synchronous } from './serial.js';
 import { applyMigrations, connect, createPrivateDatabaseFile, quickCheck, reclaimWal } from './sqliteStore.js';
 
 interface EntryRow {
@@ -85,8 +86,10 @@ export function openSqliteAuditStore(options: { file: string }): AuditStore {
     });
   }
 
-  function appendTransaction(build: (size: number) => AppendBatch): { firstIndex: number; size: number } {
-    return db.transaction(() => {
+  const serial = createSerial(db);
+
+  function appendTransaction(build: (size: number) => Promise<AppendBatch>): Promise<{ firstIndex: number; size: number }> {
+    return serial.transaction(async () => {
       const size = (statements.size.get() as { size: number }).size;
       const firstHash = (statements.hashCount.get() as { n: number }).n;
       // The hashes of a tree of `size` entries end exactly where the next entry's begin; anything else is damage
@@ -94,25 +97,16 @@ export function openSqliteAuditStore(options: { file: string }): AuditStore {
       if (firstHash !== storedHashCount(size)) {
         throw new GatewayError('internal_error', `the audit log holds ${firstHash} stored hashes for ${size} entries; run \`gateway audit verify\``);
       }
-      const batch = build(size);
+      const batch = await build(size);
       batch.entries.forEach((entry, offset) => {
         statements.insertEntry.run(size + offset, entry.entry, entry.kind, entry.actor, entry.subject ?? null, entry.consentId ?? null, entry.recordedAt);
       });
       batch.hashes.forEach((hash, offset) => statements.insertHash.run(firstHash + offset, hash));
       return { firstIndex: size, size: size + batch.entries.length };
-    }).immediate();
+    });
   }
 
-  return {
-    append(build) {
-      try {
-        return appendTransaction(build);
-      } catch (error) {
-        if (!isStorageFull(error)) throw error;
-        reclaimWal(db);
-        throw new GatewayError('storage_full', `the disk holding ${options.file} is full`, { cause: error });
-      }
-    },
+  const synchronous: Synchronous<Omit<AuditStore, 'append'>> = {
     size: () => (statements.size.get() as { size: number }).size,
     readHashes: (indexes) => readHashes(indexes),
     entries(query) {
@@ -159,6 +153,18 @@ export function openSqliteAuditStore(options: { file: string }): AuditStore {
     integrityProblems: () => quickCheck(db),
     close: () => {
       if (db.open) db.close();
+    },
+  };
+  return {
+    ...serial.wrap(synchronous),
+    async append(build) {
+      try {
+        return await appendTransaction(build);
+      } catch (error) {
+        if (!isStorageFull(error)) throw error;
+        reclaimWal(db);
+        throw new GatewayError('storage_full', `the disk holding ${options.file} is full`, { cause: error });
+      }
     },
   };
 }

@@ -10,6 +10,7 @@ import type {
   BatchTransaction, MonitorAnswer, MonitorStore, NewOutboxEvent, OutboxEvent, OutboxState, StoredConsentState, SubscriptionRecord, WatchedSubject, WebhookRecord,
 } from '../store.js';
 import { objectionTransaction } from './sqliteReportStore.js';
+import { createSerial, type Serial, type Synchronous } from './serial.js';
 
 interface SubscriptionRow {
   seq: number;
@@ -83,7 +84,14 @@ export function insertEvents(db: SqliteDatabase, events: readonly NewOutboxEvent
   }
 }
 
-export function monitorStore(db: SqliteDatabase): MonitorStore {
+/**
+ * The monitoring statements, synchronous on `db`, and addSubscription, whose baseline is computed asynchronously
+ * inside the subscription's write transaction (so no batch commits in between).
+ */
+export function monitorStore(db: SqliteDatabase, serial: Serial): {
+  synchronous: Synchronous<Omit<MonitorStore, 'addSubscription'>>;
+  addSubscription: MonitorStore['addSubscription'];
+} {
   const statements = {
     webhook: db.prepare('SELECT * FROM webhooks WHERE participant_id = ?'),
     webhooks: db.prepare('SELECT * FROM webhooks ORDER BY participant_id'),
@@ -114,15 +122,7 @@ export function monitorStore(db: SqliteDatabase): MonitorStore {
       WHERE state = 'dead' RETURNING event_id`),
   };
   return {
-    getWebhook(participantId) {
-      const row = statements.webhook.get(participantId) as WebhookRow | undefined;
-      return row && toWebhook(row);
-    },
-    listWebhooks: () => (statements.webhooks.all() as WebhookRow[]).map(toWebhook),
-    setWebhook(webhook) {
-      statements.setWebhook.run(webhook.participantId, webhook.url, webhook.secret, webhook.createdAt, webhook.updatedAt);
-    },
-    addSubscription: (subscription, baseline) => db.transaction(() => {
+    addSubscription: (subscription, baseline) => serial.transaction(async () => {
       try {
         statements.insertSubscription.run(
           subscription.subscriptionId, subscription.bankId, subscription.consentId, subscription.uscc, subscription.subjectIndex,
@@ -134,8 +134,17 @@ export function monitorStore(db: SqliteDatabase): MonitorStore {
         }
         throw error;
       }
-      for (const answer of baseline()) statements.setAnswer.run(answer.subscriptionId, answer.questionId, answer.answer);
-    }).immediate(),
+      for (const answer of await baseline()) statements.setAnswer.run(answer.subscriptionId, answer.questionId, answer.answer);
+    }),
+    synchronous: {
+    getWebhook(participantId) {
+      const row = statements.webhook.get(participantId) as WebhookRow | undefined;
+      return row && toWebhook(row);
+    },
+    listWebhooks: () => (statements.webhooks.all() as WebhookRow[]).map(toWebhook),
+    setWebhook(webhook) {
+      statements.setWebhook.run(webhook.participantId, webhook.url, webhook.secret, webhook.createdAt, webhook.updatedAt);
+    },
     getSubscription(subscriptionId) {
       const row = statements.subscription.get(subscriptionId) as SubscriptionRow | undefined;
       return row && toSubscription(row);
@@ -181,11 +190,16 @@ export function monitorStore(db: SqliteDatabase): MonitorStore {
       if (eventIds === 'all_dead') return (statements.replayDead.all(nowMs, nowMs) as { event_id: string }[]).map((row) => row.event_id);
       return eventIds.flatMap((id) => (statements.replayOne.all(nowMs, nowMs, id) as { event_id: string }[]).map((row) => row.event_id));
     }).immediate(),
+    },
   };
 }
 
 /** What a batch's beforeCommit sees of an open batch transaction on `writer`, whose records have ids firstId … lastId. */
 export function batchTransaction(writer: SqliteDatabase, firstId: number, lastId: number): BatchTransaction {
+  return createSerial(writer).wrap(batchStatements(writer, firstId, lastId));
+}
+
+function batchStatements(writer: SqliteDatabase, firstId: number, lastId: number): Synchronous<BatchTransaction> {
   // Prepared on first use, on the writer's connection: the shared one would wait for this very transaction's lock.
   let prepared: Record<'datasetNo' | 'current' | 'answers' | 'setAnswer', Statement> | undefined;
   const statements = () => prepared ??= {

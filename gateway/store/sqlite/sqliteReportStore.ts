@@ -10,6 +10,7 @@ import type {
   Resolution,
 } from '../reportStore.js';
 import { insertEvents } from './sqliteMonitorStore.js';
+import type { Synchronous } from './serial.js';
 
 interface ReportRow {
   report_id: string;
@@ -97,7 +98,7 @@ function resolve(statements: { resolve: Statement; insertEvent: Statement }, obj
   return true;
 }
 
-export function reportStore(db: SqliteDatabase): ReportStore {
+export function reportStore(db: SqliteDatabase): Synchronous<ReportStore> {
   const statements = {
     insertReport: db.prepare(`INSERT INTO reports (report_id, bank_id, uscc, consent_id, template_id, template_version, jws, jws_sha256, evidence,
       audit_index, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
@@ -190,7 +191,7 @@ export function reportStore(db: SqliteDatabase): ReportStore {
 }
 
 /** The objection view of an open batch transaction on `writer`, whose records have ids firstId … lastId. */
-export function objectionTransaction(writer: SqliteDatabase, firstId: number, lastId: number): ObjectionTransaction {
+export function objectionTransaction(writer: SqliteDatabase, firstId: number, lastId: number): Synchronous<ObjectionTransaction> {
   // Prepared on first use, on the writer's connection: the shared one would wait for this very transaction's lock.
   let prepared: Record<'openDatasets' | 'objection' | 'hasSubject' | 'resolve' | 'insertEvent', Statement> | undefined;
   const statements = () => prepared ??= {

@@ -14,10 +14,15 @@ import { batchTransaction, monitorStore } from './sqliteMonitorStore.js';
 import { reportStore } from './sqliteReportStore.js';
 import { scorecardStore } from './sqliteScorecardStore.js';
 import { enrolmentStore } from './sqliteEnrolmentStore.js';
+import { createKeyedLock } from '../keyedLock.js';
+import { createSerial, type Synchronous } from './serial.js';
 import type {
-  BatchMetadata, BatchTransaction, BatchWriter, CommitResult, ConsentRecord, ConsentStore, IdentityStore, StoredConsentState, ParticipantRecord, ParticipantRole, ParticipantStatus,
+  BatchMetadata, BatchTransaction, BatchWriter, CommitResult, ConsentRecord, Coordination, ConsentStore, IdentityStore, MonitorStore, StoredConsentState, ParticipantRecord, ParticipantRole, ParticipantStatus,
   ReconciledConsentUse, SealedRecord, SealedRow, StoredBatch, StoredRecord, Store, WrappedDataKey,
 } from '../store.js';
+import type { ReportStore } from '../reportStore.js';
+import type { ScorecardStore } from '../scorecardStore.js';
+import type { EnrolmentStore } from '../enrolmentStore.js';
 
 const ROWS_PER_BATCH = 2 ** 24;
 const BUSY_TIMEOUT_MS = 30_000;
@@ -204,23 +209,25 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
         }
         return firstId + rowNumber;
       },
-      add(record: SealedRecord) {
+      async add(records: readonly SealedRecord[]) {
         begin();
         insert ??= writer.prepare(
           'INSERT INTO records (record_id, dataset_no, batch_no, key_index, subject_index, sealed) VALUES (?, ?, ?, ?, ?, ?)',
         );
-        try {
-          insert.run(this.recordId(record.rowNumber), dsNo, batchNo, record.keyIndex, record.subjectIndex, record.sealed);
-          return undefined;
-        } catch (error) {
-          if (!isUniqueViolation(error)) throw storageError(error);
-          const earlier = writer
-            .prepare('SELECT record_id FROM records WHERE dataset_no = ? AND subject_index = ? AND key_index = ? AND batch_no = ?')
-            .get(dsNo, record.subjectIndex, record.keyIndex, batchNo) as { record_id: number };
-          return earlier.record_id - firstId;
-        }
+        return records.map((record) => {
+          try {
+            insert?.run(this.recordId(record.rowNumber), dsNo, batchNo, record.keyIndex, record.subjectIndex, record.sealed);
+            return undefined;
+          } catch (error) {
+            if (!isUniqueViolation(error)) throw storageError(error);
+            const earlier = writer
+              .prepare('SELECT record_id FROM records WHERE dataset_no = ? AND subject_index = ? AND key_index = ? AND batch_no = ?')
+              .get(dsNo, record.subjectIndex, record.keyIndex, batchNo) as { record_id: number };
+            return earlier.record_id - firstId;
+          }
+        });
       },
-      commit(metadata: BatchMetadata, beforeCommit?: (transaction: BatchTransaction) => void): CommitResult {
+      async commit(metadata: BatchMetadata, beforeCommit?: (transaction: BatchTransaction) => Promise<void>): Promise<CommitResult> {
         try {
           begin();
           const sameContent = writer.prepare(`SELECT ${BATCH_COLUMNS} WHERE d.dataset = ? AND b.content_hash = ?`)
@@ -240,7 +247,8 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
             metadata.asOf, metadata.receivedAt,
           );
           supersede(writer, dsNo, batchNo, firstId, metadata.asOf);
-          beforeCommit?.(batchTransaction(writer, firstId, firstId + ROWS_PER_BATCH - 1));
+          // The writer's connection is this batch's alone, so awaiting here lets nothing else into its transaction.
+          await beforeCommit?.(batchTransaction(writer, firstId, firstId + ROWS_PER_BATCH - 1));
           writer.exec('COMMIT');
           open = false;
           writer.close();
@@ -250,19 +258,14 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
           throw storageError(error);
         }
       },
-      abort: () => {
+      abort: async () => {
         if (writer.open) finish(true);
       },
     };
   }
 
-  return {
-    ...identityStore(db),
-    ...consentStore(db),
-    ...monitorStore(db),
-    ...reportStore(db),
-    ...scorecardStore(db),
-    ...enrolmentStore(db),
+  const serial = createSerial(db);
+  const records: Synchronous<Omit<Store, keyof IdentityStore | keyof ConsentStore | keyof MonitorStore | keyof ReportStore | keyof ScorecardStore | keyof EnrolmentStore | keyof Coordination | 'engine'>> = {
     maxBatchRows: ROWS_PER_BATCH - 1,
     findBatch: (dataset, contentHash) => {
       const row = statements.batchByContent.get(dataset, contentHash) as BatchRow | undefined;
@@ -321,6 +324,23 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     close: () => {
       if (db.open) db.close();
     },
+  };
+  const monitor = monitorStore(db, serial);
+  const lock = createKeyedLock();
+  return {
+    engine: { name: 'sqlite', location: options.file },
+    // One gateway process per database file: the in-process lock orders everything, and this process leads every role.
+    exclusive: (keys, work) => lock.runAll(keys, work),
+    leads: async () => true,
+    ...serial.wrap(identityStore(db)),
+    ...serial.wrap(consentStore(db)),
+    ...serial.wrap(monitor.synchronous),
+    addSubscription: monitor.addSubscription,
+    ...serial.wrap(reportStore(db)),
+    // Their methods do their I/O synchronously before they return: serialized like the others.
+    ...serial.wrap(scorecardStore(db)),
+    ...serial.wrap(enrolmentStore(db)),
+    ...serial.wrap(records),
   };
 }
 
@@ -387,7 +407,7 @@ function toParticipant(row: ParticipantRow): ParticipantRecord {
   };
 }
 
-function identityStore(db: SqliteDatabase): IdentityStore {
+function identityStore(db: SqliteDatabase): Synchronous<IdentityStore> {
   const statements = {
     insertParticipant: db.prepare(`INSERT INTO participants (participant_id, role, name, uscc, datasets, status, certificate_pem,
       certificate_sha256, not_after, created_at, status_changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
@@ -488,7 +508,7 @@ function toConsent(row: ConsentRow): ConsentRecord {
   };
 }
 
-function consentStore(db: SqliteDatabase): ConsentStore {
+function consentStore(db: SqliteDatabase): Synchronous<ConsentStore> {
   const statements = {
     insert: db.prepare(`INSERT INTO consents (consent_id, enterprise_id, uscc, bank_id, purpose, questions, not_before, expires_at,
       max_uses, state, replaces, artefact, artefact_sha256, granted_at, audit_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, ?, ?, ?)`),

@@ -1,7 +1,7 @@
 /**
  * A per-key lock within the process: work on one key runs one at a time, in arrival order, while work on other keys
- * runs freely. Consent changes and answers under a consent take it, so they are ordered (the gateway is one process
- * per database).
+ * runs freely. It is the whole of Coordination.exclusive on SQLite (one gateway process per database file), and the
+ * first, in-process half of it on PostgreSQL.
  */
 export interface KeyedLock {
   run<T>(key: string, work: () => Promise<T>): Promise<T>;

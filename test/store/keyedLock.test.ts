@@ -3,8 +3,8 @@
 // pass through, a key is released when its work throws (asynchronously or synchronously), and runAll holds several
 // keys at once without deadlocking callers that name overlapping keys in opposite orders.
 import { expect } from 'chai';
-import { createKeyedLock } from '../../gateway/consent/keyedLock.js';
-import type { KeyedLock } from '../../gateway/consent/keyedLock.js';
+import { createKeyedLock } from '../../gateway/store/keyedLock.js';
+import type { KeyedLock } from '../../gateway/store/keyedLock.js';
 
 /** Fails fast instead of letting mocha's timeout report a deadlock. */
 const DEADLOCK_MS = 2_000;
