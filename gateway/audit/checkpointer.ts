@@ -38,6 +38,8 @@ export interface CheckpointerOptions {
   readonly now?: () => Date;
   readonly onCheckpoint?: (checkpoint: StoredCheckpoint) => void;
   readonly onError?: (error: unknown) => void;
+  /** Whether this process signs on the timer: one of several on a database does (Coordination.leads). */
+  readonly leads?: () => Promise<boolean>;
 }
 
 export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
@@ -98,6 +100,7 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
 
   const tick = async () => {
     try {
+      if (options.leads && !(await options.leads())) return;
       await checkpointNow();
     } catch (error) {
       options.onError?.(error);

@@ -20,6 +20,11 @@ export interface GatewayConfig {
   readonly port: number;
   /** Runtime state: the database and its WAL. */
   readonly dataDir: string;
+  /**
+   * GATEWAY_DATABASE_URL: a PostgreSQL database (postgres://…) that several gateway instances share; unset, the
+   * embedded SQLite files in the data directory.
+   */
+  readonly databaseUrl: string | undefined;
   /** Key material; private keys are written 0600 and never committed. */
   readonly keysDir: string;
   readonly logLevel: LogLevel;
@@ -275,6 +280,22 @@ function gatewayHome(env: Environment, cwd: string): { dataDir: string; keysDir:
   };
 }
 
+/** postgres:// or postgresql:// with a host and a database; the password may be in it or in PGPASSWORD. */
+function databaseUrl(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new GatewayError('invalid_configuration', 'GATEWAY_DATABASE_URL must be a URL such as postgres://gateway@127.0.0.1:5432/gateway');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new GatewayError('invalid_configuration', `GATEWAY_DATABASE_URL must be a postgres:// URL (SQLite, the default, needs none), not ${url.protocol}//`);
+  }
+  if (url.pathname.length <= 1) throw new GatewayError('invalid_configuration', 'GATEWAY_DATABASE_URL must name the database (postgres://host/<database>)');
+  return raw;
+}
+
 const AUDIT_ORIGIN = /^[^\s+\u0000-\u001f]{1,200}$/;
 
 const GATEWAY_ID = /^[A-Za-z0-9][A-Za-z0-9.:/_-]{0,199}$/;
@@ -300,6 +321,7 @@ export function loadConfig(env: Environment, cwd: string = process.cwd()): Gatew
     host,
     port: integer(env, 'PORT', 8080, 0, 65535),
     dataDir,
+    databaseUrl: databaseUrl(env['GATEWAY_DATABASE_URL']),
     keysDir,
     logLevel,
     ingestWorkers: integer(env, 'GATEWAY_INGEST_WORKERS', defaultIngestWorkers(), 1, 64),

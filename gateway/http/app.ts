@@ -11,7 +11,7 @@ import type { SigningKeySet } from '../keys/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
 import type { GatewaySigner } from '../signing/signer.js';
 import type { AuditRuntime } from '../runtime/index.js';
-import type { IdentityStore } from '../store/index.js';
+import type { IdentityStore, Store } from '../store/index.js';
 import type { VerificationService } from '../verification/index.js';
 import type { Monitoring } from '../monitoring/index.js';
 import type { QuestionCatalog, ReportTemplates } from '../policies/index.js';
@@ -48,7 +48,7 @@ export interface AppDependencies {
   readonly clockSkewSeconds: number;
   readonly maxBodyBytes: number;
   readonly caCertificatePem: string;
-  readonly store: IdentityStore;
+  readonly store: IdentityStore & Pick<Store, 'engine'>;
   readonly participants: ParticipantRegistry;
   readonly enrolment: EnrolmentCodes;
   readonly questions: QuestionCatalog;

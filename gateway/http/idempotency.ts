@@ -15,9 +15,9 @@ const KEY = /^[\x21-\x7e]{1,255}$/;
 
 export interface IdempotentResponder {
   /** Middleware: answers a repeat from the store, or lets the request through and remembers it as in flight. */
-  check(req: Request, res: Response, next: NextFunction): void;
+  check(req: Request, res: Response, next: NextFunction): Promise<void>;
   /** Sends a successful answer and keeps it for the key, if the request had one. */
-  send(res: Response, status: number, body: unknown): void;
+  send(res: Response, status: number, body: unknown): Promise<void>;
 }
 
 interface InFlight {

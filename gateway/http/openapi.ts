@@ -226,7 +226,7 @@ function identitySchemas(): Record<string, Json> {
   return {
     CompactJws: { type: 'string', pattern: '^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$', description: 'A JWS in compact serialization (RFC 7515).' },
     Health: closed({ status: { const: 'ok' } }),
-    Ready: closed({ status: { const: 'ready' } }),
+    Ready: closed({ status: { const: 'ready' }, engine: { enum: ['sqlite', 'postgres'], description: 'the storage engine (GATEWAY_DATABASE_URL)' } }),
     Discovery: closed({
       gateway_id: { ...STRING, description: 'the audience of signed requests' },
       jwks_uri: { const: '/.well-known/jwks.json' },

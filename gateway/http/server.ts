@@ -106,19 +106,28 @@ export async function startServer(runtime: Runtime, logger: Logger, metrics: Met
   });
   runtime.audit.checkpointer.start();
   runtime.monitoring.delivery.start();
+  // Sweeps and scans run in one process on the database (Coordination.leads); the others only serve requests.
   // Objections past their deadline are flagged (and audited) within a minute of it.
-  const sweepObjections = () => runtime.objections.sweepOverdue()
-    .then((flagged) => { if (flagged > 0) logger.warn({ objections: flagged }, 'objections overdue: their deadline passed unresolved'); })
-    .catch((error: unknown) => logger.error({ err: error }, 'the overdue-objection sweep failed; retrying in a minute'));
+  const sweepObjections = async () => {
+    try {
+      const flagged = await runtime.store.leads('objection-sweep') ? await runtime.objections.sweepOverdue() : 0;
+      if (flagged > 0) logger.warn({ objections: flagged }, 'objections overdue: their deadline passed unresolved');
+    } catch (error) {
+      logger.error({ err: error }, 'the overdue-objection sweep failed; retrying in a minute');
+    }
+  };
   const objectionSweep = setInterval(sweepObjections, OBJECTION_SWEEP_MS);
   objectionSweep.unref();
   void sweepObjections();
   // Misuse flags go to the operator through the log (and the audit entries `gateway misuse flags` lists).
-  const scanMisuse = () => runtime.misuse.scan()
-    .then((flags) => {
+  const scanMisuse = async () => {
+    try {
+      const flags = await runtime.store.leads('misuse-scan') ? await runtime.misuse.scan() : [];
       for (const flag of flags) logger.warn({ rule: flag.rule, bank: flag.bank, severity: flag.severity, evidence: flag.evidence, suspended: flag.suspended, audit_index: flag.auditIndex }, 'misuse rule flagged a bank');
-    })
-    .catch((error: unknown) => logger.error({ err: error }, 'the misuse scan failed; retrying at the next interval'));
+    } catch (error) {
+      logger.error({ err: error }, 'the misuse scan failed; retrying at the next interval');
+    }
+  };
   const misuseScan = setInterval(scanMisuse, config.misuse.scanIntervalMs);
   misuseScan.unref();
   const address = server.address() as AddressInfo;

@@ -21,7 +21,7 @@ import type { AlertDeliveryConfig } from '../config/index.js';
 import { signWebhook } from '../crypto/index.js';
 import type { WebhookTarget } from '../identity/webhookTarget.js';
 import type { Logger } from '../observability/index.js';
-import type { MonitorStore, OutboxEvent, WebhookRecord } from '../store/index.js';
+import type { Coordination, MonitorStore, OutboxEvent, WebhookRecord } from '../store/index.js';
 import type { EventSigner } from './events.js';
 
 export interface DeliveryWorker {
@@ -33,7 +33,7 @@ export interface DeliveryWorker {
 }
 
 export interface DeliveryDependencies {
-  readonly store: MonitorStore;
+  readonly store: MonitorStore & Coordination;
   readonly events: EventSigner;
   readonly config: AlertDeliveryConfig;
   readonly logger: Logger;
@@ -160,6 +160,8 @@ export function createDeliveryWorker(deps: DeliveryDependencies): DeliveryWorker
     }
     scanning = true;
     try {
+      // One process on the database sends alerts, so that no event goes out twice from two instances at once.
+      if (!(await deps.store.leads('alert-delivery'))) return;
       await deps.housekeeping?.();
       for (const bankId of await deps.store.banksWithDueEvents(now())) {
         if (lanes.has(bankId)) continue;

@@ -105,7 +105,7 @@ export interface ObjectionService {
   get(principal: Principal, objectionId: string): Promise<ObjectionView>;
   confirm(principal: Principal, objectionId: string, request: ResolutionRequest): Promise<ObjectionView>;
   /** Before a correcting batch is read: the objection is open, about this dataset, and the source may resolve it. */
-  checkCorrection(principal: Principal, objectionId: string, dataset: string): void;
+  checkCorrection(principal: Principal, objectionId: string, dataset: string): Promise<void>;
   /** Inside the correcting batch's transaction: closes the objection with the batch (a throw aborts the batch). */
   correctInBatch(transaction: BatchTransaction, correction: Correction): Promise<void>;
   /** After the correcting batch committed: its audit entry, then the banks' notifications. */

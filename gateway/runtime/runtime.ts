@@ -185,6 +185,7 @@ export async function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {
       store: auditStore, log, noteKey,
       checkpointer: createCheckpointer({
         store: auditStore, log, key: noteKey, intervalMs: config.checkpointIntervalMs, files: anchorFiles, lastSigned,
+        leads: () => store.leads('checkpoints'),
         onError: (error) => logger.error({ err: error instanceof Error ? error.message : String(error) }, 'no checkpoint was signed'),
         // Submission runs in the background and never throws: a witness that is down does not stop checkpoints.
         onCheckpoint: witnesses && ((checkpoint) => void witnesses.submit(checkpoint)),

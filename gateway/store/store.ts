@@ -358,6 +358,12 @@ export interface Coordination {
    * on the database does; the first to ask keeps it while it lives, and another takes over when it ends.
    */
   leads(role: string): Promise<boolean>;
+  /**
+   * Joins the processes serving this database. `recover` runs first when no other has joined: only then are the
+   * leftovers of a crash (a batch committed without its audit entry, a use counted before its answer was logged)
+   * surely not another live process's work in flight. Resolves whether it ran.
+   */
+  join(recover: () => Promise<void>): Promise<boolean>;
 }
 
 export interface Store extends Coordination, IdentityStore, ConsentStore, MonitorStore, ReportStore, ScorecardStore, EnrolmentStore {

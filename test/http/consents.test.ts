@@ -215,7 +215,7 @@ describe('consents (/v1/consents)', function () {
 
   /** Submits a consent that must be refused, and checks that nothing was stored and nothing recorded. */
   async function expectRefused(as: EnrolledParticipant, token: string, status: number, code: string): Promise<GatewayClientError> {
-    const before = size();
+    const before = await size();
     const jti = jtiOf(token);
     const existing = jti === undefined ? undefined : await gateway.runtime.store.getConsent(jti);
     const error = await refusal(submit(as, token));
@@ -495,7 +495,7 @@ describe('consents (/v1/consents)', function () {
       describe('with a body that is not {"consent": "<JWS>"}', function () {
         for (const [what, body] of [['a number', '{"consent": 42}'], ['no consent member', '{"token": "a.b.c"}'], ['an array of tokens', '{"consent": ["a.b.c"]}']] as const) {
           it(`answers 400 consent_malformed for ${what}`, async function () {
-            const before = size();
+            const before = await size();
             const error = await refusal(clientOf(enterpriseX).send('POST', '/v1/consents', { body, headers: { 'content-type': 'application/json' } }));
             expectProblem(error, 400, 'consent_malformed');
             expect(await size()).to.equal(before);
@@ -768,7 +768,7 @@ describe('consents (/v1/consents)', function () {
 
     describe('by the bank the consent is for', function () {
       it('answers 403 role_not_allowed: revocation is the enterprise\'s', async function () {
-        const before = size();
+        const before = await size();
         expectProblem(await refusal(clientOf(bankA).send('POST', `/v1/consents/${granted.consent.consent_id}/revocation`)), 403, 'role_not_allowed');
         expect(await size()).to.equal(before);
         expect((await read(enterpriseX, granted.consent.consent_id)).state).to.equal('active');
@@ -777,7 +777,7 @@ describe('consents (/v1/consents)', function () {
 
     describe('by another enterprise', function () {
       it('answers 404 not_found, as for an id that does not exist, and the consent stays active', async function () {
-        const before = size();
+        const before = await size();
         const probed = await refusal(clientOf(enterpriseY).send('POST', `/v1/consents/${granted.consent.consent_id}/revocation`));
         const missing = await refusal(clientOf(enterpriseY).send('POST', `/v1/consents/${newConsentId()}/revocation`));
         expectProblem(probed, 404, 'not_found');
@@ -811,7 +811,7 @@ describe('consents (/v1/consents)', function () {
       });
 
       it('answers 409 consent_not_active when asked again, recording nothing', async function () {
-        const after = size();
+        const after = await size();
         expectProblem(await refusal(clientOf(enterpriseX).revokeConsent(granted.consent.consent_id)), 409, 'consent_not_active');
         expect(await size()).to.equal(after);
       });
@@ -887,7 +887,7 @@ describe('consents (/v1/consents)', function () {
 
     describe('as the bank the consent is for', function () {
       it('answers 403 role_not_allowed, recording nothing', async function () {
-        const before = size();
+        const before = await size();
         expectProblem(await refusal(clientOf(bankA).send('GET', `/v1/consents/${granted.consent.consent_id}/accesses`)), 403, 'role_not_allowed');
         expect(await size()).to.equal(before);
       });
@@ -895,7 +895,7 @@ describe('consents (/v1/consents)', function () {
 
     describe('as another enterprise', function () {
       it('answers 404 not_found, recording nothing', async function () {
-        const before = size();
+        const before = await size();
         expectProblem(await refusal(clientOf(enterpriseY).send('GET', `/v1/consents/${granted.consent.consent_id}/accesses`)), 404, 'not_found');
         expect(await size()).to.equal(before);
       });
@@ -920,7 +920,7 @@ describe('consents (/v1/consents)', function () {
     });
 
     it('cannot be revoked: 409 consent_not_active', async function () {
-      const before = size();
+      const before = await size();
       expectProblem(await refusal(clientOf(enterpriseX).revokeConsent(granted.consent.consent_id)), 409, 'consent_not_active');
       expect(await size()).to.equal(before);
     });
@@ -952,10 +952,10 @@ describe('consents (/v1/consents)', function () {
       try {
         let workEndIndex = -1;
         const work = consents.exclusive(consent.consent_id, async () => {
-          const atStart = stateOf(consent.consent_id);
+          const atStart = await stateOf(consent.consent_id);
           await Promise.race([queued, delay(5_000)]);
           await delay(100);
-          const atEnd = stateOf(consent.consent_id);
+          const atEnd = await stateOf(consent.consent_id);
           // What an answer under the consent would record, at the very end of the work.
           workEndIndex = (await gateway.runtime.audit.log.append({ kind: 'audit.read', actor: 'race-test', details: { at_end_of: consent.consent_id } })).index;
           return { atStart, atEnd, answer: 'answered' };

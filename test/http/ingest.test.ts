@@ -181,7 +181,7 @@ describe('POST /v1/ingest/{dataset}', function () {
         { ...arrears('2024-03'), arrears_amount: '-12.345' },
         { ...arrears('2024-04'), arrears_period: '2024-13' },
       ];
-      const before = snapshot(gateway);
+      const before = await snapshot(gateway);
       const error = await refusal(ingestRequest(client, 'ndjson', bodyOf('ndjson', rows)));
       const problem = expectProblem(error, 422, 'invalid_rows');
       expect(problem.errors).to.be.an('array').that.is.not.empty;
@@ -206,7 +206,7 @@ describe('POST /v1/ingest/{dataset}', function () {
       ['uscc twice, once escaped', `{"enterprise_name":"${ENTERPRISE_NAME}","uscc":"${USCC}","arrears_period":"2024-07","arrears_amount":"${AMOUNT}","\\u0075scc":"91110108722619411A"}`],
     ] as const) {
       it(`answers 422 invalid_rows naming the row (${why}), and stores nothing`, async function () {
-        const before = snapshot(gateway);
+        const before = await snapshot(gateway);
         const body = Buffer.from(`${JSON.stringify(arrears('2024-08'))}\n${line}\n`, 'utf8');
         const error = await refusal(ingestRequest(client, 'ndjson', body));
         const problem = expectProblem(error, 422, 'invalid_rows');
@@ -219,7 +219,7 @@ describe('POST /v1/ingest/{dataset}', function () {
     }
 
     it('answers 422 invalid_rows for the same row in a JSON array body', async function () {
-      const before = snapshot(gateway);
+      const before = await snapshot(gateway);
       const body = Buffer.from(`[{"enterprise_name":"${ENTERPRISE_NAME}","uscc":"${USCC}","arrears_period":"2024-09","arrears_period":"2024-10","arrears_amount":"${AMOUNT}"}]`, 'utf8');
       const problem = expectProblem(await refusal(ingestRequest(client, 'json', body)), 422, 'invalid_rows');
       expect(problem.errors?.[0]?.reason).to.match(/twice/);
@@ -229,7 +229,7 @@ describe('POST /v1/ingest/{dataset}', function () {
 
   describe('for an unknown dataset', function () {
     it('answers 404 unknown_dataset', async function () {
-      const before = snapshot(gateway);
+      const before = await snapshot(gateway);
       const error = await refusal(client.send('POST', '/v1/ingest/no_such_dataset', {
         body: bodyOf('ndjson', [arrears('2024-05')]), headers: { 'content-type': CONTENT_TYPES.ndjson },
       }));
@@ -240,7 +240,7 @@ describe('POST /v1/ingest/{dataset}', function () {
 
   describe('with an unsupported Content-Type', function () {
     it('answers 415 unsupported_format', async function () {
-      const before = snapshot(gateway);
+      const before = await snapshot(gateway);
       const error = await refusal(client.send('POST', INGEST_PATH, {
         body: bodyOf('ndjson', [arrears('2024-06')]), headers: { 'content-type': 'text/plain' },
       }));

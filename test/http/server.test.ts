@@ -112,7 +112,7 @@ describe('HTTP server', function () {
     it('answers 200 when the store is open', async function () {
       const response = await fetch(`${url}/readyz`);
       expect(response.status).to.equal(200);
-      expect(await response.json()).to.deep.equal({ status: 'ready' });
+      expect(await response.json()).to.deep.equal({ status: 'ready', engine: 'sqlite' });
       expect(response.headers.get('x-request-id')).to.be.a('string').and.not.be.empty;
     });
   });

@@ -474,7 +474,7 @@ describe('POST /v1/verifications', function () {
       it('answers both the same way, so the bank cannot tell whether anything exists', async function () {
         expect(placeholders(nonexistent)).to.equal(placeholders(otherBank));
         const shape = async (index: number) => Object.keys(await world.entry(index)).sort();
-        expect(await shape(nonexistent.items[0]!.audit_index)).to.deep.equal(shape(otherBank.items[0]!.audit_index));
+        expect(await shape(nonexistent.items[0]!.audit_index)).to.deep.equal(await shape(otherBank.items[0]!.audit_index));
         // And a subject the gateway holds nothing about gets the very same refusal.
         const empty = await world.ask(world.bankB, [{ uscc: EMPTY_USCC, consentId: randomUUID(), questions: [ARREARS_NOW] }]);
         expect(placeholders(empty)).to.equal(placeholders(otherBank));

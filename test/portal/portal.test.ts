@@ -306,7 +306,7 @@ describe('the portal in Chromium', function () {
     await page.getByLabel('证书签名请求（CSR，PEM）').setInputFiles(path.join(dir, 'csr.pem'));
     await page.getByRole('button', { name: '添加参与方并签发证书' }).click();
     const added = /已添加 (\S+)，/.exec((await page.getByText('已添加').textContent()) ?? '')![1]!;
-    expect(gateway.runtime.store.getParticipant(added)).to.include({ role: 'bank', name: '某某农商银行', status: 'active' });
+    expect(await gateway.runtime.store.getParticipant(added)).to.include({ role: 'bank', name: '某某农商银行', status: 'active' });
     page.once('dialog', (dialog) => void dialog.accept());
     await page.locator(`tr[data-participant="${added}"]`).getByRole('button', { name: '吊销' }).click();
     await page.locator(`tr[data-participant="${added}"]`).getByText('已吊销').waitFor();

@@ -43,16 +43,21 @@ export function registerServe(serve: Command, context: CommandContext): void {
         });
         if (created.length > 0) logger.info({ participants: created.map((participant) => participant.participantId) }, 'development participants created');
       }
-      const recovered = await auditUnloggedBatches(runtime.store, runtime.audit.log);
-      if (recovered > 0) logger.warn({ batches: recovered }, 'audit entries written for batches committed before a crash');
-      // Before any verification: each consent's use count becomes what the audit log shows (a crash leaves it ahead).
-      const reconciled = await reconcileConsentUses(runtime.store, runtime.audit.log);
-      if (reconciled.length > 0) {
-        logger.warn({ consents: reconciled.map((use) => ({ consent_id: use.consentId, counted: use.counted, logged: use.logged, state: use.state })) },
-          'consent use counts set to the answers in the audit log (a crash came between a use and its audit entry)');
-      }
-      const corrections = await runtime.objections.recover();
-      if (corrections > 0) logger.warn({ objections: corrections }, 'corrections committed before a crash audited and their banks notified');
+      // What a crash left half-done is finished only when no other gateway serves the database: otherwise it may be
+      // another instance's work in flight (Coordination.join); it is finished when an instance next starts alone.
+      const alone = await runtime.store.join(async () => {
+        const recovered = await auditUnloggedBatches(runtime.store, runtime.audit.log);
+        if (recovered > 0) logger.warn({ batches: recovered }, 'audit entries written for batches committed before a crash');
+        // Before any verification: each consent's use count becomes what the audit log shows (a crash leaves it ahead).
+        const reconciled = await reconcileConsentUses(runtime.store, runtime.audit.log);
+        if (reconciled.length > 0) {
+          logger.warn({ consents: reconciled.map((use) => ({ consent_id: use.consentId, counted: use.counted, logged: use.logged, state: use.state })) },
+            'consent use counts set to the answers in the audit log (a crash came between a use and its audit entry)');
+        }
+        const corrections = await runtime.objections.recover();
+        if (corrections > 0) logger.warn({ objections: corrections }, 'corrections committed before a crash audited and their banks notified');
+      });
+      if (!alone) logger.info('other gateway instances serve this database: crash recovery is left to the next instance that starts alone');
       let running;
       try {
         running = await startServer(runtime, logger, metrics);
@@ -68,7 +73,7 @@ export function registerServe(serve: Command, context: CommandContext): void {
       };
       process.once('SIGTERM', () => shutdown('SIGTERM'));
       process.once('SIGINT', () => shutdown('SIGINT'));
-      logger.info({ url: running.url, data_dir: config.dataDir }, 'gateway listening');
+      logger.info({ url: running.url, data_dir: config.dataDir, engine: runtime.store.engine.name, database: runtime.store.engine.location }, 'gateway listening');
       process.stderr.write([
         `gateway listening on ${running.url}`,
         `  portal: ${running.url}/portal/   (enterprises, auditors, operators; see docs/portal.md)`,

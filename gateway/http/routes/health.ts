@@ -3,6 +3,7 @@ import { Router } from 'express';
 import type { Request, Response } from 'express';
 import { GatewayError } from '../../errors/index.js';
 import type { Metrics } from '../../observability/index.js';
+import type { Store } from '../../store/index.js';
 import { sendProblem } from '../problems.js';
 
 export interface HealthDependencies {
@@ -10,6 +11,8 @@ export interface HealthDependencies {
   /** Throws when the gateway cannot serve (store closed or unreachable, audit log halted, disk full). */
   readonly checkReady: () => Promise<void>;
   readonly isShuttingDown: () => boolean;
+  /** Its engine's name is reported (not where it is: the probe is unauthenticated). */
+  readonly store: Pick<Store, 'engine'>;
 }
 
 export function healthRoutes(deps: HealthDependencies): Router {
@@ -21,7 +24,7 @@ export function healthRoutes(deps: HealthDependencies): Router {
     try {
       if (deps.isShuttingDown()) throw new Error('shutting down');
       await deps.checkReady();
-      res.json({ status: 'ready' });
+      res.json({ status: 'ready', engine: deps.store.engine.name });
     } catch (cause) {
       // A known reason (the audit log halted, the disk full) is answered as itself, so the probe's log says why.
       sendProblem(res, cause instanceof GatewayError ? cause : new GatewayError('storage_unavailable', 'the gateway is not ready to serve', { cause }));

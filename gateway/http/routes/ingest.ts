@@ -70,14 +70,14 @@ export function ingestRoutes(deps: IngestDependencies): Router {
   router.post(
     '/v1/ingest/:dataset',
     ...signedRequest(deps.authenticator, ['source'], deps.maxBodyBytes),
-    function checkDatasetBinding(req: Request, res: Response, next: NextFunction) {
+    async function checkDatasetBinding(req: Request, res: Response, next: NextFunction) {
       const dataset = String(req.params['dataset']);
       if (!isDatasetId(dataset)) {
         throw new GatewayError('unknown_dataset', `unknown dataset ${JSON.stringify(dataset.slice(0, 64))}; known: ${datasetIds.join(', ')} (docs/data-catalog.md)`);
       }
       if (!principalOf(res).datasets.includes(dataset)) throw new GatewayError('dataset_not_permitted', `this source is not bound to ${dataset}`);
       const objectionId = optionalQuery(req, 'objection');
-      if (objectionId !== undefined) deps.objections.checkCorrection(principalOf(res), objectionId, dataset);
+      if (objectionId !== undefined) await deps.objections.checkCorrection(principalOf(res), objectionId, dataset);
       next();
     },
     deps.idempotency.check,
@@ -108,7 +108,7 @@ export function ingestRoutes(deps: IngestDependencies): Router {
         ...claims,
         request_sha256: principal.requestSha256,
       });
-      deps.idempotency.send(res, receipt.outcome === 'stored' ? 201 : 200, { receipt: signed, batch: claims, ...(objection ? { objection } : {}) });
+      await deps.idempotency.send(res, receipt.outcome === 'stored' ? 201 : 200, { receipt: signed, batch: claims, ...(objection ? { objection } : {}) });
     },
   );
   return router;

@@ -332,6 +332,10 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     // One gateway process per database file: the in-process lock orders everything, and this process leads every role.
     exclusive: (keys, work) => lock.runAll(keys, work),
     leads: async () => true,
+    join: async (recover) => {
+      await recover();
+      return true;
+    },
     ...serial.wrap(identityStore(db)),
     ...serial.wrap(consentStore(db)),
     ...serial.wrap(monitor.synchronous),
