@@ -7,3 +7,6 @@ export { isDatabaseDamage, isStorageFull } from './sqlite/errors.js';
 export type * from './auditStore.js';
 export { openSqliteAuditStore } from './sqlite/sqliteAuditStore.js';
 export { writeFileAtomically } from './atomicFile.js';
+export { openPostgresStore } from './postgres/pgStore.js';
+export type { PostgresStoreOptions } from './postgres/pgStore.js';
+export { openPostgresAuditStore } from './postgres/pgAuditStore.js';
