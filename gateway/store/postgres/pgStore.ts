@@ -284,6 +284,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     engine: { name: 'postgres', location: db.location },
     exclusive: coordination.exclusive,
     leads: coordination.leads,
+    join: coordination.join,
     ...identityStore(db),
     ...consentStore(db),
     ...monitorStore(db),
@@ -516,6 +517,9 @@ interface Session {
   readonly leading: Set<string>;
 }
 
+/** The advisory lock every serving gateway holds shared (Coordination.join). */
+const INSTANCES = 'gateway:instances';
+
 /**
  * Coordination on session-level advisory locks, held on one connection of its own (not from the pool, so a pool
  * exhausted by work waiting for a key cannot keep the key from being released). When that connection fails, its
@@ -527,6 +531,8 @@ function createCoordination(url: string, location: string): Coordination & { clo
   let session: Session | undefined;
   let connecting: Promise<Session> | undefined;
   let closed = false;
+  /** Whether this process joined the database's gateways: a new session takes the shared instances lock again. */
+  let joined = false;
 
   const unavailable = (error: unknown): GatewayError => (error instanceof GatewayError && error.code === 'storage_unavailable'
     ? error
@@ -543,6 +549,7 @@ function createCoordination(url: string, location: string): Coordination & { clo
     client.on('end', lost);
     try {
       await client.connect();
+      if (joined) await takeShared(fresh);
     } catch (error) {
       lost();
       await client.end().catch(() => undefined);
@@ -572,10 +579,15 @@ function createCoordination(url: string, location: string): Coordination & { clo
     }
   }
 
-  async function acquire(active: Session, key: string): Promise<void> {
+  /** Every serving process holds INSTANCES shared; one that can take it exclusively is alone on the database. */
+  async function takeShared(active: Session): Promise<void> {
+    await acquire(active, INSTANCES, 'pg_try_advisory_lock_shared');
+  }
+
+  async function acquire(active: Session, key: string, lockFunction = 'pg_try_advisory_lock'): Promise<void> {
     let wait = FIRST_RETRY_MS;
     for (;;) {
-      const [row] = await run<{ granted: boolean }>(active, 'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS granted', [key]);
+      const [row] = await run<{ granted: boolean }>(active, `SELECT ${lockFunction}(hashtextextended($1, 0)) AS granted`, [key]);
       if (row?.granted) return;
       await new Promise((resolve) => setTimeout(resolve, wait));
       wait = Math.min(wait * 2, LONGEST_RETRY_MS);
@@ -606,6 +618,20 @@ function createCoordination(url: string, location: string): Coordination & { clo
       if (!row?.granted || !active.alive) return false;
       active.leading.add(role);
       return true;
+    },
+    async join(recover) {
+      const active = await current();
+      const [alone] = await run<{ granted: boolean }>(active, 'SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS granted', [INSTANCES]);
+      // Shared while this session lives (the same session may hold both): a process starting later is not alone.
+      await takeShared(active);
+      joined = true;
+      if (!alone?.granted) return false;
+      try {
+        await recover();
+        return true;
+      } finally {
+        if (active.alive) await run(active, 'SELECT pg_advisory_unlock(hashtextextended($1, 0))', [INSTANCES]).catch(() => undefined);
+      }
     },
     async close() {
       closed = true;
