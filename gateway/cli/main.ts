@@ -113,15 +113,9 @@ const context: CommandContext = {
     return openRuntime(context.config(), hooks);
   },
   async openStore() {
-    const { dataDir } = context.config();
-    const [{ DATABASE_FILE }, { openSqliteStore }, { GatewayError }] = await Promise.all([
-      import('../runtime/files.js'), import('../store/index.js'), import('../errors/index.js'),
-    ]);
-    const file = path.join(dataDir, DATABASE_FILE);
-    if (!fs.existsSync(file)) {
-      throw new GatewayError('not_found', `there is no gateway store at ${file}: start the gateway once (npm start), or point GATEWAY_DATA_DIR at its data directory`);
-    }
-    return openSqliteStore({ file });
+    const [{ DATABASE_FILE }, { openGatewayStore, requireExistingStore }] = await Promise.all([import('../runtime/files.js'), import('../runtime/stores.js')]);
+    requireExistingStore(context.config(), DATABASE_FILE);
+    return openGatewayStore(context.config());
   },
 };
 

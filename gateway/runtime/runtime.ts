@@ -2,7 +2,6 @@
  * Wires the gateway's parts from a validated config: keys, store, dataset registry, keyring, ingestor and record
  * reader. The CLI commands and the HTTP server both start from here, so there is one way to open the gateway.
  */
-import path from 'node:path';
 import { checkLogAtStart, createAuditLog, createCheckpointer, createWitnessSubmitter } from '../audit/index.js';
 import type { AuditLog, Checkpointer } from '../audit/index.js';
 import type { GatewayConfig } from '../config/index.js';
@@ -42,11 +41,10 @@ import { createGatewaySigner } from '../signing/signer.js';
 import type { GatewaySigner } from '../signing/signer.js';
 import { createRecordReader } from '../records/index.js';
 import type { RecordReader } from '../records/index.js';
-import { openSqliteAuditStore, openSqliteStore } from '../store/index.js';
 import type { AuditStore, Store } from '../store/index.js';
 
-import { AUDIT_DATABASE_FILE, DATABASE_FILE, ensureDataDirectory, isFreshDataDirectory } from './dataDirectory.js';
-import { openCheckedStore } from './databaseCheck.js';
+import { ensureDataDirectory, isFreshDataDirectory } from './dataDirectory.js';
+import { openGatewayAuditStore, openGatewayStore } from './stores.js';
 import { openVouchedKeys } from './keyCheck.js';
 
 /** The audit log and what signs and serves its checkpoints. */
@@ -168,12 +166,10 @@ export async function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {
   const supportPolicies = loadSupportPolicies(questions);
   const reviewRules = loadReviewRules();
   const reportRenderer = createReportRenderer({ font: { file: config.reports.fontFile, name: config.reports.fontName }, templates });
-  const databaseFile = path.join(config.dataDir, DATABASE_FILE);
-  const store = await openCheckedStore(databaseFile, () => openSqliteStore({ file: databaseFile }));
+  const store = await openGatewayStore(config);
   let auditStore: AuditStore | undefined;
   try {
-    const auditFile = path.join(config.dataDir, AUDIT_DATABASE_FILE);
-    auditStore = await openCheckedStore(auditFile, () => openSqliteAuditStore({ file: auditFile }));
+    auditStore = await openGatewayAuditStore(config);
     const log = createAuditLog(auditStore);
     const anchorFiles = { checkpointFile: config.checkpointFile, witnessCheckpointFile: config.witnessCheckpointFile };
     // Before anything is appended or signed: the stored log must extend every checkpoint the gateway signed.

@@ -10,3 +10,4 @@ export { writeFileAtomically } from './atomicFile.js';
 export { openPostgresStore } from './postgres/pgStore.js';
 export type { PostgresStoreOptions } from './postgres/pgStore.js';
 export { openPostgresAuditStore } from './postgres/pgAuditStore.js';
+export { redactUrl } from './postgres/pgDatabase.js';

@@ -27,13 +27,15 @@ import { verifyLog } from '../../audit/verifyLog.js';
 import type { LogProblem, LogVerification, VerifyLogOptions } from '../../audit/verifyLog.js';
 import { verifyRemoteLog } from '../../audit/verifyRemote.js';
 import type { RemoteAuditLog, RemoteVerification } from '../../audit/verifyRemote.js';
+import type { GatewayConfig } from '../../config/index.js';
 import type { GatewayClient } from '../../client/client.js';
 import { hashesEqual } from '../../crypto/merkleHash.js';
 import { NoteError, openNote, parseVerifierKey } from '../../crypto/note.js';
 import { GatewayError } from '../../errors/index.js';
 import { loadNoteKey } from '../../keys/index.js';
 import { AUDIT_DATABASE_FILE } from '../../runtime/files.js';
-import { isDatabaseDamage, openSqliteAuditStore } from '../../store/index.js';
+import { requireExistingStore } from '../../runtime/stores.js';
+import { isDatabaseDamage, openPostgresAuditStore, openSqliteAuditStore } from '../../store/index.js';
 import type { AuditStore } from '../../store/index.js';
 import { guarded, report, reportFailure } from '../output.js';
 import type { CommandContext } from '../context.js';
@@ -100,15 +102,14 @@ export function registerAudit(audit: Command, context: CommandContext): void {
     .option('--json', 'print the report as JSON', false)
     .action(guarded(async (options: VerifyOptions) => {
       const config = context.config();
-      const file = path.join(config.dataDir, AUDIT_DATABASE_FILE);
       // Checked first: opening the store would create an empty log, which verifies.
-      if (!fs.existsSync(file)) throw new GatewayError('not_found', `there is no audit log at ${file}`);
+      const file = requireExistingStore(config, AUDIT_DATABASE_FILE);
       const { verifierKey, origin } = logKey(context, options);
       // The gateway's own checkpoint file (and the witness's copy it is configured with) anchor the check as well.
       const anchors = [config.checkpointFile, config.witnessCheckpointFile].filter((anchor): anchor is string => anchor !== undefined && fs.existsSync(anchor));
       const savedCheckpoints = [...new Set([...options.checkpoint.map((saved) => path.resolve(saved)), ...anchors])]
         .map((saved) => ({ label: saved, note: readFile(saved, 'checkpoint') }));
-      const verification = await verifyStoredLog(file, { verifierKey, origin, savedCheckpoints });
+      const verification = await verifyStoredLog(config, file, { verifierKey, origin, savedCheckpoints });
       report(options, verificationJson(verification), () => describeVerification(verification));
       if (!verification.ok) process.exitCode = 1;
       else if (!isAnchored(verification)) process.exitCode = EXIT_UNANCHORED;
@@ -209,10 +210,11 @@ function checkFirstTree(proof: ConsistencyProofFile, saved: Checkpoint): void {
  * verifyLog on the stored file; a database SQLite finds damaged (quick_check, or a read that meets a malformed page)
  * is a FAILED verification that says so, not a crash.
  */
-async function verifyStoredLog(file: string, options: VerifyLogOptions): Promise<LogVerification> {
+async function verifyStoredLog(config: GatewayConfig, file: string, options: VerifyLogOptions): Promise<LogVerification> {
   let store: AuditStore | undefined;
   try {
-    store = openSqliteAuditStore({ file });
+    // Not openGatewayAuditStore: a damaged store is reported as a failed verification below, not refused.
+    store = config.databaseUrl === undefined ? openSqliteAuditStore({ file }) : await openPostgresAuditStore({ url: config.databaseUrl });
     const damage = await store.integrityProblems();
     if (damage.length > 0) return damagedLog(file, damage.join('; '));
     return await verifyLog(store, options);
