@@ -205,6 +205,13 @@ export function storeContract(engine: string, factory: StoreFactory, knownFailur
         expect(await store.countRecords('unknown_dataset')).to.equal(0);
       });
 
+      it('lists the most recent committed batches, newest first, up to the limit', async () => {
+        for (const batchId of ['b1', 'b2', 'b3']) await writeBatch(store, batchId, '2026-01-31', ['k1']);
+        await (await openBatch(store, 'open', ['k2'])).abort();
+        expect((await store.listBatches(2)).map((batch) => batch.batchId)).to.deep.equal(['b3', 'b2']);
+        expect(await store.listBatches(10)).to.have.length(3);
+      });
+
       it('lists committed batches that have no audit entry, oldest first, until each is marked audited', async () => {
         await writeBatch(store, 'b1', '2026-01-31', ['k1']);
         await writeBatch(store, 'b2', '2026-01-31', ['k2']);
@@ -266,6 +273,7 @@ export function storeContract(engine: string, factory: StoreFactory, knownFailur
       }
 
       it('commits what it writes with the batch: monitoring answers and outbox events', async () => {
+        await store.addSubscription(subscription('s-1'), async () => []);
         const writer = await openBatch(store, 'b1', ['k1']);
         const result = await writer.commit(batchMetadata('b1', 'h1', '2026-01-31', 1), async (transaction) => {
           await transaction.setMonitorAnswers([{ subscriptionId: 's-1', questionId: 'q', answer: 'true' }]);
@@ -278,6 +286,7 @@ export function storeContract(engine: string, factory: StoreFactory, knownFailur
       });
 
       it('rolls the batch back whole when it throws: its records, answers and events, and the commit rejects with its error', async () => {
+        await store.addSubscription(subscription('s-1'), async () => []);
         const writer = await openBatch(store, 'b1', ['k1']);
         const failure = await errorOf(writer.commit(batchMetadata('b1', 'h1', '2026-01-31', 1), async (transaction) => {
           await transaction.setMonitorAnswers([{ subscriptionId: 's-1', questionId: 'q', answer: 'true' }]);
@@ -335,6 +344,7 @@ export function storeContract(engine: string, factory: StoreFactory, knownFailur
       });
 
       it('holds the batch\'s transaction while it awaits, and sees what it wrote earlier in it', async () => {
+        await store.addSubscription(subscription('s-1'), async () => []);
         const held = gate();
         const writer = await openBatch(store, 'b1', ['k1']);
         const committing = writer.commit(batchMetadata('b1', 'h1', '2026-01-31', 1), async (transaction) => {
