@@ -34,14 +34,14 @@ async function openBatch(store: Store, tag: string, keys: readonly string[]): Pr
   return writer;
 }
 
-/** Records, as work under a lock, when each piece of work entered and left. */
+/** Work to run under a lock that records when it entered and when it left, staying inside across a timer. */
 function tracer() {
   const steps: string[] = [];
   return {
     steps,
-    work: (name: string, held: Promise<void> = settle()) => async () => {
+    work: (name: string) => async () => {
       steps.push(`enter ${name}`);
-      await held;
+      await settle();
       steps.push(`exit ${name}`);
       return name;
     },
@@ -66,7 +66,7 @@ export function storeContract(engine: string, factory: StoreFactory, knownFailur
     });
 
     /** `it`, or a pending test saying why when the engine is known to fail it. */
-    const promise = (title: string, test: () => Promise<void>) => {
+    const itUnlessKnownFailure = (title: string, test: () => Promise<void>) => {
       const reason = knownFailures[title];
       if (reason === undefined) it(title, test);
       else it.skip(`${title} [known failure of ${engine}: ${reason}]`);
@@ -142,7 +142,7 @@ export function storeContract(engine: string, factory: StoreFactory, knownFailur
         expect(await store.findBatch(DATASET, 'two')).to.equal(undefined);
       });
 
-      promise('stores one of two batches of the same content committed on two connections at once, and calls the other a duplicate', async () => {
+      itUnlessKnownFailure('stores one of two batches of the same content committed on two connections at once, and calls the other a duplicate', async () => {
         const other = await factory.reopen();
         try {
           const writers = [await openBatch(store, 'b1', ['k1']), await openBatch(other, 'b2', ['k1'])];
@@ -155,7 +155,7 @@ export function storeContract(engine: string, factory: StoreFactory, knownFailur
         }
       });
 
-      promise('serves other writes on the store while a batch is open', async () => {
+      itUnlessKnownFailure('serves other writes on the store while a batch is open', async () => {
         const writer = await openBatch(store, 'b1', ['k1']);
         expect(await store.rememberRequests([{ participantId: 'bank-1', jti: 'j1', expiresAt: 5000 }], 1000)).to.deep.equal([true]);
         await store.addConsent(consent('c-1'), false);
