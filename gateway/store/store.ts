@@ -1,6 +1,6 @@
 /**
  * The storage contract. The domain talks to this interface only; each engine lives in its own folder
- * (store/sqlite/ today) and must pass the same conformance suite (test/store/contract.ts).
+ * (store/sqlite/ today) and must pass the same conformance suite (test/store/contract.ts and the suites beside it).
  *
  * Contract, in short:
  * - Every method is asynchronous and self-contained: nothing is kept between calls but what is stored, and a call
@@ -177,6 +177,7 @@ export interface IdentityStore {
   getParticipant(participantId: string): Promise<ParticipantRecord | undefined>;
   /** The enterprise participant, active or suspended, that acts for the USCC now. */
   enterpriseForUscc(uscc: string): Promise<ParticipantRecord | undefined>;
+  /** In the order they were created (createdAt, ties by participant id). */
   listParticipants(): Promise<ParticipantRecord[]>;
   setParticipantStatus(participantId: string, status: ParticipantStatus, at: string): Promise<void>;
   /**
@@ -316,6 +317,7 @@ export interface SubscriptionEnding {
 export interface MonitorStore {
   getWebhook(participantId: string): Promise<WebhookRecord | undefined>;
   listWebhooks(): Promise<WebhookRecord[]>;
+  /** Adds the participant's webhook, or replaces its URL, secret and updatedAt (createdAt stays the first one's). */
   setWebhook(webhook: WebhookRecord): Promise<void>;
   /** Stores the subscription with the answers `baseline` computes, in one write transaction (so no batch commits in between). */
   addSubscription(subscription: NewSubscription, baseline: () => Promise<readonly MonitorAnswer[]>): Promise<void>;
@@ -328,6 +330,7 @@ export interface MonitorStore {
   endSubscriptions(endings: readonly SubscriptionEnding[], at: string): Promise<number>;
   /** Banks with a registered webhook and a pending event due at `nowMs` (a bank without one reads the pull feed). */
   banksWithDueEvents(nowMs: number): Promise<string[]>;
+  /** A bank's pending events whose next attempt is due at `nowMs`, in outbox order. */
   dueEvents(bankId: string, nowMs: number, limit: number): Promise<OutboxEvent[]>;
   /** A bank's events after the cursor, whatever their delivery state (the pull feed). */
   eventsAfter(bankId: string, afterSeq: number, limit: number): Promise<OutboxEvent[]>;
@@ -369,6 +372,7 @@ export interface Coordination {
 export interface Store extends Coordination, IdentityStore, ConsentStore, MonitorStore, ReportStore, ScorecardStore, EnrolmentStore {
   findBatch(dataset: string, contentHash: string): Promise<StoredBatch | undefined>;
   findBatchById(batchId: string): Promise<StoredBatch | undefined>;
+  /** The most recent `limit` committed batches, newest first. */
   listBatches(limit: number): Promise<StoredBatch[]>;
   /** The largest row count a batch may have (record ids reserve this many per batch). */
   readonly maxBatchRows: number;
@@ -376,8 +380,9 @@ export interface Store extends Coordination, IdentityStore, ConsentStore, Monito
   /** Records about one subject in one dataset, current ones first; history only when asked for. */
   recordsBySubject(dataset: string, subjectIndex: Uint8Array, options?: { includeHistory?: boolean }): Promise<StoredRecord[]>;
   countRecords(dataset?: string): Promise<number>;
+  /** In key-id order. */
   listDataKeys(): Promise<WrappedDataKey[]>;
-  /** Stores a new wrapped data key under the next id and returns that id. */
+  /** Stores a new wrapped data key under the next id (the largest so far plus one; `wrap` is given it) and returns that id. */
   addDataKey(wrap: (keyId: number) => Uint8Array, createdAt: string): Promise<number>;
   /** Sealed records in record-id order after `afterRecordId`, for re-encryption. */
   scanSealed(afterRecordId: number, limit: number): Promise<SealedRow[]>;

@@ -1,12 +1,20 @@
 // The SQLite engine passes the storage contracts.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { migrationsDir } from '../../gateway/paths.js';
-import { openSqliteStore } from '../../gateway/store/index.js';
+import { openSqliteAuditStore, openSqliteStore } from '../../gateway/store/index.js';
 import { applyMigrations, connect } from '../../gateway/store/sqlite/sqliteStore.js';
+import { auditStoreContract, type AuditStoreFactory } from './auditContract.js';
+import { writeBatch } from './batches.js';
+import { consentStoreContract } from './consentContract.js';
 import { storeContract, type StoreFactory } from './contract.js';
+import { identityStoreContract } from './identityContract.js';
+import { monitorStoreContract } from './monitorContract.js';
 import { reportStoreContract } from './reportContract.js';
 import { scorecardStoreContract } from './scorecardContract.js';
 
@@ -19,11 +27,75 @@ const sqlite: StoreFactory = {
   reopen: async () => openSqliteStore({ file: path.join(dir, 'gateway.sqlite') }),
   dispose: async () => fs.rmSync(dir, { recursive: true, force: true }),
 };
-storeContract('sqlite', sqlite);
-
+/**
+ * A batch holds SQLite's write lock from its first add() until commit() or abort(), across awaits. Any other write in
+ * the process meanwhile (another batch's beginBatch, rememberRequests, addConsent…) waits for that lock synchronously,
+ * in busy_timeout, so it blocks the event loop the batch needs to finish: after 30 s it fails with SQLITE_BUSY.
+ */
+const BATCH_HOLDS_THE_WRITE_LOCK = 'an open batch holds the write lock, and another write in the process blocks the event loop for busy_timeout (30 s), then fails with SQLITE_BUSY';
+storeContract('sqlite', sqlite, {
+  'stores one of two batches of the same content committed on two connections at once, and calls the other a duplicate': BATCH_HOLDS_THE_WRITE_LOCK,
+  'serves other writes on the store while a batch is open': BATCH_HOLDS_THE_WRITE_LOCK,
+});
+identityStoreContract('sqlite', sqlite);
+consentStoreContract('sqlite', sqlite);
+monitorStoreContract('sqlite', sqlite);
 reportStoreContract('sqlite', sqlite);
-
 scorecardStoreContract('sqlite', sqlite);
+
+let auditDir = '';
+const sqliteAudit: AuditStoreFactory = {
+  async create() {
+    auditDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-audit-'));
+    return openSqliteAuditStore({ file: path.join(auditDir, 'audit.sqlite') });
+  },
+  reopen: async () => openSqliteAuditStore({ file: path.join(auditDir, 'audit.sqlite') }),
+  dispose: async () => fs.rmSync(auditDir, { recursive: true, force: true }),
+};
+auditStoreContract('sqlite', sqliteAudit);
+
+/** Resolves once the child has written `line` on its stdout; rejects if it exits first. */
+function untilLine(child: ChildProcess, line: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let output = '';
+    let errors = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.split('\n').includes(line)) resolve();
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      errors += chunk.toString();
+    });
+    child.on('exit', (code) => reject(new Error(`the child exited (${code}) before writing "${line}": ${errors}`)));
+  });
+}
+
+describe('sqlite: a process killed in the middle of a batch', function () {
+  it('leaves nothing of the batch visible after a reopen, and the next batch commits', async function () {
+    await (await sqlite.create()).close();
+    try {
+      const child = spawn(process.execPath, [
+        fileURLToPath(new URL('./crashChild.js', import.meta.url)), new URL('./sqliteOpener.js', import.meta.url).href, path.join(dir, 'gateway.sqlite'),
+      ]);
+      const exited = once(child, 'exit');
+      await untilLine(child, 'added');
+      child.kill('SIGKILL');
+      expect((await exited)[1]).to.equal('SIGKILL');
+      const store = await sqlite.reopen();
+      try {
+        expect(await store.countRecords()).to.equal(0);
+        expect(await store.listBatches(10)).to.deep.equal([]);
+        expect(await store.integrityProblems()).to.deep.equal([]);
+        expect((await writeBatch(store, 'after-crash', '2026-01-31', ['k1', 'k2'])).outcome).to.equal('stored');
+        expect(await store.countRecords()).to.equal(2);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await sqlite.dispose();
+    }
+  });
+});
 
 describe('sqlite migration 0011 (reports and objections)', function () {
   it('keeps the outbox events written before it (by 0001-0010), and lets new ones have no subscription', async function () {

@@ -135,14 +135,24 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
   db.pragma('mmap_size = 268435456');
 
   const datasetNumbers = new Map<string, number>();
-  const datasetNo = (dataset: string): number => {
+  /**
+   * The number of a dataset already stored, for reads. A read never writes: while a batch holds the write lock,
+   * a write here would wait for it (another connection's, or this one's batch).
+   */
+  const storedDatasetNo = (dataset: string): number | undefined => {
     let found = datasetNumbers.get(dataset);
     if (found === undefined) {
-      db.prepare('INSERT OR IGNORE INTO datasets (dataset) VALUES (?)').run(dataset);
-      found = (db.prepare('SELECT dataset_no FROM datasets WHERE dataset = ?').get(dataset) as { dataset_no: number }).dataset_no;
-      datasetNumbers.set(dataset, found);
+      found = (db.prepare('SELECT dataset_no FROM datasets WHERE dataset = ?').get(dataset) as { dataset_no: number } | undefined)?.dataset_no;
+      if (found !== undefined) datasetNumbers.set(dataset, found);
     }
     return found;
+  };
+  /** The number of a dataset, stored first if it is new (a batch is about to write to it). */
+  const datasetNo = (dataset: string): number => {
+    const stored = storedDatasetNo(dataset);
+    if (stored !== undefined) return stored;
+    db.prepare('INSERT OR IGNORE INTO datasets (dataset) VALUES (?)').run(dataset);
+    return storedDatasetNo(dataset) as number;
   };
 
   const statements = {
@@ -278,7 +288,9 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     listBatches: (limit) => (statements.listBatches.all(limit) as BatchRow[]).map(toBatch),
     beginBatch,
     recordsBySubject(dataset, subjectIndex, { includeHistory = false } = {}) {
-      const rows = statements.bySubject.all(datasetNo(dataset), subjectIndex, includeHistory ? 1 : 0) as Array<{
+      const dsNo = storedDatasetNo(dataset);
+      if (dsNo === undefined) return [];
+      const rows = statements.bySubject.all(dsNo, subjectIndex, includeHistory ? 1 : 0) as Array<{
         record_id: number; dataset: string; sealed: Buffer; batch_id: string; source: string; as_of: string;
         received_at: string; superseded_by: string | null;
       }>;
@@ -293,8 +305,11 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
         supersededBy: row.superseded_by ?? undefined,
       }));
     },
-    countRecords: (dataset) =>
-      ((dataset === undefined ? statements.countAll.get() : statements.countDataset.get(datasetNo(dataset))) as { n: number }).n,
+    countRecords: (dataset) => {
+      if (dataset === undefined) return (statements.countAll.get() as { n: number }).n;
+      const dsNo = storedDatasetNo(dataset);
+      return dsNo === undefined ? 0 : (statements.countDataset.get(dsNo) as { n: number }).n;
+    },
     listDataKeys: () =>
       (statements.listKeys.all() as { key_id: number; wrapped: Buffer; created_at: string }[]).map(
         (row): WrappedDataKey => ({ keyId: row.key_id, wrapped: row.wrapped, createdAt: row.created_at }),
