@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import type { MonitorAnswer, NewOutboxEvent, OutboxEvent, Store } from '../../gateway/store/index.js';
 import type { StoreFactory } from './contract.js';
-import { addEvents, answersOf } from './batches.js';
+import { addEvents, answersOf, writeBatch } from './batches.js';
 import { consent, gate, outboxEvent, participant, settle, subscription, webhook } from './fixtures.js';
 import { rejection } from '../support/problems.js';
 import { rejection as errorOf } from '../support/rejection.js';
@@ -60,7 +60,7 @@ export function monitorStoreContract(engine: string, factory: StoreFactory): voi
       expect(await store.getSubscription('s-nobody')).to.equal(undefined);
     });
 
-    it('holds the subscription\'s transaction while its baseline awaits: reads made meanwhile see it after it commits', async () => {
+    it('holds the subscription\'s transaction while its baseline awaits: a batch committed meanwhile commits after it, not in between', async () => {
       const held = gate();
       const order: string[] = [];
       const adding = store.addSubscription(subscription('s-1'), async () => {
@@ -68,15 +68,18 @@ export function monitorStoreContract(engine: string, factory: StoreFactory): voi
         order.push('baseline');
         return [answer('s-1', 'medical_arrears_now', 'false')];
       });
-      const reading = store.getSubscription('s-1').then((found) => {
-        order.push('read');
-        return found;
+      await settle();
+      // A batch about the subject must not commit between the baseline's reads and the subscription's store: its
+      // change would be in neither the baseline nor an alert.
+      const committing = writeBatch(store, 'b-meanwhile', '2026-11-01', ['k1']).then((result) => {
+        order.push('batch');
+        return result;
       });
       await settle();
       held.open();
-      await adding;
-      expect((await reading)?.subscriptionId).to.equal('s-1');
-      expect(order).to.deep.equal(['baseline', 'read']);
+      await Promise.all([adding, committing]);
+      expect(order).to.deep.equal(['baseline', 'batch']);
+      expect((await store.getSubscription('s-1'))?.subscriptionId).to.equal('s-1');
     });
 
     it('stores nothing of a subscription whose baseline throws', async () => {

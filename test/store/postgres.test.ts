@@ -8,7 +8,11 @@ import { GatewayError } from '../../gateway/errors/index.js';
 import { openPostgresAuditStore, openPostgresStore, type AuditStore, type Store } from '../../gateway/store/index.js';
 import { startPostgres, type PostgresServer } from '../support/postgres.js';
 import { rejection } from '../support/rejection.js';
+import { auditStoreContract, type AuditStoreFactory } from './auditContract.js';
+import { consentStoreContract } from './consentContract.js';
 import { storeContract, type StoreFactory } from './contract.js';
+import { identityStoreContract } from './identityContract.js';
+import { monitorStoreContract } from './monitorContract.js';
 import { reportStoreContract } from './reportContract.js';
 import { scorecardStoreContract } from './scorecardContract.js';
 
@@ -62,6 +66,15 @@ const postgres: StoreFactory = {
   },
 };
 
+const postgresAudit: AuditStoreFactory = {
+  async create() {
+    databaseUrl = await (server as PostgresServer).createDatabase();
+    return track(openPostgresAuditStore({ url: databaseUrl }));
+  },
+  reopen: () => track(openPostgresAuditStore({ url: databaseUrl })),
+  dispose: postgres.dispose,
+};
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls until `check` holds (a lock released by a closing session is released by the server a moment later). */
@@ -81,8 +94,12 @@ describe('PostgreSQL engine', function () {
   });
 
   storeContract('postgres', postgres);
+  identityStoreContract('postgres', postgres);
+  consentStoreContract('postgres', postgres);
+  monitorStoreContract('postgres', postgres);
   reportStoreContract('postgres', postgres);
   scorecardStoreContract('postgres', postgres);
+  auditStoreContract('postgres', postgresAudit);
 
   describe('postgres: shared by several instances', () => {
     let url = '';
