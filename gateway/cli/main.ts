@@ -67,6 +67,14 @@ const COMMANDS: Readonly<Record<string, TopLevelCommand>> = {
     description: 'enterprises\' consents for banks (through a running gateway, GATEWAY_URL or --url)',
     load: async () => (await import('./commands/consent.js')).registerConsent,
   },
+  backup: {
+    description: 'back up the databases, key fingerprints and current checkpoint into a new directory (SQLite online backup, or pg_dump)',
+    load: async () => (await import('./commands/backup.js')).registerBackup,
+  },
+  restore: {
+    description: 'restore a backup into an empty data directory (or database) and verify its audit log against its checkpoint',
+    load: async () => (await import('./commands/backup.js')).registerRestore,
+  },
   audit: {
     description: 'check the audit log and proofs of it',
     load: async () => (await import('./commands/audit.js')).registerAudit,

@@ -268,7 +268,7 @@ function readFile(file: string, what: string): string {
   }
 }
 
-function verificationJson(verification: LogVerification): Record<string, unknown> {
+export function verificationJson(verification: LogVerification): Record<string, unknown> {
   return {
     ok: verification.ok,
     tree_size: verification.treeSize,
@@ -290,7 +290,7 @@ function verificationJson(verification: LogVerification): Record<string, unknown
   };
 }
 
-function describeVerification(verification: LogVerification): string {
+export function describeVerification(verification: LogVerification): string {
   if (verification.problems[0]?.kind === 'database_damaged') return `audit log FAILED\n${describeProblem(verification.problems[0])}`;
   const summary = `${verification.checkedEntries} entries of ${verification.treeSize} read, ${verification.checkpointsChecked} stored checkpoints checked`;
   // Each root with the tree size it is for: a saved checkpoint's root is of a smaller tree than the log's now.
