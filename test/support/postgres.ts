@@ -132,6 +132,8 @@ export async function startPostgres(): Promise<PostgresServer | undefined> {
   shared ??= start().catch((error: unknown) => `the test server did not start: ${error instanceof Error ? error.message : String(error)}`);
   const server = await shared;
   if (typeof server !== 'string') return server;
+  // CI sets it: there the PostgreSQL tests must run, so a server that cannot start is a failure, not a skip.
+  if (process.env['GATEWAY_TEST_REQUIRE_POSTGRES'] === '1') throw new Error(`GATEWAY_TEST_REQUIRE_POSTGRES=1, but ${server}`);
   if (!toldWhy) {
     toldWhy = true;
     console.log(`      (skipping PostgreSQL tests: ${server})`);
