@@ -20,7 +20,7 @@ import type { AuditLog } from '../../gateway/audit/log.js';
 import type { AuditEvent } from '../../gateway/audit/events.js';
 import { verifyConsistency, verifyInclusion } from '../../gateway/audit/verify.js';
 import { leafHash, nodeHash } from '../../gateway/crypto/merkleHash.js';
-import { openSqliteAuditStore } from '../../gateway/store/index.js';
+import { openPostgresAuditStore, openSqliteAuditStore } from '../../gateway/store/index.js';
 import type { AuditStore } from '../../gateway/store/index.js';
 
 const [mode, dir, firstArgument, secondArgument] = process.argv.slice(2);
@@ -87,8 +87,14 @@ async function closedLoop(log: AuditLog, count: number, callers: number, onAppen
   return latencies;
 }
 
+/** BENCH_DATABASE_URL: append to the audit log on this PostgreSQL database (the engine bench) instead of audit.sqlite. */
+async function openAppendStore(): Promise<AuditStore> {
+  const url = process.env['BENCH_DATABASE_URL'];
+  return url === undefined ? openSqliteAuditStore({ file }) : openPostgresAuditStore({ url });
+}
+
 async function appendBench(count: number, callers: number): Promise<void> {
-  const counted = counting(openSqliteAuditStore({ file }));
+  const counted = counting(await openAppendStore());
   const log = createAuditLog(counted.store);
   const cpuBefore = process.cpuUsage();
   const started = process.hrtime.bigint();

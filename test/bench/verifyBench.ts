@@ -96,12 +96,14 @@ function processCpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-async function startServer(dataDir: string, label: string): Promise<Server> {
+/** The environment of the server processes: BENCH_DATABASE_URL picks the engine (verifyServer.ts). */
+type Engine = { readonly BENCH_DATABASE_URL?: string };
+
+async function startServer(dataDir: string, label: string, engine: Engine): Promise<Server> {
   const profile = PROFILE_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROFILE_DIR, '--cpu-prof-name', `verify-${label}.cpuprofile`] : [];
   const command = [process.execPath, ...profile, SERVER, 'serve', dataDir, REUSE];
-  const child = PIN
-    ? spawn('taskset', ['-c', '0', ...command], { stdio: ['ignore', 'pipe', 'inherit'] })
-    : spawn(command[0]!, command.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
+  const options = { stdio: ['ignore', 'pipe', 'inherit'] as ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...engine } };
+  const child = PIN ? spawn('taskset', ['-c', '0', ...command], options) : spawn(command[0]!, command.slice(1), options);
   const lines = readline.createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   const first = await lines.next();
@@ -150,8 +152,8 @@ function itemRateOf(figures: LoadFigures): number {
  * would take the scenario's measured time past 1.5 × RUNS × SECONDS: at a low rate, one request per connection
  * already takes long.
  */
-async function runScenario(dataDir: string, scenario: Scenario): Promise<ScenarioFigures> {
-  const server = await startServer(dataDir, scenario.name);
+async function runScenario(dataDir: string, scenario: Scenario, engine: Engine = {}): Promise<ScenarioFigures> {
+  const server = await startServer(dataDir, scenario.name, engine);
   const runs: MeasuredRun[] = [];
   let warmUp: LoadFigures;
   let skipped = 0;
@@ -203,17 +205,17 @@ function loadAverage(): string {
  * BENCH_VERIFY_DATA_DIR: a directory to prepare into and keep (or, when it already holds a prepared population, to
  * reuse without preparing): for profiling and repeated runs. Without it, a fresh one under `dir`, removed afterwards.
  */
-function prepare(dir: string): { dataDir: string; prepared: PrepareFigures | undefined; keep: boolean } {
-  const kept = process.env['BENCH_VERIFY_DATA_DIR'];
+function prepare(dir: string, engine: Engine = {}, population = { enterprises: ENTERPRISES, consents: CONSENTS }): { dataDir: string; prepared: PrepareFigures | undefined; keep: boolean } {
+  const kept = engine.BENCH_DATABASE_URL === undefined ? process.env['BENCH_VERIFY_DATA_DIR'] : undefined;
   if (kept && fs.existsSync(path.join(kept, 'subjects.json'))) {
     process.stderr.write(`verification: reusing the population prepared in ${kept}\n`);
     return { dataDir: kept, prepared: undefined, keep: true };
   }
   const dataDir = kept ?? fs.mkdtempSync(path.join(dir, 'verify-'));
   fs.mkdirSync(dataDir, { recursive: true });
-  process.stderr.write(`verification: preparing ${ENTERPRISES} demo enterprises and ${CONSENTS} consents\n`);
-  const prepared = lastJson<PrepareFigures>(execFileSync(process.execPath, [SERVER, 'prepare', dataDir, String(ENTERPRISES), String(CONSENTS)], {
-    encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'],
+  process.stderr.write(`verification: preparing ${population.enterprises} demo enterprises and ${population.consents} consents\n`);
+  const prepared = lastJson<PrepareFigures>(execFileSync(process.execPath, [SERVER, 'prepare', dataDir, String(population.enterprises), String(population.consents)], {
+    encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...engine },
   }));
   process.stderr.write(`  prepared in ${cut(prepared.seconds, 1)} s: ${prepared.rows} rows in ${cut(prepared.loadSeconds, 1)} s, ${prepared.consents} consents in ${cut(prepared.consentSeconds, 1)} s\n`);
   return { dataDir, prepared, keep: kept !== undefined };
@@ -307,3 +309,27 @@ export async function benchVerify(dir: string, writeSection: (name: string, body
     ...verdicts.map((verdict) => `- ${verdict}`),
   ].join('\n'));
 }
+
+/** One engine's verification figures, for the engine comparison (engineBench.ts): the median run of each scenario. */
+export interface EngineVerification {
+  readonly prepared: PrepareFigures;
+  readonly scenarios: readonly { readonly scenario: Scenario; readonly median: MeasuredRun; readonly runs: number; readonly durable: boolean; readonly auditNote: string }[];
+}
+
+/** Both scenarios on a population of the given size, on SQLite (no URL) or the PostgreSQL database at `databaseUrl`. */
+export async function verifyOnEngine(dir: string, databaseUrl: string | undefined, population: { enterprises: number; consents: number }): Promise<EngineVerification> {
+  const engine: Engine = databaseUrl === undefined ? {} : { BENCH_DATABASE_URL: databaseUrl };
+  const { dataDir, prepared } = prepare(dir, engine, population);
+  try {
+    const scenarios = [];
+    for (const scenario of SCENARIOS) {
+      const figures = await runScenario(dataDir, scenario, engine);
+      scenarios.push({ scenario, median: middle(figures.runs, itemRateOf), runs: figures.runs.length, durable: figures.durable, auditNote: figures.auditNote });
+    }
+    return { prepared: prepared as PrepareFigures, scenarios };
+  } finally {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+export { cut, rateOf, itemRateOf };

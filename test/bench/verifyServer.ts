@@ -19,13 +19,11 @@
  *     Opens the prepared directory and serves it on 127.0.0.1 (a free port) with startServer, as `gateway serve`
  *     does, with the bank and consent rate limits raised out of the way and GATEWAY_ANSWER_REUSE_SECONDS as given.
  *     Prints {"url": ...} once listening. On SIGTERM it stops (in-flight requests finish, the runtime closes), then
- *     counts, from audit.sqlite on disk, the entries appended while it served, by kind, and prints one JSON line with
+ *     counts, from the audit store on disk (BENCH_DATABASE_URL: PostgreSQL), the entries appended while it served, by kind, and prints one JSON line with
  *     them and its peak RSS.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
-import { AUDIT_DATABASE_FILE } from '../../gateway/runtime/index.js';
 import { generateRsaKeyPair } from '../../gateway/crypto/x509.js';
 import { sha256Base64url } from '../../gateway/crypto/jws.js';
 import { loadDemoPopulation } from '../../gateway/demo/load.js';
@@ -35,6 +33,7 @@ import { CONSENT_TYPE } from '../../gateway/identity/protocol.js';
 import { todayInShanghai } from '../../gateway/ingest/index.js';
 import { createLogger, createMetrics } from '../../gateway/observability/index.js';
 import { openRuntime } from '../../gateway/runtime/index.js';
+import { openGatewayAuditStore } from '../../gateway/runtime/stores.js';
 import { prepareTestKeys, testConfig } from '../support/runtime.js';
 import { BENCH_BANK, BENCH_PURPOSE, BENCH_QUESTIONS } from './verifyShared.js';
 import type { PrepareFigures, ServeFigures, Subject } from './verifyShared.js';
@@ -42,11 +41,30 @@ import type { PrepareFigures, ServeFigures, Subject } from './verifyShared.js';
 const SEED = 42;
 const CONSENT_DAYS = 30;
 
+/** BENCH_DATABASE_URL: the PostgreSQL database to prepare and serve on (the engine bench); unset, SQLite. */
+const DATABASE_URL = process.env['BENCH_DATABASE_URL'];
+
 function config(dir: string, env: Record<string, string> = {}) {
   return testConfig(dir, {
     HOST: '127.0.0.1', PORT: '0', GATEWAY_INGEST_WORKERS: '2', GATEWAY_CHECKPOINT_INTERVAL_MS: '2000',
-    GATEWAY_BANK_QUESTIONS_PER_SECOND: '10000000', GATEWAY_CONSENT_QUESTIONS_PER_MINUTE: '1000000', ...env,
+    GATEWAY_BANK_QUESTIONS_PER_SECOND: '10000000', GATEWAY_CONSENT_QUESTIONS_PER_MINUTE: '1000000',
+    ...(DATABASE_URL === undefined ? {} : { GATEWAY_DATABASE_URL: DATABASE_URL }), ...env,
   });
+}
+
+/** Entries by kind from `first` on, read back from the store on disk after the server closed it. */
+async function countEntries(cfg: ReturnType<typeof config>, first: number): Promise<Record<string, number>> {
+  const store = await openGatewayAuditStore(cfg);
+  const counts: Record<string, number> = {};
+  try {
+    const size = await store.size();
+    for (let start = first; start < size; start += 10_000) {
+      for (const entry of await store.entries({ start, end: Math.min(size, start + 10_000), limit: 10_000 })) counts[entry.kind] = (counts[entry.kind] ?? 0) + 1;
+    }
+  } finally {
+    await store.close();
+  }
+  return counts;
 }
 
 function base64urlJson(value: unknown): string {
@@ -158,12 +176,9 @@ async function serve(dir: string, reuseSeconds: string): Promise<void> {
     if (sampler) clearInterval(sampler);
     void (async () => {
       await running.stop();
-      const db = new Database(path.join(cfg.dataDir, AUDIT_DATABASE_FILE), { readonly: true });
-      const rows = db.prepare('SELECT kind, count(*) AS n FROM audit_entries WHERE entry_index >= ? GROUP BY kind').all(firstIndex) as { kind: string; n: number }[];
-      db.close();
       const cpu = process.cpuUsage();
       const figures: ServeFigures = {
-        appended: Object.fromEntries(rows.map((row) => [row.kind, row.n])),
+        appended: await countEntries(cfg, firstIndex),
         peakRssMiB: process.resourceUsage().maxRSS / 1024,
         cpuSeconds: (cpu.user + cpu.system) / 1e6,
       };
