@@ -213,6 +213,53 @@ describe('PostgreSQL engine', function () {
       expect(await b.countRecords('water_accounts')).to.equal(5);
     });
 
+    it('holds a subscription\'s transaction for its baseline: no batch commits meanwhile, its own reads run inside it, a throw undoes it', async () => {
+      const [a, b] = await Promise.all([track(openPostgresStore({ url })), track(openPostgresStore({ url }))]);
+      const subject = Buffer.from('subject-A.......');
+      const subscription = (subscriptionId: string) => ({
+        subscriptionId, bankId: 'bank-1', consentId: `consent-${subscriptionId}`, uscc: '91350100M000100Y43', subjectIndex: subject,
+        rules: ['arrears_started'], createdAt: '2026-11-26T00:00:00.000Z', auditIndex: 1,
+      });
+      const order: string[] = [];
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let seenInside: string | undefined;
+      const adding = a.addSubscription(subscription('s-1'), async () => {
+        // A call the baseline makes through the store runs on the transaction's client: it sees the uncommitted row.
+        seenInside = (await a.getSubscription('s-1'))?.subscriptionId;
+        await held;
+        order.push('baseline');
+        return [{ subscriptionId: 's-1', questionId: 'medical_arrears_now', answer: 'false' }];
+      });
+      await sleep(30);
+      const writer = await b.beginBatch('water_accounts');
+      await writer.add([{ rowNumber: 1, keyIndex: Buffer.from('k1..............'), subjectIndex: subject, sealed: Buffer.from('x') }]);
+      const committing = writer.commit({
+        batchId: 'b-1', dataset: 'water_accounts', source: 's', contentHash: 'h-1', format: 'ndjson', rowCount: 1, asOf: '2026-11-26',
+        receivedAt: '2026-11-26T00:00:00.000Z',
+      }, async (transaction) => {
+        order.push(`batch sees ${(await transaction.watchedSubjects(0)).length === 0 ? 'no' : 'a'} subscription row`);
+      }).then(() => order.push('batch committed'));
+      // Another instance reading meanwhile sees what was committed before (MVCC), without waiting.
+      expect(await b.getSubscription('s-1')).to.equal(undefined);
+      await sleep(50);
+      expect(order).to.deep.equal([]);
+      release();
+      await Promise.all([adding, committing]);
+      expect(seenInside).to.equal('s-1');
+      expect(order).to.deep.equal(['baseline', 'batch sees no subscription row', 'batch committed']);
+      expect((await b.getSubscription('s-1'))?.state).to.equal('active');
+
+      expect((await rejection(a.addSubscription(subscription('s-2'), async () => {
+        throw new Error('the baseline failed');
+      }))).message).to.equal('the baseline failed');
+      expect(await a.getSubscription('s-2')).to.equal(undefined);
+      expect(await a.activeSubscriptionsOfConsent('consent-s-2')).to.deep.equal([]);
+      expect((await rejection(a.addSubscription(subscription('s-1'), async () => []))) as GatewayError).to.include({ code: 'subscription_exists' });
+    });
+
     it('says storage_unavailable, without the password, when the server cannot be reached', async () => {
       // Port 1 on the loopback interface: nothing listens there.
       const error = await rejection(openPostgresStore({ url: 'postgres://gateway:s3cret-pw@127.0.0.1:1/gateway' }));

@@ -166,11 +166,41 @@ export function createDatabase(options: { url: string; poolSize?: number; applic
   // An idle client that loses its connection emits 'error' on the pool; without a listener that would end the
   // process. The pool drops the client; the next statement gets a fresh one or fails with storage_unavailable.
   pool.on('error', () => undefined);
-  const ambient = new AsyncLocalStorage<{ client: Queryable; savepoints: number }>();
+  /**
+   * The transaction a call belongs to. `open` turns false at its end: work the callback started and left running
+   * (a promise that outlives it) must not reach a client that has gone back to the pool.
+   */
+  const ambient = new AsyncLocalStorage<{ client: Queryable; savepoints: number; open: boolean }>();
+  const inTransaction = () => {
+    const context = ambient.getStore();
+    return context?.open ? context : undefined;
+  };
   const onPool = queryable(pool, location);
 
+  /**
+   * A pooled client for the caller to hold. pg-pool listens for errors only on idle clients; one held across awaits
+   * (a batch between its chunks, a transaction awaiting its callback) that loses its connection would otherwise
+   * emit an unhandled 'error' and end the process. Its next statement fails instead, as storage_unavailable.
+   */
+  async function checkout(): Promise<pg.PoolClient> {
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (error) {
+      throw mapError(error, location);
+    }
+    const ignore = () => undefined;
+    client.on('error', ignore);
+    const release = client.release.bind(client);
+    client.release = (destroy?: boolean | Error) => {
+      client.removeListener('error', ignore);
+      release(destroy);
+    };
+    return client;
+  }
+
   async function transaction<T>(work: (client: Queryable) => Promise<T>): Promise<T> {
-    const outer = ambient.getStore();
+    const outer = inTransaction();
     if (outer) {
       const name = `sp_${++outer.savepoints}`;
       await outer.client.query(`SAVEPOINT ${name}`);
@@ -183,17 +213,13 @@ export function createDatabase(options: { url: string; poolSize?: number; applic
         throw error;
       }
     }
-    let client: pg.PoolClient;
-    try {
-      client = await pool.connect();
-    } catch (error) {
-      throw mapError(error, location);
-    }
+    const client = await checkout();
     const tx = queryable(client, location);
+    const context = { client: tx, savepoints: 0, open: true };
     let broken: unknown;
     try {
       await tx.query('BEGIN');
-      const result = await ambient.run({ client: tx, savepoints: 0 }, () => work(tx));
+      const result = await ambient.run(context, () => work(tx));
       await tx.query('COMMIT');
       return result;
     } catch (error) {
@@ -205,6 +231,7 @@ export function createDatabase(options: { url: string; poolSize?: number; applic
       }
       throw error;
     } finally {
+      context.open = false;
       client.release(broken === undefined ? undefined : true);
     }
   }
@@ -212,15 +239,9 @@ export function createDatabase(options: { url: string; poolSize?: number; applic
   return {
     pool,
     location,
-    query: (sql, values) => (ambient.getStore()?.client ?? onPool).query(sql, values),
+    query: (sql, values) => (inTransaction()?.client ?? onPool).query(sql, values),
     transaction,
-    async connect() {
-      try {
-        return await pool.connect();
-      } catch (error) {
-        throw mapError(error, location);
-      }
-    },
+    connect: checkout,
     async close() {
       // A second close (or one after a failed open) is a no-op.
       if (!pool.ended && !pool.ending) await pool.end();
