@@ -194,6 +194,23 @@ describe('PostgreSQL engine', function () {
       expect(await a.exclusive(['event:e-1'], async () => 'ran')).to.equal('ran');
     });
 
+    it('fails closed when no new coordination connection can be made: exclusive and leads reject, and lead nothing', async () => {
+      const store = await track(openPostgresStore({ url }));
+      expect(await store.leads('sweeper')).to.equal(true);
+      // Dropping the database ends every session on it, and no new one can be opened.
+      await dropDatabase(url);
+      const codeOf = async (work: Promise<unknown>) => ((await rejection(work)) as GatewayError).code;
+      expect(await eventually(async () => (await store.leads('sweeper').then(() => 'led', (error: GatewayError) => error.code)) === 'storage_unavailable'))
+        .to.equal(true);
+      expect(await codeOf(store.leads('sweeper'))).to.equal('storage_unavailable');
+      let ran = false;
+      expect(await codeOf(store.exclusive(['consent:c-1'], async () => {
+        ran = true;
+      }))).to.equal('storage_unavailable');
+      expect(ran).to.equal(false);
+      expect(await codeOf(store.ping())).to.equal('storage_unavailable');
+    });
+
     it('keeps records of batches of one dataset committed by two instances at once consistent', async () => {
       const [a, b] = await Promise.all([track(openPostgresStore({ url })), track(openPostgresStore({ url }))]);
       const subject = Buffer.from('subject-A.......');

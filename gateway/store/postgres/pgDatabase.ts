@@ -27,6 +27,7 @@ const INT8_OID = 20;
  * Per pool, not pg.types globally, so that other users of pg in the process keep their own parsing.
  */
 export const pgTypes: pg.CustomTypesConfig = {
+  // Cast: pg's getTypeParser is overloaded (text and binary parsers), which a single function cannot be typed as.
   getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
     if (oid === INT8_OID && format !== 'binary') {
       return (value: string) => {
@@ -175,8 +176,6 @@ export function createDatabase(options: { url: string; poolSize?: number; applic
     const context = ambient.getStore();
     return context?.open ? context : undefined;
   };
-  const onPool = queryable(pool, location);
-
   /**
    * A pooled client for the caller to hold. pg-pool listens for errors only on idle clients; one held across awaits
    * (a batch between its chunks, a transaction awaiting its callback) that loses its connection would otherwise
@@ -187,7 +186,11 @@ export function createDatabase(options: { url: string; poolSize?: number; applic
     try {
       client = await pool.connect();
     } catch (error) {
-      throw mapError(error, location);
+      // Whatever keeps a connection from being made (refused, a wrong password, a missing database, too many
+      // clients, a pool exhausted for connectionTimeoutMillis) leaves the store unable to serve.
+      const mapped = mapError(error, location);
+      throw mapped instanceof GatewayError ? mapped
+        : new GatewayError('storage_unavailable', `no connection to the PostgreSQL database ${location} could be made`, { cause: mapped });
     }
     const ignore = () => undefined;
     client.on('error', ignore);
@@ -198,6 +201,23 @@ export function createDatabase(options: { url: string; poolSize?: number; applic
     };
     return client;
   }
+
+  /** One statement on a pooled client of its own (what pool.query does, with connection errors mapped as above). */
+  const onPool: Queryable = {
+    async query<R extends object>(sql: string, values?: readonly unknown[]) {
+      const client = await checkout();
+      let failure: unknown;
+      try {
+        return await queryable(client, location).query<R>(sql, values);
+      } catch (error) {
+        failure = error;
+        throw error;
+      } finally {
+        // A client whose connection failed is destroyed, not handed to the next caller.
+        client.release(failure instanceof GatewayError && failure.code === 'storage_unavailable' ? true : undefined);
+      }
+    },
+  };
 
   async function transaction<T>(work: (client: Queryable) => Promise<T>): Promise<T> {
     const outer = inTransaction();
