@@ -211,6 +211,23 @@ describe('PostgreSQL engine', function () {
       expect(await a.exclusive(['event:e-1'], async () => 'ran')).to.equal('ran');
     });
 
+    it('fails closed when no new coordination connection can be made: exclusive and leads reject, and lead nothing', async () => {
+      const store = await track(openPostgresStore({ url }));
+      expect(await store.leads('sweeper')).to.equal(true);
+      // Dropping the database ends every session on it, and no new one can be opened.
+      await dropDatabase(url);
+      const codeOf = async (work: Promise<unknown>) => ((await rejection(work)) as GatewayError).code;
+      expect(await eventually(async () => (await store.leads('sweeper').then(() => 'led', (error: GatewayError) => error.code)) === 'storage_unavailable'))
+        .to.equal(true);
+      expect(await codeOf(store.leads('sweeper'))).to.equal('storage_unavailable');
+      let ran = false;
+      expect(await codeOf(store.exclusive(['consent:c-1'], async () => {
+        ran = true;
+      }))).to.equal('storage_unavailable');
+      expect(ran).to.equal(false);
+      expect(await codeOf(store.ping())).to.equal('storage_unavailable');
+    });
+
     it('keeps records of batches of one dataset committed by two instances at once consistent', async () => {
       const [a, b] = await Promise.all([track(openPostgresStore({ url })), track(openPostgresStore({ url }))]);
       const subject = Buffer.from('subject-A.......');
@@ -228,6 +245,53 @@ describe('PostgreSQL engine', function () {
       const results = await Promise.all([batch(a, 'may', '2026-05-31'), batch(b, 'may', '2026-05-31')]);
       expect(results.map((result) => result.outcome).sort()).to.deep.equal(['duplicate', 'stored']);
       expect(await b.countRecords('water_accounts')).to.equal(5);
+    });
+
+    it('holds a subscription\'s transaction for its baseline: no batch commits meanwhile, its own reads run inside it, a throw undoes it', async () => {
+      const [a, b] = await Promise.all([track(openPostgresStore({ url })), track(openPostgresStore({ url }))]);
+      const subject = Buffer.from('subject-A.......');
+      const subscription = (subscriptionId: string) => ({
+        subscriptionId, bankId: 'bank-1', consentId: `consent-${subscriptionId}`, uscc: '91350100M000100Y43', subjectIndex: subject,
+        rules: ['arrears_started'], createdAt: '2026-11-26T00:00:00.000Z', auditIndex: 1,
+      });
+      const order: string[] = [];
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let seenInside: string | undefined;
+      const adding = a.addSubscription(subscription('s-1'), async () => {
+        // A call the baseline makes through the store runs on the transaction's client: it sees the uncommitted row.
+        seenInside = (await a.getSubscription('s-1'))?.subscriptionId;
+        await held;
+        order.push('baseline');
+        return [{ subscriptionId: 's-1', questionId: 'medical_arrears_now', answer: 'false' }];
+      });
+      await sleep(30);
+      const writer = await b.beginBatch('water_accounts');
+      await writer.add([{ rowNumber: 1, keyIndex: Buffer.from('k1..............'), subjectIndex: subject, sealed: Buffer.from('x') }]);
+      const committing = writer.commit({
+        batchId: 'b-1', dataset: 'water_accounts', source: 's', contentHash: 'h-1', format: 'ndjson', rowCount: 1, asOf: '2026-11-26',
+        receivedAt: '2026-11-26T00:00:00.000Z',
+      }, async (transaction) => {
+        order.push(`batch sees ${(await transaction.watchedSubjects(0)).length === 0 ? 'no' : 'a'} subscription row`);
+      }).then(() => order.push('batch committed'));
+      // Another instance reading meanwhile sees what was committed before (MVCC), without waiting.
+      expect(await b.getSubscription('s-1')).to.equal(undefined);
+      await sleep(50);
+      expect(order).to.deep.equal([]);
+      release();
+      await Promise.all([adding, committing]);
+      expect(seenInside).to.equal('s-1');
+      expect(order).to.deep.equal(['baseline', 'batch sees no subscription row', 'batch committed']);
+      expect((await b.getSubscription('s-1'))?.state).to.equal('active');
+
+      expect((await rejection(a.addSubscription(subscription('s-2'), async () => {
+        throw new Error('the baseline failed');
+      }))).message).to.equal('the baseline failed');
+      expect(await a.getSubscription('s-2')).to.equal(undefined);
+      expect(await a.activeSubscriptionsOfConsent('consent-s-2')).to.deep.equal([]);
+      expect((await rejection(a.addSubscription(subscription('s-1'), async () => []))) as GatewayError).to.include({ code: 'subscription_exists' });
     });
 
     it('says storage_unavailable, without the password, when the server cannot be reached', async () => {

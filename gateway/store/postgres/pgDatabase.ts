@@ -27,6 +27,7 @@ const INT8_OID = 20;
  * Per pool, not pg.types globally, so that other users of pg in the process keep their own parsing.
  */
 export const pgTypes: pg.CustomTypesConfig = {
+  // Cast: pg's getTypeParser is overloaded (text and binary parsers), which a single function cannot be typed as.
   getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
     if (oid === INT8_OID && format !== 'binary') {
       return (value: string) => {
@@ -166,11 +167,60 @@ export function createDatabase(options: { url: string; poolSize?: number; applic
   // An idle client that loses its connection emits 'error' on the pool; without a listener that would end the
   // process. The pool drops the client; the next statement gets a fresh one or fails with storage_unavailable.
   pool.on('error', () => undefined);
-  const ambient = new AsyncLocalStorage<{ client: Queryable; savepoints: number }>();
-  const onPool = queryable(pool, location);
+  /**
+   * The transaction a call belongs to. `open` turns false at its end: work the callback started and left running
+   * (a promise that outlives it) must not reach a client that has gone back to the pool.
+   */
+  const ambient = new AsyncLocalStorage<{ client: Queryable; savepoints: number; open: boolean }>();
+  const inTransaction = () => {
+    const context = ambient.getStore();
+    return context?.open ? context : undefined;
+  };
+  /**
+   * A pooled client for the caller to hold. pg-pool listens for errors only on idle clients; one held across awaits
+   * (a batch between its chunks, a transaction awaiting its callback) that loses its connection would otherwise
+   * emit an unhandled 'error' and end the process. Its next statement fails instead, as storage_unavailable.
+   */
+  async function checkout(): Promise<pg.PoolClient> {
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (error) {
+      // Whatever keeps a connection from being made (refused, a wrong password, a missing database, too many
+      // clients, a pool exhausted for connectionTimeoutMillis) leaves the store unable to serve.
+      const mapped = mapError(error, location);
+      throw mapped instanceof GatewayError ? mapped
+        : new GatewayError('storage_unavailable', `no connection to the PostgreSQL database ${location} could be made`, { cause: mapped });
+    }
+    const ignore = () => undefined;
+    client.on('error', ignore);
+    const release = client.release.bind(client);
+    client.release = (destroy?: boolean | Error) => {
+      client.removeListener('error', ignore);
+      release(destroy);
+    };
+    return client;
+  }
+
+  /** One statement on a pooled client of its own (what pool.query does, with connection errors mapped as above). */
+  const onPool: Queryable = {
+    async query<R extends object>(sql: string, values?: readonly unknown[]) {
+      const client = await checkout();
+      let failure: unknown;
+      try {
+        return await queryable(client, location).query<R>(sql, values);
+      } catch (error) {
+        failure = error;
+        throw error;
+      } finally {
+        // A client whose connection failed is destroyed, not handed to the next caller.
+        client.release(failure instanceof GatewayError && failure.code === 'storage_unavailable' ? true : undefined);
+      }
+    },
+  };
 
   async function transaction<T>(work: (client: Queryable) => Promise<T>): Promise<T> {
-    const outer = ambient.getStore();
+    const outer = inTransaction();
     if (outer) {
       const name = `sp_${++outer.savepoints}`;
       await outer.client.query(`SAVEPOINT ${name}`);
@@ -183,17 +233,13 @@ export function createDatabase(options: { url: string; poolSize?: number; applic
         throw error;
       }
     }
-    let client: pg.PoolClient;
-    try {
-      client = await pool.connect();
-    } catch (error) {
-      throw mapError(error, location);
-    }
+    const client = await checkout();
     const tx = queryable(client, location);
+    const context = { client: tx, savepoints: 0, open: true };
     let broken: unknown;
     try {
       await tx.query('BEGIN');
-      const result = await ambient.run({ client: tx, savepoints: 0 }, () => work(tx));
+      const result = await ambient.run(context, () => work(tx));
       await tx.query('COMMIT');
       return result;
     } catch (error) {
@@ -205,6 +251,7 @@ export function createDatabase(options: { url: string; poolSize?: number; applic
       }
       throw error;
     } finally {
+      context.open = false;
       client.release(broken === undefined ? undefined : true);
     }
   }
@@ -212,15 +259,9 @@ export function createDatabase(options: { url: string; poolSize?: number; applic
   return {
     pool,
     location,
-    query: (sql, values) => (ambient.getStore()?.client ?? onPool).query(sql, values),
+    query: (sql, values) => (inTransaction()?.client ?? onPool).query(sql, values),
     transaction,
-    async connect() {
-      try {
-        return await pool.connect();
-      } catch (error) {
-        throw mapError(error, location);
-      }
-    },
+    connect: checkout,
     async close() {
       // A second close (or one after a failed open) is a no-op.
       if (!pool.ended && !pool.ending) await pool.end();

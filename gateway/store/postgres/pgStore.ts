@@ -66,14 +66,22 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   }
 
   const datasetNumbers = new Map<string, number>();
-  async function datasetNo(dataset: string): Promise<number> {
+  /** The number of a dataset already stored, for reads: a read never adds a dataset (as on SQLite). */
+  async function storedDatasetNo(dataset: string): Promise<number | undefined> {
     let found = datasetNumbers.get(dataset);
     if (found === undefined) {
-      await db.query('INSERT INTO datasets (dataset) VALUES ($1) ON CONFLICT (dataset) DO NOTHING', [dataset]);
       found = (await db.query<{ dataset_no: number }>('SELECT dataset_no FROM datasets WHERE dataset = $1', [dataset])).rows[0]?.dataset_no;
-      if (found === undefined) throw new GatewayError('internal_error', 'a dataset number could not be allocated');
-      datasetNumbers.set(dataset, found);
+      if (found !== undefined) datasetNumbers.set(dataset, found);
     }
+    return found;
+  }
+  /** The number of a dataset, stored first if it is new (a batch is about to write to it). */
+  async function datasetNo(dataset: string): Promise<number> {
+    const stored = await storedDatasetNo(dataset);
+    if (stored !== undefined) return stored;
+    await db.query('INSERT INTO datasets (dataset) VALUES ($1) ON CONFLICT (dataset) DO NOTHING', [dataset]);
+    const found = await storedDatasetNo(dataset);
+    if (found === undefined) throw new GatewayError('internal_error', 'a dataset number could not be allocated');
     return found;
   }
 
@@ -224,6 +232,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     listBatches: async (limit) => (await db.query<BatchRow>(`SELECT ${BATCH_COLUMNS} ORDER BY b.batch_no DESC LIMIT $1`, [limit])).rows.map(toBatch),
     beginBatch,
     async recordsBySubject(dataset, subjectIndex, { includeHistory = false } = {}) {
+      const dsNo = await storedDatasetNo(dataset);
+      if (dsNo === undefined) return [];
       const { rows } = await db.query<{
         record_id: number; dataset: string; sealed: Buffer; batch_id: string; source: string; as_of: string; received_at: string; superseded_by: string | null;
       }>(`SELECT r.record_id, d.dataset, r.sealed, b.batch_id, b.source, b.as_of, b.received_at, sb.batch_id AS superseded_by
@@ -232,15 +242,17 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         JOIN batches b ON b.batch_no = r.batch_no
         LEFT JOIN batches sb ON sb.batch_no = r.superseded_by
         WHERE r.dataset_no = $1 AND r.subject_index = $2 AND ($3::boolean OR r.superseded_by IS NULL)
-        ORDER BY r.superseded_by IS NOT NULL, r.record_id`, [await datasetNo(dataset), bytes(subjectIndex), includeHistory]);
+        ORDER BY r.superseded_by IS NOT NULL, r.record_id`, [dsNo, bytes(subjectIndex), includeHistory]);
       return rows.map((row): StoredRecord => ({
         recordId: row.record_id, dataset: row.dataset, sealed: row.sealed, batchId: row.batch_id, source: row.source, asOf: row.as_of,
         receivedAt: row.received_at, supersededBy: row.superseded_by ?? undefined,
       }));
     },
-    countRecords: async (dataset) => (dataset === undefined
-      ? await db.query<{ n: number }>('SELECT count(*) AS n FROM records')
-      : await db.query<{ n: number }>('SELECT count(*) AS n FROM records WHERE dataset_no = $1', [await datasetNo(dataset)])).rows[0]?.n ?? 0,
+    async countRecords(dataset) {
+      if (dataset === undefined) return (await db.query<{ n: number }>('SELECT count(*) AS n FROM records')).rows[0]?.n ?? 0;
+      const dsNo = await storedDatasetNo(dataset);
+      return dsNo === undefined ? 0 : (await db.query<{ n: number }>('SELECT count(*) AS n FROM records WHERE dataset_no = $1', [dsNo])).rows[0]?.n ?? 0;
+    },
     listDataKeys: async () =>
       (await db.query<{ key_id: number; wrapped: Buffer; created_at: string }>('SELECT key_id, wrapped, created_at FROM data_keys ORDER BY key_id'))
         .rows.map((row): WrappedDataKey => ({ keyId: row.key_id, wrapped: row.wrapped, createdAt: row.created_at })),
