@@ -17,7 +17,9 @@
  * Memory soak: the server's RSS and heap at the start, middle and end of minutes of sustained verifications
  * (soakBench.ts).
  *
- * BENCH_ONLY=ingest|auth|audit|verify|monitor|cli|soak runs one of them.
+ * Storage engines: verification and audit appends on SQLite and on PostgreSQL side by side (engineBench.ts).
+ *
+ * BENCH_ONLY=ingest|auth|audit|verify|engines|monitor|cli|soak runs one of them.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -26,6 +28,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { demoPopulation } from '../../gateway/demo/population.js';
 import { packageRoot } from '../../gateway/paths.js';
+import { benchEngines } from './engineBench.js';
 import { benchSoak } from './soakBench.js';
 import { benchVerify } from './verifyBench.js';
 
@@ -403,6 +406,7 @@ try {
   if (ONLY === undefined || ONLY === 'auth') benchAuth(dir);
   if (ONLY === undefined || ONLY === 'audit') benchAudit(dir);
   if (ONLY === undefined || ONLY === 'verify') await benchVerify(dir, replaceSection, machine());
+  if (ONLY === undefined || ONLY === 'engines') await benchEngines(dir, replaceSection, machine());
   if (ONLY === undefined || ONLY === 'monitor') benchMonitor(dir);
   if (ONLY === undefined || ONLY === 'cli') benchCli(dir);
   if (ONLY === undefined || ONLY === 'soak') await benchSoak(dir, replaceSection, machine());

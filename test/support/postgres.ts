@@ -72,7 +72,11 @@ function run(binDir: string, program: string, args: readonly string[]): { ok: bo
   return { ok: result.status === 0, output: `${result.stdout ?? ''}${result.stderr ?? ''}${result.error ? String(result.error) : ''}`.trim() };
 }
 
-async function start(): Promise<PostgresServer | string> {
+/**
+ * A server of its own: the tests' shared one runs with fsync off (its data need not survive a crash of the machine,
+ * and every commit is much cheaper); the benchmarks start theirs durable, as a deployment runs.
+ */
+export async function startPostgresServer(options: { readonly durable: boolean }): Promise<PostgresServer | string> {
   const binDir = findBinDir();
   if (!binDir) return 'no PostgreSQL binaries (initdb, pg_ctl, postgres) found via pg_config, /usr/lib/postgresql/*/bin or PATH';
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-pg-'));
@@ -87,9 +91,8 @@ async function start(): Promise<PostgresServer | string> {
     return `initdb failed: ${init.output.split('\n').slice(-3).join(' ')}`;
   }
   const port = await freePort();
-  // fsync off: a test server's data need not survive a crash of the machine, and it makes every commit much cheaper.
-  const options = `-k ${root} -h 127.0.0.1 -p ${port} -F -c max_connections=200`;
-  const started = run(binDir, 'pg_ctl', ['-D', dataDir, '-l', path.join(root, 'server.log'), '-w', '-t', '60', '-o', options, 'start']);
+  const serverOptions = `-k ${root} -h 127.0.0.1 -p ${port}${options.durable ? '' : ' -F'} -c max_connections=200`;
+  const started = run(binDir, 'pg_ctl', ['-D', dataDir, '-l', path.join(root, 'server.log'), '-w', '-t', '60', '-o', serverOptions, 'start']);
   if (!started.ok) {
     fs.rmSync(root, { recursive: true, force: true });
     return `pg_ctl start failed: ${started.output.split('\n').slice(-3).join(' ')}`;
@@ -129,7 +132,7 @@ let toldWhy = false;
 
 /** The process's test server, started on first call; undefined (after saying why, once) when none can be started. */
 export async function startPostgres(): Promise<PostgresServer | undefined> {
-  shared ??= start().catch((error: unknown) => `the test server did not start: ${error instanceof Error ? error.message : String(error)}`);
+  shared ??= startPostgresServer({ durable: false }).catch((error: unknown) => `the test server did not start: ${error instanceof Error ? error.message : String(error)}`);
   const server = await shared;
   if (typeof server !== 'string') return server;
   // CI sets it: there the PostgreSQL tests must run, so a server that cannot start is a failure, not a skip.
