@@ -151,8 +151,21 @@ function statementOn(client: pg.Pool | pg.PoolClient | pg.Client, location: stri
   };
 }
 
+/**
+ * A pool takes concurrent queries; one connection (a transaction's, the coordination session) runs them one after
+ * another, so they are queued here: pg 8 queues them itself but deprecates it, and pg 9 will refuse.
+ */
 export function queryable(client: pg.Pool | pg.PoolClient | pg.Client, location: string): Queryable {
-  return { query: statementOn(client, location) };
+  const query = statementOn(client, location);
+  if (client instanceof pg.Pool) return { query };
+  let tail: Promise<unknown> = Promise.resolve();
+  return {
+    query<R extends object>(sql: string, values?: readonly unknown[]) {
+      const result = tail.then(() => query<R>(sql, values));
+      tail = result.catch(() => undefined);
+      return result;
+    },
+  };
 }
 
 export function createDatabase(options: { url: string; poolSize?: number; applicationName?: string }): Database {
