@@ -10,6 +10,7 @@ import { startPostgres, type PostgresServer } from '../support/postgres.js';
 import { rejection } from '../support/rejection.js';
 import { auditStoreContract, type AuditStoreFactory } from './auditContract.js';
 import { consentStoreContract } from './consentContract.js';
+import { crashContract } from './crashContract.js';
 import { storeContract, type StoreFactory } from './contract.js';
 import { identityStoreContract } from './identityContract.js';
 import { monitorStoreContract } from './monitorContract.js';
@@ -100,6 +101,7 @@ describe('PostgreSQL engine', function () {
   reportStoreContract('postgres', postgres);
   scorecardStoreContract('postgres', postgres);
   auditStoreContract('postgres', postgresAudit);
+  crashContract('postgres', postgres, new URL('./postgresOpener.js', import.meta.url), () => databaseUrl);
 
   describe('postgres: shared by several instances', () => {
     let url = '';

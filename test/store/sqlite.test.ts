@@ -1,17 +1,14 @@
 // The SQLite engine passes the storage contracts.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { migrationsDir } from '../../gateway/paths.js';
 import { openSqliteAuditStore, openSqliteStore } from '../../gateway/store/index.js';
 import { applyMigrations, connect } from '../../gateway/store/sqlite/sqliteStore.js';
 import { auditStoreContract, type AuditStoreFactory } from './auditContract.js';
-import { writeBatch } from './batches.js';
 import { consentStoreContract } from './consentContract.js';
+import { crashContract } from './crashContract.js';
 import { storeContract, type StoreFactory } from './contract.js';
 import { identityStoreContract } from './identityContract.js';
 import { monitorStoreContract } from './monitorContract.js';
@@ -54,48 +51,7 @@ const sqliteAudit: AuditStoreFactory = {
 };
 auditStoreContract('sqlite', sqliteAudit);
 
-/** Resolves once the child has written `line` on its stdout; rejects if it exits first. */
-function untilLine(child: ChildProcess, line: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let output = '';
-    let errors = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.split('\n').includes(line)) resolve();
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      errors += chunk.toString();
-    });
-    child.on('exit', (code) => reject(new Error(`the child exited (${code}) before writing "${line}": ${errors}`)));
-  });
-}
-
-describe('sqlite: a process killed in the middle of a batch', function () {
-  it('leaves nothing of the batch visible after a reopen, and the next batch commits', async function () {
-    await (await sqlite.create()).close();
-    try {
-      const child = spawn(process.execPath, [
-        fileURLToPath(new URL('./crashChild.js', import.meta.url)), new URL('./sqliteOpener.js', import.meta.url).href, path.join(dir, 'gateway.sqlite'),
-      ]);
-      const exited = once(child, 'exit');
-      await untilLine(child, 'added');
-      child.kill('SIGKILL');
-      expect((await exited)[1]).to.equal('SIGKILL');
-      const store = await sqlite.reopen();
-      try {
-        expect(await store.countRecords()).to.equal(0);
-        expect(await store.listBatches(10)).to.deep.equal([]);
-        expect(await store.integrityProblems()).to.deep.equal([]);
-        expect((await writeBatch(store, 'after-crash', '2026-01-31', ['k1', 'k2'])).outcome).to.equal('stored');
-        expect(await store.countRecords()).to.equal(2);
-      } finally {
-        await store.close();
-      }
-    } finally {
-      await sqlite.dispose();
-    }
-  });
-});
+crashContract('sqlite', sqlite, new URL('./sqliteOpener.js', import.meta.url), () => path.join(dir, 'gateway.sqlite'));
 
 describe('sqlite migration 0011 (reports and objections)', function () {
   it('keeps the outbox events written before it (by 0001-0010), and lets new ones have no subscription', async function () {
