@@ -64,23 +64,29 @@ export function readKeyFingerprints(dataDir: string): KeyFingerprints | undefine
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new GatewayError('key_mismatch', `${file} cannot be read: ${(error as Error).message}`, { cause: error });
   }
+  return parseKeyFingerprints(text, file, 'restore it from the backup of the data directory');
+}
+
+/** Fingerprints as recorded (`{ keys: … }`) in `where`; a damaged record is key_mismatch, saying `remedy`. */
+export function parseKeyFingerprints(text: string, where: string, remedy: string): KeyFingerprints {
+  const file = where;
   let parsed: { keys?: Partial<Record<keyof KeyFingerprints, unknown>> };
   try {
     parsed = JSON.parse(text) as typeof parsed;
   } catch (cause) {
-    throw new GatewayError('key_mismatch', `${file} is not JSON: restore it from the backup of the data directory`, { cause });
+    throw new GatewayError('key_mismatch', `${file} is not JSON: ${remedy}`, { cause });
   }
   const keys = parsed.keys ?? {};
   const text64 = (name: keyof KeyFingerprints) => {
     const value = keys[name];
     if (typeof value !== 'string' || !/^[0-9a-f]{64}$/.test(value)) {
-      throw new GatewayError('key_mismatch', `${file} has no fingerprint for ${name}: restore it from the backup of the data directory`);
+      throw new GatewayError('key_mismatch', `${file} has no fingerprint for ${name}: ${remedy}`);
     }
     return value;
   };
   const kids = keys['signing-keys.json'];
   if (!Array.isArray(kids) || kids.length === 0 || !kids.every((kid) => typeof kid === 'string')) {
-    throw new GatewayError('key_mismatch', `${file} has no signing key ids: restore it from the backup of the data directory`);
+    throw new GatewayError('key_mismatch', `${file} has no signing key ids: ${remedy}`);
   }
   return {
     'data-kek.key': text64('data-kek.key'),
@@ -91,8 +97,13 @@ export function readKeyFingerprints(dataDir: string): KeyFingerprints | undefine
   };
 }
 
+/** The record's JSON: `{ recorded_at, keys }`. */
+export function keyFingerprintsJson(fingerprints: KeyFingerprints, now: Date = new Date()): string {
+  return `${JSON.stringify({ recorded_at: now.toISOString(), keys: fingerprints }, null, 2)}\n`;
+}
+
 export function writeKeyFingerprints(dataDir: string, fingerprints: KeyFingerprints, now: Date = new Date()): void {
-  writeFileAtomically(fingerprintFile(dataDir), `${JSON.stringify({ recorded_at: now.toISOString(), keys: fingerprints }, null, 2)}\n`);
+  writeFileAtomically(fingerprintFile(dataDir), keyFingerprintsJson(fingerprints, now));
 }
 
 /**
@@ -100,9 +111,22 @@ export function writeKeyFingerprints(dataDir: string, fingerprints: KeyFingerpri
  * signing key file that lost a recorded kid.
  */
 export function checkKeyFingerprints(dataDir: string, keysDir: string, recorded: KeyFingerprints, actual: KeyFingerprints): void {
-  const mismatch = (name: keyof KeyFingerprints, what: string) => new GatewayError('key_mismatch',
+  compareKeyFingerprints(keysDir, recorded, actual, (name, what) =>
     `${path.join(keysDir, name)} is not the ${what} this data directory (${dataDir}) was used with: restore the original `
-    + `file from your backup of the keys directory (its fingerprint is recorded in ${fingerprintFile(dataDir)})`,
+    + `file from your backup of the keys directory (its fingerprint is recorded in ${fingerprintFile(dataDir)})`);
+}
+
+/** The same check against the record a database keeps (Store.recordKeyFingerprints), which all its instances share. */
+export function checkDatabaseKeyFingerprints(location: string, keysDir: string, recorded: KeyFingerprints, actual: KeyFingerprints): void {
+  compareKeyFingerprints(keysDir, recorded, actual, (name, what) =>
+    `${path.join(keysDir, name)} is not the ${what} the database ${location} was first used with (its fingerprint is `
+    + 'recorded in the database): every gateway on one database must hold the same keys; copy the keys directory of the '
+    + 'instances already serving it, or restore it from your backup');
+}
+
+function compareKeyFingerprints(keysDir: string, recorded: KeyFingerprints, actual: KeyFingerprints,
+  message: (name: keyof KeyFingerprints, what: string) => string): void {
+  const mismatch = (name: keyof KeyFingerprints, what: string) => new GatewayError('key_mismatch', message(name, what),
     { details: { key_file: path.join(keysDir, name) } });
   if (recorded['blind-index.key'] !== actual['blind-index.key']) throw mismatch('blind-index.key', 'blind-index key');
   if (recorded['data-kek.key'] !== actual['data-kek.key']) throw mismatch('data-kek.key', 'data key-encryption key');

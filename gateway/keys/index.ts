@@ -6,7 +6,10 @@ export { ensureSigningKeys, openSigningKeys, rotateSigningKey, SIGNING_KEYS_FILE
 export type { PublishedKey, Rotation, SigningKeySet } from './signingKeys.js';
 export { ensureNoteKey, loadNoteKey, NOTE_KEY_FILE } from './noteKey.js';
 export type { NoteKey } from './noteKey.js';
-export { checkKeyFingerprints, fingerprintKeys, KEY_FINGERPRINTS_FILE, readKeyFingerprints, recordSigningKids, writeKeyFingerprints } from './fingerprints.js';
+export {
+  checkDatabaseKeyFingerprints, checkKeyFingerprints, fingerprintKeys, KEY_FINGERPRINTS_FILE, keyFingerprintsJson, parseKeyFingerprints, readKeyFingerprints,
+  recordSigningKids, writeKeyFingerprints,
+} from './fingerprints.js';
 export type { KeyFingerprints, KeyMaterial } from './fingerprints.js';
 export { checkKeyPermissions, keyPermissionProblems } from './permissions.js';
 export type { PermissionProblem } from './permissions.js';

@@ -10,12 +10,15 @@ import type { GatewayConfig } from '../config/index.js';
 import { GatewayError } from '../errors/index.js';
 import { CA_FILES, loadAuthorityCertificate } from '../identity/authority.js';
 import {
-  checkKeyFingerprints, checkKeyPermissions, fingerprintKeys, loadNoteKey, loadSecrets, NOTE_KEY_FILE, openSigningKeys, readKeyFingerprints,
-  SECRET_FILES, SIGNING_KEYS_FILE, writeKeyFingerprints,
+  checkDatabaseKeyFingerprints, checkKeyFingerprints, checkKeyPermissions, fingerprintKeys, keyFingerprintsJson, loadNoteKey, loadSecrets, NOTE_KEY_FILE,
+  openSigningKeys, parseKeyFingerprints, readKeyFingerprints, SECRET_FILES, SIGNING_KEYS_FILE, writeKeyFingerprints,
 } from '../keys/index.js';
-import type { NoteKey, PermissionProblem, Secrets, SigningKeySet } from '../keys/index.js';
+import type { KeyFingerprints, NoteKey, PermissionProblem, Secrets, SigningKeySet } from '../keys/index.js';
+import type { Store } from '../store/index.js';
 
 export interface VouchedKeys {
+  /** The fingerprints of these keys, for the database's own record (checkDatabaseKeys). */
+  readonly fingerprints: KeyFingerprints;
   readonly secrets: Secrets;
   readonly caCertificatePem: string;
   readonly signingKeys: SigningKeySet;
@@ -74,5 +77,15 @@ export function openVouchedKeys(config: GatewayConfig, fresh: boolean, warn: (me
     // A rotation adds signing keys; they join the record.
     if (actual['signing-keys.json'].length !== recorded['signing-keys.json'].length) writeKeyFingerprints(config.dataDir, actual);
   }
-  return { secrets, caCertificatePem, signingKeys, noteKey };
+  return { fingerprints: actual, secrets, caCertificatePem, signingKeys, noteKey };
+}
+
+/**
+ * The database's own record of its keys, for every process that opens it: the first one's keys are recorded, and a
+ * process with other keys is refused, whatever its data directory recorded (instances each have their own).
+ */
+export async function checkDatabaseKeys(store: Pick<Store, 'recordKeyFingerprints' | 'engine'>, keysDir: string, actual: KeyFingerprints): Promise<void> {
+  const stored = await store.recordKeyFingerprints(keyFingerprintsJson(actual), new Date().toISOString());
+  const recorded = parseKeyFingerprints(stored, `the key fingerprints in ${store.engine.location}`, 'restore the database from its backup');
+  checkDatabaseKeyFingerprints(store.engine.location, keysDir, recorded, actual);
 }

@@ -45,7 +45,7 @@ import type { AuditStore, Store } from '../store/index.js';
 
 import { ensureDataDirectory, isFreshDataDirectory } from './dataDirectory.js';
 import { openGatewayAuditStore, openGatewayStore } from './stores.js';
-import { openVouchedKeys } from './keyCheck.js';
+import { checkDatabaseKeys, openVouchedKeys } from './keyCheck.js';
 
 /** The audit log and what signs and serves its checkpoints. */
 export interface AuditRuntime {
@@ -157,7 +157,7 @@ function consentQuestions(catalog: QuestionCatalog, rules: ReviewRules): Consent
 export async function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {}): Promise<Runtime> {
   const logger = hooks.logger ?? createLogger(config.logLevel, process.stderr);
   ensureDataDirectory(config.dataDir);
-  const { secrets, caCertificatePem, signingKeys, noteKey } = openVouchedKeys(config, isFreshDataDirectory(config), (message) => logger.warn(message));
+  const { fingerprints, secrets, caCertificatePem, signingKeys, noteKey } = openVouchedKeys(config, isFreshDataDirectory(config), (message) => logger.warn(message));
   const registry = loadDatasetRegistry();
   const questions = loadQuestionCatalog(undefined, registry);
   const monitorRules = loadMonitorRules(questions);
@@ -169,6 +169,7 @@ export async function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {
   const store = await openGatewayStore(config);
   let auditStore: AuditStore | undefined;
   try {
+    await checkDatabaseKeys(store, config.keysDir, fingerprints);
     auditStore = await openGatewayAuditStore(config);
     const log = createAuditLog(auditStore);
     const anchorFiles = { checkpointFile: config.checkpointFile, witnessCheckpointFile: config.witnessCheckpointFile };

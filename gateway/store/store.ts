@@ -394,6 +394,12 @@ export interface Store extends Coordination, IdentityStore, ConsentStore, Monito
   unauditedBatches(): Promise<StoredBatch[]>;
   /** What the engine's own consistency check finds wrong with the stored bytes (empty: nothing). */
   integrityProblems(): Promise<string[]>;
+  /**
+   * The fingerprints of the keys the database was first used with (JSON, gateway/keys/fingerprints.ts): stores
+   * `candidate` if none are stored yet, in one statement (two processes starting together keep one), and returns
+   * what is stored.
+   */
+  recordKeyFingerprints(candidate: string, at: string): Promise<string>;
   /** The engine and where it keeps the data, without credentials: reported at start and on /readyz. */
   readonly engine: { readonly name: 'sqlite' | 'postgres'; readonly location: string };
   /** Rejects if the store cannot serve (readiness). */

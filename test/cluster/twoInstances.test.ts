@@ -31,6 +31,12 @@ interface Instance {
   stderr(): string;
 }
 
+/** Fresh keys of its own, as `gateway init` makes them. */
+async function succeededInit(config: GatewayConfig): Promise<void> {
+  const made = await runCli(config.dataDir, ['init'], { GATEWAY_DATA_DIR: config.dataDir, GATEWAY_KEYS_DIR: config.keysDir });
+  expect(made.code, made.stderr).to.equal(0);
+}
+
 function spawnInstance(name: string, root: string, config: GatewayConfig, databaseUrl: string): Promise<Instance> {
   const dataDir = path.join(root, name);
   const child = spawn(process.execPath, [CLI, 'serve'], {
@@ -214,6 +220,14 @@ describe('two gateway instances on one PostgreSQL database', function () {
       const signed = await entryAt(asked.auditIndex);
       expect(signed, `entry ${asked.auditIndex}`).to.include({ kind: 'verification.signed', answer_sha256: sha256Hex(asked.answer) });
     }
+  });
+
+  it('refuses to start an instance whose keys are not the ones the database was first used with', async function () {
+    const other = testConfig(path.join(root, 'other'), { GATEWAY_DATABASE_URL: databaseUrl });
+    await succeededInit(other);
+    const refused = await spawnInstance('other', path.join(root, 'other'), other, databaseUrl).then(
+      () => { throw new Error('an instance with other keys started'); }, (error: Error) => error.message);
+    expect(refused).to.match(/key_mismatch/).and.match(/every gateway on one database must hold the same keys/);
   });
 
   it('`gateway audit verify` passes on the combined log', async function () {

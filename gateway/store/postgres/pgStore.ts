@@ -280,6 +280,10 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     async ping() {
       await db.query('SELECT 1');
     },
+    async recordKeyFingerprints(candidate, at) {
+      await db.query('INSERT INTO key_fingerprints (id, fingerprints, recorded_at) VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING', [candidate, at]);
+      return (await db.query<{ fingerprints: string }>('SELECT fingerprints FROM key_fingerprints WHERE id = 1')).rows[0]?.fingerprints as string;
+    },
     async integrityProblems() {
       // PostgreSQL checksums its own pages; what is cheap to check here is that the schema is the one this code wrote.
       const { rows } = await db.query<{ n: number }>('SELECT count(*) AS n FROM schema_migrations');

@@ -179,6 +179,8 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     replaceSealed: db.prepare('UPDATE records SET sealed = ? WHERE record_id = ?'),
     markAudited: db.prepare('UPDATE batches SET audit_index = ? WHERE batch_id = ?'),
     unaudited: db.prepare(`SELECT ${BATCH_COLUMNS} WHERE b.audit_index IS NULL ORDER BY b.batch_no`),
+    recordKeyFingerprints: db.prepare('INSERT OR IGNORE INTO key_fingerprints (id, fingerprints, recorded_at) VALUES (1, ?, ?)'),
+    keyFingerprints: db.prepare('SELECT fingerprints FROM key_fingerprints WHERE id = 1'),
   };
 
   function beginBatch(dataset: string): BatchWriter {
@@ -336,6 +338,10 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
       db.prepare('SELECT 1').get();
     },
     integrityProblems: () => quickCheck(db),
+    recordKeyFingerprints(candidate, at) {
+      statements.recordKeyFingerprints.run(candidate, at);
+      return (statements.keyFingerprints.get() as { fingerprints: string }).fingerprints;
+    },
     close: () => {
       if (db.open) db.close();
     },
