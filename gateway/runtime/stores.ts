@@ -35,8 +35,9 @@ export function requireExistingStore(config: StoreConfig, file: typeof DATABASE_
   if (config.databaseUrl !== undefined) return redactUrl(config.databaseUrl);
   const location = path.join(config.dataDir, file);
   if (!fs.existsSync(location)) {
-    throw new GatewayError('not_found', `there is no ${file === DATABASE_FILE ? 'gateway store' : 'audit log'} at ${location}: `
-      + 'start the gateway once (npm start), point GATEWAY_DATA_DIR at its data directory, or set GATEWAY_DATABASE_URL');
+    if (file === AUDIT_DATABASE_FILE) throw new GatewayError('not_found', `there is no audit log at ${location}`);
+    throw new GatewayError('not_found', `there is no gateway store at ${location}: start the gateway once (npm start), `
+      + 'or point GATEWAY_DATA_DIR at its data directory (GATEWAY_DATABASE_URL at its PostgreSQL database)');
   }
   return location;
 }
