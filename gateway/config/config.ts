@@ -91,6 +91,8 @@ export interface GatewayConfig {
 export interface MisuseConfig {
   /** The rules file (default policies/misuse.json). */
   readonly policyFile: string;
+  /** GATEWAY_MISUSE_WEBHOOK_URL: where each new flag is also POSTed, signed; unset, flags go to the log only. */
+  readonly webhookUrl: string | undefined;
   /** Whether a flag by a rule that says `suspend` suspends the bank (off unless the operator enables it). */
   readonly autoSuspend: boolean;
   /** How often the serving process scans. */
@@ -280,6 +282,19 @@ function gatewayHome(env: Environment, cwd: string): { dataDir: string; keysDir:
   };
 }
 
+/** An http(s) URL, checked as a URL here; its host is resolved and checked against the allowed networks when used. */
+function webhookUrl(raw: string | undefined, name: string): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new GatewayError('invalid_configuration', `${name} must be an https:// URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new GatewayError('invalid_configuration', `${name} must be an https:// URL, not ${url.protocol}//`);
+  return raw;
+}
+
 /** postgres:// or postgresql:// with a host and a database; the password may be in it or in PGPASSWORD. */
 function databaseUrl(raw: string | undefined): string | undefined {
   if (raw === undefined || raw === '') return undefined;
@@ -365,6 +380,7 @@ export function loadConfig(env: Environment, cwd: string = process.cwd()): Gatew
     misuse: {
       policyFile: path.resolve(cwd, env['GATEWAY_MISUSE_POLICY'] ?? path.join(packageRoot, 'policies', 'misuse.json')),
       autoSuspend: flag(env, 'GATEWAY_MISUSE_AUTO_SUSPEND'),
+      webhookUrl: webhookUrl(env['GATEWAY_MISUSE_WEBHOOK_URL'], 'GATEWAY_MISUSE_WEBHOOK_URL'),
       scanIntervalMs: integer(env, 'GATEWAY_MISUSE_SCAN_SECONDS', 300, 1, 86_400) * 1000,
     },
   };

@@ -124,6 +124,7 @@ export async function startServer(runtime: Runtime, logger: Logger, metrics: Met
     try {
       const flags = await runtime.store.leads('misuse-scan') ? await runtime.misuse.scan() : [];
       for (const flag of flags) logger.warn({ rule: flag.rule, bank: flag.bank, severity: flag.severity, evidence: flag.evidence, suspended: flag.suspended, audit_index: flag.auditIndex }, 'misuse rule flagged a bank');
+      await runtime.notifyMisuse?.(flags);
     } catch (error) {
       logger.error({ err: error }, 'the misuse scan failed; retrying at the next interval');
     }

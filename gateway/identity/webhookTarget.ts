@@ -10,7 +10,10 @@
  * (its lookup is pinned), so a DNS answer that changes between check and connect (rebinding) cannot redirect it.
  */
 import { lookup } from 'node:dns/promises';
+import http from 'node:http';
+import https from 'node:https';
 import { isIP } from 'node:net';
+import type { LookupFunction } from 'node:net';
 import os from 'node:os';
 import ipaddr from 'ipaddr.js';
 import { GatewayError } from '../errors/index.js';
@@ -115,4 +118,32 @@ export async function resolveWebhookTarget(raw: string, allowed: AllowedNetworks
     throw new GatewayError('invalid_argument', 'the webhook URL must be https (http only to a network the operator allows)');
   }
   return { url, address: first.address, family: first.family === 6 ? 6 : 4 };
+}
+
+/** How much of a refusing answer's body is kept (for the operator's view of a failed delivery). */
+const RESPONSE_DETAIL = 200;
+
+/** One POST to the checked address (redirects are not followed); resolves with the status and the start of the body. */
+export function postToTarget(target: WebhookTarget, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<{ status: number; text: string }> {
+  // Pinned: the socket connects to the address that was checked, whatever DNS says now. Host and TLS name stay the URL's.
+  const pinned: LookupFunction = (_hostname, options, callback) => {
+    if (options.all) callback(null, [{ address: target.address, family: target.family }]);
+    else callback(null, target.address, target.family);
+  };
+  const transport = target.url.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const request = transport.request(target.url, {
+      method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, lookup: pinned, signal,
+    }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        if (text.length < RESPONSE_DETAIL) text += chunk;
+      });
+      response.on('error', reject);
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, text: text.slice(0, RESPONSE_DETAIL) }));
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
 }

@@ -14,11 +14,9 @@
  * the connection goes to the checked address: DNS that changes between the check and the connect cannot send an
  * alert, or the bank's secret, to an internal address.
  */
-import http from 'node:http';
-import https from 'node:https';
-import type { LookupFunction } from 'node:net';
 import type { AlertDeliveryConfig } from '../config/index.js';
 import { signWebhook } from '../crypto/index.js';
+import { postToTarget } from '../identity/webhookTarget.js';
 import type { WebhookTarget } from '../identity/webhookTarget.js';
 import type { Logger } from '../observability/index.js';
 import type { Coordination, MonitorStore, OutboxEvent, WebhookRecord } from '../store/index.js';
@@ -47,7 +45,6 @@ export interface DeliveryDependencies {
   readonly random?: () => number;
 }
 
-const RESPONSE_DETAIL = 200;
 
 /** The delay before attempt `attempts + 1`: exponential, capped, with "equal jitter" (half fixed, half random). */
 export function backoffMs(attempts: number, config: Pick<AlertDeliveryConfig, 'baseBackoffMs' | 'maxBackoffMs'>, random: () => number): number {
@@ -65,31 +62,6 @@ export function createDeliveryWorker(deps: DeliveryDependencies): DeliveryWorker
   let scanning = false;
   let rescan = false;
 
-  /** One POST to the checked address (redirects are not followed); resolves with the status and the start of the body. */
-  function send(target: WebhookTarget, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<{ status: number; text: string }> {
-    // Pinned: the socket connects to the address that was checked, whatever DNS says now. Host and TLS name stay the URL's.
-    const pinned: LookupFunction = (_hostname, options, callback) => {
-      if (options.all) callback(null, [{ address: target.address, family: target.family }]);
-      else callback(null, target.address, target.family);
-    };
-    const transport = target.url.protocol === 'https:' ? https : http;
-    return new Promise((resolve, reject) => {
-      const request = transport.request(target.url, {
-        method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, lookup: pinned, signal,
-      }, (response) => {
-        let text = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => {
-          if (text.length < RESPONSE_DETAIL) text += chunk;
-        });
-        response.on('error', reject);
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
-      });
-      request.on('error', reject);
-      request.end(body);
-    });
-  }
-
   async function post(event: OutboxEvent, jws: string, url: string, secret: string): Promise<string | undefined> {
     const controller = new AbortController();
     inFlight.add(controller);
@@ -97,13 +69,13 @@ export function createDeliveryWorker(deps: DeliveryDependencies): DeliveryWorker
     try {
       const target = await deps.resolveTarget(url);
       const timestamp = new Date(Math.floor(now() / 1000) * 1000);
-      const response = await send(target, {
+      const response = await postToTarget(target, {
         'content-type': 'application/jose',
         'webhook-id': event.eventId,
         'webhook-timestamp': String(timestamp.getTime() / 1000),
         'webhook-signature': signWebhook(secret, event.eventId, timestamp, jws),
       }, jws, controller.signal);
-      return response.status >= 200 && response.status < 300 ? undefined : `HTTP ${response.status} ${response.text.slice(0, RESPONSE_DETAIL)}`;
+      return response.status >= 200 && response.status < 300 ? undefined : `HTTP ${response.status} ${response.text}`;
     } catch (error) {
       const code = (error as { code?: string }).code;
       return `${(error as Error).message}${code && !(error as Error).message.includes(code) ? ` (${code})` : ''}`;

@@ -8,10 +8,10 @@ import type { GatewayConfig } from '../config/index.js';
 import { createConsentService } from '../consent/index.js';
 import type { ConsentQuestions, ConsentService } from '../consent/index.js';
 import { GatewayError } from '../errors/index.js';
-import { createMisuseScanner, loadMisusePolicy } from '../misuse/index.js';
+import { createMisuseNotifier, createMisuseScanner, loadMisusePolicy } from '../misuse/index.js';
 import { createSupportService, loadSupportPolicies } from '../support/index.js';
 import type { SupportService } from '../support/index.js';
-import type { MisuseScanner } from '../misuse/index.js';
+import type { MisuseNotifier, MisuseScanner } from '../misuse/index.js';
 import { loadMonitorRules, loadQuestionCatalog, loadReportTemplates } from '../policies/index.js';
 import type { QuestionCatalog, ReportTemplates } from '../policies/index.js';
 import { createObjectionService } from '../objections/index.js';
@@ -87,6 +87,8 @@ export interface Runtime {
   readonly support: SupportService;
   /** Misuse rules over the audit log; the serving process scans on an interval (startServer). */
   readonly misuse: MisuseScanner;
+  /** Sends new flags to the operator's webhook, when GATEWAY_MISUSE_WEBHOOK_URL is set. */
+  readonly notifyMisuse: MisuseNotifier | undefined;
   /** Risk monitoring; its delivery worker runs only in the serving process (startServer starts it). */
   readonly monitoring: Monitoring;
   /** The operator registers a bank's webhook URL or rotates its secret. */
@@ -227,6 +229,9 @@ export async function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {
         policies: supportPolicies, questions, records, participants, audit: log, signer, minCell: config.supportMinCell,
       }),
       misuse: createMisuseScanner({ audit: log, participants, policy: misusePolicy, autoSuspend: config.misuse.autoSuspend }),
+      notifyMisuse: config.misuse.webhookUrl === undefined ? undefined : createMisuseNotifier({
+        url: config.misuse.webhookUrl, signer, resolveTarget, logger, timeoutMs: config.alertDelivery.timeoutMs,
+      }),
       consents,
       monitoring,
       templates,

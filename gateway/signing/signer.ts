@@ -20,6 +20,7 @@ export const SIGNED_TYPES = {
   backtest: 'gateway-backtest+jwt',
   supportEligibility: 'gateway-support-eligibility+jwt',
   supportCounts: 'gateway-support-counts+jwt',
+  misuseFlag: 'gateway-misuse-flag+jwt',
 } as const;
 
 export type SignedType = (typeof SIGNED_TYPES)[keyof typeof SIGNED_TYPES];
