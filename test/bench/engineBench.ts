@@ -67,12 +67,15 @@ export async function benchEngines(dir: string, writeSection: (name: string, bod
   } finally {
     await server.stop();
   }
-  const scenario = (engine: EngineFigures, items: number) => engine.verification.scenarios.find((found) => found.scenario.items === items)!;
+  const scenario = (engine: EngineFigures, name: string) => engine.verification.scenarios.find((found) => found.scenario.name === name)!;
   const rows = engines.map((engine) => {
-    const single = scenario(engine, 1);
-    const screening = scenario(engine, 100);
-    return `| ${engine.name} | ${cut(rateOf(single.median))} | ${cut(single.median.latency.p99)} | ${cut(itemRateOf(screening.median))} | ${cut(screening.median.latency.p99)} | `
-      + `${single.durable && screening.durable ? 'yes' : '**no**'} | ${cut(engine.appends.appends / engine.appends.seconds)} | ${cut(engine.appends.p99Micros / 1e3, 1)} | `
+    const baseline = scenario(engine, 'baseline');
+    const single = scenario(engine, 'single');
+    const screening = scenario(engine, 'screening');
+    const share = (rate: number) => `${cut((rate / rateOf(baseline.median)) * 100, 1)} %`;
+    return `| ${engine.name} | ${cut(rateOf(baseline.median))} | ${cut(rateOf(single.median))} (${share(rateOf(single.median))}) | ${cut(single.median.latency.p99)} | `
+      + `${cut(itemRateOf(screening.median))} (${share(itemRateOf(screening.median))}) | ${cut(screening.median.latency.p99)} | `
+      + `${single.durable && screening.durable && baseline.durable ? 'yes' : '**no**'} | ${cut(engine.appends.appends / engine.appends.seconds)} | ${cut(engine.appends.p99Micros / 1e3, 1)} | `
       + `${cut(engine.appends.appends / engine.appends.commits, 1)} | ${cut(engine.verification.prepared.loadSeconds, 1)} |`;
   });
   writeSection('engines', [
@@ -83,12 +86,14 @@ export async function benchEngines(dir: string, writeSection: (name: string, bod
     'defaults and fsync on (`test/support/postgres.ts`, durable), so its server processes share the two cores with the',
     'gateway and the load generator; the SQLite engine runs inside the gateway process.',
     '',
+    'The baseline is the same HTTP stack answering the same signed requests with no domain work (one durable append and',
+    'a signed tiny answer, `verifyServer.ts baseline`); each scenario is also given as a share of it.',
     `Verification: the bench of the section above (\`verifyBench.ts\`), on ${ENTERPRISES.toLocaleString('en-US')} demo enterprises and`,
     `${CONSENTS.toLocaleString('en-US')} seeded consents per engine, median run of each scenario, 64 connections. Audit appends: ${APPENDS.toLocaleString('en-US')}`,
     `durable group-committed appends by ${CALLERS} concurrent callers (\`auditChild.ts append\`), one run.`,
     '',
-    '| engine | single-item requests/s | p99, ms | screening answered items/s | p99, ms | every answer in the log | audit appends/s | p99, ms | entries per commit | population load, s |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| engine | baseline requests/s | single-item requests/s (÷ baseline) | p99, ms | screening answered items/s (÷ baseline) | p99, ms | every answer in the log | audit appends/s | p99, ms | entries per commit | population load, s |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
     ...engines.flatMap((engine) => engine.verification.scenarios.map((found) => `- ${engine.name}, ${found.scenario.title}: ${found.auditNote}.`)),

@@ -21,18 +21,34 @@
  *     Prints {"url": ...} once listening. On SIGTERM it stops (in-flight requests finish, the runtime closes), then
  *     counts, from the audit store on disk (BENCH_DATABASE_URL: PostgreSQL), the entries appended while it served, by kind, and prints one JSON line with
  *     them and its peak RSS.
+ *
+ *   baseline DIR
+ *     The limit baseline (issue 14): the same HTTP stack on the same prepared directory — express, request ids and
+ *     metrics, the signed-request authentication with its durable replay cache — answering POST /v1/verifications
+ *     with no domain work: one durable group-committed audit append and the gateway's signature over a tiny answer.
+ *     Prints and stops as serve does.
  */
+import { once } from 'node:events';
 import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import express from 'express';
+import type { Request, Response } from 'express';
 import { generateRsaKeyPair } from '../../gateway/crypto/x509.js';
 import { sha256Base64url } from '../../gateway/crypto/jws.js';
 import { loadDemoPopulation } from '../../gateway/demo/load.js';
 import { demoEnterprise } from '../../gateway/demo/population.js';
+import { observeRequests } from '../../gateway/http/observe.js';
+import { notFound, problemHandler } from '../../gateway/http/problems.js';
+import { assignRequestId } from '../../gateway/http/requestContext.js';
 import { startServer } from '../../gateway/http/server.js';
+import { BODY_LIMITS, principalOf, signedRequest } from '../../gateway/http/signedRequest.js';
+import { SIGNED_TYPES } from '../../gateway/signing/signer.js';
 import { CONSENT_TYPE } from '../../gateway/identity/protocol.js';
 import { todayInShanghai } from '../../gateway/ingest/index.js';
 import { createLogger, createMetrics } from '../../gateway/observability/index.js';
 import { openRuntime } from '../../gateway/runtime/index.js';
+import type { Runtime } from '../../gateway/runtime/index.js';
 import { openGatewayAuditStore } from '../../gateway/runtime/stores.js';
 import { prepareTestKeys, testConfig } from '../support/runtime.js';
 import { BENCH_BANK, BENCH_PURPOSE, BENCH_QUESTIONS } from './verifyShared.js';
@@ -158,11 +174,37 @@ async function prepare(dir: string, enterprises: number, consents: number): Prom
   }
 }
 
-async function serve(dir: string, reuseSeconds: string): Promise<void> {
+/** What the baseline answers with: the signed-request stack and the two durable steps every answer has, nothing else. */
+async function startBaseline(runtime: Runtime): Promise<{ url: string; stop(): Promise<void> }> {
+  const logger = createLogger('silent');
+  const metrics = createMetrics();
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(assignRequestId, observeRequests(logger, metrics));
+  app.post('/v1/verifications', ...signedRequest(runtime.authenticator, ['bank'], BODY_LIMITS.verification), async (_req: Request, res: Response) => {
+    const principal = principalOf(res);
+    const appended = await runtime.audit.log.append({ kind: 'audit.read', actor: principal.participantId, details: { request_sha256: principal.requestSha256 } });
+    const answer = await runtime.signer.sign(SIGNED_TYPES.verification, principal.participantId, { request_sha256: principal.requestSha256, audit_index: appended.index });
+    res.status(200).json({ answer });
+  });
+  app.use(notFound, problemHandler(logger, metrics));
+  const server = app.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    async stop() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await runtime.close();
+    },
+  };
+}
+
+async function serve(dir: string, reuseSeconds: string, mode: 'serve' | 'baseline'): Promise<void> {
   const cfg = config(dir, { GATEWAY_ANSWER_REUSE_SECONDS: reuseSeconds });
   const runtime = (await openRuntime(cfg));
   const firstIndex = await runtime.audit.log.size();
-  const running = await startServer(runtime, createLogger('silent'), createMetrics());
+  const running = mode === 'serve' ? await startServer(runtime, createLogger('silent'), createMetrics()) : await startBaseline(runtime);
   // The soak reads the server's memory over time: one line per sample, after the {url} line.
   const sampleMs = Number(process.env['BENCH_MEMORY_SAMPLE_MS'] ?? 0);
   const sample = () => {
@@ -191,5 +233,6 @@ async function serve(dir: string, reuseSeconds: string): Promise<void> {
 
 const [mode, dir, ...rest] = process.argv.slice(2);
 if (mode === 'prepare') await prepare(dir!, Number(rest[0]), Number(rest[1]));
-else if (mode === 'serve') await serve(dir!, rest[0] ?? '0');
-else throw new Error('usage: verifyServer.js prepare DIR ENTERPRISES CONSENTS | serve DIR REUSE_SECONDS');
+else if (mode === 'serve') await serve(dir!, rest[0] ?? '0', 'serve');
+else if (mode === 'baseline') await serve(dir!, '0', 'baseline');
+else throw new Error('usage: verifyServer.js prepare DIR ENTERPRISES CONSENTS | serve DIR REUSE_SECONDS | baseline DIR');
