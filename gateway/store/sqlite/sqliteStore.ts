@@ -271,17 +271,13 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     const insert = writer.prepare(`INSERT INTO staging.staged (record_id, key_index, subject_index, sealed) VALUES (?, ?, ?, ?)
       ON CONFLICT (subject_index, key_index) DO NOTHING`);
     const earlier = writer.prepare('SELECT record_id FROM staging.staged WHERE subject_index = ? AND key_index = ?').pluck();
-    // One transaction per chunk, writing the staging database only: gateway.sqlite stays unlocked while rows arrive.
-    const stage = writer.transaction((records: readonly SealedRecord[]) => records.map((record) => {
-      if (insert.run(recordId(record.rowNumber), record.keyIndex, record.subjectIndex, record.sealed).changes === 1) return undefined;
-      return (earlier.get(record.subjectIndex, record.keyIndex) as number) - firstId;
-    }));
     /**
-     * Ends the batch's connection and removes its staging file (still locked, so no other store takes it for a crash's).
-     * After a failed statement SQLite may already have rolled the transaction back (it does on SQLITE_FULL), so
-     * ROLLBACK only if one is still open; after a failure the WAL is given back.
+     * Ends the batch's connection, once, and removes its staging file (still locked, so that no other store takes it
+     * for a crash's). After a failed statement SQLite may already have rolled the transaction back (it does on
+     * SQLITE_FULL), so ROLLBACK only if one is still open; after a failure the WAL is given back.
      */
     const finish = (failed: boolean) => {
+      if (!writer.open) return;
       if (writer.inTransaction) writer.exec('ROLLBACK');
       if (failed) reclaimWal(writer);
       fs.rmSync(stagingFile, { force: true });
@@ -295,13 +291,22 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
       recordId,
       async add(records: readonly SealedRecord[]) {
         try {
-          return stage(records);
+          // One transaction for all the batch's rows, open across adds: it writes the staging database only, so
+          // gateway.sqlite stays unlocked while rows arrive, and the staged pages are written out once, at commit.
+          if (!writer.inTransaction) writer.exec('BEGIN');
+          return records.map((record) => {
+            if (insert.run(recordId(record.rowNumber), record.keyIndex, record.subjectIndex, record.sealed).changes === 1) return undefined;
+            return (earlier.get(record.subjectIndex, record.keyIndex) as number) - firstId;
+          });
         } catch (error) {
+          // The batch is over: what it staged may be rolled back already (SQLITE_FULL), and is never committed.
+          finish(true);
           throw storageError(error);
         }
       },
       async commit(metadata: BatchMetadata, beforeCommit?: (transaction: BatchTransaction) => Promise<void>): Promise<CommitResult> {
         try {
+          if (writer.inTransaction) writer.exec('COMMIT');
           await whenUnlocked(() => {
             // Everything committed is copied into the database file first, so that should this batch fail on a full
             // disk, the WAL holds only its frames, and truncating it (finish) needs no space the disk no longer has.
@@ -338,9 +343,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
           throw storageError(error);
         }
       },
-      abort: async () => {
-        if (writer.open) finish(true);
-      },
+      abort: async () => finish(true),
     };
   }
 
