@@ -16,7 +16,7 @@ import { reportStore } from './sqliteReportStore.js';
 import { scorecardStore } from './sqliteScorecardStore.js';
 import { enrolmentStore } from './sqliteEnrolmentStore.js';
 import { createKeyedLock } from '../keyedLock.js';
-import { createSerial, whenUnlocked, type Synchronous } from './serial.js';
+import { createSerial, LOCK_WAIT_MS, whenUnlocked, type Synchronous } from './serial.js';
 import type {
   BatchMetadata, BatchTransaction, BatchWriter, CommitResult, ConsentRecord, Coordination, ConsentStore, IdentityStore, MonitorStore, StoredConsentState, ParticipantRecord, ParticipantRole, ParticipantStatus,
   ReconciledConsentUse, SealedRecord, SealedRow, StoredBatch, StoredRecord, Store, WrappedDataKey,
@@ -26,11 +26,6 @@ import type { ScorecardStore } from '../scorecardStore.js';
 import type { EnrolmentStore } from '../enrolmentStore.js';
 
 const ROWS_PER_BATCH = 2 ** 24;
-/**
- * SQLite's own (synchronous) wait for a lock, for what runs as a database opens (migrations). The store's
- * connections then wait on a timer instead (busy_timeout 0, serial.ts), never blocking the event loop.
- */
-const BUSY_TIMEOUT_MS = 30_000;
 /** A batch's staging database is `<database file>.batch-<batch number>`, beside it, on the same disk. */
 const STAGING_INFIX = '.batch-';
 
@@ -79,7 +74,10 @@ export function connect(file: string): SqliteDatabase {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
-  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  // SQLite's own wait, synchronous: for what runs as a database opens (migrations), and for the audit log, whose one
+  // connection no other in the process contends with. The gateway store's connections then wait on a timer instead
+  // (busy_timeout 0, serial.ts): a lock held in this process is released only if the event loop runs.
+  db.pragma(`busy_timeout = ${LOCK_WAIT_MS}`);
   db.pragma('foreign_keys = ON');
   return db;
 }
@@ -148,7 +146,8 @@ function openBatchConnection(file: string, batchNo: number): { writer: SqliteDat
     writer.pragma('busy_timeout = 0');
     writer.pragma('cache_size = -65536');
     writer.prepare('ATTACH DATABASE ? AS staging').run(stagingFile);
-    for (const pragma of ['journal_mode = MEMORY', 'synchronous = OFF', 'locking_mode = EXCLUSIVE', 'cache_size = -65536']) writer.pragma(`staging.${pragma}`);
+    // 16 MiB of cache keeps its index's pages at hand; its table is appended to, each page written out once.
+    for (const pragma of ['journal_mode = MEMORY', 'synchronous = OFF', 'locking_mode = EXCLUSIVE', 'cache_size = -16384']) writer.pragma(`staging.${pragma}`);
     writer.exec(`CREATE TABLE staging.staged (record_id INTEGER PRIMARY KEY, key_index BLOB NOT NULL, subject_index BLOB NOT NULL,
       sealed BLOB NOT NULL, UNIQUE (subject_index, key_index))`);
     // Locked from here on. A store opening the database may have removed the file just before: the batch stops
