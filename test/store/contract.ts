@@ -21,12 +21,6 @@ export interface StoreFactory {
   dispose(): Promise<void>;
 }
 
-/**
- * Tests an engine is known to fail, by title, each with why: they are listed as pending with the reason, so that the
- * suite stays green for the rest while the engine is fixed. Another engine runs them.
- */
-export type KnownFailures = Readonly<Record<string, string>>;
-
 /** Opens a batch and adds one record per key about subject-A, each sealed as `<tag>:<key>`. */
 async function openBatch(store: Store, tag: string, keys: readonly string[]): Promise<BatchWriter> {
   const writer = await store.beginBatch(DATASET);
@@ -54,7 +48,7 @@ function neverOverlapped(steps: readonly string[]): boolean {
     && (position % 2 === 0 || step.slice('exit '.length) === steps[position - 1]!.slice('enter '.length)));
 }
 
-export function storeContract(engine: string, factory: StoreFactory, knownFailures: KnownFailures = {}): void {
+export function storeContract(engine: string, factory: StoreFactory): void {
   describe(`storage contract: ${engine}`, () => {
     let store: Store;
     beforeEach(async () => {
@@ -64,13 +58,6 @@ export function storeContract(engine: string, factory: StoreFactory, knownFailur
       await store.close();
       await factory.dispose();
     });
-
-    /** `it`, or a pending test saying why when the engine is known to fail it. */
-    const itUnlessKnownFailure = (title: string, test: () => Promise<void>) => {
-      const reason = knownFailures[title];
-      if (reason === undefined) it(title, test);
-      else it.skip(`${title} [known failure of ${engine}: ${reason}]`);
-    };
 
     describe('batches and records', () => {
       it('makes a batch visible only when it commits', async () => {
@@ -142,7 +129,7 @@ export function storeContract(engine: string, factory: StoreFactory, knownFailur
         expect(await store.findBatch(DATASET, 'two')).to.equal(undefined);
       });
 
-      itUnlessKnownFailure('stores one of two batches of the same content committed on two connections at once, and calls the other a duplicate', async () => {
+      it('stores one of two batches of the same content committed on two connections at once, and calls the other a duplicate', async () => {
         const other = await factory.reopen();
         try {
           const writers = [await openBatch(store, 'b1', ['k1']), await openBatch(other, 'b2', ['k1'])];
@@ -155,7 +142,7 @@ export function storeContract(engine: string, factory: StoreFactory, knownFailur
         }
       });
 
-      itUnlessKnownFailure('serves other writes on the store while a batch is open', async () => {
+      it('serves other writes on the store while a batch is open', async () => {
         const writer = await openBatch(store, 'b1', ['k1']);
         expect(await store.rememberRequests([{ participantId: 'bank-1', jti: 'j1', expiresAt: 5000 }], 1000)).to.deep.equal([true]);
         await store.addConsent(consent('c-1'), false);

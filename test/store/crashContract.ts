@@ -25,11 +25,19 @@ function untilLine(child: ChildProcess, line: string): Promise<void> {
   });
 }
 
+/** What an engine checks of its own around the crash (SQLite: its batch staging files). */
+export interface CrashChecks {
+  /** While the child's batch is open, before the kill. */
+  whileBatchOpen?(): Promise<void>;
+  /** Right after the store is opened again. */
+  afterReopen?(): void;
+}
+
 /**
  * `opener` is the URL of a module exporting StoreOpener for the engine; `location` says where the store `create`
  * made last is (a file, a database URL), for the child to open.
  */
-export function crashContract(engine: string, factory: StoreFactory, opener: URL, location: () => string): void {
+export function crashContract(engine: string, factory: StoreFactory, opener: URL, location: () => string, checks: CrashChecks = {}): void {
   describe(`storage contract, crash: ${engine}`, function () {
     it('leaves nothing of a batch open in a killed process visible after a reopen, and the next batch commits', async function () {
       await (await factory.create()).close();
@@ -37,10 +45,12 @@ export function crashContract(engine: string, factory: StoreFactory, opener: URL
         const child = spawn(process.execPath, [fileURLToPath(new URL('./crashChild.js', import.meta.url)), opener.href, location()]);
         const exited = once(child, 'exit');
         await untilLine(child, 'added');
+        await checks.whileBatchOpen?.();
         child.kill('SIGKILL');
         expect((await exited)[1]).to.equal('SIGKILL');
         const store = await factory.reopen();
         try {
+          checks.afterReopen?.();
           expect(await store.countRecords()).to.equal(0);
           expect(await store.listBatches(10)).to.deep.equal([]);
           expect(await store.integrityProblems()).to.deep.equal([]);

@@ -10,6 +10,7 @@ import { auditStoreContract, type AuditStoreFactory } from './auditContract.js';
 import { consentStoreContract } from './consentContract.js';
 import { crashContract } from './crashContract.js';
 import { storeContract, type StoreFactory } from './contract.js';
+import { DATASET, batchMetadata, gate, sealedRecords, settle } from './fixtures.js';
 import { identityStoreContract } from './identityContract.js';
 import { monitorStoreContract } from './monitorContract.js';
 import { reportStoreContract } from './reportContract.js';
@@ -24,16 +25,7 @@ const sqlite: StoreFactory = {
   reopen: async () => openSqliteStore({ file: path.join(dir, 'gateway.sqlite') }),
   dispose: async () => fs.rmSync(dir, { recursive: true, force: true }),
 };
-/**
- * A batch holds SQLite's write lock from its first add() until commit() or abort(), across awaits. Any other write in
- * the process meanwhile (another batch's beginBatch, rememberRequests, addConsent…) waits for that lock synchronously,
- * in busy_timeout, so it blocks the event loop the batch needs to finish: after 30 s it fails with SQLITE_BUSY.
- */
-const BATCH_HOLDS_THE_WRITE_LOCK = 'an open batch holds the write lock, and another write in the process blocks the event loop for busy_timeout (30 s), then fails with SQLITE_BUSY';
-storeContract('sqlite', sqlite, {
-  'stores one of two batches of the same content committed on two connections at once, and calls the other a duplicate': BATCH_HOLDS_THE_WRITE_LOCK,
-  'serves other writes on the store while a batch is open': BATCH_HOLDS_THE_WRITE_LOCK,
-});
+storeContract('sqlite', sqlite);
 identityStoreContract('sqlite', sqlite);
 consentStoreContract('sqlite', sqlite);
 monitorStoreContract('sqlite', sqlite);
@@ -51,7 +43,75 @@ const sqliteAudit: AuditStoreFactory = {
 };
 auditStoreContract('sqlite', sqliteAudit);
 
-crashContract('sqlite', sqlite, new URL('./sqliteOpener.js', import.meta.url), () => path.join(dir, 'gateway.sqlite'));
+/** The staging files of batches (gateway.sqlite.batch-<n>) in the data directory. */
+const stagingFiles = () => fs.readdirSync(dir).filter((name) => name.startsWith('gateway.sqlite.batch-'));
+
+crashContract('sqlite', sqlite, new URL('./sqliteOpener.js', import.meta.url), () => path.join(dir, 'gateway.sqlite'), {
+  // A store opened by another process while the batch is live leaves its staging file alone; after the crash, the
+  // next open removes it.
+  async whileBatchOpen() {
+    await (await sqlite.reopen()).close();
+    expect(stagingFiles()).to.have.length(1);
+  },
+  afterReopen() {
+    expect(stagingFiles()).to.deep.equal([]);
+  },
+});
+
+describe('sqlite: a batch and the write lock', function () {
+  afterEach(async () => sqlite.dispose());
+
+  it('stages its rows outside gateway.sqlite, and removes the staging file when it commits or aborts', async function () {
+    const store = await sqlite.create();
+    try {
+      const committed = await store.beginBatch(DATASET);
+      await committed.add(sealedRecords('b1', ['k1']));
+      const aborted = await store.beginBatch(DATASET);
+      await aborted.add(sealedRecords('b2', ['k1']));
+      expect(stagingFiles()).to.have.length(2);
+      await committed.commit(batchMetadata('b1', 'h1', '2026-01-31', 1));
+      await aborted.abort();
+      expect(stagingFiles()).to.deep.equal([]);
+      expect(await store.countRecords()).to.equal(1);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('keeps an open batch going when another store opens the database in the same process', async function () {
+    const store = await sqlite.create();
+    try {
+      const writer = await store.beginBatch(DATASET);
+      await writer.add(sealedRecords('b1', ['k1', 'k2']));
+      await (await sqlite.reopen()).close();
+      expect((await writer.commit(batchMetadata('b1', 'h1', '2026-01-31', 2))).outcome).to.equal('stored');
+      expect(await store.countRecords()).to.equal(2);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('makes a write wait on a timer while a commit holds the lock, never blocking the event loop, and serves it after the commit', async function () {
+    const store = await sqlite.create();
+    try {
+      const writer = await store.beginBatch(DATASET);
+      await writer.add(sealedRecords('b1', ['k1']));
+      const held = gate();
+      const committing = writer.commit(batchMetadata('b1', 'h1', '2026-01-31', 1), () => held.opened);
+      await settle();
+      const waited = Date.now();
+      const remembering = store.rememberRequests([{ participantId: 'bank-1', jti: 'j1', expiresAt: 5000 }], 1000);
+      await settle();
+      // SQLite's busy handler would have held the event loop, and this timer, for busy_timeout (30 s).
+      expect(Date.now() - waited).to.be.below(1000);
+      held.open();
+      expect((await committing).outcome).to.equal('stored');
+      expect(await remembering).to.deep.equal([true]);
+    } finally {
+      await store.close();
+    }
+  });
+});
 
 describe('sqlite migration 0011 (reports and objections)', function () {
   it('keeps the outbox events written before it (by 0001-0010), and lets new ones have no subscription', async function () {

@@ -18,3 +18,8 @@ export function isDatabaseDamage(error: unknown): boolean {
   const code = sqliteCode(error);
   return code !== undefined && (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB');
 }
+
+/** Another connection holds the lock this statement needs (SQLITE_BUSY and its extended codes). */
+export function isBusy(error: unknown): boolean {
+  return sqliteCode(error)?.startsWith('SQLITE_BUSY') ?? false;
+}

@@ -4,9 +4,33 @@
  * subscription's baseline) holds the connection until it settles, and other calls queue behind it. Calls made from
  * inside that callback (AsyncLocalStorage says they are its own) run at once, inside its transaction: waiting for
  * the connection they already hold would deadlock.
+ *
+ * Waits for SQLite's write lock can be asynchronous: on a connection with busy_timeout 0, a unit of work that finds the
+ * lock held (by a batch's commit in this process, by another process) fails with SQLITE_BUSY at once, and is tried
+ * again after a timer, keeping its place in the queue. SQLite's own busy wait would block the event loop, and with it
+ * the work in this process that holds the lock. Trying again is safe: a call writes in one transaction, or in
+ * statements each safe to repeat, and SQLITE_BUSY leaves the one that failed undone.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
+import { isBusy } from './errors.js';
+
+/** How long a unit of work waits for the write lock before its SQLITE_BUSY is thrown. */
+export const LOCK_WAIT_MS = 30_000;
+const MAX_PAUSE_MS = 20;
+
+/** Runs `work` until it gets the lock it needs, pausing on a timer between tries; after LOCK_WAIT_MS from `since`, throws its SQLITE_BUSY. */
+export async function whenUnlocked<T>(work: () => T, since = Date.now()): Promise<T> {
+  for (let pause = 1; ; pause = Math.min(pause * 2, MAX_PAUSE_MS)) {
+    try {
+      return work();
+    } catch (error) {
+      if (!isBusy(error) || Date.now() - since + pause > LOCK_WAIT_MS) throw error;
+    }
+    await sleep(pause);
+  }
+}
 
 export type Synchronous<T> = {
   [K in keyof T]: T[K] extends (...args: infer A) => Promise<infer R> ? (...args: A) => R : T[K];
@@ -54,20 +78,22 @@ export function createSerial(db: SqliteDatabase): Serial {
   }
 
   function call<T>(work: () => T): Promise<T> {
+    const since = Date.now();
     if (queued === 0 || mine()) {
       try {
         return Promise.resolve(work());
       } catch (error) {
-        return Promise.reject(error);
+        // Inside a transaction the lock is held already: nothing to wait for.
+        if (mine() || !isBusy(error)) return Promise.reject(error);
       }
     }
-    return hold(async () => work());
+    return hold(() => whenUnlocked(work, since));
   }
 
   async function transaction<T>(work: () => Promise<T>): Promise<T> {
     if (mine()) throw new Error('a transaction is already open on this connection');
     return hold(async () => {
-      db.exec('BEGIN IMMEDIATE');
+      await whenUnlocked(() => db.exec('BEGIN IMMEDIATE'));
       try {
         const result = await work();
         db.exec('COMMIT');

@@ -1,21 +1,22 @@
 /**
  * The embedded SQLite engine (better-sqlite3, WAL, synchronous=FULL). Reads and small writes share one
- * connection; each batch writes through a connection of its own, so its long transaction never swallows the
- * statements of anything else running in the process.
+ * connection; each batch writes through a connection of its own, so its transaction never swallows the statements
+ * of anything else running in the process. A batch's rows are staged outside gateway.sqlite while they arrive and
+ * copied in when it commits, so that it holds the database's write lock only for its commit.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
+import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { GatewayError } from '../../errors/index.js';
 import { migrationsDir } from '../../paths.js';
-import { isDatabaseDamage, isStorageFull } from './errors.js';
+import { isBusy, isDatabaseDamage, isStorageFull } from './errors.js';
 import { batchTransaction, monitorStore } from './sqliteMonitorStore.js';
 import { reportStore } from './sqliteReportStore.js';
 import { scorecardStore } from './sqliteScorecardStore.js';
 import { enrolmentStore } from './sqliteEnrolmentStore.js';
 import { createKeyedLock } from '../keyedLock.js';
-import { createSerial, type Synchronous } from './serial.js';
+import { createSerial, LOCK_WAIT_MS, whenUnlocked, type Synchronous } from './serial.js';
 import type {
   BatchMetadata, BatchTransaction, BatchWriter, CommitResult, ConsentRecord, Coordination, ConsentStore, IdentityStore, MonitorStore, StoredConsentState, ParticipantRecord, ParticipantRole, ParticipantStatus,
   ReconciledConsentUse, SealedRecord, SealedRow, StoredBatch, StoredRecord, Store, WrappedDataKey,
@@ -25,7 +26,8 @@ import type { ScorecardStore } from '../scorecardStore.js';
 import type { EnrolmentStore } from '../enrolmentStore.js';
 
 const ROWS_PER_BATCH = 2 ** 24;
-const BUSY_TIMEOUT_MS = 30_000;
+/** A batch's staging database is `<database file>.batch-<batch number>`, beside it, on the same disk. */
+const STAGING_INFIX = '.batch-';
 
 export interface SqliteStoreOptions {
   /** Database file; ':memory:' is not supported because batches use a second connection. */
@@ -72,7 +74,10 @@ export function connect(file: string): SqliteDatabase {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
-  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  // SQLite's own wait, synchronous: for what runs as a database opens (migrations), and for the audit log, whose one
+  // connection no other in the process contends with. The gateway store's connections then wait on a timer instead
+  // (busy_timeout 0, serial.ts): a lock held in this process is released only if the event loop runs.
+  db.pragma(`busy_timeout = ${LOCK_WAIT_MS}`);
   db.pragma('foreign_keys = ON');
   return db;
 }
@@ -125,10 +130,79 @@ function isUniqueViolation(error: unknown): boolean {
   return error instanceof Database.SqliteError && error.code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
 
+/**
+ * A batch's connection: gateway.sqlite, with the batch's staging database attached as `staging`. Rows are staged
+ * there (journal in memory, no syncs: a failed or crashed batch's staging is thrown away) and copied into `records`
+ * by the commit. The connection keeps the staging file locked (locking_mode EXCLUSIVE) for the batch's life: that is
+ * how a store opening the database tells a live batch's staging file from one a crash left (removeLeftoverStaging).
+ */
+function openBatchConnection(file: string, batchNo: number): { writer: SqliteDatabase; stagingFile: string } {
+  const stagingFile = `${file}${STAGING_INFIX}${batchNo}`;
+  const fd = fs.openSync(stagingFile, 'wx', 0o600);
+  const created = fs.fstatSync(fd);
+  fs.closeSync(fd);
+  const writer = connect(file);
+  try {
+    writer.pragma('busy_timeout = 0');
+    writer.pragma('cache_size = -65536');
+    writer.prepare('ATTACH DATABASE ? AS staging').run(stagingFile);
+    // 16 MiB of cache keeps its index's pages at hand; its table is appended to, each page written out once.
+    for (const pragma of ['journal_mode = MEMORY', 'synchronous = OFF', 'locking_mode = EXCLUSIVE', 'cache_size = -16384']) writer.pragma(`staging.${pragma}`);
+    writer.exec(`CREATE TABLE staging.staged (record_id INTEGER PRIMARY KEY, key_index BLOB NOT NULL, subject_index BLOB NOT NULL,
+      sealed BLOB NOT NULL, UNIQUE (subject_index, key_index))`);
+    // Locked from here on. A store opening the database may have removed the file just before: the batch stops
+    // rather than fill a file nobody can find.
+    const named = fs.statSync(stagingFile, { throwIfNoEntry: false });
+    if (named?.ino !== created.ino || named.dev !== created.dev) {
+      throw new GatewayError('storage_unavailable', `the staging file of a batch (${stagingFile}) was removed as it was created: send the batch again`);
+    }
+    return { writer, stagingFile };
+  } catch (error) {
+    writer.close();
+    fs.rmSync(stagingFile, { force: true });
+    throw error;
+  }
+}
+
+/**
+ * Removes the staging files of batches a crash interrupted. A file whose lock cannot be taken belongs to a batch still
+ * running (in this process or another) and stays; one that can is removed while locked, so that a batch creating it
+ * at that moment finds it gone (openBatchConnection).
+ */
+function removeLeftoverStaging(file: string): void {
+  const directory = path.dirname(file);
+  const prefix = `${path.basename(file)}${STAGING_INFIX}`;
+  for (const name of fs.readdirSync(directory).filter((entry) => entry.startsWith(prefix))) {
+    const stagingFile = path.join(directory, name);
+    let probe: SqliteDatabase;
+    try {
+      probe = new Database(stagingFile, { fileMustExist: true, timeout: 0 });
+    } catch (error) {
+      // Removed meanwhile, by its batch as it ended or by another store opening.
+      if (!fs.existsSync(stagingFile)) continue;
+      throw error;
+    }
+    try {
+      probe.exec('BEGIN IMMEDIATE');
+    } catch (error) {
+      // Busy: a batch holds it. Anything else: SQLite cannot read it, so no batch is using it.
+      if (isBusy(error)) {
+        probe.close();
+        continue;
+      }
+    }
+    fs.rmSync(stagingFile, { force: true });
+    probe.close();
+  }
+}
+
 export function openSqliteStore(options: SqliteStoreOptions): Store {
   createPrivateDatabaseFile(options.file);
   const db = connect(options.file);
   applyMigrations(db);
+  removeLeftoverStaging(options.file);
+  // From here on, waits for the write lock are asynchronous (serial.ts).
+  db.pragma('busy_timeout = 0');
   // Verifications read a subject's records at random across the whole store: a 64 MiB page cache and memory-mapped
   // reads keep those lookups off the read() system call (the SQLite default cache is 2 MiB).
   db.pragma('cache_size = -65536');
@@ -187,61 +261,59 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     const dsNo = datasetNo(dataset);
     const batchNo = Number(statements.allocateBatchNo.run().lastInsertRowid);
     const firstId = batchNo * ROWS_PER_BATCH;
-    const writer = connect(options.file);
-    writer.pragma('cache_size = -65536');
-    // Everything committed is copied into the database file first, so that should this batch fail on a full disk,
-    // the WAL holds only its frames, and truncating it (finish) needs no space the disk no longer has.
-    reclaimWal(writer);
-    let open = false;
-    let insert: Statement | undefined;
+    const lastId = firstId + ROWS_PER_BATCH - 1;
+    const { writer, stagingFile } = openBatchConnection(options.file, batchNo);
+    const recordId = (rowNumber: number): number => {
+      if (!Number.isInteger(rowNumber) || rowNumber < 1 || rowNumber >= ROWS_PER_BATCH) {
+        throw new GatewayError('too_many_rows', `a batch holds at most ${ROWS_PER_BATCH - 1} rows`);
+      }
+      return firstId + rowNumber;
+    };
+    const insert = writer.prepare(`INSERT INTO staging.staged (record_id, key_index, subject_index, sealed) VALUES (?, ?, ?, ?)
+      ON CONFLICT (subject_index, key_index) DO NOTHING`);
+    const earlier = writer.prepare('SELECT record_id FROM staging.staged WHERE subject_index = ? AND key_index = ?').pluck();
     /**
-     * Ends the batch's connection. After a failed statement SQLite may already have rolled the transaction back
-     * (it does on SQLITE_FULL), so ROLLBACK only if one is still open; after a failure the WAL is given back.
+     * Ends the batch's connection, once, and removes its staging file (still locked, so that no other store takes it
+     * for a crash's). After a failed statement SQLite may already have rolled the transaction back (it does on
+     * SQLITE_FULL), so ROLLBACK only if one is still open; after a failure the WAL is given back.
      */
     const finish = (failed: boolean) => {
+      if (!writer.open) return;
       if (writer.inTransaction) writer.exec('ROLLBACK');
-      open = false;
       if (failed) reclaimWal(writer);
+      fs.rmSync(stagingFile, { force: true });
       writer.close();
-    };
-    const begin = () => {
-      if (!open) {
-        writer.exec('BEGIN IMMEDIATE');
-        open = true;
-      }
     };
     /** SQLITE_FULL is the disk: said plainly, with what it means for the batch. */
     const storageError = (error: unknown): unknown => (isStorageFull(error)
       ? new GatewayError('storage_full', `the disk holding ${options.file} is full: the batch was not stored (nothing of it was kept); free space and send it again`, { cause: error })
       : error);
     return {
-      recordId(rowNumber) {
-        if (!Number.isInteger(rowNumber) || rowNumber < 1 || rowNumber >= ROWS_PER_BATCH) {
-          throw new GatewayError('too_many_rows', `a batch holds at most ${ROWS_PER_BATCH - 1} rows`);
-        }
-        return firstId + rowNumber;
-      },
+      recordId,
       async add(records: readonly SealedRecord[]) {
-        begin();
-        insert ??= writer.prepare(
-          'INSERT INTO records (record_id, dataset_no, batch_no, key_index, subject_index, sealed) VALUES (?, ?, ?, ?, ?, ?)',
-        );
-        return records.map((record) => {
-          try {
-            insert?.run(this.recordId(record.rowNumber), dsNo, batchNo, record.keyIndex, record.subjectIndex, record.sealed);
-            return undefined;
-          } catch (error) {
-            if (!isUniqueViolation(error)) throw storageError(error);
-            const earlier = writer
-              .prepare('SELECT record_id FROM records WHERE dataset_no = ? AND subject_index = ? AND key_index = ? AND batch_no = ?')
-              .get(dsNo, record.subjectIndex, record.keyIndex, batchNo) as { record_id: number };
-            return earlier.record_id - firstId;
-          }
-        });
+        try {
+          // One transaction for all the batch's rows, open across adds: it writes the staging database only, so
+          // gateway.sqlite stays unlocked while rows arrive, and the staged pages are written out once, at commit.
+          if (!writer.inTransaction) writer.exec('BEGIN');
+          return records.map((record) => {
+            if (insert.run(recordId(record.rowNumber), record.keyIndex, record.subjectIndex, record.sealed).changes === 1) return undefined;
+            return (earlier.get(record.subjectIndex, record.keyIndex) as number) - firstId;
+          });
+        } catch (error) {
+          // The batch is over: what it staged may be rolled back already (SQLITE_FULL), and is never committed.
+          finish(true);
+          throw storageError(error);
+        }
       },
       async commit(metadata: BatchMetadata, beforeCommit?: (transaction: BatchTransaction) => Promise<void>): Promise<CommitResult> {
         try {
-          begin();
+          if (writer.inTransaction) writer.exec('COMMIT');
+          await whenUnlocked(() => {
+            // Everything committed is copied into the database file first, so that should this batch fail on a full
+            // disk, the WAL holds only its frames, and truncating it (finish) needs no space the disk no longer has.
+            reclaimWal(writer);
+            writer.exec('BEGIN IMMEDIATE');
+          });
           const sameContent = writer.prepare(`SELECT ${BATCH_COLUMNS} WHERE d.dataset = ? AND b.content_hash = ?`)
             .get(metadata.dataset, metadata.contentHash) as BatchRow | undefined;
           const sameId = writer.prepare(`SELECT ${BATCH_COLUMNS} WHERE b.batch_id = ?`).get(metadata.batchId) as BatchRow | undefined;
@@ -258,21 +330,21 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
             batchNo, metadata.batchId, dsNo, metadata.source, metadata.contentHash, metadata.format, metadata.rowCount,
             metadata.asOf, metadata.receivedAt,
           );
+          writer.prepare(`INSERT INTO main.records (record_id, dataset_no, batch_no, key_index, subject_index, sealed)
+            SELECT record_id, ?, ?, key_index, subject_index, sealed FROM staging.staged ORDER BY record_id`).run(dsNo, batchNo);
           supersede(writer, dsNo, batchNo, firstId, metadata.asOf);
-          // The writer's connection is this batch's alone, so awaiting here lets nothing else into its transaction.
-          await beforeCommit?.(batchTransaction(writer, firstId, firstId + ROWS_PER_BATCH - 1));
+          // The writer's connection is this batch's alone, so awaiting here lets nothing else into its transaction;
+          // other writes in the process wait for its lock on a timer (serial.ts).
+          await beforeCommit?.(batchTransaction(writer, firstId, lastId));
           writer.exec('COMMIT');
-          open = false;
-          writer.close();
+          finish(false);
           return { outcome: 'stored', batch: { ...metadata } };
         } catch (error) {
           finish(true);
           throw storageError(error);
         }
       },
-      abort: async () => {
-        if (writer.open) finish(true);
-      },
+      abort: async () => finish(true),
     };
   }
 
