@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startPostgresServer } from '../support/postgres.js';
-import { cut, itemRateOf, rateOf, verifyOnEngine } from './verifyBench.js';
+import { cut, itemRateOf, loadAverage, rateOf, verifyOnEngine } from './verifyBench.js';
 import type { EngineVerification } from './verifyBench.js';
 
 const AUDIT_CHILD = fileURLToPath(new URL('./auditChild.js', import.meta.url));
@@ -49,6 +49,7 @@ interface EngineFigures {
 
 export async function benchEngines(dir: string, writeSection: (name: string, body: string) => void, machine: string): Promise<void> {
   const started = Date.now();
+  const loadBefore = loadAverage();
   const server = await startPostgresServer({ durable: true });
   if (typeof server === 'string') {
     writeSection('engines', `### Storage engines side by side\n\nNot measured: no PostgreSQL server could be started (${server}).`);
@@ -81,7 +82,8 @@ export async function benchEngines(dir: string, writeSection: (name: string, bod
   writeSection('engines', [
     '### Storage engines side by side: SQLite and PostgreSQL',
     '',
-    `Measured ${new Date().toISOString().slice(0, 10)} by \`BENCH_ONLY=engines npm run bench\` (${cut((Date.now() - started) / 1000)} s) on ${machine}.`,
+    `Measured ${new Date().toISOString().slice(0, 10)} by \`BENCH_ONLY=engines npm run bench\` (${cut((Date.now() - started) / 1000)} s) on ${machine};`,
+    `load average (1 / 5 / 15 min) ${loadBefore} at the start and ${loadAverage()} at the end (other work was sharing the machine).`,
     'Figures are cut, never rounded up. PostgreSQL 15 (Debian) runs on the same machine, started for the bench with its',
     'defaults and fsync on (`test/support/postgres.ts`, durable), so its server processes share the two cores with the',
     'gateway and the load generator; the SQLite engine runs inside the gateway process.',

@@ -351,4 +351,4 @@ export async function verifyOnEngine(dir: string, databaseUrl: string | undefine
   }
 }
 
-export { cut, rateOf, itemRateOf };
+export { cut, rateOf, itemRateOf, loadAverage };
