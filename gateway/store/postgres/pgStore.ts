@@ -4,7 +4,7 @@
  * one else up. Several gateway instances may share the database: what SQLite gets from having one writer at a time,
  * this engine gets from locks — transaction-level advisory locks order batch commits per dataset, subscriptions
  * against batch commits, and inserts into cursor-paged tables (seq order is commit order); session-level advisory
- * locks on a dedicated connection implement Coordination. docs/storage-postgres.md says more.
+ * locks on connections of their own implement Coordination. docs/storage-postgres.md says more.
  */
 import pg from 'pg';
 import { GatewayError } from '../../errors/index.js';
@@ -542,10 +542,28 @@ const INSTANCES = 'gateway:instances';
  * locks are gone with it: calls reject (fail closed) until the next call has connected a new one, and roles led
  * through the lost session are not led any more until taken again.
  */
+/**
+ * Sessions the exclusive keys are spread over (by a hash of the key, so a key always takes the same one): one session
+ * runs its statements one after another, and a lock and an unlock per answered item on a single one capped a busy
+ * instance at a few hundred items a second. Leadership and joining stay on the first.
+ */
+const COORDINATION_SESSIONS = 4;
+
+/** FNV-1a: which session a key's lock is taken on. */
+function sessionOf(key: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % COORDINATION_SESSIONS;
+}
+
+interface Slot {
+  session: Session | undefined;
+  connecting: Promise<Session> | undefined;
+}
+
 function createCoordination(url: string, location: string): Coordination & { close(): Promise<void> } {
   const lock = createKeyedLock();
-  let session: Session | undefined;
-  let connecting: Promise<Session> | undefined;
+  const slots: Slot[] = Array.from({ length: COORDINATION_SESSIONS }, () => ({ session: undefined, connecting: undefined }));
   let closed = false;
   /** Whether this process joined the database's gateways: a new session takes the shared instances lock again. */
   let joined = false;
@@ -554,7 +572,7 @@ function createCoordination(url: string, location: string): Coordination & { clo
     ? error
     : new GatewayError('storage_unavailable', `the coordination connection to the PostgreSQL database ${location} failed`, { cause: mapError(error, location) }));
 
-  async function connect(): Promise<Session> {
+  async function connect(slot: number): Promise<Session> {
     const client = new pg.Client({ connectionString: url, types: pgTypes, application_name: 'gateway-coordination' });
     const fresh: Session = { client, q: queryable(client, location), alive: true, leading: new Set() };
     const lost = () => {
@@ -565,7 +583,7 @@ function createCoordination(url: string, location: string): Coordination & { clo
     client.on('end', lost);
     try {
       await client.connect();
-      if (joined) await takeShared(fresh);
+      if (joined && slot === 0) await takeShared(fresh);
     } catch (error) {
       lost();
       await client.end().catch(() => undefined);
@@ -574,16 +592,17 @@ function createCoordination(url: string, location: string): Coordination & { clo
     return fresh;
   }
 
-  async function current(): Promise<Session> {
+  async function current(index = 0): Promise<Session> {
     if (closed) throw new GatewayError('storage_unavailable', 'the store is closed');
-    if (session?.alive) return session;
-    connecting ??= connect().then((fresh) => {
-      session = fresh;
+    const slot = slots[index] as Slot;
+    if (slot.session?.alive) return slot.session;
+    slot.connecting ??= connect(index).then((fresh) => {
+      slot.session = fresh;
       return fresh;
     }).finally(() => {
-      connecting = undefined;
+      slot.connecting = undefined;
     });
-    return connecting;
+    return slot.connecting;
   }
 
   async function run<R extends object>(active: Session, sql: string, values: readonly unknown[]): Promise<R[]> {
@@ -612,18 +631,18 @@ function createCoordination(url: string, location: string): Coordination & { clo
 
   return {
     exclusive: (keys, work) => lock.runAll(keys, async () => {
-      const active = await current();
-      const held: string[] = [];
+      const held: { key: string; session: Session }[] = [];
       try {
         for (const key of [...new Set(keys)].sort()) {
-          await acquire(active, key);
-          held.push(key);
+          const session = await current(sessionOf(key));
+          await acquire(session, key);
+          held.push({ key, session });
         }
         return await work();
       } finally {
         // A lost session has released its locks already; an unlock that fails means it is lost.
-        for (const key of held.reverse()) {
-          if (active.alive) await run(active, 'SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]).catch(() => undefined);
+        for (const { key, session } of held.reverse()) {
+          if (session.alive) await run(session, 'SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]).catch(() => undefined);
         }
       }
     }),
@@ -651,12 +670,14 @@ function createCoordination(url: string, location: string): Coordination & { clo
     },
     async close() {
       closed = true;
-      const open = session ?? await connecting?.catch(() => undefined);
-      session = undefined;
-      if (open) {
-        open.alive = false;
-        await open.client.end().catch(() => undefined);
-      }
+      await Promise.all(slots.map(async (slot) => {
+        const open = slot.session ?? await slot.connecting?.catch(() => undefined);
+        slot.session = undefined;
+        if (open) {
+          open.alive = false;
+          await open.client.end().catch(() => undefined);
+        }
+      }));
     },
   };
 }
