@@ -14,6 +14,7 @@ import { batchTransaction, monitorStore } from './sqliteMonitorStore.js';
 import { reportStore } from './sqliteReportStore.js';
 import { scorecardStore } from './sqliteScorecardStore.js';
 import { enrolmentStore } from './sqliteEnrolmentStore.js';
+import { uplinkBatchTransaction, uplinkStore } from './sqliteUplinkStore.js';
 import { createKeyedLock } from '../keyedLock.js';
 import { createSerial, type Synchronous } from './serial.js';
 import type {
@@ -23,6 +24,7 @@ import type {
 import type { ReportStore } from '../reportStore.js';
 import type { ScorecardStore } from '../scorecardStore.js';
 import type { EnrolmentStore } from '../enrolmentStore.js';
+import type { UplinkStore } from '../uplinkStore.js';
 
 const ROWS_PER_BATCH = 2 ** 24;
 const BUSY_TIMEOUT_MS = 30_000;
@@ -260,7 +262,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
           );
           supersede(writer, dsNo, batchNo, firstId, metadata.asOf);
           // The writer's connection is this batch's alone, so awaiting here lets nothing else into its transaction.
-          await beforeCommit?.(batchTransaction(writer, firstId, firstId + ROWS_PER_BATCH - 1));
+          await beforeCommit?.({ ...batchTransaction(writer, firstId, firstId + ROWS_PER_BATCH - 1), ...uplinkBatchTransaction(writer, batchNo) });
           writer.exec('COMMIT');
           open = false;
           writer.close();
@@ -277,7 +279,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
   }
 
   const serial = createSerial(db);
-  const records: Synchronous<Omit<Store, keyof IdentityStore | keyof ConsentStore | keyof MonitorStore | keyof ReportStore | keyof ScorecardStore | keyof EnrolmentStore | keyof Coordination | 'engine'>> = {
+  const records: Synchronous<Omit<Store, keyof IdentityStore | keyof ConsentStore | keyof MonitorStore | keyof ReportStore | keyof ScorecardStore | keyof EnrolmentStore | keyof UplinkStore | keyof Coordination | 'engine'>> = {
     maxBatchRows: ROWS_PER_BATCH - 1,
     findBatch: (dataset, contentHash) => {
       const row = statements.batchByContent.get(dataset, contentHash) as BatchRow | undefined;
@@ -365,6 +367,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     // Their methods do their I/O synchronously before they return: serialized like the others.
     ...serial.wrap(scorecardStore(db)),
     ...serial.wrap(enrolmentStore(db)),
+    ...serial.wrap(uplinkStore(db)),
     ...serial.wrap(records),
   };
 }
