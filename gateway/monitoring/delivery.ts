@@ -55,6 +55,41 @@ export function backoffMs(attempts: number, config: Pick<AlertDeliveryConfig, 'b
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }
 
+/**
+ * One POST to a checked address (redirects are not followed); resolves with the status and the first `responseLimit`
+ * characters of the body. Shared with the national uplink (gateway/uplink/), which sends the same way.
+ */
+export function postToTarget(target: WebhookTarget, headers: Record<string, string>, body: string, signal: AbortSignal,
+  responseLimit = RESPONSE_DETAIL): Promise<{ status: number; text: string }> {
+  // Pinned: the socket connects to the address that was checked, whatever DNS says now. Host and TLS name stay the URL's.
+  const pinned: LookupFunction = (_hostname, options, callback) => {
+    if (options.all) callback(null, [{ address: target.address, family: target.family }]);
+    else callback(null, target.address, target.family);
+  };
+  const transport = target.url.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const request = transport.request(target.url, {
+      method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, lookup: pinned, signal,
+    }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        if (text.length < responseLimit) text += chunk;
+      });
+      response.on('error', reject);
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, text: text.slice(0, responseLimit) }));
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+/** A failed request as one line: the message, and the system error code when the message does not already say it. */
+export function describeFailure(error: unknown): string {
+  const code = (error as { code?: string }).code;
+  return `${(error as Error).message}${code && !(error as Error).message.includes(code) ? ` (${code})` : ''}`;
+}
+
 export function createDeliveryWorker(deps: DeliveryDependencies): DeliveryWorker {
   const now = deps.now ?? Date.now;
   const random = deps.random ?? Math.random;
@@ -65,31 +100,6 @@ export function createDeliveryWorker(deps: DeliveryDependencies): DeliveryWorker
   let scanning = false;
   let rescan = false;
 
-  /** One POST to the checked address (redirects are not followed); resolves with the status and the start of the body. */
-  function send(target: WebhookTarget, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<{ status: number; text: string }> {
-    // Pinned: the socket connects to the address that was checked, whatever DNS says now. Host and TLS name stay the URL's.
-    const pinned: LookupFunction = (_hostname, options, callback) => {
-      if (options.all) callback(null, [{ address: target.address, family: target.family }]);
-      else callback(null, target.address, target.family);
-    };
-    const transport = target.url.protocol === 'https:' ? https : http;
-    return new Promise((resolve, reject) => {
-      const request = transport.request(target.url, {
-        method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, lookup: pinned, signal,
-      }, (response) => {
-        let text = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => {
-          if (text.length < RESPONSE_DETAIL) text += chunk;
-        });
-        response.on('error', reject);
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
-      });
-      request.on('error', reject);
-      request.end(body);
-    });
-  }
-
   async function post(event: OutboxEvent, jws: string, url: string, secret: string): Promise<string | undefined> {
     const controller = new AbortController();
     inFlight.add(controller);
@@ -97,7 +107,7 @@ export function createDeliveryWorker(deps: DeliveryDependencies): DeliveryWorker
     try {
       const target = await deps.resolveTarget(url);
       const timestamp = new Date(Math.floor(now() / 1000) * 1000);
-      const response = await send(target, {
+      const response = await postToTarget(target, {
         'content-type': 'application/jose',
         'webhook-id': event.eventId,
         'webhook-timestamp': String(timestamp.getTime() / 1000),
@@ -105,8 +115,7 @@ export function createDeliveryWorker(deps: DeliveryDependencies): DeliveryWorker
       }, jws, controller.signal);
       return response.status >= 200 && response.status < 300 ? undefined : `HTTP ${response.status} ${response.text.slice(0, RESPONSE_DETAIL)}`;
     } catch (error) {
-      const code = (error as { code?: string }).code;
-      return `${(error as Error).message}${code && !(error as Error).message.includes(code) ? ` (${code})` : ''}`;
+      return describeFailure(error);
     } finally {
       clearTimeout(timeout);
       inFlight.delete(controller);
