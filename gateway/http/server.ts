@@ -94,6 +94,7 @@ export async function startServer(runtime: Runtime, logger: Logger, metrics: Met
     auditLogSize: () => runtime.audit.log.size(),
     latestCheckpoint: () => runtime.audit.store.latestCheckpoint(),
     outboxEvents: () => runtime.store.countEvents(),
+    uplinkManifests: () => runtime.store.countManifests(),
     replayCacheSize: () => runtime.store.countRememberedRequests(),
   });
   const server = createHttpServer(config, runtime.caCertificatePem, app);

@@ -265,7 +265,7 @@ describe('national uplink', function () {
     served.splice(served.indexOf(before), 1);
 
     const target = await platform();
-    const { runtime } = await uplinked(target, dir);
+    const { runtime, running } = await uplinked(target, dir);
     const first = await acknowledged(runtime, 'uplink-before-1');
     const second = await acknowledged(runtime, 'uplink-before-2');
     expect(first.manifestId).to.not.equal(second.manifestId);
@@ -273,5 +273,8 @@ describe('national uplink', function () {
     expect(await runtime.uplink.backfill()).to.equal(0);
     const counts = await runtime.store.countManifests();
     expect(counts).to.deep.equal({ pending: 0, acknowledged: 2, dead: 0 });
+    const metrics = await (await fetch(`${running.url}/metrics`)).text();
+    expect(metrics).to.match(/^gateway_uplink_manifests\{state="acknowledged"\} 2$/m);
+    expect(metrics).to.match(/^gateway_uplink_manifests\{state="dead"\} 0$/m);
   });
 });
