@@ -1,4 +1,3 @@
-export { createUplink, manifestClaims } from './uplink.js';
+export { createUplink } from './uplink.js';
 export type { ManifestClaims, ManifestSummary, Uplink, UplinkWorker } from './uplink.js';
 export { openPlatform, RECEIPT_TYPE } from './platform.js';
-export type { Platform, ReceiptClaims } from './platform.js';

@@ -78,14 +78,14 @@ export interface UplinkWorker {
 }
 
 export interface Uplink {
-  /** Whether GATEWAY_UPLINK_URL is set: only then are manifests queued and sent. */
-  readonly enabled: boolean;
   readonly worker: UplinkWorker;
   /** Ingestion's beforeCommit part: queues the batch's manifest in the batch's transaction. */
   beforeCommit(transaction: UplinkBatchTransaction): Promise<void>;
   /** Queues a manifest for every stored batch that has none; returns how many. */
   backfill(): Promise<number>;
   list(filter: { state?: UplinkState | undefined }, limit: number): Promise<ManifestSummary[]>;
+  /** The manifest of one batch, whatever its state. */
+  ofBatch(batchId: string): Promise<ManifestSummary | undefined>;
   /** Dead manifests (these ids, or all) back to pending; an audit entry names them. */
   replay(manifestIds: readonly string[] | 'all_dead'): Promise<string[]>;
 }
@@ -113,7 +113,7 @@ function summary(manifest: UplinkManifest): ManifestSummary {
   };
 }
 
-export function manifestClaims(manifest: UplinkManifest, auditIndex: number, auditOrigin: string): ManifestClaims {
+function manifestClaims(manifest: UplinkManifest, auditIndex: number, auditOrigin: string): ManifestClaims {
   const { batch } = manifest;
   return {
     manifest_id: manifest.manifestId,
@@ -281,13 +281,16 @@ export function createUplink(deps: UplinkDependencies): Uplink {
   };
 
   return {
-    enabled: deps.delivery !== undefined,
     worker,
     async beforeCommit(transaction) {
       if (deps.delivery) await transaction.queueManifest(randomUUID(), new Date(now()).toISOString());
     },
     backfill,
     list: async (filter, limit) => (await deps.store.listManifests(filter, 0, limit)).map(summary),
+    async ofBatch(batchId) {
+      const manifest = await deps.store.getManifestOfBatch(batchId);
+      return manifest && summary(manifest);
+    },
     async replay(manifestIds) {
       if (manifestIds !== 'all_dead') {
         const stored = await Promise.all(manifestIds.map((id) => deps.store.getManifest(id)));

@@ -253,6 +253,8 @@ describe('national uplink', function () {
     expect(manifest.jwe).to.equal(dead.jwe);
     const all = json<{ state: string }[]>(succeeded(await runCli(dir, ['uplink', 'list', '--state', 'acknowledged', '--json'], cliEnv)));
     expect(all.map((row) => row.state)).to.deep.equal(['acknowledged']);
+    const ofBatch = json<{ manifest_id: string; received_at: string }[]>(succeeded(await runCli(dir, ['uplink', 'list', '--batch', 'uplink-dead', '--json'], cliEnv)));
+    expect(ofBatch.map((row) => [row.manifest_id, row.received_at])).to.deep.equal([[dead.manifestId, manifest.receipt?.receivedAt]]);
   });
 
   it('queues, once, the batches stored before the uplink was enabled when it first is', async function () {

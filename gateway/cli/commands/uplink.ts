@@ -17,16 +17,19 @@ export function registerUplink(uplink: Command, context: CommandContext): void {
     .command('list')
     .description('list uplink manifests (default: dead-lettered ones)')
     .option('--state <state>', `one of ${STATES.join(', ')}, or "all"`, 'dead')
+    .option('--batch <id>', 'only the manifest of this batch, whatever its state')
     .option('--limit <n>', 'at most this many', '100')
     .option('--json', 'print as JSON', false)
-    .action(guarded(async (options: { state: string; limit: string; json: boolean }) => {
+    .action(guarded(async (options: { state: string; batch?: string; limit: string; json: boolean }) => {
       if (options.state !== 'all' && !(STATES as readonly string[]).includes(options.state)) {
         throw new GatewayError('invalid_argument', `--state must be one of ${STATES.join(', ')} or all`);
       }
       const limit = positiveInteger('--limit', options.limit);
       const runtime = await context.open();
       try {
-        const rows = await runtime.uplink.list({ state: options.state === 'all' ? undefined : options.state as UplinkState }, limit);
+        const rows = options.batch === undefined
+          ? await runtime.uplink.list({ state: options.state === 'all' ? undefined : options.state as UplinkState }, limit)
+          : [await runtime.uplink.ofBatch(options.batch)].flatMap((row) => (row ? [row] : []));
         report(options, rows, () => rows.map((row) => {
           const waiting = row.batch_audit_index === null ? '  (waiting for the batch\'s audit entry)' : '';
           const detail = row.state === 'acknowledged' ? `  received ${row.received_at}` : row.last_error ? `  ${row.last_error}` : '';
