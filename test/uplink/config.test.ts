@@ -5,11 +5,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { exportJWK, generateKeyPair } from 'jose';
+import { CompactSign, exportJWK, generateKeyPair } from 'jose';
 import type { UplinkConfig } from '../../gateway/config/index.js';
 import { loadConfig } from '../../gateway/config/index.js';
 import { GatewayError } from '../../gateway/errors/index.js';
-import { openPlatform } from '../../gateway/uplink/index.js';
+import { openPlatform, RECEIPT_TYPE } from '../../gateway/uplink/index.js';
 import { rejection } from '../support/rejection.js';
 
 const HOME = { GATEWAY_DATA_DIR: '/tmp/uplink-config/data', GATEWAY_KEYS_DIR: '/tmp/uplink-config/keys' };
@@ -88,6 +88,29 @@ describe('uplink platform keys', function () {
     for (const [encryption, receipts, message] of cases) {
       const error = await rejection(platformWith(encryption, receipts));
       expect(error).to.be.instanceOf(GatewayError);
+      expect(error.message).to.match(message);
+    }
+  });
+
+  it('takes a receipt only when it is typed, signed by a receipt key, and names the manifest and its content hash', async function () {
+    const ec = await generateKeyPair('ECDH-ES+A256KW', { crv: 'P-256', extractable: true });
+    const receipt = await generateKeyPair('ES256', { extractable: true });
+    const platform = await platformWith(await exportJWK(ec.publicKey), { keys: [await exportJWK(receipt.publicKey)] });
+    const expected = { manifestId: 'm-1', contentSha256: 'a'.repeat(64) };
+    const claims = { manifest_id: 'm-1', content_sha256: 'a'.repeat(64), received_at: '2026-12-04T03:00:00.000Z' };
+    const sign = (payload: object, typ = RECEIPT_TYPE) =>
+      new CompactSign(Buffer.from(JSON.stringify(payload))).setProtectedHeader({ alg: 'ES256', typ }).sign(receipt.privateKey);
+    expect(await platform.checkReceipt(await sign(claims), expected)).to.deep.equal(claims);
+    const refused: [Promise<string>, RegExp][] = [
+      [sign(claims, 'JWT'), /typ is JWT/],
+      [sign({ ...claims, manifest_id: 'm-2' }), /another manifest/],
+      [sign({ ...claims, content_sha256: 'b'.repeat(64) }), /another content hash/],
+      [sign({ ...claims, received_at: 'yesterday' }), /RFC 3339 received_at/],
+      [Promise.resolve('not.a.receipt'), /does not verify \(malformed\)/],
+    ];
+    for (const [token, message] of refused) {
+      const error = await rejection(platform.checkReceipt(await token, expected));
+      expect(error.name).to.equal('ReceiptError');
       expect(error.message).to.match(message);
     }
   });

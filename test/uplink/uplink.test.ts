@@ -12,6 +12,7 @@ import { expect } from 'chai';
 import type { GatewayConfig } from '../../gateway/config/index.js';
 import { startServer } from '../../gateway/http/server.js';
 import type { RunningServer } from '../../gateway/http/server.js';
+import { auditUnloggedBatches } from '../../gateway/ingest/index.js';
 import type { IngestReceipt } from '../../gateway/ingest/index.js';
 import { createLogger, createMetrics } from '../../gateway/observability/index.js';
 import { openRuntime } from '../../gateway/runtime/index.js';
@@ -181,6 +182,28 @@ describe('national uplink', function () {
       expect(after.pending + after.acknowledged + after.dead).to.equal(before.pending + before.acknowledged + before.dead);
       target.mode = 'up';
       await acknowledged(runtime, 'uplink-queued');
+    });
+
+    it('holds the manifest of a batch left without its audit entry (a crash between the two) until the entry is written, then sends it', async function () {
+      // What a process that died right after the commit leaves: the batch and its manifest, committed together, no entry.
+      const writer = await runtime.store.beginBatch(DATASET);
+      await writer.add([{ rowNumber: 1, keyIndex: Buffer.alloc(32, 1), subjectIndex: Buffer.alloc(32, 2), sealed: Buffer.from('sealed elsewhere') }]);
+      await writer.commit({
+        batchId: 'uplink-crashed', dataset: DATASET, source: 'operator', contentHash: 'c'.repeat(64), format: 'csv', rowCount: 1,
+        asOf: '2026-11-01', receivedAt: new Date().toISOString(),
+      }, (transaction) => runtime.uplink.beforeCommit(transaction));
+      runtime.uplink.worker.nudge();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const waiting = await manifestOf(runtime, 'uplink-crashed');
+      expect(waiting).to.deep.include({ state: 'pending', attempts: 0, batchAuditIndex: undefined, jwe: undefined });
+      expect(target.manifests.has(waiting.manifestId)).to.equal(false);
+      // The next start writes the entry (auditUnloggedBatches); the manifest then names it.
+      expect(await auditUnloggedBatches(runtime.store, runtime.audit.log)).to.equal(1);
+      runtime.uplink.worker.nudge();
+      const manifest = await acknowledged(runtime, 'uplink-crashed');
+      const [entry] = (await auditEntries(runtime, 'ingest.batch')).filter((found) => found['batch_id'] === 'uplink-crashed');
+      expect(target.manifests.get(manifest.manifestId)?.claims.audit.index).to.equal(manifest.batchAuditIndex).and.to.be.a('number');
+      expect(entry?.['recovered']).to.equal(true);
     });
 
     it('sends again while the platform is down, and the manifest is acknowledged once it is up', async function () {
