@@ -151,6 +151,7 @@ export function createUplink(deps: UplinkDependencies): Uplink {
   /** The manifest's JWE, signing and encrypting it first if it has none yet; the stored one is what every attempt sends. */
   async function sealed(manifest: UplinkManifest, delivery: NonNullable<UplinkDependencies['delivery']>): Promise<string> {
     if (manifest.jwe) return manifest.jwe;
+    // Due manifests are those whose batch has its audit entry (dueManifests), so the index is there.
     const claims = manifestClaims(manifest, manifest.batchAuditIndex as number, deps.gateway.auditOrigin);
     // jti is the manifest id: the platform's idempotency key, the same as the idempotency-key header.
     const jws = await deps.signer.sign(SIGNED_TYPES.uplinkManifest, new URL(delivery.config.url).origin, { ...claims, jti: manifest.manifestId });
