@@ -48,6 +48,9 @@ export const AUDIT_KINDS = [
   'score.unmatched',
   'score.signed',
   'scorecard.backtested',
+  'uplink.acknowledged',
+  'uplink.dead_lettered',
+  'uplink.replayed',
 ] as const;
 
 export type AuditKind = (typeof AUDIT_KINDS)[number];

@@ -83,6 +83,10 @@ const COMMANDS: Readonly<Record<string, TopLevelCommand>> = {
     description: 'monitoring events waiting for, done with or given up on delivery',
     load: async () => (await import('./commands/alerts.js')).registerAlerts,
   },
+  uplink: {
+    description: 'batch manifests for the national credit-information platform: pending, acknowledged, dead-lettered; replay',
+    load: async () => (await import('./commands/uplink.js')).registerUplink,
+  },
   report: {
     description: 'check a credit report saved by `gateway client report`, offline',
     load: async () => (await import('./commands/reports.js')).registerReport,

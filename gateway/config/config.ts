@@ -86,6 +86,59 @@ export interface GatewayConfig {
   readonly supportMinCell: number;
   /** Misuse detection over the audit log (docs/misuse.md). */
   readonly misuse: MisuseConfig;
+  /** The national credit-information platform's uplink (docs/uplink.md); undefined while GATEWAY_UPLINK_URL is unset. */
+  readonly uplink: UplinkConfig | undefined;
+}
+
+export interface UplinkConfig {
+  /** The platform's endpoint manifests are POSTed to (http only to a network GATEWAY_WEBHOOK_ALLOWED_NETWORKS allows). */
+  readonly url: string;
+  /** The platform's public key (a JWK file): manifests are encrypted to it. */
+  readonly encryptionKeyFile: string;
+  /** The JWK or JWKS file the platform's receipts are verified with. */
+  readonly receiptKeyFile: string;
+  /** Delivery as for alerts: retry horizon, capped exponential backoff with jitter, per-attempt timeout, polling. */
+  readonly retryHorizonMs: number;
+  readonly baseBackoffMs: number;
+  readonly maxBackoffMs: number;
+  readonly timeoutMs: number;
+  readonly pollMs: number;
+  /** Manifests in flight at once. */
+  readonly concurrency: number;
+}
+
+/** GATEWAY_UPLINK_*: all of URL and both keys, or none of them (the uplink is off). */
+function uplinkConfig(env: Environment, cwd: string): UplinkConfig | undefined {
+  const url = env['GATEWAY_UPLINK_URL'];
+  const encryptionKey = env['GATEWAY_UPLINK_KEY'];
+  const receiptKey = env['GATEWAY_UPLINK_RECEIPT_KEY'];
+  if (url === undefined || url === '') {
+    if (encryptionKey || receiptKey) throw new GatewayError('invalid_configuration', 'GATEWAY_UPLINK_KEY and GATEWAY_UPLINK_RECEIPT_KEY need GATEWAY_UPLINK_URL');
+    return undefined;
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new GatewayError('invalid_configuration', `GATEWAY_UPLINK_URL must be an http(s) URL, got "${url.slice(0, 80)}"`);
+  }
+  if ((parsed.protocol !== 'https:' && parsed.protocol !== 'http:') || parsed.username || parsed.password) {
+    throw new GatewayError('invalid_configuration', 'GATEWAY_UPLINK_URL must be an http(s) URL without credentials');
+  }
+  if (!encryptionKey || !receiptKey) {
+    throw new GatewayError('invalid_configuration', 'GATEWAY_UPLINK_URL needs GATEWAY_UPLINK_KEY (the platform\'s encryption JWK) and GATEWAY_UPLINK_RECEIPT_KEY (its receipt JWK or JWKS)');
+  }
+  return {
+    url,
+    encryptionKeyFile: path.resolve(cwd, encryptionKey),
+    receiptKeyFile: path.resolve(cwd, receiptKey),
+    retryHorizonMs: integer(env, 'GATEWAY_UPLINK_RETRY_HORIZON_SECONDS', 7 * 86_400, 1, 90 * 86_400) * 1000,
+    baseBackoffMs: integer(env, 'GATEWAY_UPLINK_RETRY_BASE_MS', 1000, 1, 3_600_000),
+    maxBackoffMs: integer(env, 'GATEWAY_UPLINK_RETRY_MAX_MS', 3_600_000, 1, 86_400_000),
+    timeoutMs: integer(env, 'GATEWAY_UPLINK_TIMEOUT_MS', 30_000, 100, 300_000),
+    pollMs: integer(env, 'GATEWAY_UPLINK_POLL_MS', 1000, 10, 60_000),
+    concurrency: integer(env, 'GATEWAY_UPLINK_CONCURRENCY', 4, 1, 64),
+  };
 }
 
 export interface MisuseConfig {
@@ -383,5 +436,6 @@ export function loadConfig(env: Environment, cwd: string = process.cwd()): Gatew
       webhookUrl: webhookUrl(env['GATEWAY_MISUSE_WEBHOOK_URL'], 'GATEWAY_MISUSE_WEBHOOK_URL'),
       scanIntervalMs: integer(env, 'GATEWAY_MISUSE_SCAN_SECONDS', 300, 1, 86_400) * 1000,
     },
+    uplink: uplinkConfig(env, cwd),
   };
 }

@@ -81,6 +81,20 @@ export async function verifyWithKeySet(token: string, keySet: JSONWebKeySet): Pr
   }
 }
 
+/** Algorithms another party's signatures may use (the national platform's receipts): asymmetric ones only. */
+export const PEER_ALGORITHMS = ['ES256', 'ES384', 'ES512', 'EdDSA', 'PS256', 'RS256'] as const;
+
+/** Verifies a JWS another party signed, against the key set it gave out; returns header and payload bytes. */
+export async function verifyWithPeerKeys(token: string, keySet: JSONWebKeySet): Promise<{ header: JwsHeader; payload: Uint8Array }> {
+  decodeJwsHeader(token);
+  try {
+    const { payload, protectedHeader } = await compactVerify(token, createLocalJWKSet(keySet), { algorithms: [...PEER_ALGORITHMS] });
+    return { header: protectedHeader as JwsHeader, payload };
+  } catch (error) {
+    throw asJwsError(error);
+  }
+}
+
 /**
  * Verifies a JWS against the public key in its own `jwk` header (a proof of possession: the signer shows it holds
  * the private key of the public key it presents). Returns the payload and that key as SPKI PEM.

@@ -94,6 +94,7 @@ export async function startServer(runtime: Runtime, logger: Logger, metrics: Met
     auditLogSize: () => runtime.audit.log.size(),
     latestCheckpoint: () => runtime.audit.store.latestCheckpoint(),
     outboxEvents: () => runtime.store.countEvents(),
+    uplinkManifests: () => runtime.store.countManifests(),
     replayCacheSize: () => runtime.store.countRememberedRequests(),
   });
   const server = createHttpServer(config, runtime.caCertificatePem, app);
@@ -106,6 +107,8 @@ export async function startServer(runtime: Runtime, logger: Logger, metrics: Met
   });
   runtime.audit.checkpointer.start();
   runtime.monitoring.delivery.start();
+  // Sends only while this process leads `uplink` (it asks at every poll); a no-op while GATEWAY_UPLINK_URL is unset.
+  runtime.uplink.worker.start();
   // Sweeps and scans run in one process on the database (Coordination.leads); the others only serve requests.
   // Objections past their deadline are flagged (and audited) within a minute of it.
   const sweepObjections = async () => {
@@ -145,6 +148,7 @@ export async function startServer(runtime: Runtime, logger: Logger, metrics: Met
       clearInterval(objectionSweep);
       clearInterval(misuseScan);
       await runtime.monitoring.delivery.stop();
+      await runtime.uplink.worker.stop();
       await runtime.close();
       logger.info('gateway stopped');
     })();

@@ -123,8 +123,12 @@ export async function resolveWebhookTarget(raw: string, allowed: AllowedNetworks
 /** How much of a refusing answer's body is kept (for the operator's view of a failed delivery). */
 const RESPONSE_DETAIL = 200;
 
-/** One POST to the checked address (redirects are not followed); resolves with the status and the start of the body. */
-export function postToTarget(target: WebhookTarget, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<{ status: number; text: string }> {
+/**
+ * One POST to a checked address (redirects are not followed); resolves with the status and the first `responseLimit`
+ * characters of the body. Banks' alerts, the operator's misuse flags and the national uplink send this way.
+ */
+export function postToTarget(target: WebhookTarget, headers: Record<string, string>, body: string, signal: AbortSignal,
+  responseLimit = RESPONSE_DETAIL): Promise<{ status: number; text: string }> {
   // Pinned: the socket connects to the address that was checked, whatever DNS says now. Host and TLS name stay the URL's.
   const pinned: LookupFunction = (_hostname, options, callback) => {
     if (options.all) callback(null, [{ address: target.address, family: target.family }]);
@@ -138,10 +142,10 @@ export function postToTarget(target: WebhookTarget, headers: Record<string, stri
       let text = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => {
-        if (text.length < RESPONSE_DETAIL) text += chunk;
+        if (text.length < responseLimit) text += chunk;
       });
       response.on('error', reject);
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, text: text.slice(0, RESPONSE_DETAIL) }));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, text: text.slice(0, responseLimit) }));
     });
     request.on('error', reject);
     request.end(body);

@@ -52,6 +52,12 @@ export function backoffMs(attempts: number, config: Pick<AlertDeliveryConfig, 'b
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }
 
+/** A failed request as one line: the message, and the system error code when the message does not already say it. */
+export function describeFailure(error: unknown): string {
+  const code = (error as { code?: string }).code;
+  return `${(error as Error).message}${code && !(error as Error).message.includes(code) ? ` (${code})` : ''}`;
+}
+
 export function createDeliveryWorker(deps: DeliveryDependencies): DeliveryWorker {
   const now = deps.now ?? Date.now;
   const random = deps.random ?? Math.random;
@@ -77,8 +83,7 @@ export function createDeliveryWorker(deps: DeliveryDependencies): DeliveryWorker
       }, jws, controller.signal);
       return response.status >= 200 && response.status < 300 ? undefined : `HTTP ${response.status} ${response.text}`;
     } catch (error) {
-      const code = (error as { code?: string }).code;
-      return `${(error as Error).message}${code && !(error as Error).message.includes(code) ? ` (${code})` : ''}`;
+      return describeFailure(error);
     } finally {
       clearTimeout(timeout);
       inFlight.delete(controller);

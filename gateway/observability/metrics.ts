@@ -29,6 +29,8 @@ export interface GatewayState {
   /** The latest checkpoint's tree size and when it was made, if there is one. */
   latestCheckpoint(): Promise<{ readonly treeSize: number; readonly createdAt: string } | undefined>;
   outboxEvents(): Promise<Readonly<Record<'pending' | 'delivered' | 'dead', number>>>;
+  /** The national uplink's manifests by state (docs/uplink.md). */
+  uplinkManifests(): Promise<Readonly<Record<'pending' | 'acknowledged' | 'dead', number>>>;
   replayCacheSize(): Promise<number>;
 }
 
@@ -118,6 +120,12 @@ export function observeGatewayState(metrics: Metrics, state: GatewayState, now: 
     name: 'gateway_alert_outbox_events', help: 'Monitoring events in the outbox by delivery state (dead: dead-lettered)', labelNames: ['state'], registers,
     async collect() {
       for (const [outboxState, count] of Object.entries(await state.outboxEvents())) this.set({ state: outboxState }, count);
+    },
+  });
+  new Gauge({
+    name: 'gateway_uplink_manifests', help: 'National uplink manifests by state (pending: the outbox\'s depth; dead: dead-lettered)', labelNames: ['state'], registers,
+    async collect() {
+      for (const [manifestState, count] of Object.entries(await state.uplinkManifests())) this.set({ state: manifestState }, count);
     },
   });
   new Gauge({

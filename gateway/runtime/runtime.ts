@@ -42,6 +42,8 @@ import type { GatewaySigner } from '../signing/signer.js';
 import { createRecordReader } from '../records/index.js';
 import type { RecordReader } from '../records/index.js';
 import type { AuditStore, Store } from '../store/index.js';
+import { createUplink, openPlatform } from '../uplink/index.js';
+import type { Uplink } from '../uplink/index.js';
 
 import { ensureDataDirectory, isFreshDataDirectory } from './dataDirectory.js';
 import { openGatewayAuditStore, openGatewayStore } from './stores.js';
@@ -91,6 +93,8 @@ export interface Runtime {
   readonly notifyMisuse: MisuseNotifier | undefined;
   /** Risk monitoring; its delivery worker runs only in the serving process (startServer starts it). */
   readonly monitoring: Monitoring;
+  /** The national uplink (docs/uplink.md); its worker runs only in the serving process (startServer starts it). */
+  readonly uplink: Uplink;
   /** The operator registers a bank's webhook URL or rotates its secret. */
   configureWebhook(participantId: string, change: WebhookChange): Promise<WebhookResult>;
   close(): Promise<void>;
@@ -210,10 +214,23 @@ export async function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {
       store, questions, records, audit: log, blindIndexKey: secrets.blindIndex, deadlineDays: config.objectionDeadlineDays,
       onEvents: () => monitoring.delivery.nudge(),
     });
+    const uplink = createUplink({
+      store, audit: log, signer, logger, gateway: config, resolveTarget,
+      delivery: config.uplink && { config: config.uplink, platform: await openPlatform(config.uplink) },
+    });
     const ingestor = createIngestor({
       store, registry, keyring, blindIndexKey: secrets.blindIndex, workers: config.ingestWorkers,
-      maxRecordBytes: config.maxRecordBytes, onBatch: hooks.onBatch, audit: log, beforeCommit: monitoring.beforeCommit,
-      correctObjection: objections.correctInBatch,
+      maxRecordBytes: config.maxRecordBytes, audit: log, correctObjection: objections.correctInBatch,
+      onBatch(receipt) {
+        hooks.onBatch?.(receipt);
+        // The batch's audit entry is recorded now: its manifest is due.
+        if (receipt.outcome === 'stored') uplink.worker.nudge();
+      },
+      // Alerts and the uplink manifest commit with the batch's records, or nothing does.
+      async beforeCommit(transaction, dataset) {
+        await monitoring.beforeCommit(transaction, dataset);
+        await uplink.beforeCommit(transaction);
+      },
     });
     // The CA's private key is read only when a certificate is issued, not kept in the serving process.
     const participants = createParticipantRegistry({
@@ -234,6 +251,7 @@ export async function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {
       }),
       consents,
       monitoring,
+      uplink,
       templates,
       reportRenderer,
       objections,
@@ -270,6 +288,7 @@ export async function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {
       }),
       async close() {
         await monitoring.delivery.stop();
+        await uplink.worker.stop();
         await ingestor.close();
         await log.flush();
         await audit.checkpointer.stop();

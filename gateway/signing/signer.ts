@@ -1,5 +1,5 @@
 /**
- * What the gateway says, it signs: receipts, consent receipts, answers and alerts are compact JWS (ES256) with the
+ * What the gateway says, it signs: receipts, consent receipts, answers, alerts and uplink manifests are compact JWS (ES256) with the
  * gateway as issuer, the participant they are for as audience, and an expiry within the signing key's publication
  * period, so that anyone holding the JWKS can check them later without asking the gateway.
  */
@@ -21,6 +21,7 @@ export const SIGNED_TYPES = {
   supportEligibility: 'gateway-support-eligibility+jwt',
   supportCounts: 'gateway-support-counts+jwt',
   misuseFlag: 'gateway-misuse-flag+jwt',
+  uplinkManifest: 'gateway-uplink-manifest+jwt',
 } as const;
 
 export type SignedType = (typeof SIGNED_TYPES)[keyof typeof SIGNED_TYPES];

@@ -2,6 +2,7 @@ export type * from './store.js';
 export type * from './reportStore.js';
 export type * from './scorecardStore.js';
 export type * from './enrolmentStore.js';
+export type * from './uplinkStore.js';
 export { openSqliteStore } from './sqlite/sqliteStore.js';
 export { isDatabaseDamage, isStorageFull } from './sqlite/errors.js';
 export type * from './auditStore.js';

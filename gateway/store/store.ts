@@ -18,6 +18,7 @@
 import type { ObjectionTransaction, ReportStore } from './reportStore.js';
 import type { ScorecardStore } from './scorecardStore.js';
 import type { EnrolmentStore } from './enrolmentStore.js';
+import type { UplinkBatchTransaction, UplinkStore } from './uplinkStore.js';
 
 export interface BatchMetadata {
   readonly batchId: string;
@@ -97,9 +98,10 @@ export interface NewOutboxEvent {
 
 /**
  * What a batch's `beforeCommit` may do inside the batch's transaction (the writer's connection):
- * read what the batch is about to make current, and write monitoring state and outbox events with it.
+ * read what the batch is about to make current, write monitoring state and outbox events with it, and queue the
+ * batch's uplink manifest.
  */
-export interface BatchTransaction extends ObjectionTransaction {
+export interface BatchTransaction extends ObjectionTransaction, UplinkBatchTransaction {
   /** Subscriptions watching a subject that has a record in this batch (one indexed probe when there are none). */
   watchedSubjects(nowSeconds: number): Promise<WatchedSubject[]>;
   /** Current records of a subject in a dataset, this batch's included. */
@@ -369,7 +371,7 @@ export interface Coordination {
   join(recover: () => Promise<void>): Promise<boolean>;
 }
 
-export interface Store extends Coordination, IdentityStore, ConsentStore, MonitorStore, ReportStore, ScorecardStore, EnrolmentStore {
+export interface Store extends Coordination, IdentityStore, ConsentStore, MonitorStore, ReportStore, ScorecardStore, EnrolmentStore, UplinkStore {
   findBatch(dataset: string, contentHash: string): Promise<StoredBatch | undefined>;
   findBatchById(batchId: string): Promise<StoredBatch | undefined>;
   /** The most recent `limit` committed batches, newest first. */

@@ -16,6 +16,7 @@ import { identityStoreContract } from './identityContract.js';
 import { monitorStoreContract } from './monitorContract.js';
 import { reportStoreContract } from './reportContract.js';
 import { scorecardStoreContract } from './scorecardContract.js';
+import { uplinkStoreContract } from './uplinkContract.js';
 
 let server: PostgresServer | undefined;
 let databaseUrl = '';
@@ -100,6 +101,7 @@ describe('PostgreSQL engine', function () {
   monitorStoreContract('postgres', postgres);
   reportStoreContract('postgres', postgres);
   scorecardStoreContract('postgres', postgres);
+  uplinkStoreContract('postgres', postgres);
   auditStoreContract('postgres', postgresAudit);
   crashContract('postgres', postgres, new URL('./postgresOpener.js', import.meta.url), () => databaseUrl);
 
@@ -118,7 +120,7 @@ describe('PostgreSQL engine', function () {
         track(openPostgresStore({ url })), track(openPostgresStore({ url })), track(openPostgresAuditStore({ url })),
       ]);
       const applied = await sql<{ version: number; n: string }>(url, 'SELECT version, count(*) AS n FROM schema_migrations GROUP BY version ORDER BY version');
-      expect(applied).to.deep.equal([{ version: 1, n: '1' }, { version: 2, n: '1' }]);
+      expect(applied).to.deep.equal([{ version: 1, n: '1' }, { version: 2, n: '1' }, { version: 3, n: '1' }]);
       await first.addDataKey(() => Buffer.from('k'), '2026-12-01T00:00:00.000Z');
       expect((await second.listDataKeys()).map((key) => key.keyId)).to.deep.equal([1]);
       expect(await audit.size()).to.equal(0);

@@ -15,6 +15,7 @@ import { identityStoreContract } from './identityContract.js';
 import { monitorStoreContract } from './monitorContract.js';
 import { reportStoreContract } from './reportContract.js';
 import { scorecardStoreContract } from './scorecardContract.js';
+import { uplinkStoreContract } from './uplinkContract.js';
 
 let dir = '';
 const sqlite: StoreFactory = {
@@ -31,6 +32,7 @@ consentStoreContract('sqlite', sqlite);
 monitorStoreContract('sqlite', sqlite);
 reportStoreContract('sqlite', sqlite);
 scorecardStoreContract('sqlite', sqlite);
+uplinkStoreContract('sqlite', sqlite);
 
 let auditDir = '';
 const sqliteAudit: AuditStoreFactory = {

@@ -9,6 +9,7 @@ import type {
 } from '../store.js';
 import { bytes, isUniqueViolation, type Database, type Queryable } from './pgDatabase.js';
 import { objectionTransaction } from './pgReportStore.js';
+import type { UplinkBatchTransaction } from '../uplinkStore.js';
 
 interface SubscriptionRow {
   seq: number;
@@ -211,8 +212,11 @@ export function monitorStore(db: Database): MonitorStore {
   };
 }
 
-/** What a batch's beforeCommit sees of its open transaction on `client`, whose records have ids firstId … lastId. */
-export function batchTransaction(client: Queryable, firstId: number, lastId: number): BatchTransaction {
+/**
+ * What a batch's beforeCommit sees of its open transaction on `client`, whose records have ids firstId … lastId (the
+ * uplink's part is pgUplinkStore.ts's).
+ */
+export function batchTransaction(client: Queryable, firstId: number, lastId: number): Omit<BatchTransaction, keyof UplinkBatchTransaction> {
   const datasetNumbers = new Map<string, number>();
   const datasetNo = async (dataset: string): Promise<number> => {
     let found = datasetNumbers.get(dataset);

@@ -16,12 +16,14 @@ import type {
 import type { ReportStore } from '../reportStore.js';
 import type { ScorecardStore } from '../scorecardStore.js';
 import type { EnrolmentStore } from '../enrolmentStore.js';
+import type { UplinkStore } from '../uplinkStore.js';
 import {
   applyMigrations, bytes, constraintOf, createDatabase, isUniqueViolation, mapError, pgTypes, queryable, type Database, type Queryable,
 } from './pgDatabase.js';
 import { batchTransaction, MONITOR_LOCK, monitorStore, sequenceLock } from './pgMonitorStore.js';
 import { reportStore } from './pgReportStore.js';
 import { enrolmentStore, scorecardStore } from './pgScorecardStore.js';
+import { uplinkBatchTransaction, uplinkStore } from './pgUplinkStore.js';
 
 /** As on SQLite: record_id = batch_no * 2^24 + row number, so ids and ciphertexts are the same on either engine. */
 const ROWS_PER_BATCH = 2 ** 24;
@@ -204,7 +206,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
           }
           await supersede(q, dsNo, batchNo, firstId, metadata.asOf);
           // The client is this batch's alone, so awaiting here lets nothing else into its transaction.
-          await beforeCommit?.(batchTransaction(q, firstId, lastId));
+          await beforeCommit?.({ ...batchTransaction(q, firstId, lastId), ...uplinkBatchTransaction(q, batchNo) });
           await q.query('COMMIT');
           state = 'done';
           client.release();
@@ -219,7 +221,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   }
 
   const records: Omit<Store, keyof IdentityStore | keyof ConsentStore | keyof MonitorStore | keyof ReportStore | keyof ScorecardStore | keyof EnrolmentStore
-    | keyof Coordination | 'engine'> = {
+    | keyof UplinkStore | keyof Coordination | 'engine'> = {
     maxBatchRows: ROWS_PER_BATCH - 1,
     findBatch: async (dataset, contentHash) => {
       const row = await findBatch(dataset, contentHash);
@@ -307,6 +309,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     ...reportStore(db),
     ...scorecardStore(db),
     ...enrolmentStore(db),
+    ...uplinkStore(db),
     ...records,
   };
 }

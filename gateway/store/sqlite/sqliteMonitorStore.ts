@@ -11,6 +11,9 @@ import type {
 } from '../store.js';
 import { objectionTransaction } from './sqliteReportStore.js';
 import { createSerial, type Serial, type Synchronous } from './serial.js';
+import type { UplinkBatchTransaction } from '../uplinkStore.js';
+
+type MonitorBatchTransaction = Omit<BatchTransaction, keyof UplinkBatchTransaction>;
 
 interface SubscriptionRow {
   seq: number;
@@ -194,12 +197,15 @@ export function monitorStore(db: SqliteDatabase, serial: Serial): {
   };
 }
 
-/** What a batch's beforeCommit sees of an open batch transaction on `writer`, whose records have ids firstId … lastId. */
-export function batchTransaction(writer: SqliteDatabase, firstId: number, lastId: number): BatchTransaction {
+/**
+ * What a batch's beforeCommit sees of an open batch transaction on `writer`, whose records have ids firstId … lastId
+ * (the uplink's part is sqliteUplinkStore.ts's).
+ */
+export function batchTransaction(writer: SqliteDatabase, firstId: number, lastId: number): MonitorBatchTransaction {
   return createSerial(writer).wrap(batchStatements(writer, firstId, lastId));
 }
 
-function batchStatements(writer: SqliteDatabase, firstId: number, lastId: number): Synchronous<BatchTransaction> {
+function batchStatements(writer: SqliteDatabase, firstId: number, lastId: number): Synchronous<MonitorBatchTransaction> {
   // Prepared on first use, on the writer's connection: the shared one would wait for this very transaction's lock.
   let prepared: Record<'datasetNo' | 'current' | 'answers' | 'setAnswer', Statement> | undefined;
   const statements = () => prepared ??= {

@@ -15,6 +15,7 @@ import { batchTransaction, monitorStore } from './sqliteMonitorStore.js';
 import { reportStore } from './sqliteReportStore.js';
 import { scorecardStore } from './sqliteScorecardStore.js';
 import { enrolmentStore } from './sqliteEnrolmentStore.js';
+import { uplinkBatchTransaction, uplinkStore } from './sqliteUplinkStore.js';
 import { createKeyedLock } from '../keyedLock.js';
 import { createSerial, LOCK_WAIT_MS, whenUnlocked, type Synchronous } from './serial.js';
 import type {
@@ -24,6 +25,7 @@ import type {
 import type { ReportStore } from '../reportStore.js';
 import type { ScorecardStore } from '../scorecardStore.js';
 import type { EnrolmentStore } from '../enrolmentStore.js';
+import type { UplinkStore } from '../uplinkStore.js';
 
 const ROWS_PER_BATCH = 2 ** 24;
 /** A batch's staging database is `<database file>.batch-<batch number>`, beside it, on the same disk. */
@@ -335,7 +337,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
           supersede(writer, dsNo, batchNo, firstId, metadata.asOf);
           // The writer's connection is this batch's alone, so awaiting here lets nothing else into its transaction;
           // other writes in the process wait for its lock on a timer (serial.ts).
-          await beforeCommit?.(batchTransaction(writer, firstId, lastId));
+          await beforeCommit?.({ ...batchTransaction(writer, firstId, lastId), ...uplinkBatchTransaction(writer, batchNo) });
           writer.exec('COMMIT');
           finish(false);
           return { outcome: 'stored', batch: { ...metadata } };
@@ -349,7 +351,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
   }
 
   const serial = createSerial(db);
-  const records: Synchronous<Omit<Store, keyof IdentityStore | keyof ConsentStore | keyof MonitorStore | keyof ReportStore | keyof ScorecardStore | keyof EnrolmentStore | keyof Coordination | 'engine'>> = {
+  const records: Synchronous<Omit<Store, keyof IdentityStore | keyof ConsentStore | keyof MonitorStore | keyof ReportStore | keyof ScorecardStore | keyof EnrolmentStore | keyof UplinkStore | keyof Coordination | 'engine'>> = {
     maxBatchRows: ROWS_PER_BATCH - 1,
     findBatch: (dataset, contentHash) => {
       const row = statements.batchByContent.get(dataset, contentHash) as BatchRow | undefined;
@@ -437,6 +439,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     // Their methods do their I/O synchronously before they return: serialized like the others.
     ...serial.wrap(scorecardStore(db)),
     ...serial.wrap(enrolmentStore(db)),
+    ...serial.wrap(uplinkStore(db)),
     ...serial.wrap(records),
   };
 }
