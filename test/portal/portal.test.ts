@@ -25,6 +25,9 @@ import type { EnrolledParticipant, TestGateway } from '../support/gateway.js';
 const CHROMIUM = '/usr/bin/chromium';
 const USCC = '91350100M000100Y43';
 const QUESTION = 'medical_arrears_now';
+/** A second enterprise, the one that makes a backup of its key. */
+const BACKUP_USCC = '91370124962235783B';
+const BACKUP_PASSWORD = 'correct horse battery';
 /** docs/portal/ only when asked (PORTAL_SCREENSHOTS=1): a plain test run must not rewrite tracked files. */
 const SCREENSHOTS = process.env['PORTAL_SCREENSHOTS'] === '1'
   ? path.join(packageRoot, 'docs', 'portal')
@@ -250,6 +253,63 @@ describe('the portal in Chromium', function () {
     await row.getByRole('button', { name: '查看记录' }).click();
     await row.getByRole('button', { name: '查看记录' }).click();
     await page.locator('tr', { hasText: 'LOAN-2026-0043' }).getByText('consent_not_active').waitFor();
+  });
+
+  it('an enterprise enrols with a backup file; after losing the key in the browser it signs again with the backup imported', async function () {
+    const issued = (await gateway.client(operator).send('POST', '/v1/enrolment-codes', {
+      body: JSON.stringify({ uscc: BACKUP_USCC, name: '济南某某农业有限公司' }), headers: { 'content-type': 'application/json' },
+    })).json<{ code: string }>();
+    const { page } = await browser();
+    const sent: string[] = [];
+    page.on('request', (request: Request) => sent.push(`${JSON.stringify(request.headers())}${request.postData() ?? ''}`));
+    await page.goto(`${gateway.url}/portal/`);
+    await page.getByLabel('注册码').fill(issued.code);
+    await page.getByLabel('生成受密码保护的密钥备份文件（PKCS#12）').check();
+    await page.locator('#backup-password').fill(BACKUP_PASSWORD);
+    await page.locator('#backup-confirm').fill(BACKUP_PASSWORD);
+    await page.getByRole('button', { name: '生成密钥并注册' }).click();
+    await page.getByText('只有现在（生成新密钥时）可以备份').first().waitFor();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: '下载备份文件（.p12）' }).click()]);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portal-backup-'));
+    profiles.push(dir);
+    const file = path.join(dir, download.suggestedFilename());
+    await download.saveAs(file);
+    const enterprise = (await gateway.runtime.store.enterpriseForUscc(BACKUP_USCC))!;
+    expect(path.basename(file)).to.equal(`${enterprise.participantId}-key-backup.p12`);
+
+    // A standard PKCS#12 file: OpenSSL opens it with the password, and its key is the enrolled certificate's.
+    const opened = execFileSync('/usr/bin/openssl', ['pkcs12', '-in', file, '-passin', `pass:${BACKUP_PASSWORD}`, '-nodes'], { encoding: 'utf8' });
+    const backedUpKey = createPublicKey(/-----BEGIN PRIVATE KEY-----[^-]+-----END PRIVATE KEY-----/.exec(opened)![0]).export({ type: 'spki', format: 'der' });
+    expect(backedUpKey.equals(new X509Certificate(enterprise.certificatePem).publicKey.export({ type: 'spki', format: 'der' }))).to.equal(true);
+    expect(opened).to.include(enterprise.certificatePem.trim().split('\n')[1]);
+    await checkPage(page, 'enterprise-backup');
+    await page.getByRole('button', { name: '我已保存备份，继续' }).click();
+    await page.getByText(`当前身份：${enterprise.participantId}`).waitFor();
+    // What the browser keeps is the non-extractable key, not the extractable one the backup was written from.
+    const keptKey = `(async () => { const key = await (${STORED_KEY})(); return key.extractable; })()`;
+    expect(await page.evaluate(keptKey)).to.equal(false);
+
+    // The browser's key is lost; the backup brings it back, and only with its password.
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: '移除本机密钥' }).click();
+    await page.getByRole('heading', { name: '导入 PKCS#12 文件' }).waitFor();
+    await page.getByLabel('PKCS#12 文件（.p12 / .pfx）').setInputFiles(file);
+    await page.getByLabel('文件密码').fill('not the password');
+    await page.getByRole('button', { name: '打开 PKCS#12 文件' }).click();
+    await page.getByRole('alert').getByText('出错: 密码错误，无法打开此文件。').waitFor();
+    await page.getByLabel('文件密码').fill(BACKUP_PASSWORD);
+    await page.getByRole('button', { name: '打开 PKCS#12 文件' }).click();
+    await page.getByText(`当前身份：${enterprise.participantId}`).waitFor();
+    expect(await page.evaluate(keptKey)).to.equal(false);
+    // The imported key signs requests the gateway accepts: the grant page lists the banks over a signed request.
+    await page.locator(`#grant-bank option[value="${bank.record.participantId}"]`).waitFor({ state: 'attached' });
+
+    // Neither the key nor the backup file ever went to the server.
+    const backup = fs.readFileSync(file).toString('base64');
+    for (const request of sent) {
+      expect(request).to.not.match(/PRIVATE KEY|"d":|"p":|"q":/);
+      expect(request).to.not.include(backup.slice(100, 164));
+    }
   });
 
   it('an auditor verifies a checkpoint and its consistency, and catches an entry altered in the database', async function () {

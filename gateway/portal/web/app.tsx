@@ -9,8 +9,8 @@ import type { ComponentChildren } from 'preact';
 import { consentClaims, signConsentToken } from '../../crypto/participantTokens.js';
 import type { ConsentPurpose } from '../../crypto/participantTokens.js';
 import { fromBase64, leafHashOf, openCheckpoint, verifyConsistency, verifyInclusion } from '../../crypto/webProofs.js';
-import { enrol, importIdentity, pemToDer, PortalError, publicCall, signedCall } from './api.js';
-import { formatTime, initialLocale, rememberLocale, translator } from './i18n.js';
+import { enrol, importIdentity, importPkcs12, pemToDer, PortalError, publicCall, signedCall } from './api.js';
+import { formatTime, hasMessage, initialLocale, rememberLocale, translator } from './i18n.js';
 import type { Locale, MessageKey, Translate } from './i18n.js';
 import { forgetIdentity, loadIdentity, saveIdentity } from './keystore.js';
 import type { Identity } from './keystore.js';
@@ -24,7 +24,11 @@ interface Context {
 const PURPOSES: readonly ConsentPurpose[] = ['customer_screening', 'pre_loan_investigation', 'loan_approval', 'post_loan_management'];
 
 function describe(error: unknown, t: Translate): string {
-  if (error instanceof PortalError) return `${t('error')}: ${error.code} — ${error.message}`;
+  if (error instanceof PortalError) {
+    // The portal's own refusals (a wrong password, a mistyped confirmation) have words; the gateway's say their code.
+    const key = `error.${error.code}`;
+    return hasMessage(key) ? `${t('error')}: ${t(key)}` : `${t('error')}: ${error.code} — ${error.message}`;
+  }
   return `${t('error')}: ${error instanceof Error ? error.message : String(error)}`;
 }
 
@@ -51,16 +55,53 @@ function Field({ id, label, children }: { id: string; label: string; children: C
 
 // ─── Before there is an identity ──────────────────────────────────────────────────────────────────────────────
 
+/** A download of bytes made in this page (a blob: URL, revoked when the link goes). */
+function useDownload(bytes: Uint8Array<ArrayBuffer> | undefined, type: string): string | undefined {
+  const [url, setUrl] = useState<string | undefined>(undefined);
+  useEffect(() => {
+    if (!bytes) return undefined;
+    const made = URL.createObjectURL(new Blob([bytes], { type }));
+    setUrl(made);
+    return () => URL.revokeObjectURL(made);
+  }, [bytes]);
+  return bytes ? url : undefined;
+}
+
+const MIN_BACKUP_PASSWORD = 10;
+
 function Welcome({ t, onIdentity }: { t: Translate; onIdentity: (identity: Identity) => void }) {
   const [error, run] = useAction(t);
   const [code, setCode] = useState('');
+  const [withBackup, setWithBackup] = useState(false);
+  const [backupPassword, setBackupPassword] = useState('');
+  const [backupConfirm, setBackupConfirm] = useState('');
+  const [enrolled, setEnrolled] = useState<{ identity: Identity; backup: Uint8Array<ArrayBuffer> | undefined } | undefined>(undefined);
+  const backupUrl = useDownload(enrolled?.backup, 'application/x-pkcs12');
   const [participantId, setParticipantId] = useState('');
   const [keyPem, setKeyPem] = useState('');
   const [certificatePem, setCertificatePem] = useState('');
+  const [p12, setP12] = useState<Uint8Array | undefined>(undefined);
+  const [p12Password, setP12Password] = useState('');
   const readFile = (set: (text: string) => void) => async (event: Event) => {
     const file = (event.currentTarget as HTMLInputElement).files?.[0];
     if (file) set(await file.text());
   };
+  if (enrolled) {
+    // The enrolment is done and kept; the page waits here so that the backup is saved before anything else.
+    return (
+      <section aria-labelledby="backup-title">
+        <h2 id="backup-title">{t('backup.title')}</h2>
+        {enrolled.backup && backupUrl ? (
+          <div class="notice" role="status">
+            <p>{t('backup.ready', { id: enrolled.identity.participantId })}</p>
+            <p><a download={`${enrolled.identity.participantId}-key-backup.p12`} href={backupUrl}>{t('backup.download')}</a></p>
+          </div>
+        ) : <p class="error" role="alert">{t('backup.failed')}</p>}
+        <p class="warning">{t('backup.onlyNow')}</p>
+        <button type="button" onClick={() => onIdentity(enrolled.identity)}>{t('backup.continue')}</button>
+      </section>
+    );
+  }
   return (
     <>
       <Alert text={error} />
@@ -68,14 +109,55 @@ function Welcome({ t, onIdentity }: { t: Translate; onIdentity: (identity: Ident
         <h2 id="enrol-title">{t('enrol.title')}</h2>
         <p>{t('enrol.explain')}</p>
         <form onSubmit={(event) => { event.preventDefault(); void run(async () => {
-          const identity = await enrol(code.trim());
-          await saveIdentity(identity);
-          onIdentity(identity);
+          if (withBackup && backupPassword !== backupConfirm) throw new PortalError('backup_password_mismatch', 'the two passwords differ');
+          const made = await enrol(code.trim(), withBackup ? backupPassword : undefined);
+          await saveIdentity(made.identity);
+          if (withBackup) setEnrolled({ identity: made.identity, backup: made.backup });
+          else onIdentity(made.identity);
         }); }}>
           <Field id="enrol-code" label={t('enrol.code')}>
             <input id="enrol-code" name="code" autocomplete="off" required value={code} onInput={(event) => setCode(event.currentTarget.value)} />
           </Field>
+          <fieldset>
+            <legend>{t('backup.legend')}</legend>
+            <p class="warning" id="backup-warning">{t('backup.onlyNow')}</p>
+            <div class="choice">
+              <input type="checkbox" id="enrol-backup" aria-describedby="backup-warning" checked={withBackup} onChange={(event) => setWithBackup(event.currentTarget.checked)} />
+              <label for="enrol-backup">{t('backup.make')}</label>
+            </div>
+            {withBackup ? (
+              <>
+                <Field id="backup-password" label={t('backup.password', { min: MIN_BACKUP_PASSWORD })}>
+                  <input id="backup-password" type="password" autocomplete="new-password" required minLength={MIN_BACKUP_PASSWORD} value={backupPassword} onInput={(event) => setBackupPassword(event.currentTarget.value)} />
+                </Field>
+                <Field id="backup-confirm" label={t('backup.confirm')}>
+                  <input id="backup-confirm" type="password" autocomplete="new-password" required minLength={MIN_BACKUP_PASSWORD} value={backupConfirm} onInput={(event) => setBackupConfirm(event.currentTarget.value)} />
+                </Field>
+              </>
+            ) : null}
+          </fieldset>
           <button type="submit">{t('enrol.submit')}</button>
+        </form>
+      </section>
+      <section aria-labelledby="p12-title">
+        <h2 id="p12-title">{t('p12.title')}</h2>
+        <p>{t('p12.explain')}</p>
+        <form onSubmit={(event) => { event.preventDefault(); void run(async () => {
+          if (!p12) return;
+          const identity = await importPkcs12(p12, p12Password);
+          await saveIdentity(identity);
+          onIdentity(identity);
+        }); }}>
+          <Field id="import-p12" label={t('p12.file')}>
+            <input id="import-p12" type="file" accept=".p12,.pfx,application/x-pkcs12" required onChange={async (event) => {
+              const file = event.currentTarget.files?.[0];
+              setP12(file ? new Uint8Array(await file.arrayBuffer()) : undefined);
+            }} />
+          </Field>
+          <Field id="import-p12-password" label={t('p12.password')}>
+            <input id="import-p12-password" type="password" autocomplete="current-password" value={p12Password} onInput={(event) => setP12Password(event.currentTarget.value)} />
+          </Field>
+          <button type="submit">{t('p12.submit')}</button>
         </form>
       </section>
       <section aria-labelledby="import-title">
