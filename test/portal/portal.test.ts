@@ -16,6 +16,7 @@ import { expect } from 'chai';
 import { chromium } from 'playwright-core';
 import type { BrowserContext, Page, Request } from 'playwright-core';
 import { compactVerify, decodeProtectedHeader } from 'jose';
+import { usccCheckCharacter } from '../../gateway/identifiers/index.js';
 import { participantFiles } from '../../gateway/identity/index.js';
 import { packageRoot } from '../../gateway/paths.js';
 import { AUDIT_DATABASE_FILE } from '../../gateway/runtime/index.js';
@@ -28,6 +29,9 @@ const QUESTION = 'medical_arrears_now';
 /** A second enterprise, the one that makes a backup of its key. */
 const BACKUP_USCC = '91370124962235783B';
 const BACKUP_PASSWORD = 'correct horse battery';
+/** Two more enterprises, registered with keys on the test's side: one watches its alerts, the other is not shown them. */
+const WATCHED_USCC = `91350100MA2Y00001${usccCheckCharacter('91350100MA2Y00001')}`;
+const OTHER_USCC = '91110108722619411A';
 /** docs/portal/ only when asked (PORTAL_SCREENSHOTS=1): a plain test run must not rewrite tracked files. */
 const SCREENSHOTS = process.env['PORTAL_SCREENSHOTS'] === '1'
   ? path.join(packageRoot, 'docs', 'portal')
@@ -310,6 +314,39 @@ describe('the portal in Chromium', function () {
       expect(request).to.not.match(/PRIVATE KEY|"d":|"p":|"q":/);
       expect(request).to.not.include(backup.slice(100, 164));
     }
+  });
+
+  it('an enterprise sees on its watch page the alerts sent to banks about it, each proved, and no other enterprise\'s', async function () {
+    const watched = await gateway.enrol('enterprise', { uscc: WATCHED_USCC, name: '济南某某食品有限公司' });
+    const other = await gateway.enrol('enterprise', { uscc: OTHER_USCC });
+    const ended = new Map<string, string>();
+    // Each monitors under a post-loan consent, then revokes it: the bank's subscription ends with a consent.revoked event.
+    for (const [enterprise, uscc] of [[watched, WATCHED_USCC], [other, OTHER_USCC]] as const) {
+      const granted = await gateway.client(enterprise).grantConsent({ uscc, bank: bank.record.participantId, purpose: 'post_loan_management', questions: ['risk_monitoring'], days: 30 });
+      const id = String(granted.consent['consent_id']);
+      const subscribed = await gateway.client(bank).send('POST', '/v1/subscriptions', {
+        body: JSON.stringify({ consent_id: id, subject: { uscc } }), headers: { 'content-type': 'application/json' },
+      });
+      expect(subscribed.status).to.equal(201);
+      await gateway.client(enterprise).revokeConsent(id);
+      ended.set(uscc, id);
+    }
+    // The bank reads its feed: each event is signed for it then, and its alert.raised entry written.
+    const feed = (await gateway.client(bank).send('GET', '/v1/alerts')).json<{ events: { type: string }[] }>();
+    expect(feed.events.filter((event) => event.type === 'consent.revoked')).to.have.length(2);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+
+    const { page } = await browser();
+    await page.goto(`${gateway.url}/portal/`);
+    await importKey(page, watched);
+    await page.getByRole('button', { name: '我的授权与查询记录' }).click();
+    const alerts = page.locator('tr[data-alert]');
+    await alerts.getByText('✓ 已在浏览器中验证').waitFor();
+    expect(await alerts.count()).to.equal(1);
+    const shown = (await alerts.textContent()) ?? '';
+    for (const expected of [ended.get(WATCHED_USCC)!, bank.record.participantId, '授权已撤回', '监测已结束（revoked）']) expect(shown).to.include(expected);
+    expect(await page.content()).to.not.include(ended.get(OTHER_USCC)!);
+    await checkPage(page, 'enterprise-alerts');
   });
 
   it('an auditor verifies a checkpoint and its consistency, and catches an entry altered in the database', async function () {

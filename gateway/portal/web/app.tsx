@@ -426,13 +426,83 @@ function Consents(context: Context & { version: number }) {
   );
 }
 
+/** The members of an `alert.raised` entry (docs/api.md): what the gateway signed and sent a bank, never a record value. */
+interface AlertEntry {
+  at: string; bank: string; type: string; consent_id?: string; rule?: string; severity?: string; question?: string;
+  old_answer?: unknown; new_answer?: unknown; disputed?: boolean; reason?: string; objection_id?: string; questions?: string[];
+}
+
+function alertDetails(t: Translate, alert: AlertEntry): string {
+  if (alert.type === 'alert') {
+    const change = t('alerts.change', { question: alert.question ?? '', from: String(alert.old_answer ?? '—'), to: String(alert.new_answer ?? '—') });
+    return `${alert.rule ?? ''} (${t(`severity.${alert.severity ?? ''}` as MessageKey)}): ${change}${alert.disputed ? ` — ${t('alerts.disputed')}` : ''}`;
+  }
+  if (alert.type === 'answer.corrected') return t('alerts.corrected', { objection: alert.objection_id ?? '', questions: (alert.questions ?? []).join(', ') });
+  return t('alerts.reason', { reason: alert.reason ?? '' });
+}
+
+/**
+ * The alerts the gateway pushed to banks about this enterprise: its `alert.raised` entries in the audit log, which
+ * the gateway writes when it signs an event for a bank's webhook or feed. The gateway answers an enterprise with the
+ * entries about its own USCC only, and records the read; each is proved against the signed checkpoint here.
+ */
+function AlertsAboutMe({ t, locale, identity, version }: Context & { version: number }) {
+  const [error, run] = useAction(t);
+  const [entries, setEntries] = useState<{ index: number; entry: string }[] | undefined>(undefined);
+  const [proofs, setProofs] = useState<Record<number, ProofState>>({});
+  useEffect(() => {
+    void run(async () => {
+      const found = await signedCall<{ entries: { index: number; entry: string }[] }>(identity, 'GET', '/v1/audit/entries?kind=alert.raised&limit=1000');
+      setEntries(found.entries);
+      if (found.entries.length === 0) return;
+      const { checkpoint } = await verifiedCheckpoint(identity);
+      const states: Record<number, ProofState> = {};
+      for (const entry of found.entries) states[entry.index] = await proveEntry(identity, entry.index, entry.entry, checkpoint);
+      setProofs(states);
+    });
+  }, [version]);
+  return (
+    <section aria-labelledby="alerts-title">
+      <h2 id="alerts-title">{t('alerts.title')}</h2>
+      <p>{t('alerts.explain')}</p>
+      <Alert text={error} />
+      {entries && entries.length === 0 ? <p>{t('alerts.none')}</p> : null}
+      {entries && entries.length > 0 ? (
+        <table>
+          <thead><tr><th scope="col">{t('watch.when')}</th><th scope="col">{t('grant.bank')}</th><th scope="col">{t('watch.kind')}</th><th scope="col">{t('watch.consent')}</th><th scope="col">{t('watch.what')}</th><th scope="col">{t('watch.proof')}</th></tr></thead>
+          <tbody>
+            {entries.map((entry) => {
+              const alert = JSON.parse(entry.entry) as AlertEntry;
+              return (
+                <tr data-alert={entry.index}>
+                  <td>{formatTime(locale, alert.at)}</td>
+                  <td>{alert.bank}</td>
+                  <td>{t(`alertType.${alert.type}` as MessageKey)}</td>
+                  <td>{alert.consent_id ? <code>{alert.consent_id}</code> : '—'}</td>
+                  <td>{alertDetails(t, alert)}</td>
+                  <td><ProofBadge t={t} state={proofs[entry.index]} /></td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      ) : null}
+    </section>
+  );
+}
+
 function EnterprisePages(context: Context) {
   const [page, setPage] = useState<'grant' | 'watch'>('grant');
   const [version, setVersion] = useState(0);
   return (
     <>
       <Tabs t={context.t} pages={['grant', 'watch']} page={page} onPage={setPage} />
-      {page === 'grant' ? <Grant {...context} onGranted={() => setVersion(version + 1)} /> : <Consents {...context} version={version} />}
+      {page === 'grant' ? <Grant {...context} onGranted={() => setVersion(version + 1)} /> : (
+        <>
+          <Consents {...context} version={version} />
+          <AlertsAboutMe {...context} version={version} />
+        </>
+      )}
     </>
   );
 }
