@@ -8,7 +8,7 @@ import type { ConsentService } from '../consent/index.js';
 import type { EnrolmentCodes, RequestAuthenticator, ParticipantRegistry } from '../identity/index.js';
 import type { Ingestor } from '../ingest/index.js';
 import type { SigningKeySet } from '../keys/index.js';
-import type { Logger, Metrics } from '../observability/index.js';
+import type { Logger, Metrics, OperatorStatus } from '../observability/index.js';
 import type { GatewaySigner } from '../signing/signer.js';
 import type { AuditRuntime } from '../runtime/index.js';
 import type { IdentityStore, Store } from '../store/index.js';
@@ -37,6 +37,7 @@ import { scoreRoutes } from './routes/scores.js';
 import { supportRoutes } from './routes/support.js';
 import { enrolmentRoutes } from './routes/enrolment.js';
 import { portalRoutes } from './routes/portal.js';
+import { operationsRoutes } from './routes/operations.js';
 import { registryRoutes } from './routes/registry.js';
 
 export interface AppDependencies {
@@ -69,6 +70,7 @@ export interface AppDependencies {
   readonly publicUrl: string | undefined;
   readonly objections: ObjectionService;
   readonly support: SupportService;
+  readonly operatorStatus: OperatorStatus;
 }
 
 export function createApp(deps: AppDependencies): Express {
@@ -91,6 +93,7 @@ export function createApp(deps: AppDependencies): Express {
   app.use(objectionRoutes(deps));
   app.use(enrolmentRoutes(deps));
   app.use(registryRoutes(deps));
+  app.use(operationsRoutes(deps));
   app.use(portalRoutes(deps));
   app.use(notFound);
   app.use(problemHandler(deps.logger, deps.metrics));

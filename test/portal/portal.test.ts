@@ -21,6 +21,7 @@ import { participantFiles } from '../../gateway/identity/index.js';
 import { packageRoot } from '../../gateway/paths.js';
 import { AUDIT_DATABASE_FILE } from '../../gateway/runtime/index.js';
 import { startTestGateway } from '../support/gateway.js';
+import { ndjson } from '../support/runtime.js';
 import type { EnrolledParticipant, TestGateway } from '../support/gateway.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -407,5 +408,29 @@ describe('the portal in Chromium', function () {
     page.once('dialog', (dialog) => void dialog.accept());
     await page.locator(`tr[data-participant="${added}"]`).getByRole('button', { name: '吊销' }).click();
     await page.locator(`tr[data-participant="${added}"]`).getByText('已吊销').waitFor();
+  });
+
+  it('the operator sees the gateway\'s status and keys, and the batches with their receipts in the log', async function () {
+    const source = await gateway.enrol('source');
+    const stored = await gateway.client(source).ingest('medical_insurance_arrears', ndjson([
+      { enterprise_name: '济南某某科技有限公司', uscc: USCC, arrears_period: '2025-09', arrears_amount: '4321.09' },
+    ]), { format: 'ndjson', asOf: '2025-10-31' });
+    const batchId = String(stored.verified.claims['batch_id']);
+    const [listed] = await gateway.runtime.store.listBatches(1);
+    const { page } = await browser();
+    await page.goto(`${gateway.url}/portal/`);
+    await importKey(page, operator);
+    await page.getByTestId('readiness').getByText('就绪').waitFor();
+    const batch = page.locator(`tr[data-batch="${batchId}"]`);
+    await batch.waitFor();
+    const cells = await batch.locator('td').allTextContents();
+    expect(cells.slice(2, 6)).to.deep.equal(['medical_insurance_arrears', source.record.participantId, '1', '2025-10-31']);
+    expect(cells[7]).to.equal(`第 ${listed!.auditIndex} 条`);
+    // The amount is a record value: the operator's page never shows one.
+    expect(await page.content()).to.not.include('4321.09');
+    const currentKid = gateway.runtime.signingKeys.current().kid;
+    expect(await page.locator(`tr[data-kid="${currentKid}"]`).textContent()).to.include('当前');
+    expect(await page.locator(`tr[data-data-key="${gateway.runtime.keyring.current().id}"]`).textContent()).to.include('当前');
+    await checkPage(page, 'operator-status');
   });
 });

@@ -512,6 +512,96 @@ function EnterprisePages(context: Context) {
 interface ParticipantSummary { participant_id: string; role: string; name: string; status: string; uscc: string | null; not_after: string }
 interface CodeSummary { code_id: string; uscc: string; name: string; issued_at: string; expires_at: string; used_at: string | null; used_by: string | null }
 
+/** GET /v1/status: ids, dates and sizes, never key material (docs/api.md). */
+interface GatewayStatus {
+  ready: boolean; not_ready: string | null; engine: string;
+  audit_log: { size: number; halted: string | null; latest_checkpoint: { tree_size: number; created_at: string } | null };
+  signing_keys: { kid: string; created_at: string; retired_at: string | null; current: boolean }[];
+  data_keys: { data_key_id: number; created_at: string; current: boolean }[];
+  ca_certificate: { subject: string; not_after: string; sha256: string };
+}
+interface BatchSummary {
+  batch_id: string; dataset: string; source: string; format: string; row_count: number; as_of: string; received_at: string;
+  content_sha256: string; audit_index: number | null;
+}
+/** The CA certificate is flagged this long before it expires: renewing it means reissuing every participant's. */
+const CA_WARNING_DAYS = 90;
+
+function StatusSection({ t, locale, status }: { t: Translate; locale: Locale; status: GatewayStatus }) {
+  const caDaysLeft = Math.floor((Date.parse(status.ca_certificate.not_after) - Date.now()) / 86_400_000);
+  const checkpoint = status.audit_log.latest_checkpoint;
+  return (
+    <section aria-labelledby="health-title">
+      <h2 id="health-title">{t('operator.health')}</h2>
+      <dl>
+        <dt>{t('operator.readiness')}</dt>
+        <dd data-testid="readiness" class={status.ready ? 'ok' : 'bad'}>{status.ready ? t('status.ready') : t('status.notReady', { code: status.not_ready ?? '' })}</dd>
+        <dt>{t('status.engine')}</dt><dd>{status.engine}</dd>
+        <dt>{t('status.auditLog')}</dt>
+        <dd>
+          {t('status.auditSize', { size: status.audit_log.size })}
+          {status.audit_log.halted ? <strong class="bad"> {t('status.halted', { code: status.audit_log.halted })}</strong> : null}
+        </dd>
+        <dt>{t('status.checkpoint')}</dt>
+        <dd>{checkpoint ? t('status.checkpointAt', { size: checkpoint.tree_size, at: formatTime(locale, checkpoint.created_at) }) : '—'}</dd>
+        <dt>{t('status.ca')}</dt>
+        <dd class={caDaysLeft < CA_WARNING_DAYS ? 'bad' : ''}>{t('status.caExpires', { at: formatTime(locale, status.ca_certificate.not_after), days: caDaysLeft })}</dd>
+      </dl>
+      <table>
+        <caption>{t('status.signingKeys')}</caption>
+        <thead><tr><th scope="col">kid</th><th scope="col">{t('status.created')}</th><th scope="col">{t('status.retired')}</th><th scope="col">{t('watch.state')}</th></tr></thead>
+        <tbody>
+          {status.signing_keys.map((key) => (
+            <tr data-kid={key.kid}>
+              <td><code>{key.kid}</code></td>
+              <td>{formatTime(locale, key.created_at)}</td>
+              <td>{key.retired_at ? formatTime(locale, key.retired_at) : '—'}</td>
+              <td>{key.current ? t('status.current') : t('status.retiredKey')}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <table>
+        <caption>{t('status.dataKeys')}</caption>
+        <thead><tr><th scope="col">{t('status.dataKeyId')}</th><th scope="col">{t('status.created')}</th><th scope="col">{t('watch.state')}</th></tr></thead>
+        <tbody>
+          {status.data_keys.map((key) => (
+            <tr data-data-key={key.data_key_id}><td>{key.data_key_id}</td><td>{formatTime(locale, key.created_at)}</td><td>{key.current ? t('status.current') : t('status.retiredKey')}</td></tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+function BatchesSection({ t, locale, batches }: { t: Translate; locale: Locale; batches: BatchSummary[] }) {
+  return (
+    <section aria-labelledby="batches-title">
+      <h2 id="batches-title">{t('batches.title')}</h2>
+      <p>{t('batches.explain')}</p>
+      {batches.length === 0 ? <p>{t('batches.none')}</p> : (
+        <table>
+          <thead><tr><th scope="col">{t('batches.received')}</th><th scope="col">{t('batches.id')}</th><th scope="col">{t('batches.dataset')}</th><th scope="col">{t('batches.source')}</th><th scope="col">{t('batches.rows')}</th><th scope="col">{t('batches.asOf')}</th><th scope="col">{t('batches.hash')}</th><th scope="col">{t('batches.receipt')}</th></tr></thead>
+          <tbody>
+            {batches.map((batch) => (
+              <tr data-batch={batch.batch_id}>
+                <td>{formatTime(locale, batch.received_at)}</td>
+                <td><code>{batch.batch_id}</code></td>
+                <td>{batch.dataset}</td>
+                <td>{batch.source}</td>
+                <td>{batch.row_count}</td>
+                <td>{batch.as_of}</td>
+                <td><code title={batch.content_sha256}>{batch.content_sha256.slice(0, 16)}…</code></td>
+                <td>{batch.audit_index === null ? t('batches.noReceipt') : t('batches.auditIndex', { index: batch.audit_index })}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
 function OperatorPages({ t, locale, identity }: Context) {
   const [error, run] = useAction(t);
   const [participants, setParticipants] = useState<ParticipantSummary[]>([]);
@@ -519,7 +609,8 @@ function OperatorPages({ t, locale, identity }: Context) {
   const [issued, setIssued] = useState<{ code: string; uscc: string; expires_at: string } | undefined>(undefined);
   const [uscc, setUscc] = useState('');
   const [name, setName] = useState('');
-  const [health, setHealth] = useState('');
+  const [status, setStatus] = useState<GatewayStatus | undefined>(undefined);
+  const [batches, setBatches] = useState<BatchSummary[]>([]);
   const [newRole, setNewRole] = useState('bank');
   const [newName, setNewName] = useState('');
   const [newUscc, setNewUscc] = useState('');
@@ -529,7 +620,8 @@ function OperatorPages({ t, locale, identity }: Context) {
   const load = () => run(async () => {
     setParticipants((await signedCall<{ participants: ParticipantSummary[] }>(identity, 'GET', '/v1/participants')).participants);
     setCodes((await signedCall<{ codes: CodeSummary[] }>(identity, 'GET', '/v1/enrolment-codes')).codes);
-    setHealth((await publicCall<{ status: string }>('/readyz').catch((caught: unknown) => ({ status: caught instanceof PortalError ? caught.code : 'unavailable' }))).status);
+    setStatus(await signedCall<GatewayStatus>(identity, 'GET', '/v1/status'));
+    setBatches((await signedCall<{ batches: BatchSummary[] }>(identity, 'GET', '/v1/batches?limit=50')).batches);
   });
   useEffect(() => { void load(); }, []);
   const change = (participantId: string, action: 'suspend' | 'resume' | 'revoke') => run(async () => {
@@ -539,10 +631,8 @@ function OperatorPages({ t, locale, identity }: Context) {
   return (
     <>
       <Alert text={error} />
-      <section aria-labelledby="health-title">
-        <h2 id="health-title">{t('operator.health')}</h2>
-        <p>{t('operator.readiness')}: <strong>{health}</strong></p>
-      </section>
+      {status ? <StatusSection t={t} locale={locale} status={status} /> : null}
+      <BatchesSection t={t} locale={locale} batches={batches} />
       <section aria-labelledby="codes-title">
         <h2 id="codes-title">{t('operator.codes')}</h2>
         <form onSubmit={(event) => { event.preventDefault(); void run(async () => {
