@@ -3,8 +3,11 @@
 // and kept in the browser), grants a consent it signs there, and after a bank has asked over the API sees the access
 // with its inclusion proof verified in the browser against a checkpoint whose signature the browser checked; it
 // revokes, and the bank's next question is refused. The server never receives the private key, and the consent
-// verifies with the browser-held key alone. An auditor verifies a checkpoint, and catches an entry altered in the
-// database. The operator suspends a participant. Each page passes an axe-core scan without serious violations, and
+// verifies with the browser-held key alone. A second enterprise enrols with a PKCS#12 backup of its key and, having
+// lost the key, imports the backup; a third sees the alerts banks were sent about it, and no other's. An auditor
+// verifies a checkpoint against one saved in the browser and one saved as a file, exports entries as NDJSON, and
+// catches an entry altered in the database. The operator suspends a participant and reads the gateway's status,
+// keys and batches. Each page passes an axe-core scan without serious violations, and
 // the screenshots in docs/portal/ are taken here. Skipped, saying why, when Chromium is not installed.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -350,7 +353,7 @@ describe('the portal in Chromium', function () {
     await checkPage(page, 'enterprise-alerts');
   });
 
-  it('an auditor verifies a checkpoint and its consistency, and catches an entry altered in the database', async function () {
+  it('an auditor verifies a checkpoint and its consistency, against one saved in the browser or as a file, exports entries as NDJSON, and catches an entry altered in the database', async function () {
     const { page } = await browser();
     await page.goto(`${gateway.url}/portal/`);
     await importKey(page, auditor);
@@ -360,6 +363,24 @@ describe('the portal in Chromium', function () {
     await new Promise((resolve) => setTimeout(resolve, 500));
     await page.getByRole('button', { name: '获取并验证最新检查点' }).click();
     await page.getByText('一致：日志只追加，未被改写').waitFor();
+
+    // The checkpoint kept as a file, outside the browser: downloaded, then checked against the current checkpoint.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portal-checkpoint-'));
+    profiles.push(dir);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: '下载此检查点文件' }).click()]);
+    const file = path.join(dir, download.suggestedFilename());
+    await download.saveAs(file);
+    const note = fs.readFileSync(file, 'utf8');
+    const [origin, size, root] = note.split('\n');
+    expect(path.basename(file)).to.equal(`checkpoint-${size}.txt`);
+    expect(origin).to.equal(gateway.runtime.audit.noteKey.origin);
+    // A file whose root was changed is refused: its signature no longer holds.
+    const forged = note.replace(root!, `${root!.startsWith('A') ? 'B' : 'A'}${root!.slice(1)}`);
+    await page.getByLabel('用已保存的检查点文件核对当前检查点').setInputFiles({ name: 'forged.txt', mimeType: 'text/plain', buffer: Buffer.from(forged) });
+    await page.getByRole('alert').getByText('checkpoint_signature_invalid').waitFor();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await page.getByLabel('用已保存的检查点文件核对当前检查点').setInputFiles(file);
+    await page.getByText(`✓ 已保存的检查点（${size}）与当前检查点`).waitFor();
 
     await page.getByLabel('操作方（参与方编号）').fill(bank.record.participantId);
     await page.getByRole('button', { name: '查询' }).click();
@@ -371,6 +392,15 @@ describe('the portal in Chromium', function () {
     await row.getByRole('button', { name: '验证包含证明' }).click();
     await row.getByText('✓ 已在浏览器中验证').waitFor();
     await checkPage(page, 'auditor');
+
+    // The entries shown, exported as NDJSON: one line per row, each the entry's exact bytes (its leaf).
+    const [exported] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: '导出 NDJSON' }).click()]);
+    const lines = fs.readFileSync((await exported.path())!, 'utf8').split('\n').filter(Boolean);
+    expect(lines).to.have.length(await page.locator('tr[data-index]').count());
+    const shownIndexes = (await page.locator('tr[data-index]').evaluateAll((rows) => rows.map((shown) => Number(shown.getAttribute('data-index')))));
+    const stored = await gateway.runtime.audit.log.entries({ start: shownIndexes[0]!, end: shownIndexes[0]! + 1, limit: 1 });
+    expect(lines[0]).to.equal(Buffer.from(stored[0]!.entry).toString('utf8'));
+    for (const line of lines) expect((JSON.parse(line) as { actor: string }).actor).to.equal(bank.record.participantId);
 
     // Someone with write access to the database rewrites the answer in the entry; its stored hashes stay.
     const index = Number(await row.getAttribute('data-index'));

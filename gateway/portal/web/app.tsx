@@ -716,6 +716,15 @@ function OperatorPages({ t, locale, identity }: Context) {
 // ─── Auditor ──────────────────────────────────────────────────────────────────────────────────────────────────
 
 const SAVED_CHECKPOINT = 'portal.savedCheckpoint';
+
+/** Saves text made in this page as a file (a blob: URL, released once the download has started). */
+function downloadFile(name: string, parts: readonly string[], type: string): void {
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(new Blob([...parts], { type }));
+  link.download = name;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(link.href), 0);
+}
 const LOG_FILTERS = ['kind', 'participant', 'subject', 'consent', 'from', 'to'] as const;
 type LogFilter = (typeof LOG_FILTERS)[number];
 const FILTER_EXAMPLES: Record<LogFilter, string> = {
@@ -752,19 +761,35 @@ function AuditorPages({ t, locale, identity }: Context) {
   const [filters, setFilters] = useState<Record<LogFilter, string>>({ kind: '', participant: '', subject: '', consent: '', from: '', to: '' });
   const [checkpoint, setCheckpoint] = useState<{ size: number; rootHash: Uint8Array; note: string } | undefined>(undefined);
 
+  /**
+   * Whether the current checkpoint extends a saved one: the saved note's signature, then the gateway's consistency
+   * proof between the two sizes, checked here. A saved tree larger than the current one is a log rolled back.
+   */
+  const checkAgainst = async (saved: string, current: { size: number; rootHash: Uint8Array }) => {
+    const previous = await openCheckpoint(saved, await publicCall<string>('/v1/audit/note-key'));
+    if (!previous) throw new PortalError('checkpoint_signature_invalid', 'the saved checkpoint is not signed by the audit log key');
+    let consistent = false;
+    if (previous.size <= current.size) {
+      const proof = await signedCall<{ proof: string[] }>(identity, 'GET', `/v1/audit/proofs/consistency?first=${previous.size}&second=${current.size}`);
+      consistent = await verifyConsistency(previous.size, current.size, previous.rootHash, current.rootHash, proof.proof.map(fromBase64));
+    }
+    setStatus({ ok: consistent, text: t(consistent ? 'audit.consistent' : 'audit.inconsistent', { from: previous.size, to: current.size }) });
+  };
+
   const verifyNow = () => run(async () => {
     const { checkpoint: opened, note } = await verifiedCheckpoint(identity);
     setCheckpoint({ ...opened, note });
     const saved = localStorage.getItem(SAVED_CHECKPOINT);
-    if (saved) {
-      const previous = await openCheckpoint(saved, await publicCall<string>('/v1/audit/note-key'));
-      if (!previous) throw new PortalError('checkpoint_signature_invalid', 'the saved checkpoint is not signed by the audit log key');
-      const proof = await signedCall<{ proof: string[] }>(identity, 'GET', `/v1/audit/proofs/consistency?first=${previous.size}&second=${opened.size}`);
-      const consistent = await verifyConsistency(previous.size, opened.size, previous.rootHash, opened.rootHash, proof.proof.map(fromBase64));
-      setStatus({ ok: consistent, text: t(consistent ? 'audit.consistent' : 'audit.inconsistent', { from: previous.size, to: opened.size }) });
-    } else {
-      setStatus({ ok: true, text: t('audit.signatureOk', { size: opened.size }) });
-    }
+    if (saved) await checkAgainst(saved, opened);
+    else setStatus({ ok: true, text: t('audit.signatureOk', { size: opened.size }) });
+  });
+
+  /** A checkpoint kept outside the browser (a file saved earlier, or one a witness or another auditor passed on). */
+  const checkFile = (file: File) => run(async () => {
+    setStatus(undefined);
+    const { checkpoint: opened, note } = await verifiedCheckpoint(identity);
+    setCheckpoint({ ...opened, note });
+    await checkAgainst(await file.text(), opened);
   });
 
   const browse = () => run(async () => {
@@ -775,14 +800,8 @@ function AuditorPages({ t, locale, identity }: Context) {
     setProofs({});
   });
 
-  const exportNdjson = () => {
-    const blob = new Blob(entries.map((entry) => `${entry.entry}\n`), { type: 'application/x-ndjson' });
-    const link = document.createElement('a');
-    link.href = URL.createObjectURL(blob);
-    link.download = 'audit-entries.ndjson';
-    link.click();
-    URL.revokeObjectURL(link.href);
-  };
+  // Each entry's exact bytes, one a line: hashing a line gives the leaf its inclusion proof is about.
+  const exportNdjson = () => downloadFile('audit-entries.ndjson', entries.map((entry) => `${entry.entry}\n`), 'application/x-ndjson');
 
   return (
     <>
@@ -791,6 +810,13 @@ function AuditorPages({ t, locale, identity }: Context) {
         <h2 id="checkpoint-title">{t('audit.checkpoint')}</h2>
         <button type="button" onClick={() => void verifyNow()}>{t('audit.verify')}</button>
         <button type="button" disabled={!checkpoint} onClick={() => { if (checkpoint) { localStorage.setItem(SAVED_CHECKPOINT, checkpoint.note); setStatus({ ok: true, text: t('audit.saved', { size: checkpoint.size }) }); } }}>{t('audit.save')}</button>
+        <button type="button" disabled={!checkpoint} onClick={() => { if (checkpoint) downloadFile(`checkpoint-${checkpoint.size}.txt`, [checkpoint.note], 'text/plain;charset=utf-8'); }}>{t('audit.downloadCheckpoint')}</button>
+        <Field id="checkpoint-file" label={t('audit.checkFile')}>
+          <input id="checkpoint-file" type="file" accept=".txt,text/plain" onChange={(event) => {
+            const file = event.currentTarget.files?.[0];
+            if (file) void checkFile(file);
+          }} />
+        </Field>
         <div role="status">{status ? <p class={status.ok ? 'notice' : 'error'}>{status.text}</p> : null}</div>
         {checkpoint ? <pre>{checkpoint.note}</pre> : null}
       </section>
