@@ -14,7 +14,7 @@ import type { AuditRuntime } from '../runtime/index.js';
 import type { IdentityStore, Store } from '../store/index.js';
 import type { VerificationService } from '../verification/index.js';
 import type { Monitoring } from '../monitoring/index.js';
-import type { QuestionCatalog, ReportTemplates } from '../policies/index.js';
+import type { MonitorRules, QuestionCatalog, ReportTemplates } from '../policies/index.js';
 import type { ObjectionService } from '../objections/index.js';
 import type { ReportRenderer, ReportService } from '../reports/index.js';
 import type { BacktestService, ScoreService, ScorecardService } from '../scoring/index.js';
@@ -53,6 +53,7 @@ export interface AppDependencies {
   readonly participants: ParticipantRegistry;
   readonly enrolment: EnrolmentCodes;
   readonly questions: QuestionCatalog;
+  readonly monitorRules: MonitorRules;
   readonly signingKeys: SigningKeySet;
   readonly signer: GatewaySigner;
   readonly authenticator: RequestAuthenticator;

@@ -705,6 +705,7 @@ function portalSchemas(): Record<string, Json> {
         }),
       },
       packs: { type: 'array', items: closed({ id: STRING, title: localText, description: localText, questions: { type: 'array', items: STRING }, purposes: { type: 'array', items: STRING } }) },
+      monitors: { type: 'array', items: closed({ id: STRING, question: STRING, severity: { enum: ['low', 'medium', 'high'] }, title: localText }) },
     }),
   };
 }
@@ -1025,7 +1026,7 @@ function operations(): Record<string, Record<string, OperationSpec>> {
     '/portal/catalog.json': {
       get: {
         operationId: 'portalCatalog', tag: 'portal', summary: 'The question catalog the portal explains',
-        description: 'Each question and pack with its plain-language title and description (zh, en), its answer type and the purposes it allows, from policies/.',
+        description: 'Each question and pack with its plain-language title and description (zh, en), its answer type and the purposes it allows, and each monitor rule with its title, from policies/.',
         responses: { 200: { description: 'The catalog.', content: json('PortalCatalog') } },
       },
     },

@@ -73,6 +73,7 @@ export async function startServer(runtime: Runtime, logger: Logger, metrics: Met
     participants: runtime.participants,
     enrolment: runtime.enrolment,
     questions: runtime.questions,
+    monitorRules: runtime.monitorRules,
     signingKeys: runtime.signingKeys,
     signer: runtime.signer,
     authenticator: runtime.authenticator,

@@ -323,8 +323,10 @@ describe('the portal in Chromium', function () {
   it('an enterprise sees on its watch page the alerts sent to banks about it, each proved, and no other enterprise\'s', async function () {
     const watched = await gateway.enrol('enterprise', { uscc: WATCHED_USCC, name: '济南某某食品有限公司' });
     const other = await gateway.enrol('enterprise', { uscc: OTHER_USCC });
+    const source = await gateway.enrol('source');
     const ended = new Map<string, string>();
-    // Each monitors under a post-loan consent, then revokes it: the bank's subscription ends with a consent.revoked event.
+    // The bank monitors each under a post-loan consent. Arrears appear for the watched one (a risk alert); then each
+    // revokes its consent, and the bank's subscription ends with a consent.revoked event.
     for (const [enterprise, uscc] of [[watched, WATCHED_USCC], [other, OTHER_USCC]] as const) {
       const granted = await gateway.client(enterprise).grantConsent({ uscc, bank: bank.record.participantId, purpose: 'post_loan_management', questions: ['risk_monitoring'], days: 30 });
       const id = String(granted.consent['consent_id']);
@@ -332,12 +334,17 @@ describe('the portal in Chromium', function () {
         body: JSON.stringify({ consent_id: id, subject: { uscc } }), headers: { 'content-type': 'application/json' },
       });
       expect(subscribed.status).to.equal(201);
+      if (uscc === WATCHED_USCC) {
+        await gateway.client(source).ingest('medical_insurance_arrears', ndjson([
+          { enterprise_name: '济南某某食品有限公司', uscc, arrears_period: '2026-10', arrears_amount: '1234.56' },
+        ]), { format: 'ndjson' });
+      }
       await gateway.client(enterprise).revokeConsent(id);
       ended.set(uscc, id);
     }
     // The bank reads its feed: each event is signed for it then, and its alert.raised entry written.
     const feed = (await gateway.client(bank).send('GET', '/v1/alerts')).json<{ events: { type: string }[] }>();
-    expect(feed.events.filter((event) => event.type === 'consent.revoked')).to.have.length(2);
+    expect(feed.events.map((event) => event.type)).to.deep.equal(['alert', 'consent.revoked', 'consent.revoked']);
     await new Promise((resolve) => setTimeout(resolve, 1000));
 
     const { page } = await browser();
@@ -345,10 +352,14 @@ describe('the portal in Chromium', function () {
     await importKey(page, watched);
     await page.getByRole('button', { name: '我的授权与查询记录' }).click();
     const alerts = page.locator('tr[data-alert]');
-    await alerts.getByText('✓ 已在浏览器中验证').waitFor();
-    expect(await alerts.count()).to.equal(1);
-    const shown = (await alerts.textContent()) ?? '';
-    for (const expected of [ended.get(WATCHED_USCC)!, bank.record.participantId, '授权已撤回', '监测已结束（revoked）']) expect(shown).to.include(expected);
+    await alerts.getByText('✓ 已在浏览器中验证').nth(1).waitFor();
+    expect(await alerts.count()).to.equal(2);
+    // The rule and the question by their titles; the answer that changed, never the amount behind it.
+    const risk = (await alerts.nth(0).textContent()) ?? '';
+    for (const expected of [ended.get(WATCHED_USCC)!, bank.record.participantId, '风险预警', '新增职工医保欠费（高）', '当前是否存在职工医保欠费 由 unknown 变为 true']) expect(risk).to.include(expected);
+    const ending = (await alerts.nth(1).textContent()) ?? '';
+    for (const expected of [ended.get(WATCHED_USCC)!, '授权已撤回', '监测已结束（revoked）']) expect(ending).to.include(expected);
+    expect(await page.content()).to.not.include('1234.56');
     expect(await page.content()).to.not.include(ended.get(OTHER_USCC)!);
     await checkPage(page, 'enterprise-alerts');
   });

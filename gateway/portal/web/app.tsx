@@ -189,7 +189,8 @@ function Welcome({ t, onIdentity }: { t: Translate; onIdentity: (identity: Ident
 interface LocalText { zh: string; en: string }
 interface CatalogQuestion { id: string; title: LocalText; description: LocalText; answer: { type: string; values?: string[] }; purposes: string[]; max_age_days: number }
 interface CatalogPack { id: string; title: LocalText; description: LocalText; questions: string[]; purposes: string[] }
-interface Catalog { questions: CatalogQuestion[]; packs: CatalogPack[] }
+interface CatalogMonitor { id: string; question: string; severity: string; title: LocalText }
+interface Catalog { questions: CatalogQuestion[]; packs: CatalogPack[]; monitors: CatalogMonitor[] }
 
 interface ConsentView {
   consent_id: string; state: string; bank: string; purpose: string; questions: string[]; expires_at: string;
@@ -432,10 +433,14 @@ interface AlertEntry {
   old_answer?: unknown; new_answer?: unknown; disputed?: boolean; reason?: string; objection_id?: string; questions?: string[];
 }
 
-function alertDetails(t: Translate, alert: AlertEntry): string {
+/** What an alert said, in words: the rule's and the question's titles from the public catalog, their ids failing that. */
+function alertDetails(t: Translate, locale: Locale, alert: AlertEntry, catalog: Catalog | undefined): string {
   if (alert.type === 'alert') {
-    const change = t('alerts.change', { question: alert.question ?? '', from: String(alert.old_answer ?? '—'), to: String(alert.new_answer ?? '—') });
-    return `${alert.rule ?? ''} (${t(`severity.${alert.severity ?? ''}` as MessageKey)}): ${change}${alert.disputed ? ` — ${t('alerts.disputed')}` : ''}`;
+    const rule = catalog?.monitors.find((monitor) => monitor.id === alert.rule);
+    const question = catalog?.questions.find((candidate) => candidate.id === alert.question);
+    const change = t('alerts.change', { question: question ? text(locale, question.title) : alert.question ?? '', from: String(alert.old_answer ?? '—'), to: String(alert.new_answer ?? '—') });
+    const said = t('alerts.rule', { rule: rule ? text(locale, rule.title) : alert.rule ?? '', severity: t(`severity.${alert.severity ?? ''}` as MessageKey), change });
+    return alert.disputed ? `${said} — ${t('alerts.disputed')}` : said;
   }
   if (alert.type === 'answer.corrected') return t('alerts.corrected', { objection: alert.objection_id ?? '', questions: (alert.questions ?? []).join(', ') });
   return t('alerts.reason', { reason: alert.reason ?? '' });
@@ -450,8 +455,10 @@ function AlertsAboutMe({ t, locale, identity, version }: Context & { version: nu
   const [error, run] = useAction(t);
   const [entries, setEntries] = useState<{ index: number; entry: string }[] | undefined>(undefined);
   const [proofs, setProofs] = useState<Record<number, ProofState>>({});
+  const [catalog, setCatalog] = useState<Catalog | undefined>(undefined);
   useEffect(() => {
     void run(async () => {
+      setCatalog(await publicCall<Catalog>('/portal/catalog.json'));
       const found = await signedCall<{ entries: { index: number; entry: string }[] }>(identity, 'GET', '/v1/audit/entries?kind=alert.raised&limit=1000');
       setEntries(found.entries);
       if (found.entries.length === 0) return;
@@ -479,7 +486,7 @@ function AlertsAboutMe({ t, locale, identity, version }: Context & { version: nu
                   <td>{alert.bank}</td>
                   <td>{t(`alertType.${alert.type}` as MessageKey)}</td>
                   <td>{alert.consent_id ? <code>{alert.consent_id}</code> : '—'}</td>
-                  <td>{alertDetails(t, alert)}</td>
+                  <td>{alertDetails(t, locale, alert, catalog)}</td>
                   <td><ProofBadge t={t} state={proofs[entry.index]} /></td>
                 </tr>
               );
