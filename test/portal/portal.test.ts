@@ -270,7 +270,14 @@ describe('the portal in Chromium', function () {
     const { page } = await browser();
     const sent: string[] = [];
     page.on('request', (request: Request) => sent.push(`${JSON.stringify(request.headers())}${request.postData() ?? ''}`));
+    // node-forge is loaded here, as a chunk of its own: under the page's CSP, with nothing refused.
+    const refusedByCsp: string[] = [];
+    page.on('console', (message) => { if (/Content Security Policy/i.test(message.text())) refusedByCsp.push(message.text()); });
+    const chunks: string[] = [];
+    page.on('response', (response) => { if (/\/portal\/chunk-[^/]+\.js$/.test(response.url()) && response.ok()) chunks.push(response.url()); });
     await page.goto(`${gateway.url}/portal/`);
+    // What the page loads at first is in; what comes after is the chunk loaded on demand.
+    chunks.length = 0;
     await page.getByLabel('注册码').fill(issued.code);
     await page.getByLabel('生成受密码保护的密钥备份文件（PKCS#12）').check();
     await page.locator('#backup-password').fill(BACKUP_PASSWORD);
@@ -312,6 +319,8 @@ describe('the portal in Chromium', function () {
     // The imported key signs requests the gateway accepts: the grant page lists the banks over a signed request.
     await page.locator(`#grant-bank option[value="${bank.record.participantId}"]`).waitFor({ state: 'attached' });
 
+    expect(chunks.length, 'the PKCS#12 chunk was loaded on demand').to.be.greaterThan(0);
+    expect(refusedByCsp).to.deep.equal([]);
     // Neither the key nor the backup file ever went to the server.
     const backup = fs.readFileSync(file).toString('base64');
     for (const request of sent) {
