@@ -8,13 +8,13 @@ import type { ConsentService } from '../consent/index.js';
 import type { EnrolmentCodes, RequestAuthenticator, ParticipantRegistry } from '../identity/index.js';
 import type { Ingestor } from '../ingest/index.js';
 import type { SigningKeySet } from '../keys/index.js';
-import type { Logger, Metrics } from '../observability/index.js';
+import type { Logger, Metrics, OperatorStatus } from '../observability/index.js';
 import type { GatewaySigner } from '../signing/signer.js';
 import type { AuditRuntime } from '../runtime/index.js';
 import type { IdentityStore, Store } from '../store/index.js';
 import type { VerificationService } from '../verification/index.js';
 import type { Monitoring } from '../monitoring/index.js';
-import type { QuestionCatalog, ReportTemplates } from '../policies/index.js';
+import type { MonitorRules, QuestionCatalog, ReportTemplates } from '../policies/index.js';
 import type { ObjectionService } from '../objections/index.js';
 import type { ReportRenderer, ReportService } from '../reports/index.js';
 import type { BacktestService, ScoreService, ScorecardService } from '../scoring/index.js';
@@ -37,6 +37,7 @@ import { scoreRoutes } from './routes/scores.js';
 import { supportRoutes } from './routes/support.js';
 import { enrolmentRoutes } from './routes/enrolment.js';
 import { portalRoutes } from './routes/portal.js';
+import { operationsRoutes } from './routes/operations.js';
 import { registryRoutes } from './routes/registry.js';
 
 export interface AppDependencies {
@@ -52,6 +53,7 @@ export interface AppDependencies {
   readonly participants: ParticipantRegistry;
   readonly enrolment: EnrolmentCodes;
   readonly questions: QuestionCatalog;
+  readonly monitorRules: MonitorRules;
   readonly signingKeys: SigningKeySet;
   readonly signer: GatewaySigner;
   readonly authenticator: RequestAuthenticator;
@@ -69,6 +71,7 @@ export interface AppDependencies {
   readonly publicUrl: string | undefined;
   readonly objections: ObjectionService;
   readonly support: SupportService;
+  readonly operatorStatus: OperatorStatus;
 }
 
 export function createApp(deps: AppDependencies): Express {
@@ -91,6 +94,7 @@ export function createApp(deps: AppDependencies): Express {
   app.use(objectionRoutes(deps));
   app.use(enrolmentRoutes(deps));
   app.use(registryRoutes(deps));
+  app.use(operationsRoutes(deps));
   app.use(portalRoutes(deps));
   app.use(notFound);
   app.use(problemHandler(deps.logger, deps.metrics));

@@ -705,6 +705,40 @@ function portalSchemas(): Record<string, Json> {
         }),
       },
       packs: { type: 'array', items: closed({ id: STRING, title: localText, description: localText, questions: { type: 'array', items: STRING }, purposes: { type: 'array', items: STRING } }) },
+      monitors: { type: 'array', items: closed({ id: STRING, question: STRING, severity: { enum: ['low', 'medium', 'high'] }, title: localText }) },
+    }),
+  };
+}
+
+/** The operator's view of the running gateway: ids, dates, sizes and hashes, never key material or record values. */
+function operationsSchemas(): Record<string, Json> {
+  return {
+    GatewayStatus: closed({
+      ready: { type: 'boolean' },
+      not_ready: { ...nullable({ type: 'string' }), description: 'why not, as a problem code (storage_unavailable, audit_log_inconsistent, storage_full, ...)' },
+      engine: { enum: ['sqlite', 'postgres'] },
+      audit_log: closed({
+        size: INDEX,
+        halted: { ...nullable({ type: 'string' }), description: 'the problem code the log halted with, or null' },
+        latest_checkpoint: nullable(closed({ tree_size: INDEX, created_at: DATE_TIME })),
+      }),
+      signing_keys: {
+        type: 'array', description: 'newest first: the current key and the retired ones still published',
+        items: closed({ kid: STRING, created_at: DATE_TIME, retired_at: nullable(DATE_TIME), current: { type: 'boolean' } }),
+      },
+      data_keys: { type: 'array', items: closed({ data_key_id: { type: 'integer', minimum: 1 }, created_at: DATE_TIME, current: { type: 'boolean' } }) },
+      ca_certificate: closed({ subject: STRING, not_after: DATE_TIME, sha256: HEX_SHA256 }),
+    }),
+    BatchList: closed({
+      batches: {
+        type: 'array',
+        description: 'newest first',
+        items: closed({
+          batch_id: STRING, dataset: STRING, source: STRING, format: STRING, row_count: INDEX, as_of: DATE, received_at: DATE_TIME,
+          content_sha256: HEX_SHA256,
+          audit_index: { ...nullable(INDEX), description: 'the batch\'s ingest.batch entry, its receipt in the log (null only until crash recovery writes it)' },
+        }),
+      },
     }),
   };
 }
@@ -712,7 +746,7 @@ function portalSchemas(): Record<string, Json> {
 function schemas(): Record<string, Json> {
   return {
     ...problemSchemas(), ...identitySchemas(), ...ingestSchemas(), ...consentSchemas(), ...verificationSchemas(), ...scoringSchemas(), ...auditSchemas(),
-    ...monitoringSchemas(), ...reportSchemas(), ...objectionSchemas(), ...supportSchemas(), ...portalSchemas(),
+    ...monitoringSchemas(), ...reportSchemas(), ...objectionSchemas(), ...supportSchemas(), ...portalSchemas(), ...operationsSchemas(),
     ...Object.fromEntries(Object.entries(API_SCHEMAS).map(([name, file]) => [name, readApiSchema(file)])),
   };
 }
@@ -971,10 +1005,28 @@ function operations(): Record<string, Record<string, OperationSpec>> {
         problems: [...JSON_BODY, 'invalid_argument', 'not_found', 'invalid_status_change', ...AUDITED],
       },
     },
+    '/v1/status': {
+      get: {
+        operationId: 'gatewayStatus', tag: 'operations', summary: 'The gateway\'s status, for its operator',
+        description: 'Readiness and why not, the audit log\'s size, whether it is halted and its latest checkpoint, the signing and data keys (ids and dates, current or retired) and the CA certificate\'s expiry. Never key material.',
+        roles: ['operator'],
+        responses: { 200: { description: 'The status.', content: json('GatewayStatus') } },
+      },
+    },
+    '/v1/batches': {
+      get: {
+        operationId: 'listBatches', tag: 'operations', summary: 'The batches received, newest first',
+        description: 'As `gateway batches list`: each batch\'s id, dataset, source, row count, as-of date, time received, content hash and audit entry. Never a record.',
+        roles: ['operator'],
+        parameters: [query('limit', { type: 'integer', minimum: 1, maximum: 1000 }, 'how many (default 50)')],
+        responses: { 200: { description: 'The batches.', content: json('BatchList') } },
+        problems: ['invalid_argument'],
+      },
+    },
     '/portal/catalog.json': {
       get: {
         operationId: 'portalCatalog', tag: 'portal', summary: 'The question catalog the portal explains',
-        description: 'Each question and pack with its plain-language title and description (zh, en), its answer type and the purposes it allows, from policies/.',
+        description: 'Each question and pack with its plain-language title and description (zh, en), its answer type and the purposes it allows, and each monitor rule with its title, from policies/.',
         responses: { 200: { description: 'The catalog.', content: json('PortalCatalog') } },
       },
     },
@@ -1342,6 +1394,7 @@ export function openApiDocument(): Json {
       { name: 'objections', description: 'Enterprises dispute records; sources confirm or correct them.', externalDocs: { url: 'docs/objections.md' } },
       { name: 'support', description: 'Support policies: enterprises learn their eligibility, departments only counts.', externalDocs: { url: 'docs/support.md' } },
       { name: 'portal', description: 'Enrolment and the registry, for the web portal at /portal/.', externalDocs: { url: 'docs/portal.md' } },
+      { name: 'operations', description: 'The operator\'s view of the running gateway: status, keys, batches.', externalDocs: { url: 'docs/operations.md' } },
     ],
     paths: paths(),
     components: {

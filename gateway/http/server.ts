@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import type { GatewayConfig } from '../config/index.js';
 import { GatewayError } from '../errors/index.js';
-import { observeGatewayState } from '../observability/index.js';
+import { createOperatorStatus, observeGatewayState } from '../observability/index.js';
 import type { Logger, Metrics } from '../observability/index.js';
 import type { Runtime } from '../runtime/index.js';
 import { checkWritable } from '../runtime/index.js';
@@ -56,13 +56,14 @@ function createHttpServer(config: GatewayConfig, caCertificatePem: string, app: 
 export async function startServer(runtime: Runtime, logger: Logger, metrics: Metrics): Promise<RunningServer> {
   let shuttingDown = false;
   const { config } = runtime;
+  const checkReady = async () => {
+    await runtime.store.ping();
+    checkWritable(config.dataDir, config.minFreeBytes, runtime.audit.log);
+  };
   const app = createApp({
     logger,
     metrics,
-    checkReady: async () => {
-      await runtime.store.ping();
-      checkWritable(config.dataDir, config.minFreeBytes, runtime.audit.log);
-    },
+    checkReady,
     isShuttingDown: () => shuttingDown,
     gatewayId: config.gatewayId,
     clockSkewSeconds: config.clockSkewSeconds,
@@ -72,6 +73,7 @@ export async function startServer(runtime: Runtime, logger: Logger, metrics: Met
     participants: runtime.participants,
     enrolment: runtime.enrolment,
     questions: runtime.questions,
+    monitorRules: runtime.monitorRules,
     signingKeys: runtime.signingKeys,
     signer: runtime.signer,
     authenticator: runtime.authenticator,
@@ -89,6 +91,7 @@ export async function startServer(runtime: Runtime, logger: Logger, metrics: Met
     publicUrl: config.reports.publicUrl,
     objections: runtime.objections,
     support: runtime.support,
+    operatorStatus: createOperatorStatus({ ...runtime, checkReady }),
   });
   observeGatewayState(metrics, {
     auditLogSize: () => runtime.audit.log.size(),

@@ -3,7 +3,7 @@ export type { Secrets } from './secretFiles.js';
 export { openDataKeyring, reencryptStep } from './dataKeys.js';
 export type { DataKeyring, ReencryptionProgress } from './dataKeys.js';
 export { ensureSigningKeys, openSigningKeys, rotateSigningKey, SIGNING_KEYS_FILE } from './signingKeys.js';
-export type { PublishedKey, Rotation, SigningKeySet } from './signingKeys.js';
+export type { PublishedKey, Rotation, SigningKeyInfo, SigningKeySet } from './signingKeys.js';
 export { ensureNoteKey, loadNoteKey, NOTE_KEY_FILE } from './noteKey.js';
 export type { NoteKey } from './noteKey.js';
 export {

@@ -38,6 +38,14 @@ export interface SigningKeySet {
   published(now?: Date): PublishedKey[];
   /** The kid of every key in the file, current and retired. */
   kids(): string[];
+  /** Every key's kid and dates, current and retired, newest first (for the operator: never key material). */
+  inventory(): SigningKeyInfo[];
+}
+
+export interface SigningKeyInfo {
+  readonly kid: string;
+  readonly createdAt: string;
+  readonly retiredAt: string | undefined;
 }
 
 function filePath(keysDir: string): string {
@@ -135,5 +143,6 @@ export function openSigningKeys(keysDir: string, lifetimeDays: number): SigningK
         .map((key) => ({ ...publicJwkOf(key.private_jwk), kid: key.kid, alg: GATEWAY_ALGORITHM, use: 'sig' }));
     },
     kids: () => fresh().file.keys.map((key) => key.kid),
+    inventory: () => fresh().file.keys.map((key) => ({ kid: key.kid, createdAt: key.created_at, retiredAt: key.retired_at ?? undefined })),
   };
 }

@@ -31,8 +31,13 @@ export async function buildPortal(): Promise<void> {
   const result = await build({
     absWorkingDir: packageRoot,
     entryPoints: [path.join(PORTAL_SOURCES, 'app.tsx')],
-    outfile: path.join(PORTAL_OUTPUT, 'app.js'),
+    outdir: PORTAL_OUTPUT,
     bundle: true,
+    // node-forge (PKCS#12) is a dynamic import, split into its own chunk: loaded only when a key file is read or a
+    // backup written. The page's CSP allows it, being a script of the gateway's own.
+    splitting: true,
+    entryNames: '[name]',
+    chunkNames: 'chunk-[hash]',
     format: 'esm',
     platform: 'browser',
     target: ['chrome120', 'firefox121', 'safari17'],
@@ -45,7 +50,9 @@ export async function buildPortal(): Promise<void> {
     logLevel: 'warning',
   });
   for (const file of STATIC_FILES) fs.copyFileSync(path.join(PORTAL_SOURCES, file), path.join(PORTAL_OUTPUT, file));
-  const inputs = Object.keys(result.metafile.inputs).filter((input) => !input.startsWith('node_modules/'));
+  // Packages are not sources (node_modules may be a link, so their paths may start with ../), nor the modules a
+  // package's "browser" field turns off (named "(disabled):crypto").
+  const inputs = Object.keys(result.metafile.inputs).filter((input) => !/(^|\/)node_modules\//.test(input) && !input.startsWith('(disabled):'));
   inputs.push(...STATIC_FILES.map((file) => path.relative(packageRoot, path.join(PORTAL_SOURCES, file))));
   fs.writeFileSync(path.join(PORTAL_OUTPUT, PORTAL_BUILD_INFO), `${JSON.stringify({ sources: sourceHashes(inputs) }, null, 1)}\n`);
 }

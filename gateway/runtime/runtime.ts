@@ -13,7 +13,7 @@ import { createSupportService, loadSupportPolicies } from '../support/index.js';
 import type { SupportService } from '../support/index.js';
 import type { MisuseNotifier, MisuseScanner } from '../misuse/index.js';
 import { loadMonitorRules, loadQuestionCatalog, loadReportTemplates } from '../policies/index.js';
-import type { QuestionCatalog, ReportTemplates } from '../policies/index.js';
+import type { MonitorRules, QuestionCatalog, ReportTemplates } from '../policies/index.js';
 import { createObjectionService } from '../objections/index.js';
 import type { ObjectionService } from '../objections/index.js';
 import { createReportRenderer, createReportService } from '../reports/index.js';
@@ -74,6 +74,8 @@ export interface Runtime {
   readonly authenticator: RequestAuthenticator;
   readonly audit: AuditRuntime;
   readonly questions: QuestionCatalog;
+  /** The monitor rules (policies/monitors.json), whose titles the portal shows beside an enterprise's alerts. */
+  readonly monitorRules: MonitorRules;
   readonly consents: ConsentService;
   readonly verifications: VerificationService;
   /** Scorecards (docs/modelling.md): the rules they are reviewed by, their submission and approval, scores, back-tests. */
@@ -241,7 +243,7 @@ export async function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {
       },
     });
     return {
-      config, store, registry, keyring, ingestor, caCertificatePem, signingKeys, audit, signer, questions,
+      config, store, registry, keyring, ingestor, caCertificatePem, signingKeys, audit, signer, questions, monitorRules,
       support: createSupportService({
         policies: supportPolicies, questions, records, participants, audit: log, signer, minCell: config.supportMinCell,
       }),

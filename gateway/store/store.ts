@@ -36,6 +36,11 @@ export interface BatchMetadata {
 
 export type StoredBatch = BatchMetadata;
 
+/** A batch as listed: with the index of its `ingest.batch` audit entry, its receipt in the log (none yet after a crash). */
+export interface ListedBatch extends StoredBatch {
+  readonly auditIndex: number | undefined;
+}
+
 export interface SealedRecord {
   readonly rowNumber: number;
   readonly keyIndex: Uint8Array;
@@ -375,7 +380,7 @@ export interface Store extends Coordination, IdentityStore, ConsentStore, Monito
   findBatch(dataset: string, contentHash: string): Promise<StoredBatch | undefined>;
   findBatchById(batchId: string): Promise<StoredBatch | undefined>;
   /** The most recent `limit` committed batches, newest first. */
-  listBatches(limit: number): Promise<StoredBatch[]>;
+  listBatches(limit: number): Promise<ListedBatch[]>;
   /** The largest row count a batch may have (record ids reserve this many per batch). */
   readonly maxBatchRows: number;
   beginBatch(dataset: string): Promise<BatchWriter>;

@@ -3,8 +3,11 @@
 // and kept in the browser), grants a consent it signs there, and after a bank has asked over the API sees the access
 // with its inclusion proof verified in the browser against a checkpoint whose signature the browser checked; it
 // revokes, and the bank's next question is refused. The server never receives the private key, and the consent
-// verifies with the browser-held key alone. An auditor verifies a checkpoint, and catches an entry altered in the
-// database. The operator suspends a participant. Each page passes an axe-core scan without serious violations, and
+// verifies with the browser-held key alone. A second enterprise enrols with a PKCS#12 backup of its key and, having
+// lost the key, imports the backup; a third sees the alerts banks were sent about it, and no other's. An auditor
+// verifies a checkpoint against one saved in the browser and one saved as a file, exports entries as NDJSON, and
+// catches an entry altered in the database. The operator suspends a participant and reads the gateway's status,
+// keys and batches. Each page passes an axe-core scan without serious violations, and
 // the screenshots in docs/portal/ are taken here. Skipped, saying why, when Chromium is not installed.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -16,15 +19,23 @@ import { expect } from 'chai';
 import { chromium } from 'playwright-core';
 import type { BrowserContext, Page, Request } from 'playwright-core';
 import { compactVerify, decodeProtectedHeader } from 'jose';
+import { usccCheckCharacter } from '../../gateway/identifiers/index.js';
 import { participantFiles } from '../../gateway/identity/index.js';
 import { packageRoot } from '../../gateway/paths.js';
 import { AUDIT_DATABASE_FILE } from '../../gateway/runtime/index.js';
 import { startTestGateway } from '../support/gateway.js';
+import { ndjson } from '../support/runtime.js';
 import type { EnrolledParticipant, TestGateway } from '../support/gateway.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const USCC = '91350100M000100Y43';
 const QUESTION = 'medical_arrears_now';
+/** A second enterprise, the one that makes a backup of its key. */
+const BACKUP_USCC = '91370124962235783B';
+const BACKUP_PASSWORD = 'correct horse battery';
+/** Two more enterprises, registered with keys on the test's side: one watches its alerts, the other is not shown them. */
+const WATCHED_USCC = `91350100MA2Y00001${usccCheckCharacter('91350100MA2Y00001')}`;
+const OTHER_USCC = '91110108722619411A';
 /** docs/portal/ only when asked (PORTAL_SCREENSHOTS=1): a plain test run must not rewrite tracked files. */
 const SCREENSHOTS = process.env['PORTAL_SCREENSHOTS'] === '1'
   ? path.join(packageRoot, 'docs', 'portal')
@@ -252,7 +263,117 @@ describe('the portal in Chromium', function () {
     await page.locator('tr', { hasText: 'LOAN-2026-0043' }).getByText('consent_not_active').waitFor();
   });
 
-  it('an auditor verifies a checkpoint and its consistency, and catches an entry altered in the database', async function () {
+  it('an enterprise enrols with a backup file; after losing the key in the browser it signs again with the backup imported', async function () {
+    const issued = (await gateway.client(operator).send('POST', '/v1/enrolment-codes', {
+      body: JSON.stringify({ uscc: BACKUP_USCC, name: '济南某某农业有限公司' }), headers: { 'content-type': 'application/json' },
+    })).json<{ code: string }>();
+    const { page } = await browser();
+    const sent: string[] = [];
+    page.on('request', (request: Request) => sent.push(`${JSON.stringify(request.headers())}${request.postData() ?? ''}`));
+    // node-forge is loaded here, as a chunk of its own: under the page's CSP, with nothing refused.
+    const refusedByCsp: string[] = [];
+    page.on('console', (message) => { if (/Content Security Policy/i.test(message.text())) refusedByCsp.push(message.text()); });
+    const chunks: string[] = [];
+    page.on('response', (response) => { if (/\/portal\/chunk-[^/]+\.js$/.test(response.url()) && response.ok()) chunks.push(response.url()); });
+    await page.goto(`${gateway.url}/portal/`);
+    // What the page loads at first is in; what comes after is the chunk loaded on demand.
+    chunks.length = 0;
+    await page.getByLabel('注册码').fill(issued.code);
+    await page.getByLabel('生成受密码保护的密钥备份文件（PKCS#12）').check();
+    await page.locator('#backup-password').fill(BACKUP_PASSWORD);
+    await page.locator('#backup-confirm').fill(BACKUP_PASSWORD);
+    await page.getByRole('button', { name: '生成密钥并注册' }).click();
+    await page.getByText('只有现在（生成新密钥时）可以备份').first().waitFor();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: '下载备份文件（.p12）' }).click()]);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portal-backup-'));
+    profiles.push(dir);
+    const file = path.join(dir, download.suggestedFilename());
+    await download.saveAs(file);
+    const enterprise = (await gateway.runtime.store.enterpriseForUscc(BACKUP_USCC))!;
+    expect(path.basename(file)).to.equal(`${enterprise.participantId}-key-backup.p12`);
+
+    // A standard PKCS#12 file: OpenSSL opens it with the password, and its key is the enrolled certificate's.
+    const opened = execFileSync('/usr/bin/openssl', ['pkcs12', '-in', file, '-passin', `pass:${BACKUP_PASSWORD}`, '-nodes'], { encoding: 'utf8' });
+    const backedUpKey = createPublicKey(/-----BEGIN PRIVATE KEY-----[^-]+-----END PRIVATE KEY-----/.exec(opened)![0]).export({ type: 'spki', format: 'der' });
+    expect(backedUpKey.equals(new X509Certificate(enterprise.certificatePem).publicKey.export({ type: 'spki', format: 'der' }))).to.equal(true);
+    expect(opened).to.include(enterprise.certificatePem.trim().split('\n')[1]);
+    await checkPage(page, 'enterprise-backup');
+    await page.getByRole('button', { name: '我已保存备份，继续' }).click();
+    await page.getByText(`当前身份：${enterprise.participantId}`).waitFor();
+    // What the browser keeps is the non-extractable key, not the extractable one the backup was written from.
+    const keptKey = `(async () => { const key = await (${STORED_KEY})(); return key.extractable; })()`;
+    expect(await page.evaluate(keptKey)).to.equal(false);
+
+    // The browser's key is lost; the backup brings it back, and only with its password.
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: '移除本机密钥' }).click();
+    await page.getByRole('heading', { name: '导入 PKCS#12 文件' }).waitFor();
+    await page.getByLabel('PKCS#12 文件（.p12 / .pfx）').setInputFiles(file);
+    await page.getByLabel('文件密码').fill('not the password');
+    await page.getByRole('button', { name: '打开 PKCS#12 文件' }).click();
+    await page.getByRole('alert').getByText('出错: 密码错误，无法打开此文件。').waitFor();
+    await page.getByLabel('文件密码').fill(BACKUP_PASSWORD);
+    await page.getByRole('button', { name: '打开 PKCS#12 文件' }).click();
+    await page.getByText(`当前身份：${enterprise.participantId}`).waitFor();
+    expect(await page.evaluate(keptKey)).to.equal(false);
+    // The imported key signs requests the gateway accepts: the grant page lists the banks over a signed request.
+    await page.locator(`#grant-bank option[value="${bank.record.participantId}"]`).waitFor({ state: 'attached' });
+
+    expect(chunks.length, 'the PKCS#12 chunk was loaded on demand').to.be.greaterThan(0);
+    expect(refusedByCsp).to.deep.equal([]);
+    // Neither the key nor the backup file ever went to the server.
+    const backup = fs.readFileSync(file).toString('base64');
+    for (const request of sent) {
+      expect(request).to.not.match(/PRIVATE KEY|"d":|"p":|"q":/);
+      expect(request).to.not.include(backup.slice(100, 164));
+    }
+  });
+
+  it('an enterprise sees on its watch page the alerts sent to banks about it, each proved, and no other enterprise\'s', async function () {
+    const watched = await gateway.enrol('enterprise', { uscc: WATCHED_USCC, name: '济南某某食品有限公司' });
+    const other = await gateway.enrol('enterprise', { uscc: OTHER_USCC });
+    const source = await gateway.enrol('source');
+    const ended = new Map<string, string>();
+    // The bank monitors each under a post-loan consent. Arrears appear for the watched one (a risk alert); then each
+    // revokes its consent, and the bank's subscription ends with a consent.revoked event.
+    for (const [enterprise, uscc] of [[watched, WATCHED_USCC], [other, OTHER_USCC]] as const) {
+      const granted = await gateway.client(enterprise).grantConsent({ uscc, bank: bank.record.participantId, purpose: 'post_loan_management', questions: ['risk_monitoring'], days: 30 });
+      const id = String(granted.consent['consent_id']);
+      const subscribed = await gateway.client(bank).send('POST', '/v1/subscriptions', {
+        body: JSON.stringify({ consent_id: id, subject: { uscc } }), headers: { 'content-type': 'application/json' },
+      });
+      expect(subscribed.status).to.equal(201);
+      if (uscc === WATCHED_USCC) {
+        await gateway.client(source).ingest('medical_insurance_arrears', ndjson([
+          { enterprise_name: '济南某某食品有限公司', uscc, arrears_period: '2026-10', arrears_amount: '1234.56' },
+        ]), { format: 'ndjson' });
+      }
+      await gateway.client(enterprise).revokeConsent(id);
+      ended.set(uscc, id);
+    }
+    // The bank reads its feed: each event is signed for it then, and its alert.raised entry written.
+    const feed = (await gateway.client(bank).send('GET', '/v1/alerts')).json<{ events: { type: string }[] }>();
+    expect(feed.events.map((event) => event.type)).to.deep.equal(['alert', 'consent.revoked', 'consent.revoked']);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+
+    const { page } = await browser();
+    await page.goto(`${gateway.url}/portal/`);
+    await importKey(page, watched);
+    await page.getByRole('button', { name: '我的授权与查询记录' }).click();
+    const alerts = page.locator('tr[data-alert]');
+    await alerts.getByText('✓ 已在浏览器中验证').nth(1).waitFor();
+    expect(await alerts.count()).to.equal(2);
+    // The rule and the question by their titles; the answer that changed, never the amount behind it.
+    const risk = (await alerts.nth(0).textContent()) ?? '';
+    for (const expected of [ended.get(WATCHED_USCC)!, bank.record.participantId, '风险预警', '新增职工医保欠费（高）', '当前是否存在职工医保欠费 由 unknown 变为 true']) expect(risk).to.include(expected);
+    const ending = (await alerts.nth(1).textContent()) ?? '';
+    for (const expected of [ended.get(WATCHED_USCC)!, '授权已撤回', '监测已结束（revoked）']) expect(ending).to.include(expected);
+    expect(await page.content()).to.not.include('1234.56');
+    expect(await page.content()).to.not.include(ended.get(OTHER_USCC)!);
+    await checkPage(page, 'enterprise-alerts');
+  });
+
+  it('an auditor verifies a checkpoint and its consistency, against one saved in the browser or as a file, exports entries as NDJSON, and catches an entry altered in the database', async function () {
     const { page } = await browser();
     await page.goto(`${gateway.url}/portal/`);
     await importKey(page, auditor);
@@ -262,6 +383,24 @@ describe('the portal in Chromium', function () {
     await new Promise((resolve) => setTimeout(resolve, 500));
     await page.getByRole('button', { name: '获取并验证最新检查点' }).click();
     await page.getByText('一致：日志只追加，未被改写').waitFor();
+
+    // The checkpoint kept as a file, outside the browser: downloaded, then checked against the current checkpoint.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portal-checkpoint-'));
+    profiles.push(dir);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: '下载此检查点文件' }).click()]);
+    const file = path.join(dir, download.suggestedFilename());
+    await download.saveAs(file);
+    const note = fs.readFileSync(file, 'utf8');
+    const [origin, size, root] = note.split('\n');
+    expect(path.basename(file)).to.equal(`checkpoint-${size}.txt`);
+    expect(origin).to.equal(gateway.runtime.audit.noteKey.origin);
+    // A file whose root was changed is refused: its signature no longer holds.
+    const forged = note.replace(root!, `${root!.startsWith('A') ? 'B' : 'A'}${root!.slice(1)}`);
+    await page.getByLabel('用已保存的检查点文件核对当前检查点').setInputFiles({ name: 'forged.txt', mimeType: 'text/plain', buffer: Buffer.from(forged) });
+    await page.getByRole('alert').getByText('checkpoint_signature_invalid').waitFor();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await page.getByLabel('用已保存的检查点文件核对当前检查点').setInputFiles(file);
+    await page.getByText(`✓ 已保存的检查点（${size}）与当前检查点`).waitFor();
 
     await page.getByLabel('操作方（参与方编号）').fill(bank.record.participantId);
     await page.getByRole('button', { name: '查询' }).click();
@@ -273,6 +412,15 @@ describe('the portal in Chromium', function () {
     await row.getByRole('button', { name: '验证包含证明' }).click();
     await row.getByText('✓ 已在浏览器中验证').waitFor();
     await checkPage(page, 'auditor');
+
+    // The entries shown, exported as NDJSON: one line per row, each the entry's exact bytes (its leaf).
+    const [exported] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: '导出 NDJSON' }).click()]);
+    const lines = fs.readFileSync((await exported.path())!, 'utf8').split('\n').filter(Boolean);
+    expect(lines).to.have.length(await page.locator('tr[data-index]').count());
+    const shownIndexes = (await page.locator('tr[data-index]').evaluateAll((rows) => rows.map((shown) => Number(shown.getAttribute('data-index')))));
+    const stored = await gateway.runtime.audit.log.entries({ start: shownIndexes[0]!, end: shownIndexes[0]! + 1, limit: 1 });
+    expect(lines[0]).to.equal(Buffer.from(stored[0]!.entry).toString('utf8'));
+    for (const line of lines) expect((JSON.parse(line) as { actor: string }).actor).to.equal(bank.record.participantId);
 
     // Someone with write access to the database rewrites the answer in the entry; its stored hashes stay.
     const index = Number(await row.getAttribute('data-index'));
@@ -310,5 +458,29 @@ describe('the portal in Chromium', function () {
     page.once('dialog', (dialog) => void dialog.accept());
     await page.locator(`tr[data-participant="${added}"]`).getByRole('button', { name: '吊销' }).click();
     await page.locator(`tr[data-participant="${added}"]`).getByText('已吊销').waitFor();
+  });
+
+  it('the operator sees the gateway\'s status and keys, and the batches with their receipts in the log', async function () {
+    const source = await gateway.enrol('source');
+    const stored = await gateway.client(source).ingest('medical_insurance_arrears', ndjson([
+      { enterprise_name: '济南某某科技有限公司', uscc: USCC, arrears_period: '2025-09', arrears_amount: '4321.09' },
+    ]), { format: 'ndjson', asOf: '2025-10-31' });
+    const batchId = String(stored.verified.claims['batch_id']);
+    const [listed] = await gateway.runtime.store.listBatches(1);
+    const { page } = await browser();
+    await page.goto(`${gateway.url}/portal/`);
+    await importKey(page, operator);
+    await page.getByTestId('readiness').getByText('就绪').waitFor();
+    const batch = page.locator(`tr[data-batch="${batchId}"]`);
+    await batch.waitFor();
+    const cells = await batch.locator('td').allTextContents();
+    expect(cells.slice(2, 6)).to.deep.equal(['medical_insurance_arrears', source.record.participantId, '1', '2025-10-31']);
+    expect(cells[7]).to.equal(`第 ${listed!.auditIndex} 条`);
+    // The amount is a record value: the operator's page never shows one.
+    expect(await page.content()).to.not.include('4321.09');
+    const currentKid = gateway.runtime.signingKeys.current().kid;
+    expect(await page.locator(`tr[data-kid="${currentKid}"]`).textContent()).to.include('当前');
+    expect(await page.locator(`tr[data-data-key="${gateway.runtime.keyring.current().id}"]`).textContent()).to.include('当前');
+    await checkPage(page, 'operator-status');
   });
 });

@@ -199,6 +199,12 @@ export function storeContract(engine: string, factory: StoreFactory): void {
         expect(await store.listBatches(10)).to.have.length(3);
       });
 
+      it('lists each batch with the index of its audit entry, once it is marked audited', async () => {
+        for (const batchId of ['b1', 'b2']) await writeBatch(store, batchId, '2026-01-31', ['k1']);
+        await store.markBatchAudited('b2', 4_294_967_296);
+        expect((await store.listBatches(10)).map((batch) => [batch.batchId, batch.auditIndex])).to.deep.equal([['b2', 4_294_967_296], ['b1', undefined]]);
+      });
+
       it('lists committed batches that have no audit entry, oldest first, until each is marked audited', async () => {
         await writeBatch(store, 'b1', '2026-01-31', ['k1']);
         await writeBatch(store, 'b2', '2026-01-31', ['k2']);

@@ -9,10 +9,11 @@ import express, { Router } from 'express';
 import type { Request, Response } from 'express';
 import helmet from 'helmet';
 import { packageRoot } from '../../paths.js';
-import type { QuestionCatalog } from '../../policies/index.js';
+import type { MonitorRules, QuestionCatalog } from '../../policies/index.js';
 
 export interface PortalDependencies {
   readonly questions: QuestionCatalog;
+  readonly monitorRules: MonitorRules;
 }
 
 export const PORTAL_ASSETS = path.join(packageRoot, 'dist', 'portal');
@@ -43,6 +44,8 @@ export function portalRoutes(deps: PortalDependencies): Router {
       purposes: question.purposes, datasets: question.datasets, max_age_days: question.maxAgeDays,
     })),
     packs: deps.questions.packs.map((pack) => ({ id: pack.id, title: pack.title, description: pack.description, questions: pack.questions, purposes: pack.purposes })),
+    // The watch page names the rule behind an alert by its title, not its id.
+    monitors: deps.monitorRules.rules.map((rule) => ({ id: rule.id, question: rule.question, severity: rule.severity, title: rule.title })),
   };
   router.use('/portal', strictHeaders);
   router.get('/portal/catalog.json', function portalCatalog(_req: Request, res: Response) {

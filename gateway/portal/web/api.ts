@@ -57,7 +57,7 @@ export async function publicCall<T>(path: string): Promise<T> {
 const RSA = { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' } as const;
 
 /** The DER bytes of a PEM certificate. */
-export function pemToDer(pem: string): Uint8Array {
+export function pemToDer(pem: string): Uint8Array<ArrayBuffer> {
   const body = pem.replace(/-----(BEGIN|END) [A-Z ]+-----/g, '').replace(/\s+/g, '');
   return Uint8Array.from(atob(body), (character) => character.charCodeAt(0));
 }
@@ -70,37 +70,84 @@ interface Enrolled {
   certificate_sha256: string;
 }
 
+export interface Enrolment {
+  readonly identity: Identity;
+  /** The PKCS#12 backup, when one was asked for and could be written. */
+  readonly backup: Uint8Array<ArrayBuffer> | undefined;
+}
+
 /**
- * Enrolment: a new RSA key pair whose private half cannot be exported, a proof of possession over the one-time code,
- * and the certificate the platform CA issues for the public half. Only the public key and the proof are sent.
+ * Enrolment: a new RSA key pair, a proof of possession over the one-time code, and the certificate the platform CA
+ * issues for the public half. Only the public key and the proof are sent. Without a backup password the private
+ * key is non-extractable from its birth. With one, it is made extractable only so that it can be written once, with
+ * its new certificate, into a PKCS#12 file under that password: it is then imported again, non-extractable, and
+ * the extractable key and its exported bytes are dropped, so that what is kept in IndexedDB is never exportable.
  */
-export async function enrol(code: string): Promise<Identity> {
-  const pair = await crypto.subtle.generateKey(RSA, false, ['sign', 'verify']);
+export async function enrol(code: string, backupPassword?: string): Promise<Enrolment> {
+  const pair = await crypto.subtle.generateKey(RSA, backupPassword !== undefined, ['sign', 'verify']);
   const jwk = await crypto.subtle.exportKey('jwk', pair.publicKey);
   const proof = await signEnrolmentProof(pair.privateKey, { kty: jwk.kty!, n: jwk.n!, e: jwk.e! }, { code, audience: await gatewayId() });
   const enrolled = await answer<Enrolled>(await fetch('/v1/enrolments', {
     method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ proof }),
   }));
-  return {
+  const identity = (privateKey: CryptoKey): Identity => ({
     participantId: enrolled.participant_id, role: 'enterprise', name: enrolled.name, uscc: enrolled.uscc,
-    certificatePem: enrolled.certificate, certificateSha256: enrolled.certificate_sha256, privateKey: pair.privateKey,
-  };
+    certificatePem: enrolled.certificate, certificateSha256: enrolled.certificate_sha256, privateKey,
+  });
+  if (backupPassword === undefined) return { identity: identity(pair.privateKey), backup: undefined };
+  const pkcs8 = new Uint8Array(await crypto.subtle.exportKey('pkcs8', pair.privateKey));
+  try {
+    // The kept key first: the code is used now, so a backup that fails must not lose the enrolment with it.
+    const kept = identity(await crypto.subtle.importKey('pkcs8', pkcs8, RSA, false, ['sign']));
+    try {
+      const { writePkcs12 } = await import('./pkcs12.js');
+      return { identity: kept, backup: writePkcs12(pkcs8, enrolled.certificate, backupPassword, enrolled.participant_id) };
+    } catch {
+      return { identity: kept, backup: undefined };
+    }
+  } finally {
+    pkcs8.fill(0);
+  }
 }
 
 /**
- * An existing key (PKCS#8 PEM, as `gateway participants add --generate` writes it) and its certificate: imported
- * as a non-extractable key, then checked by asking the gateway who it is, in a request signed with it.
+ * A key as PKCS#8 DER and its certificate, imported as a non-extractable key, then checked by asking the gateway
+ * who it is, in a request signed with it. Name and USCC are the certificate's (the CA wrote them).
  */
-export async function importIdentity(participantId: string, privateKeyPem: string, certificatePem: string): Promise<Identity> {
+async function checkedIdentity(participantId: string, pkcs8: Uint8Array<ArrayBuffer>, certificatePem: string): Promise<Identity> {
   let privateKey: CryptoKey;
   try {
-    privateKey = await crypto.subtle.importKey('pkcs8', pemToDer(privateKeyPem) as Uint8Array<ArrayBuffer>, RSA, false, ['sign']);
+    privateKey = await crypto.subtle.importKey('pkcs8', pkcs8, RSA, false, ['sign']);
+  } catch {
+    throw new PortalError('key_unreadable', 'the key is not an RSA private key in PKCS#8');
+  }
+  const { certificateSubject } = await import('./pkcs12.js');
+  const subject = certificateSubject(certificatePem);
+  const provisional = {
+    participantId, role: '', name: subject.name, uscc: subject.uscc, certificatePem, certificateSha256: await sha256Base64urlOf(pemToDer(certificatePem)), privateKey,
+  };
+  const self = await signedCall<{ role: string }>(provisional, 'GET', `/v1/participants/${encodeURIComponent(participantId)}/certificate`);
+  return { ...provisional, role: self.role };
+}
+
+/** An existing key as `gateway participants add --generate` writes it (PKCS#8 PEM), and its certificate. */
+export async function importIdentity(participantId: string, privateKeyPem: string, certificatePem: string): Promise<Identity> {
+  let pkcs8: Uint8Array<ArrayBuffer>;
+  try {
+    pkcs8 = pemToDer(privateKeyPem);
   } catch {
     throw new PortalError('key_unreadable', 'the key file is not an RSA private key in PKCS#8 PEM');
   }
-  const provisional = {
-    participantId, role: '', name: '', uscc: null, certificatePem, certificateSha256: await sha256Base64urlOf(pemToDer(certificatePem)), privateKey,
-  };
-  const self = await signedCall<{ role: string }>(provisional, 'GET', `/v1/participants/${encodeURIComponent(participantId)}/certificate`);
-  return { ...provisional, role: self.role, name: participantId };
+  return checkedIdentity(participantId, pkcs8, certificatePem);
+}
+
+/** A PKCS#12 file (.p12/.pfx: a backup made at enrolment, or one from another tool) and its password. */
+export async function importPkcs12(file: Uint8Array, password: string): Promise<Identity> {
+  const { readPkcs12 } = await import('./pkcs12.js');
+  const contents = readPkcs12(file, password);
+  try {
+    return await checkedIdentity(contents.subject.participantId, contents.pkcs8, contents.certificatePem);
+  } finally {
+    contents.pkcs8.fill(0);
+  }
 }

@@ -9,8 +9,8 @@ import type { ComponentChildren } from 'preact';
 import { consentClaims, signConsentToken } from '../../crypto/participantTokens.js';
 import type { ConsentPurpose } from '../../crypto/participantTokens.js';
 import { fromBase64, leafHashOf, openCheckpoint, verifyConsistency, verifyInclusion } from '../../crypto/webProofs.js';
-import { enrol, importIdentity, pemToDer, PortalError, publicCall, signedCall } from './api.js';
-import { formatTime, initialLocale, rememberLocale, translator } from './i18n.js';
+import { enrol, importIdentity, importPkcs12, pemToDer, PortalError, publicCall, signedCall } from './api.js';
+import { formatTime, hasMessage, initialLocale, rememberLocale, translator } from './i18n.js';
 import type { Locale, MessageKey, Translate } from './i18n.js';
 import { forgetIdentity, loadIdentity, saveIdentity } from './keystore.js';
 import type { Identity } from './keystore.js';
@@ -24,7 +24,11 @@ interface Context {
 const PURPOSES: readonly ConsentPurpose[] = ['customer_screening', 'pre_loan_investigation', 'loan_approval', 'post_loan_management'];
 
 function describe(error: unknown, t: Translate): string {
-  if (error instanceof PortalError) return `${t('error')}: ${error.code} — ${error.message}`;
+  if (error instanceof PortalError) {
+    // The portal's own refusals (a wrong password, a mistyped confirmation) have words; the gateway's say their code.
+    const key = `error.${error.code}`;
+    return hasMessage(key) ? `${t('error')}: ${t(key)}` : `${t('error')}: ${error.code} — ${error.message}`;
+  }
   return `${t('error')}: ${error instanceof Error ? error.message : String(error)}`;
 }
 
@@ -51,16 +55,53 @@ function Field({ id, label, children }: { id: string; label: string; children: C
 
 // ─── Before there is an identity ──────────────────────────────────────────────────────────────────────────────
 
+/** A download of bytes made in this page (a blob: URL, revoked when the link goes). */
+function useDownload(bytes: Uint8Array<ArrayBuffer> | undefined, type: string): string | undefined {
+  const [url, setUrl] = useState<string | undefined>(undefined);
+  useEffect(() => {
+    if (!bytes) return undefined;
+    const made = URL.createObjectURL(new Blob([bytes], { type }));
+    setUrl(made);
+    return () => URL.revokeObjectURL(made);
+  }, [bytes]);
+  return bytes ? url : undefined;
+}
+
+const MIN_BACKUP_PASSWORD = 10;
+
 function Welcome({ t, onIdentity }: { t: Translate; onIdentity: (identity: Identity) => void }) {
   const [error, run] = useAction(t);
   const [code, setCode] = useState('');
+  const [withBackup, setWithBackup] = useState(false);
+  const [backupPassword, setBackupPassword] = useState('');
+  const [backupConfirm, setBackupConfirm] = useState('');
+  const [enrolled, setEnrolled] = useState<{ identity: Identity; backup: Uint8Array<ArrayBuffer> | undefined } | undefined>(undefined);
+  const backupUrl = useDownload(enrolled?.backup, 'application/x-pkcs12');
   const [participantId, setParticipantId] = useState('');
   const [keyPem, setKeyPem] = useState('');
   const [certificatePem, setCertificatePem] = useState('');
+  const [p12, setP12] = useState<Uint8Array | undefined>(undefined);
+  const [p12Password, setP12Password] = useState('');
   const readFile = (set: (text: string) => void) => async (event: Event) => {
     const file = (event.currentTarget as HTMLInputElement).files?.[0];
     if (file) set(await file.text());
   };
+  if (enrolled) {
+    // The enrolment is done and kept; the page waits here so that the backup is saved before anything else.
+    return (
+      <section aria-labelledby="backup-title">
+        <h2 id="backup-title">{t('backup.title')}</h2>
+        {enrolled.backup && backupUrl ? (
+          <div class="notice" role="status">
+            <p>{t('backup.ready', { id: enrolled.identity.participantId })}</p>
+            <p><a download={`${enrolled.identity.participantId}-key-backup.p12`} href={backupUrl}>{t('backup.download')}</a></p>
+          </div>
+        ) : <p class="error" role="alert">{t('backup.failed')}</p>}
+        <p class="warning">{t('backup.onlyNow')}</p>
+        <button type="button" onClick={() => onIdentity(enrolled.identity)}>{t('backup.continue')}</button>
+      </section>
+    );
+  }
   return (
     <>
       <Alert text={error} />
@@ -68,14 +109,55 @@ function Welcome({ t, onIdentity }: { t: Translate; onIdentity: (identity: Ident
         <h2 id="enrol-title">{t('enrol.title')}</h2>
         <p>{t('enrol.explain')}</p>
         <form onSubmit={(event) => { event.preventDefault(); void run(async () => {
-          const identity = await enrol(code.trim());
-          await saveIdentity(identity);
-          onIdentity(identity);
+          if (withBackup && backupPassword !== backupConfirm) throw new PortalError('backup_password_mismatch', 'the two passwords differ');
+          const made = await enrol(code.trim(), withBackup ? backupPassword : undefined);
+          await saveIdentity(made.identity);
+          if (withBackup) setEnrolled({ identity: made.identity, backup: made.backup });
+          else onIdentity(made.identity);
         }); }}>
           <Field id="enrol-code" label={t('enrol.code')}>
             <input id="enrol-code" name="code" autocomplete="off" required value={code} onInput={(event) => setCode(event.currentTarget.value)} />
           </Field>
+          <fieldset>
+            <legend>{t('backup.legend')}</legend>
+            <p class="warning" id="backup-warning">{t('backup.onlyNow')}</p>
+            <div class="choice">
+              <input type="checkbox" id="enrol-backup" aria-describedby="backup-warning" checked={withBackup} onChange={(event) => setWithBackup(event.currentTarget.checked)} />
+              <label for="enrol-backup">{t('backup.make')}</label>
+            </div>
+            {withBackup ? (
+              <>
+                <Field id="backup-password" label={t('backup.password', { min: MIN_BACKUP_PASSWORD })}>
+                  <input id="backup-password" type="password" autocomplete="new-password" required minLength={MIN_BACKUP_PASSWORD} value={backupPassword} onInput={(event) => setBackupPassword(event.currentTarget.value)} />
+                </Field>
+                <Field id="backup-confirm" label={t('backup.confirm')}>
+                  <input id="backup-confirm" type="password" autocomplete="new-password" required minLength={MIN_BACKUP_PASSWORD} value={backupConfirm} onInput={(event) => setBackupConfirm(event.currentTarget.value)} />
+                </Field>
+              </>
+            ) : null}
+          </fieldset>
           <button type="submit">{t('enrol.submit')}</button>
+        </form>
+      </section>
+      <section aria-labelledby="p12-title">
+        <h2 id="p12-title">{t('p12.title')}</h2>
+        <p>{t('p12.explain')}</p>
+        <form onSubmit={(event) => { event.preventDefault(); void run(async () => {
+          if (!p12) return;
+          const identity = await importPkcs12(p12, p12Password);
+          await saveIdentity(identity);
+          onIdentity(identity);
+        }); }}>
+          <Field id="import-p12" label={t('p12.file')}>
+            <input id="import-p12" type="file" accept=".p12,.pfx,application/x-pkcs12" required onChange={async (event) => {
+              const file = event.currentTarget.files?.[0];
+              setP12(file ? new Uint8Array(await file.arrayBuffer()) : undefined);
+            }} />
+          </Field>
+          <Field id="import-p12-password" label={t('p12.password')}>
+            <input id="import-p12-password" type="password" autocomplete="current-password" value={p12Password} onInput={(event) => setP12Password(event.currentTarget.value)} />
+          </Field>
+          <button type="submit">{t('p12.submit')}</button>
         </form>
       </section>
       <section aria-labelledby="import-title">
@@ -107,7 +189,8 @@ function Welcome({ t, onIdentity }: { t: Translate; onIdentity: (identity: Ident
 interface LocalText { zh: string; en: string }
 interface CatalogQuestion { id: string; title: LocalText; description: LocalText; answer: { type: string; values?: string[] }; purposes: string[]; max_age_days: number }
 interface CatalogPack { id: string; title: LocalText; description: LocalText; questions: string[]; purposes: string[] }
-interface Catalog { questions: CatalogQuestion[]; packs: CatalogPack[] }
+interface CatalogMonitor { id: string; question: string; severity: string; title: LocalText }
+interface Catalog { questions: CatalogQuestion[]; packs: CatalogPack[]; monitors: CatalogMonitor[] }
 
 interface ConsentView {
   consent_id: string; state: string; bank: string; purpose: string; questions: string[]; expires_at: string;
@@ -344,13 +427,89 @@ function Consents(context: Context & { version: number }) {
   );
 }
 
+/** The members of an `alert.raised` entry (docs/api.md): what the gateway signed and sent a bank, never a record value. */
+interface AlertEntry {
+  at: string; bank: string; type: string; consent_id?: string; rule?: string; severity?: string; question?: string;
+  old_answer?: unknown; new_answer?: unknown; disputed?: boolean; reason?: string; objection_id?: string; questions?: string[];
+}
+
+/** What an alert said, in words: the rule's and the question's titles from the public catalog, their ids failing that. */
+function alertDetails(t: Translate, locale: Locale, alert: AlertEntry, catalog: Catalog | undefined): string {
+  if (alert.type === 'alert') {
+    const rule = catalog?.monitors.find((monitor) => monitor.id === alert.rule);
+    const question = catalog?.questions.find((candidate) => candidate.id === alert.question);
+    const change = t('alerts.change', { question: question ? text(locale, question.title) : alert.question ?? '', from: String(alert.old_answer ?? '—'), to: String(alert.new_answer ?? '—') });
+    const said = t('alerts.rule', { rule: rule ? text(locale, rule.title) : alert.rule ?? '', severity: t(`severity.${alert.severity ?? ''}` as MessageKey), change });
+    return alert.disputed ? `${said} — ${t('alerts.disputed')}` : said;
+  }
+  if (alert.type === 'answer.corrected') return t('alerts.corrected', { objection: alert.objection_id ?? '', questions: (alert.questions ?? []).join(', ') });
+  return t('alerts.reason', { reason: alert.reason ?? '' });
+}
+
+/**
+ * The alerts the gateway pushed to banks about this enterprise: its `alert.raised` entries in the audit log, which
+ * the gateway writes when it signs an event for a bank's webhook or feed. The gateway answers an enterprise with the
+ * entries about its own USCC only, and records the read; each is proved against the signed checkpoint here.
+ */
+function AlertsAboutMe({ t, locale, identity, version }: Context & { version: number }) {
+  const [error, run] = useAction(t);
+  const [entries, setEntries] = useState<{ index: number; entry: string }[] | undefined>(undefined);
+  const [proofs, setProofs] = useState<Record<number, ProofState>>({});
+  const [catalog, setCatalog] = useState<Catalog | undefined>(undefined);
+  useEffect(() => {
+    void run(async () => {
+      setCatalog(await publicCall<Catalog>('/portal/catalog.json'));
+      const found = await signedCall<{ entries: { index: number; entry: string }[] }>(identity, 'GET', '/v1/audit/entries?kind=alert.raised&limit=1000');
+      setEntries(found.entries);
+      if (found.entries.length === 0) return;
+      const { checkpoint } = await verifiedCheckpoint(identity);
+      const states: Record<number, ProofState> = {};
+      for (const entry of found.entries) states[entry.index] = await proveEntry(identity, entry.index, entry.entry, checkpoint);
+      setProofs(states);
+    });
+  }, [version]);
+  return (
+    <section aria-labelledby="alerts-title">
+      <h2 id="alerts-title">{t('alerts.title')}</h2>
+      <p>{t('alerts.explain')}</p>
+      <Alert text={error} />
+      {entries && entries.length === 0 ? <p>{t('alerts.none')}</p> : null}
+      {entries && entries.length > 0 ? (
+        <table>
+          <thead><tr><th scope="col">{t('watch.when')}</th><th scope="col">{t('grant.bank')}</th><th scope="col">{t('watch.kind')}</th><th scope="col">{t('watch.consent')}</th><th scope="col">{t('watch.what')}</th><th scope="col">{t('watch.proof')}</th></tr></thead>
+          <tbody>
+            {entries.map((entry) => {
+              const alert = JSON.parse(entry.entry) as AlertEntry;
+              return (
+                <tr data-alert={entry.index}>
+                  <td>{formatTime(locale, alert.at)}</td>
+                  <td>{alert.bank}</td>
+                  <td>{t(`alertType.${alert.type}` as MessageKey)}</td>
+                  <td>{alert.consent_id ? <code>{alert.consent_id}</code> : '—'}</td>
+                  <td>{alertDetails(t, locale, alert, catalog)}</td>
+                  <td><ProofBadge t={t} state={proofs[entry.index]} /></td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      ) : null}
+    </section>
+  );
+}
+
 function EnterprisePages(context: Context) {
   const [page, setPage] = useState<'grant' | 'watch'>('grant');
   const [version, setVersion] = useState(0);
   return (
     <>
       <Tabs t={context.t} pages={['grant', 'watch']} page={page} onPage={setPage} />
-      {page === 'grant' ? <Grant {...context} onGranted={() => setVersion(version + 1)} /> : <Consents {...context} version={version} />}
+      {page === 'grant' ? <Grant {...context} onGranted={() => setVersion(version + 1)} /> : (
+        <>
+          <Consents {...context} version={version} />
+          <AlertsAboutMe {...context} version={version} />
+        </>
+      )}
     </>
   );
 }
@@ -360,6 +519,96 @@ function EnterprisePages(context: Context) {
 interface ParticipantSummary { participant_id: string; role: string; name: string; status: string; uscc: string | null; not_after: string }
 interface CodeSummary { code_id: string; uscc: string; name: string; issued_at: string; expires_at: string; used_at: string | null; used_by: string | null }
 
+/** GET /v1/status: ids, dates and sizes, never key material (docs/api.md). */
+interface GatewayStatus {
+  ready: boolean; not_ready: string | null; engine: string;
+  audit_log: { size: number; halted: string | null; latest_checkpoint: { tree_size: number; created_at: string } | null };
+  signing_keys: { kid: string; created_at: string; retired_at: string | null; current: boolean }[];
+  data_keys: { data_key_id: number; created_at: string; current: boolean }[];
+  ca_certificate: { subject: string; not_after: string; sha256: string };
+}
+interface BatchSummary {
+  batch_id: string; dataset: string; source: string; format: string; row_count: number; as_of: string; received_at: string;
+  content_sha256: string; audit_index: number | null;
+}
+/** The CA certificate is flagged this long before it expires: renewing it means reissuing every participant's. */
+const CA_WARNING_DAYS = 90;
+
+function StatusSection({ t, locale, status }: { t: Translate; locale: Locale; status: GatewayStatus }) {
+  const caDaysLeft = Math.floor((Date.parse(status.ca_certificate.not_after) - Date.now()) / 86_400_000);
+  const checkpoint = status.audit_log.latest_checkpoint;
+  return (
+    <section aria-labelledby="health-title">
+      <h2 id="health-title">{t('operator.health')}</h2>
+      <dl>
+        <dt>{t('operator.readiness')}</dt>
+        <dd data-testid="readiness" class={status.ready ? 'ok' : 'bad'}>{status.ready ? t('status.ready') : t('status.notReady', { code: status.not_ready ?? '' })}</dd>
+        <dt>{t('status.engine')}</dt><dd>{status.engine}</dd>
+        <dt>{t('status.auditLog')}</dt>
+        <dd>
+          {t('status.auditSize', { size: status.audit_log.size })}
+          {status.audit_log.halted ? <strong class="bad"> {t('status.halted', { code: status.audit_log.halted })}</strong> : null}
+        </dd>
+        <dt>{t('status.checkpoint')}</dt>
+        <dd>{checkpoint ? t('status.checkpointAt', { size: checkpoint.tree_size, at: formatTime(locale, checkpoint.created_at) }) : '—'}</dd>
+        <dt>{t('status.ca')}</dt>
+        <dd class={caDaysLeft < CA_WARNING_DAYS ? 'bad' : ''}>{t('status.caExpires', { at: formatTime(locale, status.ca_certificate.not_after), days: caDaysLeft })}</dd>
+      </dl>
+      <table>
+        <caption>{t('status.signingKeys')}</caption>
+        <thead><tr><th scope="col">kid</th><th scope="col">{t('status.created')}</th><th scope="col">{t('status.retired')}</th><th scope="col">{t('watch.state')}</th></tr></thead>
+        <tbody>
+          {status.signing_keys.map((key) => (
+            <tr data-kid={key.kid}>
+              <td><code>{key.kid}</code></td>
+              <td>{formatTime(locale, key.created_at)}</td>
+              <td>{key.retired_at ? formatTime(locale, key.retired_at) : '—'}</td>
+              <td>{key.current ? t('status.current') : t('status.retiredKey')}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <table>
+        <caption>{t('status.dataKeys')}</caption>
+        <thead><tr><th scope="col">{t('status.dataKeyId')}</th><th scope="col">{t('status.created')}</th><th scope="col">{t('watch.state')}</th></tr></thead>
+        <tbody>
+          {status.data_keys.map((key) => (
+            <tr data-data-key={key.data_key_id}><td>{key.data_key_id}</td><td>{formatTime(locale, key.created_at)}</td><td>{key.current ? t('status.current') : t('status.retiredKey')}</td></tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+function BatchesSection({ t, locale, batches }: { t: Translate; locale: Locale; batches: BatchSummary[] }) {
+  return (
+    <section aria-labelledby="batches-title">
+      <h2 id="batches-title">{t('batches.title')}</h2>
+      <p>{t('batches.explain')}</p>
+      {batches.length === 0 ? <p>{t('batches.none')}</p> : (
+        <table>
+          <thead><tr><th scope="col">{t('batches.received')}</th><th scope="col">{t('batches.id')}</th><th scope="col">{t('batches.dataset')}</th><th scope="col">{t('batches.source')}</th><th scope="col">{t('batches.rows')}</th><th scope="col">{t('batches.asOf')}</th><th scope="col">{t('batches.hash')}</th><th scope="col">{t('batches.receipt')}</th></tr></thead>
+          <tbody>
+            {batches.map((batch) => (
+              <tr data-batch={batch.batch_id}>
+                <td>{formatTime(locale, batch.received_at)}</td>
+                <td><code>{batch.batch_id}</code></td>
+                <td>{batch.dataset}</td>
+                <td>{batch.source}</td>
+                <td>{batch.row_count}</td>
+                <td>{batch.as_of}</td>
+                <td><code title={batch.content_sha256}>{batch.content_sha256.slice(0, 16)}…</code></td>
+                <td>{batch.audit_index === null ? t('batches.noReceipt') : t('batches.auditIndex', { index: batch.audit_index })}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
 function OperatorPages({ t, locale, identity }: Context) {
   const [error, run] = useAction(t);
   const [participants, setParticipants] = useState<ParticipantSummary[]>([]);
@@ -367,7 +616,8 @@ function OperatorPages({ t, locale, identity }: Context) {
   const [issued, setIssued] = useState<{ code: string; uscc: string; expires_at: string } | undefined>(undefined);
   const [uscc, setUscc] = useState('');
   const [name, setName] = useState('');
-  const [health, setHealth] = useState('');
+  const [status, setStatus] = useState<GatewayStatus | undefined>(undefined);
+  const [batches, setBatches] = useState<BatchSummary[]>([]);
   const [newRole, setNewRole] = useState('bank');
   const [newName, setNewName] = useState('');
   const [newUscc, setNewUscc] = useState('');
@@ -377,7 +627,8 @@ function OperatorPages({ t, locale, identity }: Context) {
   const load = () => run(async () => {
     setParticipants((await signedCall<{ participants: ParticipantSummary[] }>(identity, 'GET', '/v1/participants')).participants);
     setCodes((await signedCall<{ codes: CodeSummary[] }>(identity, 'GET', '/v1/enrolment-codes')).codes);
-    setHealth((await publicCall<{ status: string }>('/readyz').catch((caught: unknown) => ({ status: caught instanceof PortalError ? caught.code : 'unavailable' }))).status);
+    setStatus(await signedCall<GatewayStatus>(identity, 'GET', '/v1/status'));
+    setBatches((await signedCall<{ batches: BatchSummary[] }>(identity, 'GET', '/v1/batches?limit=50')).batches);
   });
   useEffect(() => { void load(); }, []);
   const change = (participantId: string, action: 'suspend' | 'resume' | 'revoke') => run(async () => {
@@ -387,10 +638,8 @@ function OperatorPages({ t, locale, identity }: Context) {
   return (
     <>
       <Alert text={error} />
-      <section aria-labelledby="health-title">
-        <h2 id="health-title">{t('operator.health')}</h2>
-        <p>{t('operator.readiness')}: <strong>{health}</strong></p>
-      </section>
+      {status ? <StatusSection t={t} locale={locale} status={status} /> : null}
+      <BatchesSection t={t} locale={locale} batches={batches} />
       <section aria-labelledby="codes-title">
         <h2 id="codes-title">{t('operator.codes')}</h2>
         <form onSubmit={(event) => { event.preventDefault(); void run(async () => {
@@ -474,6 +723,15 @@ function OperatorPages({ t, locale, identity }: Context) {
 // ─── Auditor ──────────────────────────────────────────────────────────────────────────────────────────────────
 
 const SAVED_CHECKPOINT = 'portal.savedCheckpoint';
+
+/** Saves text made in this page as a file (a blob: URL, released once the download has started). */
+function downloadFile(name: string, parts: readonly string[], type: string): void {
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(new Blob([...parts], { type }));
+  link.download = name;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(link.href), 0);
+}
 const LOG_FILTERS = ['kind', 'participant', 'subject', 'consent', 'from', 'to'] as const;
 type LogFilter = (typeof LOG_FILTERS)[number];
 const FILTER_EXAMPLES: Record<LogFilter, string> = {
@@ -510,19 +768,35 @@ function AuditorPages({ t, locale, identity }: Context) {
   const [filters, setFilters] = useState<Record<LogFilter, string>>({ kind: '', participant: '', subject: '', consent: '', from: '', to: '' });
   const [checkpoint, setCheckpoint] = useState<{ size: number; rootHash: Uint8Array; note: string } | undefined>(undefined);
 
+  /**
+   * Whether the current checkpoint extends a saved one: the saved note's signature, then the gateway's consistency
+   * proof between the two sizes, checked here. A saved tree larger than the current one is a log rolled back.
+   */
+  const checkAgainst = async (saved: string, current: { size: number; rootHash: Uint8Array }) => {
+    const previous = await openCheckpoint(saved, await publicCall<string>('/v1/audit/note-key'));
+    if (!previous) throw new PortalError('checkpoint_signature_invalid', 'the saved checkpoint is not signed by the audit log key');
+    let consistent = false;
+    if (previous.size <= current.size) {
+      const proof = await signedCall<{ proof: string[] }>(identity, 'GET', `/v1/audit/proofs/consistency?first=${previous.size}&second=${current.size}`);
+      consistent = await verifyConsistency(previous.size, current.size, previous.rootHash, current.rootHash, proof.proof.map(fromBase64));
+    }
+    setStatus({ ok: consistent, text: t(consistent ? 'audit.consistent' : 'audit.inconsistent', { from: previous.size, to: current.size }) });
+  };
+
   const verifyNow = () => run(async () => {
     const { checkpoint: opened, note } = await verifiedCheckpoint(identity);
     setCheckpoint({ ...opened, note });
     const saved = localStorage.getItem(SAVED_CHECKPOINT);
-    if (saved) {
-      const previous = await openCheckpoint(saved, await publicCall<string>('/v1/audit/note-key'));
-      if (!previous) throw new PortalError('checkpoint_signature_invalid', 'the saved checkpoint is not signed by the audit log key');
-      const proof = await signedCall<{ proof: string[] }>(identity, 'GET', `/v1/audit/proofs/consistency?first=${previous.size}&second=${opened.size}`);
-      const consistent = await verifyConsistency(previous.size, opened.size, previous.rootHash, opened.rootHash, proof.proof.map(fromBase64));
-      setStatus({ ok: consistent, text: t(consistent ? 'audit.consistent' : 'audit.inconsistent', { from: previous.size, to: opened.size }) });
-    } else {
-      setStatus({ ok: true, text: t('audit.signatureOk', { size: opened.size }) });
-    }
+    if (saved) await checkAgainst(saved, opened);
+    else setStatus({ ok: true, text: t('audit.signatureOk', { size: opened.size }) });
+  });
+
+  /** A checkpoint kept outside the browser (a file saved earlier, or one a witness or another auditor passed on). */
+  const checkFile = (file: File) => run(async () => {
+    setStatus(undefined);
+    const { checkpoint: opened, note } = await verifiedCheckpoint(identity);
+    setCheckpoint({ ...opened, note });
+    await checkAgainst(await file.text(), opened);
   });
 
   const browse = () => run(async () => {
@@ -533,14 +807,8 @@ function AuditorPages({ t, locale, identity }: Context) {
     setProofs({});
   });
 
-  const exportNdjson = () => {
-    const blob = new Blob(entries.map((entry) => `${entry.entry}\n`), { type: 'application/x-ndjson' });
-    const link = document.createElement('a');
-    link.href = URL.createObjectURL(blob);
-    link.download = 'audit-entries.ndjson';
-    link.click();
-    URL.revokeObjectURL(link.href);
-  };
+  // Each entry's exact bytes, one a line: hashing a line gives the leaf its inclusion proof is about.
+  const exportNdjson = () => downloadFile('audit-entries.ndjson', entries.map((entry) => `${entry.entry}\n`), 'application/x-ndjson');
 
   return (
     <>
@@ -549,6 +817,13 @@ function AuditorPages({ t, locale, identity }: Context) {
         <h2 id="checkpoint-title">{t('audit.checkpoint')}</h2>
         <button type="button" onClick={() => void verifyNow()}>{t('audit.verify')}</button>
         <button type="button" disabled={!checkpoint} onClick={() => { if (checkpoint) { localStorage.setItem(SAVED_CHECKPOINT, checkpoint.note); setStatus({ ok: true, text: t('audit.saved', { size: checkpoint.size }) }); } }}>{t('audit.save')}</button>
+        <button type="button" disabled={!checkpoint} onClick={() => { if (checkpoint) downloadFile(`checkpoint-${checkpoint.size}.txt`, [checkpoint.note], 'text/plain;charset=utf-8'); }}>{t('audit.downloadCheckpoint')}</button>
+        <Field id="checkpoint-file" label={t('audit.checkFile')}>
+          <input id="checkpoint-file" type="file" accept=".txt,text/plain" onChange={(event) => {
+            const file = event.currentTarget.files?.[0];
+            if (file) void checkFile(file);
+          }} />
+        </Field>
         <div role="status">{status ? <p class={status.ok ? 'notice' : 'error'}>{status.text}</p> : null}</div>
         {checkpoint ? <pre>{checkpoint.note}</pre> : null}
       </section>

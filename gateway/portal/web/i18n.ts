@@ -27,6 +27,10 @@ export function translator(locale: Locale): Translate {
   return (key, values = {}) => (MESSAGES[locale][key] ?? key.slice(key.indexOf('.') + 1)).replace(/\{(\w+)\}/g, (_, name: string) => String(values[name] ?? `{${name}}`));
 }
 
+export function hasMessage(key: string): key is MessageKey {
+  return Object.hasOwn(zh, key);
+}
+
 export function formatTime(locale: Locale, instant: string | number | Date): string {
   const date = typeof instant === 'number' ? new Date(instant * 1000) : new Date(instant);
   return new Intl.DateTimeFormat(locale, { timeZone: 'Asia/Shanghai', dateStyle: 'medium', timeStyle: 'short' }).format(date) + (locale === 'en' ? ' (Beijing time)' : '（北京时间）');

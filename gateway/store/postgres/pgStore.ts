@@ -231,7 +231,9 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       const row = await findBatchById(batchId);
       return row && toBatch(row);
     },
-    listBatches: async (limit) => (await db.query<BatchRow>(`SELECT ${BATCH_COLUMNS} ORDER BY b.batch_no DESC LIMIT $1`, [limit])).rows.map(toBatch),
+    listBatches: async (limit) => (await db.query<BatchRow & { audit_index: string | number | null }>(`SELECT b.audit_index, ${BATCH_COLUMNS} ORDER BY b.batch_no DESC LIMIT $1`, [limit]))
+      // BIGINT: pg may hand it over as text.
+      .rows.map((row) => ({ ...toBatch(row), auditIndex: row.audit_index === null ? undefined : Number(row.audit_index) })),
     beginBatch,
     async recordsBySubject(dataset, subjectIndex, { includeHistory = false } = {}) {
       const dsNo = await storedDatasetNo(dataset);

@@ -234,7 +234,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
   const statements = {
     batchByContent: db.prepare(`SELECT ${BATCH_COLUMNS} WHERE d.dataset = ? AND b.content_hash = ?`),
     batchById: db.prepare(`SELECT ${BATCH_COLUMNS} WHERE b.batch_id = ?`),
-    listBatches: db.prepare(`SELECT ${BATCH_COLUMNS} ORDER BY b.batch_no DESC LIMIT ?`),
+    listBatches: db.prepare(`SELECT b.audit_index, ${BATCH_COLUMNS} ORDER BY b.batch_no DESC LIMIT ?`),
     allocateBatchNo: db.prepare('INSERT INTO batch_numbers DEFAULT VALUES'),
     bySubject: db.prepare(`
       SELECT r.record_id, d.dataset, r.sealed, b.batch_id, b.source, b.as_of, b.received_at, sb.batch_id AS superseded_by
@@ -361,7 +361,8 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
       const row = statements.batchById.get(batchId) as BatchRow | undefined;
       return row && toBatch(row);
     },
-    listBatches: (limit) => (statements.listBatches.all(limit) as BatchRow[]).map(toBatch),
+    listBatches: (limit) => (statements.listBatches.all(limit) as (BatchRow & { audit_index: number | null })[])
+      .map((row) => ({ ...toBatch(row), auditIndex: row.audit_index ?? undefined })),
     beginBatch,
     recordsBySubject(dataset, subjectIndex, { includeHistory = false } = {}) {
       const dsNo = storedDatasetNo(dataset);
