@@ -19,6 +19,7 @@ import type { ObjectionService } from '../objections/index.js';
 import type { ReportRenderer, ReportService } from '../reports/index.js';
 import type { BacktestService, ScoreService, ScorecardService } from '../scoring/index.js';
 import type { SupportService } from '../support/index.js';
+import type { MisuseScanner } from '../misuse/index.js';
 import { idempotentResponder } from './idempotency.js';
 import { observeRequests } from './observe.js';
 import { notFound, problemHandler } from './problems.js';
@@ -72,6 +73,7 @@ export interface AppDependencies {
   readonly objections: ObjectionService;
   readonly support: SupportService;
   readonly operatorStatus: OperatorStatus;
+  readonly misuse: MisuseScanner;
 }
 
 export function createApp(deps: AppDependencies): Express {

@@ -729,6 +729,18 @@ function operationsSchemas(): Record<string, Json> {
       data_keys: { type: 'array', items: closed({ data_key_id: { type: 'integer', minimum: 1 }, created_at: DATE_TIME, current: { type: 'boolean' } }) },
       ca_certificate: closed({ subject: STRING, not_after: DATE_TIME, sha256: HEX_SHA256 }),
     }),
+    MisuseFlagList: closed({
+      flags: {
+        type: 'array',
+        description: 'oldest first',
+        items: closed({
+          audit_index: { ...INDEX, description: 'the flag\'s misuse.flagged entry' },
+          rule: STRING, bank: STRING, severity: { enum: ['low', 'medium', 'high'] },
+          evidence: { type: 'object', additionalProperties: { type: 'number' }, description: 'the counts that passed the rule\'s limits' },
+          window_from: DATE_TIME, window_to: DATE_TIME, suspended: { type: 'boolean', description: 'whether the flag suspended the bank' },
+        }),
+      },
+    }),
     BatchList: closed({
       batches: {
         type: 'array',
@@ -1011,6 +1023,16 @@ function operations(): Record<string, Record<string, OperationSpec>> {
         description: 'Readiness and why not, the audit log\'s size, whether it is halted and its latest checkpoint, the signing and data keys (ids and dates, current or retired) and the CA certificate\'s expiry. Never key material.',
         roles: ['operator'],
         responses: { 200: { description: 'The status.', content: json('GatewayStatus') } },
+      },
+    },
+    '/v1/misuse-flags': {
+      get: {
+        operationId: 'listMisuseFlags', tag: 'operations', summary: 'The misuse flags raised',
+        description: 'As `gateway misuse flags` (docs/misuse.md): each flag the misuse rules wrote to the audit log — the rule, the bank, the counts, the window, whether it suspended the bank. Names no enterprise.',
+        roles: ['operator'],
+        parameters: [query('since', { type: 'string', format: 'date-time' }, 'only flags raised at or after this time')],
+        responses: { 200: { description: 'The flags.', content: json('MisuseFlagList') } },
+        problems: ['invalid_argument'],
       },
     },
     '/v1/batches': {

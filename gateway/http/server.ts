@@ -92,6 +92,7 @@ export async function startServer(runtime: Runtime, logger: Logger, metrics: Met
     objections: runtime.objections,
     support: runtime.support,
     operatorStatus: createOperatorStatus({ ...runtime, checkReady }),
+    misuse: runtime.misuse,
   });
   observeGatewayState(metrics, {
     auditLogSize: () => runtime.audit.log.size(),

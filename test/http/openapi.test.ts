@@ -907,12 +907,15 @@ describe('GET /openapi.json', function () {
         }
       });
 
-      it('GET /v1/status and GET /v1/batches conform for an operator, and their 403 role_not_allowed and 400 invalid_argument', async function () {
+      it('GET /v1/status, /v1/batches and /v1/misuse-flags conform for an operator, and their 403 role_not_allowed and 400 invalid_argument', async function () {
         expectConforms(await call('GET', '/v1/status', { as: operator }), 'get', '/v1/status');
         expectProblem(await call('GET', '/v1/status', { as: auditor }), 'get', '/v1/status', 403, 'role_not_allowed');
         expectConforms(await call('GET', '/v1/batches?limit=5', { as: operator }), 'get', '/v1/batches');
         expectProblem(await call('GET', '/v1/batches?limit=0', { as: operator }), 'get', '/v1/batches', 400, 'invalid_argument');
         expectProblem(await call('GET', '/v1/batches', { as: enterprise }), 'get', '/v1/batches', 403, 'role_not_allowed');
+        expectConforms(await call('GET', '/v1/misuse-flags?since=2026-01-01T00:00:00Z', { as: operator }), 'get', '/v1/misuse-flags');
+        expectProblem(await call('GET', '/v1/misuse-flags?since=yesterday', { as: operator }), 'get', '/v1/misuse-flags', 400, 'invalid_argument');
+        expectProblem(await call('GET', '/v1/misuse-flags', { as: bank }), 'get', '/v1/misuse-flags', 403, 'role_not_allowed');
       });
 
       it('GET /portal/catalog.json conforms, public', async function () {

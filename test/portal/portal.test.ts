@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createPublicKey, verify as verifySignature, X509Certificate } from 'node:crypto';
+import { createPublicKey, randomUUID, verify as verifySignature, X509Certificate } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { chromium } from 'playwright-core';
@@ -23,6 +23,7 @@ import { usccCheckCharacter } from '../../gateway/identifiers/index.js';
 import { participantFiles } from '../../gateway/identity/index.js';
 import { packageRoot } from '../../gateway/paths.js';
 import { AUDIT_DATABASE_FILE } from '../../gateway/runtime/index.js';
+import { createMisuseScanner, loadMisusePolicy } from '../../gateway/misuse/index.js';
 import { startTestGateway } from '../support/gateway.js';
 import { ndjson } from '../support/runtime.js';
 import type { EnrolledParticipant, TestGateway } from '../support/gateway.js';
@@ -244,6 +245,29 @@ describe('the portal in Chromium', function () {
     await checkPage(page, 'enterprise-watch');
   });
 
+  it('the enterprise sees the support policies it qualifies for, and passes the result to a bank, signed', async function () {
+    // A second tab of the same browser (its key is in this profile's IndexedDB), so the watch page stays as it is.
+    const page = await enterprisePage.context().newPage();
+    await page.goto(`${gateway.url}/portal/`);
+    await page.getByRole('button', { name: '政策直达' }).click();
+    const rows = page.locator('tr[data-policy]');
+    await rows.first().waitFor();
+    const shown = await rows.evaluateAll((found) => found.map((row) => [row.getAttribute('data-policy'), row.getAttribute('data-eligibility')]));
+    // What the page shows is what the gateway evaluated, signed and logged about the enterprise for it.
+    const logged = await gateway.runtime.audit.log.entries({ start: 0, end: await gateway.runtime.audit.log.size(), kind: 'support.eligibility_given', subject: USCC, limit: 10 });
+    const details = JSON.parse(Buffer.from(logged.at(-1)!.entry).toString('utf8')) as { policies: { policy: string; eligibility: string }[] };
+    expect(shown).to.deep.equal(details.policies.map((result) => [result.policy, result.eligibility]));
+    expect(shown.length).to.equal(fs.readdirSync(path.join(packageRoot, 'policies', 'support')).length);
+    await page.getByLabel('交给哪家银行').selectOption(bank.record.participantId);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: '为该银行签名并下载' }).click()]);
+    const token = fs.readFileSync((await download.path())!, 'utf8');
+    expect(decodeProtectedHeader(token).typ).to.equal('gateway-support-eligibility+jwt');
+    expect(JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8'))).to.include({ aud: bank.record.participantId, sub: USCC });
+    await page.getByText(`已为 ${bank.record.participantId} 签名并下载`).waitFor();
+    await checkPage(page, 'enterprise-policies');
+    await page.close();
+  });
+
   it('the enterprise revokes; the bank\'s next question is refused', async function () {
     const page = enterprisePage;
     const row = page.locator(`tr[data-consent="${consentId}"]`);
@@ -458,6 +482,36 @@ describe('the portal in Chromium', function () {
     page.once('dialog', (dialog) => void dialog.accept());
     await page.locator(`tr[data-participant="${added}"]`).getByRole('button', { name: '吊销' }).click();
     await page.locator(`tr[data-participant="${added}"]`).getByText('已吊销').waitFor();
+  });
+
+  it('the operator sees the misuse flags raised about a bank, with its counts and no enterprise', async function () {
+    const prober = await gateway.enrol('bank', { id: 'bank-prober-portal' });
+    await gateway.client(prober).send('POST', '/v1/verifications', {
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        loan_reference: 'LOAN-PROBE', officer: 'batch',
+        items: Array.from({ length: 25 }, () => ({ subject: { uscc: USCC }, consent_id: randomUUID(), questions: [QUESTION] })),
+      }),
+    });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portal-misuse-'));
+    profiles.push(dir);
+    const policyFile = path.join(dir, 'misuse.json');
+    fs.writeFileSync(policyFile, JSON.stringify({
+      version: 1, window_hours: 24,
+      rules: [{ id: 'probing', kind: 'refusal_rate', min_items: 20, max_rate: 0.5, severity: 'medium', suspend: false, title: { zh: '探测', en: 'probing' } }],
+    }));
+    const scanner = createMisuseScanner({ audit: gateway.runtime.audit.log, participants: gateway.runtime.participants, policy: loadMisusePolicy(policyFile), autoSuspend: false });
+    const [flag] = await scanner.scan();
+    expect(flag).to.include({ rule: 'probing', bank: prober.record.participantId });
+    const { page } = await browser();
+    await page.goto(`${gateway.url}/portal/`);
+    await importKey(page, operator);
+    const row = page.locator(`tr[data-flag="${flag!.auditIndex}"]`);
+    await row.waitFor();
+    const cells = await row.locator('td').allTextContents();
+    expect(cells.slice(1, 4)).to.deep.equal(['probing', prober.record.participantId, 'medium']);
+    expect(cells[5]).to.equal('否');
+    expect(await page.locator('#misuse-title').locator('..').textContent()).to.not.include(USCC);
   });
 
   it('the operator sees the gateway\'s status and keys, and the batches with their receipts in the log', async function () {

@@ -498,18 +498,88 @@ function AlertsAboutMe({ t, locale, identity, version }: Context & { version: nu
   );
 }
 
+/** Policy texts are given in both languages (policies/support/*.json). */
+interface Localized { zh: string; en: string }
+interface SupportPolicySummary { id: string; version: number; title: Localized; department: Localized; description: Localized }
+interface EligibilityItem { policy: string; version: number; eligibility: 'eligible' | 'not_eligible' | 'unknown' }
+
+/**
+ * Support policies (政策直达, docs/support.md): the enterprise's eligibility, evaluated inside the gateway over its own
+ * records, and — when it chooses — the same signed for a bank it names, to pass on with a loan application.
+ */
+function SupportPolicies({ t, locale, identity }: Context) {
+  const text = (localized: Localized | undefined) => (localized ? localized[locale === 'en' ? 'en' : 'zh'] : '');
+  const [error, run] = useAction(t);
+  const [policies, setPolicies] = useState<SupportPolicySummary[]>([]);
+  const [results, setResults] = useState<EligibilityItem[] | undefined>(undefined);
+  const [banks, setBanks] = useState<{ participant_id: string; name: string }[]>([]);
+  const [bank, setBank] = useState('');
+  const [signedFor, setSignedFor] = useState<string | undefined>(undefined);
+  useEffect(() => {
+    void run(async () => {
+      setPolicies((await publicCall<{ policies: SupportPolicySummary[] }>('/v1/support-policies')).policies);
+      setResults((await signedCall<{ policies: EligibilityItem[] }>(identity, 'GET', '/v1/support-policies/eligibility')).policies);
+      const listed = (await signedCall<{ banks: { participant_id: string; name: string }[] }>(identity, 'GET', '/v1/banks')).banks;
+      setBanks(listed);
+      setBank(listed[0]?.participant_id ?? '');
+    });
+  }, []);
+  const passOn = () => run(async () => {
+    const given = await signedCall<{ eligibility: string }>(identity, 'GET', `/v1/support-policies/eligibility?bank=${encodeURIComponent(bank)}`);
+    downloadFile(`eligibility-${bank}.jws`, [given.eligibility], 'application/jose');
+    setSignedFor(bank);
+  });
+  return (
+    <section aria-labelledby="support-title">
+      <h2 id="support-title">{t('support.title')}</h2>
+      <p>{t('support.explain')}</p>
+      <Alert text={error} />
+      {results ? (
+        <table>
+          <thead><tr><th scope="col">{t('support.policy')}</th><th scope="col">{t('support.department')}</th><th scope="col">{t('support.result')}</th></tr></thead>
+          <tbody>
+            {results.map((result) => {
+              const policy = policies.find((found) => found.id === result.policy);
+              return (
+                <tr data-policy={result.policy} data-eligibility={result.eligibility}>
+                  <td>{policy ? text(policy.title) : result.policy}<br /><small>{text(policy?.description)}</small></td>
+                  <td>{text(policy?.department)}</td>
+                  <td>{t(`support.${result.eligibility}` as MessageKey)}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      ) : null}
+      {banks.length > 0 ? (
+        <form onSubmit={(event) => { event.preventDefault(); void passOn(); }}>
+          <Field id="support-bank" label={t('support.bank')}>
+            <select id="support-bank" value={bank} onChange={(event) => setBank(event.currentTarget.value)}>
+              {banks.map((found) => <option value={found.participant_id}>{found.name} ({found.participant_id})</option>)}
+            </select>
+          </Field>
+          <button type="submit">{t('support.passOn')}</button>
+        </form>
+      ) : null}
+      {signedFor ? <p role="status">{t('support.passed', { bank: signedFor })}</p> : null}
+    </section>
+  );
+}
+
 function EnterprisePages(context: Context) {
-  const [page, setPage] = useState<'grant' | 'watch'>('grant');
+  const [page, setPage] = useState<'grant' | 'watch' | 'policies'>('grant');
   const [version, setVersion] = useState(0);
   return (
     <>
-      <Tabs t={context.t} pages={['grant', 'watch']} page={page} onPage={setPage} />
-      {page === 'grant' ? <Grant {...context} onGranted={() => setVersion(version + 1)} /> : (
+      <Tabs t={context.t} pages={['grant', 'watch', 'policies']} page={page} onPage={setPage} />
+      {page === 'grant' ? <Grant {...context} onGranted={() => setVersion(version + 1)} /> : null}
+      {page === 'watch' ? (
         <>
           <Consents {...context} version={version} />
           <AlertsAboutMe {...context} version={version} />
         </>
-      )}
+      ) : null}
+      {page === 'policies' ? <SupportPolicies {...context} /> : null}
     </>
   );
 }
@@ -609,6 +679,37 @@ function BatchesSection({ t, locale, batches }: { t: Translate; locale: Locale; 
   );
 }
 
+interface MisuseFlagSummary {
+  audit_index: number; rule: string; bank: string; severity: string; evidence: Record<string, number>; window_from: string; window_to: string; suspended: boolean;
+}
+
+/** The flags the misuse rules raised (docs/misuse.md): banks and counts only, never an enterprise. */
+function MisuseSection({ t, locale, flags }: { t: Translate; locale: Locale; flags: MisuseFlagSummary[] }) {
+  return (
+    <section aria-labelledby="misuse-title">
+      <h2 id="misuse-title">{t('misuse.title')}</h2>
+      <p>{t('misuse.explain')}</p>
+      {flags.length === 0 ? <p>{t('misuse.none')}</p> : (
+        <table>
+          <thead><tr><th scope="col">{t('misuse.when')}</th><th scope="col">{t('misuse.rule')}</th><th scope="col">{t('misuse.bank')}</th><th scope="col">{t('misuse.severity')}</th><th scope="col">{t('misuse.evidence')}</th><th scope="col">{t('misuse.suspended')}</th></tr></thead>
+          <tbody>
+            {flags.map((flag) => (
+              <tr data-flag={flag.audit_index}>
+                <td>{formatTime(locale, flag.window_to)}</td>
+                <td><code>{flag.rule}</code></td>
+                <td>{flag.bank}</td>
+                <td>{flag.severity}</td>
+                <td>{Object.entries(flag.evidence).map(([name, value]) => `${name}=${value}`).join(', ')}</td>
+                <td>{flag.suspended ? t('misuse.yes') : t('misuse.no')}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
 function OperatorPages({ t, locale, identity }: Context) {
   const [error, run] = useAction(t);
   const [participants, setParticipants] = useState<ParticipantSummary[]>([]);
@@ -618,6 +719,7 @@ function OperatorPages({ t, locale, identity }: Context) {
   const [name, setName] = useState('');
   const [status, setStatus] = useState<GatewayStatus | undefined>(undefined);
   const [batches, setBatches] = useState<BatchSummary[]>([]);
+  const [flags, setFlags] = useState<MisuseFlagSummary[]>([]);
   const [newRole, setNewRole] = useState('bank');
   const [newName, setNewName] = useState('');
   const [newUscc, setNewUscc] = useState('');
@@ -629,6 +731,7 @@ function OperatorPages({ t, locale, identity }: Context) {
     setCodes((await signedCall<{ codes: CodeSummary[] }>(identity, 'GET', '/v1/enrolment-codes')).codes);
     setStatus(await signedCall<GatewayStatus>(identity, 'GET', '/v1/status'));
     setBatches((await signedCall<{ batches: BatchSummary[] }>(identity, 'GET', '/v1/batches?limit=50')).batches);
+    setFlags((await signedCall<{ flags: MisuseFlagSummary[] }>(identity, 'GET', '/v1/misuse-flags')).flags);
   });
   useEffect(() => { void load(); }, []);
   const change = (participantId: string, action: 'suspend' | 'resume' | 'revoke') => run(async () => {
@@ -640,6 +743,7 @@ function OperatorPages({ t, locale, identity }: Context) {
       <Alert text={error} />
       {status ? <StatusSection t={t} locale={locale} status={status} /> : null}
       <BatchesSection t={t} locale={locale} batches={batches} />
+      <MisuseSection t={t} locale={locale} flags={flags} />
       <section aria-labelledby="codes-title">
         <h2 id="codes-title">{t('operator.codes')}</h2>
         <form onSubmit={(event) => { event.preventDefault(); void run(async () => {
