@@ -3,6 +3,7 @@
  * purge deletes by primary key; a key's records are found by the index on their sealed bytes' header.
  */
 import type { Database as SqliteDatabase } from 'better-sqlite3';
+import { reclaimWal } from './sqliteStore.js';
 import { sealedHeader, type ExpiredBatch, type RetentionStore } from '../retentionStore.js';
 import type { Synchronous } from './serial.js';
 
@@ -28,19 +29,32 @@ export function retentionStore(db: SqliteDatabase, rowsPerBatch: number): Synchr
     destroyed: db.prepare('SELECT key_id, destroyed_at FROM destroyed_data_keys ORDER BY key_id'),
   };
   const sealsRecord = (keyId: number): boolean => statements.sealsRecord.get(sealedHeader(keyId)) === 1;
+  /**
+   * Runs `work` with secure_delete on: SQLite then zeroes what it deletes instead of leaving it in free pages, so the
+   * purged records and a destroyed wrapped key are not left readable in the database file. Only for these deletes:
+   * it costs a write of every freed page.
+   */
+  const erasing = <T>(work: () => T): T => {
+    db.pragma('secure_delete = ON');
+    try {
+      return work();
+    } finally {
+      db.pragma('secure_delete = OFF');
+    }
+  };
   return {
     expiredBatches: (dataset, asOfBefore, limit) =>
       (statements.expired.all({ rows: rowsPerBatch, dataset, before: asOfBefore, limit }) as { batch_id: string; dataset: string; source: string; row_count: number; as_of: string; stored: number }[])
         .map((row): ExpiredBatch => ({
           batchId: row.batch_id, dataset: row.dataset, source: row.source, rowCount: row.row_count, asOf: row.as_of, storedRecords: row.stored,
         })),
-    purgeBatch: (batchId, at, auditIndex) => db.transaction(() => {
+    purgeBatch: (batchId, at, auditIndex) => erasing(() => db.transaction(() => {
       const batch = statements.batch.get(batchId) as { batch_no: number; purged_at: string | null } | undefined;
       if (batch === undefined || batch.purged_at !== null) return undefined;
       const deleted = statements.deleteRecords.run({ batch: batch.batch_no, rows: rowsPerBatch }).changes;
       statements.markPurged.run(at, auditIndex, batch.batch_no);
       return deleted;
-    }).immediate(),
+    }).immediate()),
     countPurgedBatches: () =>
       Object.fromEntries((statements.countPurged.all() as { dataset: string; n: number }[]).map((row) => [row.dataset, row.n])),
     dataKeysWithoutRecords() {
@@ -48,13 +62,18 @@ export function retentionStore(db: SqliteDatabase, rowsPerBatch: number): Synchr
       // The newest key is the current one: records are sealed under it from now on, whether or not any is yet.
       return keys.slice(0, -1).filter((keyId) => !sealsRecord(keyId));
     },
-    destroyDataKey: (keyId, at) => db.transaction(() => {
-      if (statements.keyExists.get(keyId) === undefined) return 'absent';
-      if (statements.newestKey.get() === keyId || sealsRecord(keyId)) return 'in_use';
-      statements.deleteKey.run(keyId);
-      statements.rememberDestroyed.run(keyId, at);
-      return 'destroyed';
-    }).immediate(),
+    destroyDataKey(keyId, at) {
+      const outcome = erasing(() => db.transaction(() => {
+        if (statements.keyExists.get(keyId) === undefined) return 'absent';
+        if (statements.newestKey.get() === keyId || sealsRecord(keyId)) return 'in_use';
+        statements.deleteKey.run(keyId);
+        statements.rememberDestroyed.run(keyId, at);
+        return 'destroyed';
+      }).immediate());
+      // The WAL still holds the page as it was, wrapped key included, until it is checkpointed and truncated.
+      if (outcome === 'destroyed') reclaimWal(db);
+      return outcome;
+    },
     destroyedDataKeys: () =>
       (statements.destroyed.all() as { key_id: number; destroyed_at: string }[]).map((row) => ({ keyId: row.key_id, destroyedAt: row.destroyed_at })),
   };
