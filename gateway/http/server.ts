@@ -153,6 +153,8 @@ export async function startServer(runtime: Runtime, logger: Logger, metrics: Met
   };
   let retentionTimer = setTimeout(function scheduled() {
     void runRetention().finally(() => {
+      // A run that ends while the gateway stops schedules no other.
+      if (shuttingDown) return;
       retentionTimer = setTimeout(scheduled, RETENTION_INTERVAL_MS);
       retentionTimer.unref();
     });

@@ -6,6 +6,7 @@
  * database cannot rewrite (free pages, the WAL, backups). Consents and the audit log are never touched here.
  */
 import type { AuditLog } from '../audit/index.js';
+import { webhookSecretKeyId } from '../identity/webhooks.js';
 import { todayInShanghai } from '../ingest/index.js';
 import { dateMonthsBefore, formatDate, parseDate } from '../policies/dates.js';
 import { GatewayError } from '../errors/index.js';
@@ -89,7 +90,11 @@ export function createRetentionJob(deps: RetentionDependencies): RetentionJob {
 
   async function destroyKeys(dryRun: boolean): Promise<KeyOutcome[]> {
     const destroyed: KeyOutcome[] = [];
+    // Webhook secrets are sealed under data keys too (identity/webhooks.ts) and are not records: a key one of them is
+    // sealed under stays. A secret sealed now is sealed under the current key, which is never destroyed.
+    const sealingSecrets = new Set((await deps.store.listWebhooks()).map(webhookSecretKeyId));
     for (const keyId of await deps.store.dataKeysWithoutRecords()) {
+      if (sealingSecrets.has(keyId)) continue;
       if (dryRun) {
         destroyed.push({ keyId, auditIndex: undefined });
         continue;

@@ -1,6 +1,7 @@
 // The retention job on SQLite with a clock it is given: an old batch's records are purged after their audit entry, a
 // recent batch's stay readable, a consent and every earlier audit entry stay; the data key left without records is
-// destroyed and the current one kept; a second run changes nothing; a dry run changes nothing at all.
+// destroyed and the current one kept (and one a webhook secret is sealed under); a second run changes nothing; a dry
+// run changes nothing at all.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -8,11 +9,12 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { createAuditLog, type AuditLog } from '../../gateway/audit/index.js';
 import { openRecord, randomNonces, recordAssociatedData, sealRecord } from '../../gateway/crypto/index.js';
+import { sealWebhookSecret } from '../../gateway/identity/webhooks.js';
 import { openDataKeyring, type DataKeyring } from '../../gateway/keys/dataKeys.js';
 import { packageRoot } from '../../gateway/paths.js';
 import { createRetentionJob, loadRetentionPolicy, retentionCutoff } from '../../gateway/retention/index.js';
 import { openSqliteAuditStore, openSqliteStore, type AuditStore, type Store } from '../../gateway/store/index.js';
-import { batchMetadata, blindIndex, consent, DATASET } from '../store/fixtures.js';
+import { batchMetadata, blindIndex, consent, DATASET, participant, webhook } from '../store/fixtures.js';
 
 const NOW = new Date('2026-12-04T02:00:00.000Z');
 const policy = loadRetentionPolicy(path.join(packageRoot, 'policies', 'retention.json'));
@@ -97,6 +99,17 @@ describe('retention job', () => {
     expect(again.purged).to.deep.equal([]);
     expect(again.destroyedKeys).to.deep.equal([]);
     expect(await audit.size()).to.equal(3);
+  });
+
+  it('keeps a data key a webhook secret is still sealed under', async () => {
+    const first = await keyring.get(1);
+    const sealedUnderFirst = sealWebhookSecret({ ...keyring, current: () => first }, 'bank-1', 'webhook signing secret');
+    await store.addParticipant(participant('bank-1', 'bank'));
+    await store.setWebhook(webhook('bank-1', { secret: sealedUnderFirst }));
+    const run = await createRetentionJob({ store, audit, policy, actor: 'gateway', now: () => NOW }).run();
+    expect(run.purged.map((batch) => batch.batchId)).to.deep.equal(['water-2019']);
+    expect(run.destroyedKeys).to.deep.equal([]);
+    expect((await store.listDataKeys()).map((key) => key.keyId)).to.deep.equal([1, 2]);
   });
 
   it('purges nothing when the audit entry cannot be written', async () => {
