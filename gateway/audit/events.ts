@@ -51,6 +51,8 @@ export const AUDIT_KINDS = [
   'uplink.acknowledged',
   'uplink.dead_lettered',
   'uplink.replayed',
+  'retention.purged',
+  'retention.key_destroyed',
 ] as const;
 
 export type AuditKind = (typeof AUDIT_KINDS)[number];

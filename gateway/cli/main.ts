@@ -99,6 +99,10 @@ const COMMANDS: Readonly<Record<string, TopLevelCommand>> = {
     description: 'banks\' unusual query patterns flagged by the rules in policies/misuse.json',
     load: async () => (await import('./commands/misuse.js')).registerMisuse,
   },
+  retention: {
+    description: 'records purged past their dataset\'s retention (policies/retention.json), data keys destroyed after them',
+    load: async () => (await import('./commands/retention.js')).registerRetention,
+  },
   scorecards: {
     description: 'banks\' scorecards awaiting review: list, approve or reject them (audited)',
     load: async () => (await import('./commands/scorecards.js')).registerScorecards,

@@ -88,6 +88,13 @@ export interface GatewayConfig {
   readonly misuse: MisuseConfig;
   /** The national credit-information platform's uplink (docs/uplink.md); undefined while GATEWAY_UPLINK_URL is unset. */
   readonly uplink: UplinkConfig | undefined;
+  /** The retention schedule (docs/retention.md). */
+  readonly retention: RetentionConfig;
+}
+
+export interface RetentionConfig {
+  /** The schedule file (GATEWAY_RETENTION_POLICY, default policies/retention.json). */
+  readonly policyFile: string;
 }
 
 export interface UplinkConfig {
@@ -437,5 +444,8 @@ export function loadConfig(env: Environment, cwd: string = process.cwd()): Gatew
       scanIntervalMs: integer(env, 'GATEWAY_MISUSE_SCAN_SECONDS', 300, 1, 86_400) * 1000,
     },
     uplink: uplinkConfig(env, cwd),
+    retention: {
+      policyFile: path.resolve(cwd, env['GATEWAY_RETENTION_POLICY'] ?? path.join(packageRoot, 'policies', 'retention.json')),
+    },
   };
 }

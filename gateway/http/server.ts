@@ -26,6 +26,9 @@ export interface RunningServer {
 }
 
 const OBJECTION_SWEEP_MS = 60_000;
+/** The retention job runs daily, the first time a while after start so that a restart loop cannot run it again and again. */
+const RETENTION_INTERVAL_MS = 86_400_000;
+const RETENTION_FIRST_RUN_MS = 600_000;
 
 export function isLoopback(host: string): boolean {
   if (host === 'localhost') return true;
@@ -138,6 +141,29 @@ export async function startServer(runtime: Runtime, logger: Logger, metrics: Met
   };
   const misuseScan = setInterval(scanMisuse, config.misuse.scanIntervalMs);
   misuseScan.unref();
+  // Records past their dataset's retention are purged once a day (docs/retention.md), by one process on the database.
+  const retention = runtime.retention.job('gateway');
+  const runRetention = async () => {
+    try {
+      if (!await runtime.store.leads('retention')) return;
+      const run = await retention.run();
+      if (run.purged.length > 0 || run.destroyedKeys.length > 0) {
+        logger.info({ batches: run.purged.length, records: run.purged.reduce((sum, batch) => sum + batch.records, 0), data_keys: run.destroyedKeys.map((key) => key.keyId) },
+          'retention: records past their period purged');
+      }
+    } catch (error) {
+      logger.error({ err: error }, 'the retention job failed; retrying tomorrow (or run gateway retention run)');
+    }
+  };
+  let retentionTimer = setTimeout(function scheduled() {
+    void runRetention().finally(() => {
+      // A run that ends while the gateway stops schedules no other.
+      if (shuttingDown) return;
+      retentionTimer = setTimeout(scheduled, RETENTION_INTERVAL_MS);
+      retentionTimer.unref();
+    });
+  }, RETENTION_FIRST_RUN_MS);
+  retentionTimer.unref();
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   let stopping: Promise<void> | undefined;
@@ -151,6 +177,7 @@ export async function startServer(runtime: Runtime, logger: Logger, metrics: Met
       clearTimeout(grace);
       clearInterval(objectionSweep);
       clearInterval(misuseScan);
+      clearTimeout(retentionTimer);
       await runtime.monitoring.delivery.stop();
       await runtime.uplink.worker.stop();
       await runtime.close();

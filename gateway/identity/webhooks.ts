@@ -48,6 +48,11 @@ export function sealWebhookSecret(keyring: DataKeyring, participantId: string, s
   return `${SEALED}${sealed.toString('base64')}`;
 }
 
+/** The data key a stored secret is sealed under; none for one not sealed yet (sealed at the next start). */
+export function webhookSecretKeyId(webhook: Pick<WebhookRecord, 'secret'>): number | undefined {
+  return webhook.secret.startsWith(SEALED) ? sealedKeyId(Buffer.from(webhook.secret.slice(SEALED.length), 'base64')) : undefined;
+}
+
 /** The stored secret opened; one that is not sealed, or sealed for another participant, is refused. */
 export async function openWebhookSecret(keyring: DataKeyring, webhook: Pick<WebhookRecord, 'participantId' | 'secret'>): Promise<string> {
   if (!webhook.secret.startsWith(SEALED)) {

@@ -1,7 +1,7 @@
 /**
  * The policy schemas (schemas/policy.schema.json, schemas/question-pack.schema.json,
  * schemas/report-template.schema.json, schemas/misuse-policy.schema.json,
- * schemas/support-policy.schema.json), compiled once per process (about 190 ms; every policy loader shares them), the
+ * schemas/support-policy.schema.json, schemas/retention-policy.schema.json), compiled once per process (about 190 ms; every policy loader shares them), the
  * reading of policy files, and ajv errors turned into one readable line that names the member at fault.
  */
 import fs from 'node:fs';
@@ -17,6 +17,7 @@ const PACKS_ID = 'https://gateway.invalid/schemas/question-pack.v1.json';
 const REPORT_TEMPLATE_ID = 'https://gateway.invalid/schemas/report-template.v1.json';
 const MISUSE_ID = 'https://gateway.invalid/schemas/misuse-policy.v1.json';
 const SUPPORT_ID = 'https://gateway.invalid/schemas/support-policy.v1.json';
+const RETENTION_ID = 'https://gateway.invalid/schemas/retention-policy.v1.json';
 
 export interface PolicyValidators {
   readonly question: ValidateFunction;
@@ -25,6 +26,7 @@ export interface PolicyValidators {
   readonly reportTemplate: ValidateFunction;
   readonly misuse: ValidateFunction;
   readonly support: ValidateFunction;
+  readonly retention: ValidateFunction;
 }
 
 /** How a versioned policy file is named: <id>.v<version>.json (questions, report templates, support policies). */
@@ -66,13 +68,14 @@ function compileSchemas(): PolicyValidators {
   ajv.addSchema(readSchema('report-template.schema.json'));
   ajv.addSchema(readSchema('misuse-policy.schema.json'));
   ajv.addSchema(readSchema('support-policy.schema.json'));
+  ajv.addSchema(readSchema('retention-policy.schema.json'));
   const get = (id: string): ValidateFunction => {
     const validate = ajv.getSchema(id);
     if (!validate) throw new GatewayError('internal_error', `schema ${id} is not loaded`);
     return validate;
   };
   return { question: get(POLICY_ID), packs: get(PACKS_ID), fixtures: get(`${POLICY_ID}#/$defs/fixture_file`), reportTemplate: get(REPORT_TEMPLATE_ID),
-    misuse: get(MISUSE_ID), support: get(SUPPORT_ID) };
+    misuse: get(MISUSE_ID), support: get(SUPPORT_ID), retention: get(RETENTION_ID) };
 }
 
 function describe(error: ErrorObject): string {

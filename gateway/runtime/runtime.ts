@@ -12,6 +12,8 @@ import { createMisuseNotifier, createMisuseScanner, loadMisusePolicy } from '../
 import { createSupportService, loadSupportPolicies } from '../support/index.js';
 import type { SupportService } from '../support/index.js';
 import type { MisuseNotifier, MisuseScanner } from '../misuse/index.js';
+import { createRetentionJob, loadRetentionPolicy } from '../retention/index.js';
+import type { RetentionJob, RetentionPolicy } from '../retention/index.js';
 import { loadMonitorRules, loadQuestionCatalog, loadReportTemplates } from '../policies/index.js';
 import type { MonitorRules, QuestionCatalog, ReportTemplates } from '../policies/index.js';
 import { createObjectionService } from '../objections/index.js';
@@ -91,6 +93,8 @@ export interface Runtime {
   readonly support: SupportService;
   /** Misuse rules over the audit log; the serving process scans on an interval (startServer). */
   readonly misuse: MisuseScanner;
+  /** The retention schedule (docs/retention.md) and its job, whose entries name `actor` ("gateway" when scheduled). */
+  readonly retention: { readonly policy: RetentionPolicy; job(actor: string): RetentionJob };
   /** Sends new flags to the operator's webhook, when GATEWAY_MISUSE_WEBHOOK_URL is set. */
   readonly notifyMisuse: MisuseNotifier | undefined;
   /** Risk monitoring; its delivery worker runs only in the serving process (startServer starts it). */
@@ -171,6 +175,7 @@ export async function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {
   const monitorRules = loadMonitorRules(questions);
   const templates = loadReportTemplates(questions);
   const misusePolicy = loadMisusePolicy(config.misuse.policyFile);
+  const retentionPolicy = loadRetentionPolicy(config.retention.policyFile);
   const supportPolicies = loadSupportPolicies(questions);
   const reviewRules = loadReviewRules();
   const reportRenderer = createReportRenderer({ font: { file: config.reports.fontFile, name: config.reports.fontName }, templates });
@@ -248,6 +253,7 @@ export async function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {
         policies: supportPolicies, questions, records, participants, audit: log, signer, minCell: config.supportMinCell,
       }),
       misuse: createMisuseScanner({ audit: log, participants, policy: misusePolicy, autoSuspend: config.misuse.autoSuspend }),
+      retention: { policy: retentionPolicy, job: (actor) => createRetentionJob({ store, audit: log, policy: retentionPolicy, actor }) },
       notifyMisuse: config.misuse.webhookUrl === undefined ? undefined : createMisuseNotifier({
         url: config.misuse.webhookUrl, signer, resolveTarget, logger, timeoutMs: config.alertDelivery.timeoutMs,
       }),

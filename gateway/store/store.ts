@@ -19,6 +19,7 @@ import type { ObjectionTransaction, ReportStore } from './reportStore.js';
 import type { ScorecardStore } from './scorecardStore.js';
 import type { EnrolmentStore } from './enrolmentStore.js';
 import type { UplinkBatchTransaction, UplinkStore } from './uplinkStore.js';
+import type { RetentionStore } from './retentionStore.js';
 
 export interface BatchMetadata {
   readonly batchId: string;
@@ -376,7 +377,7 @@ export interface Coordination {
   join(recover: () => Promise<void>): Promise<boolean>;
 }
 
-export interface Store extends Coordination, IdentityStore, ConsentStore, MonitorStore, ReportStore, ScorecardStore, EnrolmentStore, UplinkStore {
+export interface Store extends Coordination, IdentityStore, ConsentStore, MonitorStore, ReportStore, ScorecardStore, EnrolmentStore, UplinkStore, RetentionStore {
   findBatch(dataset: string, contentHash: string): Promise<StoredBatch | undefined>;
   findBatchById(batchId: string): Promise<StoredBatch | undefined>;
   /** The most recent `limit` committed batches, newest first. */

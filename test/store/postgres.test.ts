@@ -17,6 +17,7 @@ import { monitorStoreContract } from './monitorContract.js';
 import { reportStoreContract } from './reportContract.js';
 import { scorecardStoreContract } from './scorecardContract.js';
 import { uplinkStoreContract } from './uplinkContract.js';
+import { retentionStoreContract } from './retentionContract.js';
 
 let server: PostgresServer | undefined;
 let databaseUrl = '';
@@ -102,6 +103,7 @@ describe('PostgreSQL engine', function () {
   reportStoreContract('postgres', postgres);
   scorecardStoreContract('postgres', postgres);
   uplinkStoreContract('postgres', postgres);
+  retentionStoreContract('postgres', postgres);
   auditStoreContract('postgres', postgresAudit);
   crashContract('postgres', postgres, new URL('./postgresOpener.js', import.meta.url), () => databaseUrl);
 
@@ -120,7 +122,7 @@ describe('PostgreSQL engine', function () {
         track(openPostgresStore({ url })), track(openPostgresStore({ url })), track(openPostgresAuditStore({ url })),
       ]);
       const applied = await sql<{ version: number; n: string }>(url, 'SELECT version, count(*) AS n FROM schema_migrations GROUP BY version ORDER BY version');
-      expect(applied).to.deep.equal([{ version: 1, n: '1' }, { version: 2, n: '1' }, { version: 3, n: '1' }]);
+      expect(applied).to.deep.equal([{ version: 1, n: '1' }, { version: 2, n: '1' }, { version: 3, n: '1' }, { version: 4, n: '1' }]);
       await first.addDataKey(() => Buffer.from('k'), '2026-12-01T00:00:00.000Z');
       expect((await second.listDataKeys()).map((key) => key.keyId)).to.deep.equal([1]);
       expect(await audit.size()).to.equal(0);

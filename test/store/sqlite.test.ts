@@ -16,6 +16,7 @@ import { monitorStoreContract } from './monitorContract.js';
 import { reportStoreContract } from './reportContract.js';
 import { scorecardStoreContract } from './scorecardContract.js';
 import { uplinkStoreContract } from './uplinkContract.js';
+import { retentionStoreContract } from './retentionContract.js';
 
 let dir = '';
 const sqlite: StoreFactory = {
@@ -33,6 +34,7 @@ monitorStoreContract('sqlite', sqlite);
 reportStoreContract('sqlite', sqlite);
 scorecardStoreContract('sqlite', sqlite);
 uplinkStoreContract('sqlite', sqlite);
+retentionStoreContract('sqlite', sqlite);
 
 let auditDir = '';
 const sqliteAudit: AuditStoreFactory = {

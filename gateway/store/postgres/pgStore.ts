@@ -17,6 +17,7 @@ import type { ReportStore } from '../reportStore.js';
 import type { ScorecardStore } from '../scorecardStore.js';
 import type { EnrolmentStore } from '../enrolmentStore.js';
 import type { UplinkStore } from '../uplinkStore.js';
+import type { RetentionStore } from '../retentionStore.js';
 import {
   applyMigrations, bytes, constraintOf, createDatabase, isUniqueViolation, mapError, pgTypes, queryable, type Database, type Queryable,
 } from './pgDatabase.js';
@@ -24,6 +25,7 @@ import { batchTransaction, MONITOR_LOCK, monitorStore, sequenceLock } from './pg
 import { reportStore } from './pgReportStore.js';
 import { enrolmentStore, scorecardStore } from './pgScorecardStore.js';
 import { uplinkBatchTransaction, uplinkStore } from './pgUplinkStore.js';
+import { retentionStore } from './pgRetentionStore.js';
 
 /** As on SQLite: record_id = batch_no * 2^24 + row number, so ids and ciphertexts are the same on either engine. */
 const ROWS_PER_BATCH = 2 ** 24;
@@ -221,7 +223,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   }
 
   const records: Omit<Store, keyof IdentityStore | keyof ConsentStore | keyof MonitorStore | keyof ReportStore | keyof ScorecardStore | keyof EnrolmentStore
-    | keyof UplinkStore | keyof Coordination | 'engine'> = {
+    | keyof UplinkStore | keyof RetentionStore | keyof Coordination | 'engine'> = {
     maxBatchRows: ROWS_PER_BATCH - 1,
     findBatch: async (dataset, contentHash) => {
       const row = await findBatch(dataset, contentHash);
@@ -263,7 +265,9 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     addDataKey: (wrap, createdAt) => db.transaction(async (tx) => {
       // Two instances adding a key at once would pick the same next id: the table lock orders them.
       await tx.query('LOCK TABLE data_keys IN SHARE ROW EXCLUSIVE MODE');
-      const keyId = (await tx.query<{ id: number }>('SELECT coalesce(max(key_id), 0) + 1 AS id FROM data_keys')).rows[0]?.id as number;
+      // A destroyed key's id is never reused: a record sealed under it, surviving somewhere, must not open under another.
+      const keyId = (await tx.query<{ id: number }>(`SELECT greatest(coalesce((SELECT max(key_id) FROM data_keys), 0),
+        coalesce((SELECT max(key_id) FROM destroyed_data_keys), 0)) + 1 AS id`)).rows[0]?.id as number;
       await tx.query('INSERT INTO data_keys (key_id, wrapped, created_at) VALUES ($1, $2, $3)', [keyId, bytes(wrap(keyId)), createdAt]);
       return keyId;
     }),
@@ -312,6 +316,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     ...scorecardStore(db),
     ...enrolmentStore(db),
     ...uplinkStore(db),
+    ...retentionStore(db, ROWS_PER_BATCH),
     ...records,
   };
 }

@@ -16,6 +16,7 @@ import { reportStore } from './sqliteReportStore.js';
 import { scorecardStore } from './sqliteScorecardStore.js';
 import { enrolmentStore } from './sqliteEnrolmentStore.js';
 import { uplinkBatchTransaction, uplinkStore } from './sqliteUplinkStore.js';
+import { retentionStore } from './sqliteRetentionStore.js';
 import { createKeyedLock } from '../keyedLock.js';
 import { createSerial, LOCK_WAIT_MS, whenUnlocked, type Synchronous } from './serial.js';
 import type {
@@ -26,6 +27,7 @@ import type { ReportStore } from '../reportStore.js';
 import type { ScorecardStore } from '../scorecardStore.js';
 import type { EnrolmentStore } from '../enrolmentStore.js';
 import type { UplinkStore } from '../uplinkStore.js';
+import type { RetentionStore } from '../retentionStore.js';
 
 const ROWS_PER_BATCH = 2 ** 24;
 /** A batch's staging database is `<database file>.batch-<batch number>`, beside it, on the same disk. */
@@ -247,7 +249,8 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     countAll: db.prepare('SELECT count(*) AS n FROM records'),
     countDataset: db.prepare('SELECT count(*) AS n FROM records WHERE dataset_no = ?'),
     listKeys: db.prepare('SELECT key_id, wrapped, created_at FROM data_keys ORDER BY key_id'),
-    nextKeyId: db.prepare('SELECT coalesce(max(key_id), 0) + 1 AS id FROM data_keys'),
+    // A destroyed key's id is never reused: a record sealed under it, surviving somewhere, must not open under another.
+    nextKeyId: db.prepare(`SELECT max(coalesce((SELECT max(key_id) FROM data_keys), 0), coalesce((SELECT max(key_id) FROM destroyed_data_keys), 0)) + 1 AS id`),
     insertKey: db.prepare('INSERT INTO data_keys (key_id, wrapped, created_at) VALUES (?, ?, ?)'),
     scanSealed: db.prepare(`
       SELECT r.record_id, d.dataset, r.sealed FROM records r JOIN datasets d ON d.dataset_no = r.dataset_no
@@ -351,7 +354,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
   }
 
   const serial = createSerial(db);
-  const records: Synchronous<Omit<Store, keyof IdentityStore | keyof ConsentStore | keyof MonitorStore | keyof ReportStore | keyof ScorecardStore | keyof EnrolmentStore | keyof UplinkStore | keyof Coordination | 'engine'>> = {
+  const records: Synchronous<Omit<Store, keyof IdentityStore | keyof ConsentStore | keyof MonitorStore | keyof ReportStore | keyof ScorecardStore | keyof EnrolmentStore | keyof UplinkStore | keyof RetentionStore | keyof Coordination | 'engine'>> = {
     maxBatchRows: ROWS_PER_BATCH - 1,
     findBatch: (dataset, contentHash) => {
       const row = statements.batchByContent.get(dataset, contentHash) as BatchRow | undefined;
@@ -441,6 +444,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     ...serial.wrap(scorecardStore(db)),
     ...serial.wrap(enrolmentStore(db)),
     ...serial.wrap(uplinkStore(db)),
+    ...serial.wrap(retentionStore(db, ROWS_PER_BATCH)),
     ...serial.wrap(records),
   };
 }
