@@ -5,82 +5,12 @@
  */
 import { GatewayError } from '../../errors/index.js';
 import type {
-  NewObjection, ObjectionEvent, ObjectionEventType, ObjectionRecord, ObjectionScope, ObjectionState, ObjectionTransaction, ReportRecord, ReportStore,
-  Resolution,
-} from '../reportStore.js';
+  NewObjection, ObjectionRecord, ObjectionScope, ObjectionState, ObjectionTransaction, ReportStore,
+  Resolution } from '../reportStore.js';
 import { bytes, isUniqueViolation, type Database, type Queryable } from './pgDatabase.js';
 import { insertEvents, sequenceLock } from './pgMonitorStore.js';
-
-interface ReportRow {
-  report_id: string;
-  bank_id: string;
-  uscc: string;
-  consent_id: string;
-  template_id: string;
-  template_version: number;
-  jws: string;
-  jws_sha256: string;
-  evidence: string;
-  audit_index: number;
-  created_at: string;
-}
-
-interface ObjectionRow {
-  seq: number;
-  objection_id: string;
-  enterprise_id: string;
-  uscc: string;
-  subject_index: Buffer;
-  datasets: string;
-  target: string;
-  reason: string;
-  evidence: string;
-  state: ObjectionState;
-  raised_at: string;
-  due_at: string;
-  disputed_since: string;
-  overdue_at: string | null;
-  resolved_at: string | null;
-  resolved_by: string | null;
-  resolution: string | null;
-  notified_at: string | null;
-  audit_index: number;
-}
-
-interface EventRow {
-  seq: number;
-  objection_id: string;
-  type: ObjectionEventType;
-  actor: string;
-  at: string;
-  details: string;
-  audit_index: number | null;
-}
-
-function toReport(row: ReportRow): ReportRecord {
-  return {
-    reportId: row.report_id, bankId: row.bank_id, uscc: row.uscc, consentId: row.consent_id, templateId: row.template_id,
-    templateVersion: row.template_version, jws: row.jws, jwsSha256: row.jws_sha256, evidence: row.evidence, auditIndex: row.audit_index,
-    createdAt: row.created_at,
-  };
-}
-
-function toObjection(row: ObjectionRow): ObjectionRecord {
-  return {
-    seq: row.seq, objectionId: row.objection_id, enterpriseId: row.enterprise_id, uscc: row.uscc, subjectIndex: row.subject_index,
-    datasets: JSON.parse(row.datasets) as string[], target: row.target, reason: row.reason, evidence: row.evidence, state: row.state,
-    raisedAt: row.raised_at, dueAt: row.due_at, disputedSince: row.disputed_since, overdueAt: row.overdue_at ?? undefined,
-    resolvedAt: row.resolved_at ?? undefined, resolvedBy: row.resolved_by ?? undefined, resolution: row.resolution ?? undefined,
-    notifiedAt: row.notified_at ?? undefined, auditIndex: row.audit_index,
-  };
-}
-
-function toEvent(row: EventRow): ObjectionEvent {
-  return {
-    seq: row.seq, objectionId: row.objection_id, type: row.type, actor: row.actor, at: row.at, details: row.details,
-    auditIndex: row.audit_index ?? undefined,
-  };
-}
+import { toEvent, toObjection, toReport } from '../rows/reports.js';
+import type { EventRow, ObjectionRow, ReportRow } from '../rows/reports.js';
 
 const INSERT_EVENT = 'INSERT INTO objection_events (objection_id, type, actor, at, details, audit_index) VALUES ($1, $2, $3, $4, $5, $6)';
 const OPEN_DATASETS = `SELECT datasets FROM objections WHERE uscc = $1 AND state = 'open'`;

@@ -10,9 +10,8 @@ import pg from 'pg';
 import { GatewayError } from '../../errors/index.js';
 import { createKeyedLock } from '../keyedLock.js';
 import type {
-  BatchMetadata, BatchTransaction, BatchWriter, CommitResult, ConsentRecord, ConsentStore, Coordination, IdentityStore, MonitorStore, ParticipantRecord, ParticipantRole,
-  ParticipantStatus, ReconciledConsentUse, SealedRecord, SealedRow, StoredBatch, StoredConsentState, StoredRecord, Store, WrappedDataKey,
-} from '../store.js';
+  BatchMetadata, BatchTransaction, BatchWriter, CommitResult, ConsentStore, Coordination, IdentityStore, MonitorStore, ParticipantRecord, ParticipantRole,
+  ParticipantStatus, ReconciledConsentUse, SealedRecord, SealedRow, StoredBatch, StoredConsentState, StoredRecord, Store, WrappedDataKey } from '../store.js';
 import type { ReportStore } from '../reportStore.js';
 import type { ScorecardStore } from '../scorecardStore.js';
 import type { EnrolmentStore } from '../enrolmentStore.js';
@@ -26,6 +25,8 @@ import { reportStore } from './pgReportStore.js';
 import { enrolmentStore, scorecardStore } from './pgScorecardStore.js';
 import { uplinkBatchTransaction, uplinkStore } from './pgUplinkStore.js';
 import { retentionStore } from './pgRetentionStore.js';
+import { toConsent } from '../rows/consents.js';
+import type { ConsentRow } from '../rows/consents.js';
 
 /** As on SQLite: record_id = batch_no * 2^24 + row number, so ids and ciphertexts are the same on either engine. */
 const ROWS_PER_BATCH = 2 ** 24;
@@ -428,38 +429,6 @@ function identityStore(db: Database): IdentityStore {
       await db.query(`INSERT INTO idempotent_responses (participant_id, idempotency_key, request_sha256, status, body, created_at)
         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`, [participantId, key, response.requestSha256, response.status, response.body, at]);
     },
-  };
-}
-
-interface ConsentRow {
-  seq: number;
-  consent_id: string;
-  enterprise_id: string;
-  uscc: string;
-  bank_id: string;
-  purpose: string;
-  questions: string;
-  not_before: number;
-  expires_at: number;
-  max_uses: number | null;
-  uses: number;
-  state: StoredConsentState;
-  replaces: string | null;
-  replaced_by: string | null;
-  artefact: string;
-  artefact_sha256: string;
-  granted_at: string;
-  ended_at: string | null;
-  audit_index: number;
-}
-
-function toConsent(row: ConsentRow): ConsentRecord {
-  return {
-    seq: row.seq, consentId: row.consent_id, enterpriseId: row.enterprise_id, uscc: row.uscc, bankId: row.bank_id,
-    purpose: row.purpose, questions: JSON.parse(row.questions) as string[], notBefore: row.not_before, expiresAt: row.expires_at,
-    maxUses: row.max_uses ?? undefined, uses: row.uses, state: row.state, replaces: row.replaces ?? undefined,
-    replacedBy: row.replaced_by ?? undefined, artefact: row.artefact, artefactSha256: row.artefact_sha256,
-    grantedAt: row.granted_at, endedAt: row.ended_at ?? undefined, auditIndex: row.audit_index,
   };
 }
 

@@ -20,14 +20,15 @@ import { retentionStore } from './sqliteRetentionStore.js';
 import { createKeyedLock } from '../keyedLock.js';
 import { createSerial, LOCK_WAIT_MS, whenUnlocked, type Synchronous } from './serial.js';
 import type {
-  BatchMetadata, BatchTransaction, BatchWriter, CommitResult, ConsentRecord, Coordination, ConsentStore, IdentityStore, MonitorStore, StoredConsentState, ParticipantRecord, ParticipantRole, ParticipantStatus,
-  ReconciledConsentUse, SealedRecord, SealedRow, StoredBatch, StoredRecord, Store, WrappedDataKey,
-} from '../store.js';
+  BatchMetadata, BatchTransaction, BatchWriter, CommitResult, Coordination, ConsentStore, IdentityStore, MonitorStore, ParticipantRecord, ParticipantRole, ParticipantStatus,
+  ReconciledConsentUse, SealedRecord, SealedRow, StoredBatch, StoredRecord, Store, WrappedDataKey } from '../store.js';
 import type { ReportStore } from '../reportStore.js';
 import type { ScorecardStore } from '../scorecardStore.js';
 import type { EnrolmentStore } from '../enrolmentStore.js';
 import type { UplinkStore } from '../uplinkStore.js';
 import type { RetentionStore } from '../retentionStore.js';
+import { toConsent } from '../rows/consents.js';
+import type { ConsentRow } from '../rows/consents.js';
 
 const ROWS_PER_BATCH = 2 ** 24;
 /** A batch's staging database is `<database file>.batch-<batch number>`, beside it, on the same disk. */
@@ -578,38 +579,6 @@ function identityStore(db: SqliteDatabase): Synchronous<IdentityStore> {
     saveIdempotentResponse(participantId, key, response, at) {
       statements.saveIdempotent.run(participantId, key, response.requestSha256, response.status, response.body, at);
     },
-  };
-}
-
-interface ConsentRow {
-  seq: number;
-  consent_id: string;
-  enterprise_id: string;
-  uscc: string;
-  bank_id: string;
-  purpose: string;
-  questions: string;
-  not_before: number;
-  expires_at: number;
-  max_uses: number | null;
-  uses: number;
-  state: StoredConsentState;
-  replaces: string | null;
-  replaced_by: string | null;
-  artefact: string;
-  artefact_sha256: string;
-  granted_at: string;
-  ended_at: string | null;
-  audit_index: number;
-}
-
-function toConsent(row: ConsentRow): ConsentRecord {
-  return {
-    seq: row.seq, consentId: row.consent_id, enterpriseId: row.enterprise_id, uscc: row.uscc, bankId: row.bank_id,
-    purpose: row.purpose, questions: JSON.parse(row.questions) as string[], notBefore: row.not_before, expiresAt: row.expires_at,
-    maxUses: row.max_uses ?? undefined, uses: row.uses, state: row.state, replaces: row.replaces ?? undefined,
-    replacedBy: row.replaced_by ?? undefined, artefact: row.artefact, artefactSha256: row.artefact_sha256,
-    grantedAt: row.granted_at, endedAt: row.ended_at ?? undefined, auditIndex: row.audit_index,
   };
 }
 
