@@ -21,7 +21,7 @@ import { createKeyedLock } from '../keyedLock.js';
 import { createSerial, LOCK_WAIT_MS, whenUnlocked, type Synchronous } from './serial.js';
 import type {
   BatchMetadata, BatchTransaction, BatchWriter, CommitResult, Coordination, ConsentStore, IdentityStore, MonitorStore, ParticipantRecord, ParticipantRole, ParticipantStatus,
-  ReconciledConsentUse, SealedRecord, SealedRow, StoredBatch, StoredRecord, Store, WrappedDataKey } from '../store.js';
+  ReconciledConsentUse, SealedRecord, SealedRow, StoredRecord, Store, WrappedDataKey } from '../store.js';
 import type { ReportStore } from '../reportStore.js';
 import type { ScorecardStore } from '../scorecardStore.js';
 import type { EnrolmentStore } from '../enrolmentStore.js';
@@ -29,42 +29,22 @@ import type { UplinkStore } from '../uplinkStore.js';
 import type { RetentionStore } from '../retentionStore.js';
 import { toConsent } from '../rows/consents.js';
 import type { ConsentRow } from '../rows/consents.js';
+import { toBatch } from '../rows/batches.js';
+import type { BatchRow } from '../rows/batches.js';
 
 const ROWS_PER_BATCH = 2 ** 24;
 /** A batch's staging database is `<database file>.batch-<batch number>`, beside it, on the same disk. */
 const STAGING_INFIX = '.batch-';
+/** A staging file SQLite cannot read yet and younger than this may be a batch's being created: it is not removed. */
+const FRESH_STAGING_MS = 60_000;
 
 export interface SqliteStoreOptions {
   /** Database file; ':memory:' is not supported because batches use a second connection. */
   readonly file: string;
 }
 
-interface BatchRow {
-  batch_id: string;
-  dataset: string;
-  source: string;
-  content_hash: string;
-  format: string;
-  row_count: number;
-  as_of: string;
-  received_at: string;
-}
-
 const BATCH_COLUMNS = `b.batch_id, d.dataset, b.source, b.content_hash, b.format, b.row_count, b.as_of, b.received_at
   FROM batches b JOIN datasets d ON d.dataset_no = b.dataset_no`;
-
-function toBatch(row: BatchRow): StoredBatch {
-  return {
-    batchId: row.batch_id,
-    dataset: row.dataset,
-    source: row.source,
-    contentHash: row.content_hash,
-    format: row.format,
-    rowCount: row.row_count,
-    asOf: row.as_of,
-    receivedAt: row.received_at,
-  };
-}
 
 /**
  * Creates the database file 0600 (in a 0700 directory) before SQLite opens it: SQLite would create it with the
@@ -190,8 +170,9 @@ function removeLeftoverStaging(file: string): void {
     try {
       probe.exec('BEGIN IMMEDIATE');
     } catch (error) {
-      // Busy: a batch holds it. Anything else: SQLite cannot read it, so no batch is using it.
-      if (isBusy(error)) {
+      // Busy: a batch holds it. Anything else: SQLite cannot read it — a crash left it torn, or a batch is creating it
+      // this moment; a fresh one stays for a later open (the crash test once found a live batch's file gone under load).
+      if (isBusy(error) || Date.now() - fs.statSync(stagingFile).mtimeMs < FRESH_STAGING_MS) {
         probe.close();
         continue;
       }
