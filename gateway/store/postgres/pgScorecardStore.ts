@@ -1,10 +1,12 @@
 /** Scorecards, back-tests and enrolment codes on PostgreSQL (sqliteScorecardStore.ts and sqliteEnrolmentStore.ts, statement for statement). */
 import { GatewayError } from '../../errors/index.js';
-import type { EnrolmentCodeRecord, EnrolmentStore } from '../enrolmentStore.js';
+import type { EnrolmentStore } from '../enrolmentStore.js';
 import type { NewScorecard, ScorecardStore } from '../scorecardStore.js';
 import { isUniqueViolation, type Database } from './pgDatabase.js';
 import { toBacktest, toScorecard } from '../rows/scorecards.js';
 import type { BacktestRow, ScorecardRow } from '../rows/scorecards.js';
+import { toEnrolmentCode } from '../rows/enrolment.js';
+import type { CodeRow } from '../rows/enrolment.js';
 
 export function scorecardStore(db: Database): ScorecardStore {
   return {
@@ -50,25 +52,6 @@ export function scorecardStore(db: Database): ScorecardStore {
   };
 }
 
-interface CodeRow {
-  code_id: string;
-  code_sha256: string;
-  uscc: string;
-  name: string;
-  issued_by: string;
-  issued_at: string;
-  expires_at: string;
-  used_at: string | null;
-  used_by: string | null;
-}
-
-function toCode(row: CodeRow): EnrolmentCodeRecord {
-  return {
-    codeId: row.code_id, codeSha256: row.code_sha256, uscc: row.uscc, name: row.name, issuedBy: row.issued_by,
-    issuedAt: row.issued_at, expiresAt: row.expires_at, usedAt: row.used_at ?? undefined, usedBy: row.used_by ?? undefined,
-  };
-}
-
 export function enrolmentStore(db: Database): EnrolmentStore {
   return {
     async addEnrolmentCode(code) {
@@ -79,11 +62,11 @@ export function enrolmentStore(db: Database): EnrolmentStore {
       // One statement: the row is claimed and read back atomically; of two racing redemptions the second finds it used.
       const { rows } = await db.query<CodeRow>('UPDATE enrolment_codes SET used_at = $1 WHERE code_sha256 = $2 AND used_at IS NULL AND expires_at > $1 RETURNING *',
         [at, codeSha256]);
-      return rows[0] && toCode(rows[0]);
+      return rows[0] && toEnrolmentCode(rows[0]);
     },
     async recordEnrolment(codeId, participantId) {
       await db.query('UPDATE enrolment_codes SET used_by = $1 WHERE code_id = $2', [participantId, codeId]);
     },
-    listEnrolmentCodes: async () => (await db.query<CodeRow>('SELECT * FROM enrolment_codes ORDER BY issued_at, code_id')).rows.map(toCode),
+    listEnrolmentCodes: async () => (await db.query<CodeRow>('SELECT * FROM enrolment_codes ORDER BY issued_at, code_id')).rows.map(toEnrolmentCode),
   };
 }

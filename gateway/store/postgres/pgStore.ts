@@ -11,7 +11,7 @@ import { GatewayError } from '../../errors/index.js';
 import { createKeyedLock } from '../keyedLock.js';
 import type {
   BatchMetadata, BatchTransaction, BatchWriter, CommitResult, ConsentStore, Coordination, IdentityStore, MonitorStore, ParticipantRecord, ParticipantRole,
-  ParticipantStatus, ReconciledConsentUse, SealedRecord, SealedRow, StoredBatch, StoredConsentState, StoredRecord, Store, WrappedDataKey } from '../store.js';
+  ParticipantStatus, ReconciledConsentUse, SealedRecord, SealedRow, StoredConsentState, StoredRecord, Store, WrappedDataKey } from '../store.js';
 import type { ReportStore } from '../reportStore.js';
 import type { ScorecardStore } from '../scorecardStore.js';
 import type { EnrolmentStore } from '../enrolmentStore.js';
@@ -27,6 +27,8 @@ import { uplinkBatchTransaction, uplinkStore } from './pgUplinkStore.js';
 import { retentionStore } from './pgRetentionStore.js';
 import { toConsent } from '../rows/consents.js';
 import type { ConsentRow } from '../rows/consents.js';
+import { toBatch } from '../rows/batches.js';
+import type { BatchRow } from '../rows/batches.js';
 
 /** As on SQLite: record_id = batch_no * 2^24 + row number, so ids and ciphertexts are the same on either engine. */
 const ROWS_PER_BATCH = 2 ** 24;
@@ -38,26 +40,8 @@ export interface PostgresStoreOptions {
   readonly poolSize?: number;
 }
 
-interface BatchRow {
-  batch_id: string;
-  dataset: string;
-  source: string;
-  content_hash: string;
-  format: string;
-  row_count: number;
-  as_of: string;
-  received_at: string;
-}
-
 const BATCH_COLUMNS = `b.batch_id, d.dataset, b.source, b.content_hash, b.format, b.row_count, b.as_of, b.received_at
   FROM batches b JOIN datasets d ON d.dataset_no = b.dataset_no`;
-
-function toBatch(row: BatchRow): StoredBatch {
-  return {
-    batchId: row.batch_id, dataset: row.dataset, source: row.source, contentHash: row.content_hash, format: row.format, rowCount: row.row_count,
-    asOf: row.as_of, receivedAt: row.received_at,
-  };
-}
 
 const xactLock = (q: Queryable, key: string) => q.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [key]);
 

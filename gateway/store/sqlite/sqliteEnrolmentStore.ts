@@ -1,25 +1,8 @@
 /** Enrolment codes on SQLite (migration 0015); the contract is in ../enrolmentStore.ts. */
 import type { Database as SqliteDatabase } from 'better-sqlite3';
-import type { EnrolmentCodeRecord, EnrolmentStore } from '../enrolmentStore.js';
-
-interface CodeRow {
-  code_id: string;
-  code_sha256: string;
-  uscc: string;
-  name: string;
-  issued_by: string;
-  issued_at: string;
-  expires_at: string;
-  used_at: string | null;
-  used_by: string | null;
-}
-
-function toRecord(row: CodeRow): EnrolmentCodeRecord {
-  return {
-    codeId: row.code_id, codeSha256: row.code_sha256, uscc: row.uscc, name: row.name, issuedBy: row.issued_by,
-    issuedAt: row.issued_at, expiresAt: row.expires_at, usedAt: row.used_at ?? undefined, usedBy: row.used_by ?? undefined,
-  };
-}
+import type { EnrolmentStore } from '../enrolmentStore.js';
+import { toEnrolmentCode } from '../rows/enrolment.js';
+import type { CodeRow } from '../rows/enrolment.js';
 
 export function enrolmentStore(db: SqliteDatabase): EnrolmentStore {
   const statements = {
@@ -36,13 +19,13 @@ export function enrolmentStore(db: SqliteDatabase): EnrolmentStore {
     },
     async redeemEnrolmentCode(codeSha256, at) {
       const row = statements.redeem.get(at, codeSha256, at) as CodeRow | undefined;
-      return row && toRecord(row);
+      return row && toEnrolmentCode(row);
     },
     async recordEnrolment(codeId, participantId) {
       statements.recordEnrolment.run(participantId, codeId);
     },
     async listEnrolmentCodes() {
-      return (statements.list.all() as CodeRow[]).map(toRecord);
+      return (statements.list.all() as CodeRow[]).map(toEnrolmentCode);
     },
   };
 }
