@@ -41,12 +41,16 @@ export function crashContract(engine: string, factory: StoreFactory, opener: URL
   describe(`storage contract, crash: ${engine}`, function () {
     it('leaves nothing of a batch open in a killed process visible after a reopen, and the next batch commits', async function () {
       await (await factory.create()).close();
+      const child = spawn(process.execPath, [fileURLToPath(new URL('./crashChild.js', import.meta.url)), opener.href, location()]);
+      const exited = once(child, 'exit');
       try {
-        const child = spawn(process.execPath, [fileURLToPath(new URL('./crashChild.js', import.meta.url)), opener.href, location()]);
-        const exited = once(child, 'exit');
-        await untilLine(child, 'added');
-        await checks.whileBatchOpen?.();
-        child.kill('SIGKILL');
+        try {
+          await untilLine(child, 'added');
+          await checks.whileBatchOpen?.();
+        } finally {
+          // Killed whatever happened above: a child left holding its batch open would keep mocha from ever exiting.
+          child.kill('SIGKILL');
+        }
         expect((await exited)[1]).to.equal('SIGKILL');
         const store = await factory.reopen();
         try {
