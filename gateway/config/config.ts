@@ -6,6 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseCosignatureVerifierKey } from '../crypto/note.js';
+import { CRYPTO_PROFILES, isCryptoProfileName } from '../crypto/profile.js';
+import type { CryptoProfileName } from '../crypto/profile.js';
 import { GatewayError } from '../errors/index.js';
 import { parseAllowedNetworks } from '../identity/webhookTarget.js';
 import type { AllowedNetworks } from '../identity/webhookTarget.js';
@@ -27,6 +29,11 @@ export interface GatewayConfig {
   readonly databaseUrl: string | undefined;
   /** Key material; private keys are written 0600 and never committed. */
   readonly keysDir: string;
+  /**
+   * GATEWAY_CRYPTO_PROFILE: `standard` or `gm` (国密), the profile new keys are made for (docs/crypto-profiles.md).
+   * Unset, a keys directory keeps the profile it was made with, and a new one is `standard`.
+   */
+  readonly cryptoProfile: CryptoProfileName | undefined;
   readonly logLevel: LogLevel;
   /** Worker threads that parse, validate and encrypt ingested rows. */
   readonly ingestWorkers: number;
@@ -326,6 +333,12 @@ export function findProjectRoot(cwd: string): string | undefined {
 }
 
 /** GATEWAY_DATA_DIR and GATEWAY_KEYS_DIR, or the project directory's data/ and keys/ for what they leave unset. */
+function cryptoProfileSetting(value: string | undefined): CryptoProfileName | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!isCryptoProfileName(value)) throw new GatewayError('invalid_configuration', `GATEWAY_CRYPTO_PROFILE must be one of ${CRYPTO_PROFILES.join(', ')}`);
+  return value;
+}
+
 function gatewayHome(env: Environment, cwd: string): { dataDir: string; keysDir: string } {
   const dataDir = env['GATEWAY_DATA_DIR'];
   const keysDir = env['GATEWAY_KEYS_DIR'];
@@ -398,6 +411,7 @@ export function loadConfig(env: Environment, cwd: string = process.cwd()): Gatew
     dataDir,
     databaseUrl: databaseUrl(env['GATEWAY_DATABASE_URL']),
     keysDir,
+    cryptoProfile: cryptoProfileSetting(env['GATEWAY_CRYPTO_PROFILE']),
     logLevel,
     ingestWorkers: integer(env, 'GATEWAY_INGEST_WORKERS', defaultIngestWorkers(), 1, 64),
     maxRecordBytes: integer(env, 'GATEWAY_MAX_RECORD_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),

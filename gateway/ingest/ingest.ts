@@ -8,6 +8,7 @@
  * written the caller gets an error, and a stored batch left without its entry (a crash in between) gets it from
  * `auditUnloggedBatches` at the next start.
  */
+import type { BlindIndexKey } from '../crypto/index.js';
 import type { AuditLog } from '../audit/index.js';
 import { contentHasher } from '../crypto/index.js';
 import type { DatasetRegistry } from '../datasets/registry.js';
@@ -64,7 +65,7 @@ export interface IngestorDependencies {
   readonly store: Store;
   readonly registry: DatasetRegistry;
   readonly keyring: DataKeyring;
-  readonly blindIndexKey: Buffer;
+  readonly blindIndexKey: BlindIndexKey;
   readonly workers: number;
   readonly maxRecordBytes: number;
   readonly audit: AuditLog;
@@ -197,7 +198,7 @@ export function createIngestor(deps: IngestorDependencies): Ingestor {
       let written: Promise<void> = Promise.resolve();
       let writeFailure: { error: unknown } | undefined;
       await pool.run(
-        { dataset: dataset.id, recordIdBase: writer.recordId(1) - 1, dataKey: { id: dataKey.id, secret: dataKey.secret }, blindIndexKey: deps.blindIndexKey },
+        { dataset: dataset.id, recordIdBase: writer.recordId(1) - 1, dataKey: { id: dataKey.id, aead: dataKey.aead, secret: dataKey.secret }, blindIndexKey: deps.blindIndexKey },
         chunks,
         (chunk) => {
           errors.addChunk(chunk);

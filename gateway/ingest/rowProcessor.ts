@@ -40,8 +40,8 @@ function jsonToObject(text: string, rowNumber: number, errors: RowError[]): Reco
 export function createRowProcessor(registry: DatasetRegistry, setup: BatchSetup): RowProcessor {
   const dataset: DatasetDefinition = registry.get(setup.dataset);
   const datasetId: DatasetId = dataset.id;
-  const indexer: BlindIndexer = createBlindIndexer(Buffer.from(setup.blindIndexKey));
-  const key: DataKey = { id: setup.dataKey.id, secret: Buffer.from(setup.dataKey.secret) };
+  const indexer: BlindIndexer = createBlindIndexer(setup.blindIndexKey);
+  const key: DataKey = { id: setup.dataKey.id, aead: setup.dataKey.aead, secret: Buffer.from(setup.dataKey.secret) };
   const subjectRule = dataset.subject;
   let lastSubject = '';
   let lastSubjectIndex: Buffer = Buffer.alloc(0);

@@ -1,4 +1,5 @@
 /** Shapes shared by the ingestion reader, the worker threads and the ingestor. */
+import type { AeadName, BlindIndexKey } from '../crypto/index.js';
 
 export type InputFormat = 'csv' | 'ndjson' | 'json';
 
@@ -17,8 +18,8 @@ export interface BatchSetup {
   readonly dataset: string;
   /** record id = recordIdBase + row number. */
   readonly recordIdBase: number;
-  readonly dataKey: { readonly id: number; readonly secret: Uint8Array };
-  readonly blindIndexKey: Uint8Array;
+  readonly dataKey: { readonly id: number; readonly aead: AeadName; readonly secret: Uint8Array };
+  readonly blindIndexKey: BlindIndexKey;
 }
 
 /**

@@ -1,9 +1,9 @@
 /**
- * Data keys: the AES-256 keys that seal records, stored in the database wrapped by the KEK. The newest is current
+ * Data keys: the keys that seal records (AES-256-GCM, or SM4-GCM under the 国密 profile), stored in the database wrapped by the KEK. The newest is current
  * and seals new records; older ones stay until re-encryption has moved every record off them.
  */
 import { newDataKey, openRecord, recordAssociatedData, sealRecord, sealedKeyId, unwrapDataKey, wrapDataKey, randomNonces, NONCE_BYTES } from '../crypto/index.js';
-import type { DataKey } from '../crypto/index.js';
+import type { CipherKey, DataKey } from '../crypto/index.js';
 import { GatewayError } from '../errors/index.js';
 import type { Store } from '../store/index.js';
 
@@ -17,7 +17,7 @@ export interface DataKeyring {
 }
 
 /** Opens the keyring with every stored key; the first key is created when there is none. */
-export async function openDataKeyring(store: Store, kek: Buffer, now: () => Date = () => new Date()): Promise<DataKeyring> {
+export async function openDataKeyring(store: Store, kek: CipherKey, now: () => Date = () => new Date()): Promise<DataKeyring> {
   const keys = new Map<number, DataKey>();
   let currentId = 0;
   const load = async () => {
@@ -29,7 +29,7 @@ export async function openDataKeyring(store: Store, kek: Buffer, now: () => Date
   const rotate = async (): Promise<DataKey> => {
     let created: DataKey | undefined;
     const keyId = await store.addDataKey((id) => {
-      created = newDataKey(id);
+      created = newDataKey(id, kek.aead);
       return wrapDataKey(kek, created);
     }, now().toISOString());
     keys.set(keyId, created!);

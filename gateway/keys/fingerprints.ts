@@ -29,14 +29,14 @@ export interface KeyFingerprints {
 }
 
 export interface KeyMaterial {
-  readonly kek: Buffer;
-  readonly blindIndex: Buffer;
+  readonly kek: Uint8Array;
+  readonly blindIndex: Uint8Array;
   readonly caCertificatePem: string;
   readonly noteVerifierKey: string;
   readonly signingKids: readonly string[];
 }
 
-function secretFingerprint(secret: Buffer): string {
+function secretFingerprint(secret: Uint8Array): string {
   return createHmac('sha256', secret).update(FINGERPRINT_LABEL).digest('hex');
 }
 

@@ -1,4 +1,4 @@
-export { ensureSecrets, loadSecrets, SECRET_FILES } from './secretFiles.js';
+export { ensureSecrets, loadSecrets, readProfileName, CRYPTO_PROFILE_FILE, SECRET_FILES } from './secretFiles.js';
 export type { Secrets } from './secretFiles.js';
 export { openDataKeyring, reencryptStep } from './dataKeys.js';
 export type { DataKeyring, ReencryptionProgress } from './dataKeys.js';

@@ -2,6 +2,7 @@
  * Risk monitoring, assembled: subscriptions, change detection in the ingestion transaction, event signing, the
  * delivery worker, the banks' pull feed and the operator's dead-letter tools (docs/monitoring.md).
  */
+import type { BlindIndexKey } from '../crypto/index.js';
 import type { AuditLog } from '../audit/index.js';
 import type { AlertDeliveryConfig } from '../config/index.js';
 import { GatewayError } from '../errors/index.js';
@@ -64,7 +65,7 @@ export interface MonitoringDependencies {
   readonly questions: QuestionCatalog;
   readonly rules: MonitorRules;
   readonly keyring: DataKeyring;
-  readonly blindIndexKey: Buffer;
+  readonly blindIndexKey: BlindIndexKey;
   readonly records: RecordReader;
   readonly audit: AuditLog;
   readonly signer: GatewaySigner;

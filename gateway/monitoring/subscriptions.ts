@@ -9,6 +9,7 @@
  * and unexpired, whether or not the sweep has run. Each automatic ending puts a `consent.revoked` or
  * `consent.expired` event on the bank's channel.
  */
+import type { BlindIndexKey } from '../crypto/index.js';
 import { randomUUID } from 'node:crypto';
 import type { AuditLog } from '../audit/index.js';
 import type { ConsentService } from '../consent/index.js';
@@ -60,7 +61,7 @@ export interface SubscriptionDependencies {
   readonly questions: QuestionCatalog;
   readonly rules: MonitorRules;
   readonly records: RecordReader;
-  readonly blindIndexKey: Buffer;
+  readonly blindIndexKey: BlindIndexKey;
   readonly audit: AuditLog;
   readonly now: () => Date;
   /** Called when endings wrote events, to wake the delivery worker. */

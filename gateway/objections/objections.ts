@@ -14,6 +14,7 @@
  * that records the corrected answers. Every state change is an audit entry; what is left undone by a crash between a
  * commit and its entry is finished by `recover()` at the next start.
  */
+import type { BlindIndexKey } from '../crypto/index.js';
 import { createHash, randomUUID } from 'node:crypto';
 import type { AuditLog, JsonValue } from '../audit/index.js';
 import { createBlindIndexer } from '../crypto/index.js';
@@ -121,7 +122,7 @@ export interface ObjectionDependencies {
   readonly questions: QuestionCatalog;
   readonly records: RecordReader;
   readonly audit: AuditLog;
-  readonly blindIndexKey: Buffer;
+  readonly blindIndexKey: BlindIndexKey;
   readonly deadlineDays: number;
   /** Called after notifications were written, to wake the delivery worker. */
   readonly onEvents?: (() => void) | undefined;

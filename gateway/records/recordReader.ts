@@ -3,7 +3,7 @@
  * gateway calls this (question evaluation, tests); nothing it returns may leave the process.
  */
 import { createBlindIndexer, openRecord, recordAssociatedData, sealedKeyId } from '../crypto/index.js';
-import type { SubjectId } from '../crypto/index.js';
+import type { SubjectId, BlindIndexKey } from '../crypto/index.js';
 import type { DatasetRegistry, NormalisedRecord } from '../datasets/registry.js';
 import type { DataKeyring } from '../keys/index.js';
 import type { Store } from '../store/index.js';
@@ -29,7 +29,7 @@ export async function openValues(keyring: DataKeyring, dataset: string, recordId
   return JSON.parse(openRecord(() => key, recordAssociatedData(dataset, recordId), sealed).toString('utf8')) as NormalisedRecord;
 }
 
-export function createRecordReader(store: Store, registry: DatasetRegistry, keyring: DataKeyring, blindIndexKey: Buffer): RecordReader {
+export function createRecordReader(store: Store, registry: DatasetRegistry, keyring: DataKeyring, blindIndexKey: BlindIndexKey): RecordReader {
   const indexer = createBlindIndexer(blindIndexKey);
   return {
     async bySubject(dataset, subject, options) {

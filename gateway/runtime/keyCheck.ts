@@ -60,13 +60,13 @@ export function openVouchedKeys(config: GatewayConfig, fresh: boolean, warn: (me
   checkKeyPermissions(config.keysDir, privateFiles, config.allowUnsafeKeyPermissions, (problem: PermissionProblem) =>
     warn(`${problem.file} has mode ${problem.mode}: others can read or replace key material (${problem.remedy}); allowed by GATEWAY_ALLOW_UNSAFE_KEY_PERMISSIONS`));
   checkPresent(config, fresh);
-  const secrets = loadSecrets(config.keysDir);
+  const secrets = loadSecrets(config.keysDir, config.cryptoProfile);
   // The CA's private key is not read here: a serving process never loads it (loadAuthority checks the pair when issuing).
   const caCertificatePem = loadAuthorityCertificate(config.keysDir);
   const noteKey = loadNoteKey(config.keysDir, config.auditOrigin);
   const signingKeys = openSigningKeys(config.keysDir, config.signatureLifetimeDays);
   const actual = fingerprintKeys({
-    kek: secrets.kek, blindIndex: secrets.blindIndex, caCertificatePem, noteVerifierKey: noteKey.verifierKey, signingKids: signingKeys.kids(),
+    kek: secrets.kek.secret, blindIndex: secrets.blindIndex.secret, caCertificatePem, noteVerifierKey: noteKey.verifierKey, signingKids: signingKeys.kids(),
   });
   const recorded = readKeyFingerprints(config.dataDir);
   if (recorded === undefined) {

@@ -117,7 +117,7 @@ export async function initialise(config: GatewayConfig, warn: (message: string) 
   const fresh = isFreshDataDirectory(config);
   const created: string[] = [];
   if (fresh) {
-    created.push(...ensureSecrets(config.keysDir), ...ensureAuthority(config.keysDir, config.gatewayId));
+    created.push(...ensureSecrets(config.keysDir, config.cryptoProfile), ...ensureAuthority(config.keysDir, config.gatewayId));
     if (await ensureSigningKeys(config.keysDir)) created.push(SIGNING_KEYS_FILE);
     if (ensureNoteKey(config.keysDir, config.auditOrigin)) created.push(NOTE_KEY_FILE);
   }

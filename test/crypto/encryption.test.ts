@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { sealedKeyId } from '../../gateway/crypto/index.js';
+import { cryptoProfile, sealedKeyId, CRYPTO_PROFILES } from '../../gateway/crypto/index.js';
 import { reencryptStep } from '../../gateway/keys/index.js';
 import { DATABASE_FILE } from '../../gateway/runtime/index.js';
 import { execFileSync } from 'node:child_process';
@@ -47,11 +47,18 @@ async function expectReadable(t: TestRuntime): Promise<void> {
   expect(record?.values).to.include({ enterprise_name: NAME, prepaid_amount: 3141592, arrears_amount: 2718281 });
 }
 
-describe('encryption at rest', () => {
+for (const profile of CRYPTO_PROFILES) describe(`encryption at rest, ${profile} profile`, () => {
   let t: TestRuntime;
   beforeEach(async () => {
-    t = await openTestRuntime();
+    t = await openTestRuntime({ GATEWAY_CRYPTO_PROFILE: profile });
     await ingestSecrets(t);
+  });
+
+  it(`seals every record with ${cryptoProfile(profile).aead.name} under a key of its size`, async () => {
+    const sealed = await t.runtime.store.scanSealed(0, 100);
+    expect(sealed.map((row) => row.sealed[0])).to.deep.equal(profile === 'gm' ? [0x02, 0x02] : [0x01, 0x01]);
+    expect(t.runtime.keyring.current()).to.include({ aead: cryptoProfile(profile).aead.name });
+    expect(t.runtime.keyring.current().secret).to.have.length(cryptoProfile(profile).aead.keyBytes);
   });
   afterEach(() => t.dispose());
 

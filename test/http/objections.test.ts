@@ -261,7 +261,7 @@ describe('credit reports and objections, end to end', function () {
       let clock = Date.now();
       const objections = createObjectionService({
         store: gateway.runtime.store, questions: gateway.runtime.questions, records: gateway.runtime.records, audit: gateway.runtime.audit.log,
-        blindIndexKey: Buffer.alloc(32), deadlineDays: 20, now: () => new Date(clock),
+        blindIndexKey: { hash: 'sha256', secret: Buffer.alloc(32) }, deadlineDays: 20, now: () => new Date(clock),
       });
       const raised = await gateway.client(enterprise).raiseObjection({ target: { dataset: 'medical_insurance_arrears' }, reason: '逾期测试' });
       const objectionId = String(raised['objection_id']);

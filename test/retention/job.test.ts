@@ -48,7 +48,7 @@ describe('retention job', () => {
     store = openSqliteStore({ file: path.join(dir, 'gateway.sqlite') });
     auditStore = openSqliteAuditStore({ file: path.join(dir, 'audit.sqlite') });
     audit = createAuditLog(auditStore, () => NOW);
-    keyring = await openDataKeyring(store, randomBytes(32), () => NOW);
+    keyring = await openDataKeyring(store, { aead: 'aes-256-gcm', secret: randomBytes(32) }, () => NOW);
     // Key 1 seals a batch of 2019, key 2 (current after the rotation) one of 2026.
     await commitSealed(store, keyring, 'water-2019', '2019-06-30', ['k1', 'k2']);
     await keyring.rotate();

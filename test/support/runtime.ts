@@ -25,20 +25,26 @@ export function testConfig(dir: string, env: Record<string, string> = {}): Gatew
   });
 }
 
-let templateKeys: Promise<string> | undefined;
+const templateKeys = new Map<string, Promise<string>>();
 
 /**
  * Puts key material into the config's keys directory. Making a CA (RSA 3072) costs about a second, so each test
- * process makes one set of keys and copies it: tests that need keys of their own call initialise() instead.
+ * process makes one set of keys per crypto profile and copies it: tests that need keys of their own call
+ * initialise() instead.
  */
 export async function prepareTestKeys(config: GatewayConfig): Promise<void> {
-  templateKeys ??= (async () => {
-    const template = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-keys-'));
-    await initialise(testConfig(template));
-    process.once('exit', () => fs.rmSync(template, { recursive: true, force: true }));
-    return path.join(template, 'keys');
-  })();
-  fs.cpSync(await templateKeys, config.keysDir, { recursive: true, force: false, errorOnExist: false });
+  const profile = config.cryptoProfile ?? 'standard';
+  let template = templateKeys.get(profile);
+  if (template === undefined) {
+    template = (async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-keys-'));
+      await initialise(testConfig(dir, { GATEWAY_CRYPTO_PROFILE: profile }));
+      process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+      return path.join(dir, 'keys');
+    })();
+    templateKeys.set(profile, template);
+  }
+  fs.cpSync(await template, config.keysDir, { recursive: true, force: false, errorOnExist: false });
 }
 
 export async function openTestRuntime(env: Record<string, string> = {}): Promise<TestRuntime> {

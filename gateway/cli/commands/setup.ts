@@ -2,9 +2,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { CRYPTO_PROFILES, isCryptoProfileName } from '../../crypto/profile.js';
 import { generateRsaKeyPair, issueServerCertificate } from '../../crypto/x509.js';
 import { GatewayError } from '../../errors/index.js';
 import { loadAuthority } from '../../identity/index.js';
+import { readProfileName } from '../../keys/index.js';
 import { initialise } from '../../runtime/index.js';
 import { guarded, report } from '../output.js';
 import type { CommandContext } from '../context.js';
@@ -14,6 +16,7 @@ const TLS_DAYS = 397;
 
 interface InitOptions {
   json: boolean;
+  cryptoProfile?: string;
   tls: boolean;
   tlsHosts: string;
 }
@@ -41,15 +44,20 @@ export function registerInit(init: Command, context: CommandContext): void {
   init
     .option('--tls', 'also issue a TLS server certificate from the platform CA', false)
     .option('--tls-hosts <names>', 'comma-separated host names and IP addresses for the TLS certificate', 'localhost,127.0.0.1,::1')
+    .option('--crypto-profile <name>', `the crypto profile new keys are made for: ${CRYPTO_PROFILES.join(' or ')} (国密); as GATEWAY_CRYPTO_PROFILE`)
     .option('--json', 'print the result as JSON', false)
     .action(guarded(async (options: InitOptions) => {
       const config = context.config();
-      const created = await initialise(config);
+      if (options.cryptoProfile !== undefined && !isCryptoProfileName(options.cryptoProfile)) {
+        throw new GatewayError('invalid_argument', `--crypto-profile must be one of ${CRYPTO_PROFILES.join(', ')}`);
+      }
+      const created = await initialise({ ...config, cryptoProfile: options.cryptoProfile ?? config.cryptoProfile });
       if (options.tls) created.push(...ensureTlsCertificate(config.keysDir, options.tlsHosts.split(',').map((host) => host.trim()).filter(Boolean)));
       const tlsHint = options.tls
         ? `\nserve HTTPS with: GATEWAY_TLS_CERT=${path.join(config.keysDir, TLS_FILES.certificate)} GATEWAY_TLS_KEY=${path.join(config.keysDir, TLS_FILES.key)} (add GATEWAY_TLS_CLIENT_CERTS=require for mutual TLS)`
         : '';
-      report(options, { keys_dir: config.keysDir, created }, () =>
-        (created.length > 0 ? `created ${created.join(', ')} in ${config.keysDir}` : `nothing to do: keys already in ${config.keysDir}`) + tlsHint);
+      const profile = readProfileName(config.keysDir);
+      report(options, { keys_dir: config.keysDir, crypto_profile: profile, created }, () =>
+        (created.length > 0 ? `created ${created.join(', ')} in ${config.keysDir}` : `nothing to do: keys already in ${config.keysDir}`) + ` (crypto profile ${profile})` + tlsHint);
     }));
 }
