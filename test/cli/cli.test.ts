@@ -93,6 +93,21 @@ describe('gateway CLI', function () {
       const after = fs.readdirSync(file('keys')).map((name) => fs.readFileSync(path.join(file('keys'), name), 'utf8'));
       expect(after).to.deep.equal(before);
     });
+
+    it('makes keys for the 国密 profile with --crypto-profile gm, and refuses to change the profile of keys that exist', async function () {
+      const gmRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-cli-gm-'));
+      try {
+        const made = json<{ crypto_profile: string; created: string[] }>(succeeded(await gateway(gmRoot, ['init', '--crypto-profile', 'gm', '--json'])));
+        expect(made.crypto_profile).to.equal('gm');
+        expect(made.created).to.include('crypto-profile');
+        expect(Buffer.from(fs.readFileSync(path.join(gmRoot, 'keys', 'data-kek.key'), 'utf8').trim(), 'base64')).to.have.length(16);
+        const refused = failedWith(await gateway(gmRoot, ['init', '--json'], { GATEWAY_CRYPTO_PROFILE: 'standard' }), 'invalid_configuration');
+        expect(refused.error.message).to.include(path.join(gmRoot, 'keys', 'crypto-profile'));
+        failedWith(await gateway(gmRoot, ['init', '--crypto-profile', 'sm9', '--json']), 'invalid_argument');
+      } finally {
+        fs.rmSync(gmRoot, { recursive: true, force: true });
+      }
+    });
   });
 
   describe('datasets list', function () {
