@@ -217,8 +217,8 @@ async function openWorld(env: Record<string, string> = {}): Promise<World> {
   };
 }
 
-async function openFullWorld(): Promise<FullWorld> {
-  const world = await openWorld();
+async function openFullWorld(env: Record<string, string> = {}): Promise<FullWorld> {
+  const world = await openWorld(env);
   const [source, settled, empty, auditor] = await Promise.all([
     world.enrol('source', { datasets: DATASETS }),
     world.enrol('enterprise', { uscc: SETTLED_USCC }),
@@ -262,6 +262,33 @@ async function expectRefused(world: World, bank: EnrolledParticipant, item: Item
   expect(entry['questions']).to.deep.equal(asked.questions);
   return entry;
 }
+
+describe('POST /v1/verifications under the gm (国密) crypto profile', function () {
+  this.timeout(60_000);
+  let world: FullWorld;
+  before(async function () {
+    world = await openFullWorld({ GATEWAY_CRYPTO_PROFILE: 'gm' });
+  });
+  after(async function () {
+    await world?.gateway.stop();
+  });
+
+  it('answers from records sealed with SM4-GCM, logs the answer and proves its inclusion under a checkpoint', async function () {
+    const sealed = await world.gateway.runtime.store.scanSealed(0, 100);
+    expect(sealed.length).to.be.greaterThan(0);
+    expect(new Set(sealed.map((row) => row.sealed[0]))).to.deep.equal(new Set([0x02]));
+    const consentId = await world.grant(world.owing, world.bankA);
+    const asked = await world.ask(world.bankA, [{ uscc: OWING_USCC, consentId, questions: [ARREARS_NOW, HEADCOUNT] }]);
+    expect(asked.items[0]?.questions?.map((question) => [question.id, question.answer])).to.deep.equal([[ARREARS_NOW, true], [HEADCOUNT, '50_to_199']]);
+    expect(await world.entry(asked.auditIndex)).to.include({ kind: 'verification.signed', answer_sha256: sha256Hex(asked.answer) });
+    await world.gateway.runtime.audit.checkpointer.checkpointNow();
+    const size = await world.gateway.runtime.audit.log.size();
+    const index = asked.items[0]!.audit_index;
+    const proof = (await world.client(world.auditor).send('GET', `/v1/audit/proofs/inclusion?index=${index}&tree_size=${size}`))
+      .json<{ leaf_hash: string; proof: string[]; root_hash: string }>();
+    verifyInclusion(BigInt(index), BigInt(size), fromBase64(proof.leaf_hash), proof.proof.map(fromBase64), fromBase64(proof.root_hash));
+  });
+});
 
 describe('POST /v1/verifications', function () {
   this.timeout(60_000);
