@@ -69,7 +69,7 @@ export function renderDataCatalog(registry: DatasetRegistry): string {
     '',
     'The twelve datasets the gateway ingests, one JSON Schema (draft 2020-12) each. CSV headers may use the English',
     'field names or the Chinese names (字段). An empty CSV cell is an absent field. Every value below is sealed',
-    '(AES-256-GCM) at rest; subjects and natural keys are stored only as keyed blind indexes.',
+    '(AES-256-GCM, or SM4-GCM under the 国密 profile: [crypto-profiles.md](crypto-profiles.md)) at rest; subjects and natural keys are stored only as keyed blind indexes.',
     '',
     'A batch with exactly the columns of the plan\'s sharing list (信用信息归集共享清单) is accepted for every dataset. Fields',
     'marked *Added* are not in that list: the gateway adds them where a row needs them (an account number, a grant date),',
