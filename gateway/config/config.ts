@@ -332,13 +332,13 @@ export function findProjectRoot(cwd: string): string | undefined {
   }
 }
 
-/** GATEWAY_DATA_DIR and GATEWAY_KEYS_DIR, or the project directory's data/ and keys/ for what they leave unset. */
 function cryptoProfileSetting(value: string | undefined): CryptoProfileName | undefined {
   if (value === undefined || value === '') return undefined;
   if (!isCryptoProfileName(value)) throw new GatewayError('invalid_configuration', `GATEWAY_CRYPTO_PROFILE must be one of ${CRYPTO_PROFILES.join(', ')}`);
   return value;
 }
 
+/** GATEWAY_DATA_DIR and GATEWAY_KEYS_DIR, or the project directory's data/ and keys/ for what they leave unset. */
 function gatewayHome(env: Environment, cwd: string): { dataDir: string; keysDir: string } {
   const dataDir = env['GATEWAY_DATA_DIR'];
   const keysDir = env['GATEWAY_KEYS_DIR'];

@@ -1,6 +1,7 @@
 /**
- * Keyed blind indexes: HMAC (SHA-256, or SM3 under the 国密 profile; truncated to 128 bits) of identifiers, so records can be found by USCC or ID
- * number and by natural key while the database file reveals neither who is in it nor which keys they have.
+ * Keyed blind indexes: HMAC (SHA-256, or SM3 under the 国密 profile; truncated to 128 bits) of identifiers, so
+ * records can be found by USCC or ID number and by natural key while the database file reveals neither who is in it
+ * nor which keys they have.
  * Without the blind-index key an attacker cannot test a guessed USCC against the file.
  */
 import { hmac } from './profile.js';

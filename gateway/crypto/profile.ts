@@ -2,10 +2,10 @@
  * The crypto profile: the one seam through which the gateway picks its algorithms, so that a profile is a
  * configuration, not a fork (docs/crypto-profiles.md).
  *
- * - `standard`: AES-256-GCM seals records and data keys, HMAC-SHA-256 makes blind indexes, ES256 signs what the
- *   gateway says.
- * - `gm` (国密, for GB/T 39786 assessments): SM4-GCM seals records and data keys, HMAC-SM3 makes blind indexes, SM2
- *   with SM3 and the standard user ID signs what the gateway says.
+ * - `standard`: AES-256-GCM seals records and data keys, HMAC-SHA-256 makes blind indexes.
+ * - `gm` (国密, for GB/T 39786 assessments): SM4-GCM seals records and data keys, HMAC-SM3 makes blind indexes.
+ *
+ * Signatures, the audit log's hashes and participants' keys do not follow the profile yet (docs/crypto-profiles.md).
  *
  * A profile is chosen once, when the keys are made (`gateway init --crypto-profile`), and kept beside them: every
  * key and every stored byte depends on it, so a used deployment never changes profile.
@@ -16,8 +16,7 @@ import { sm4GcmOpen, sm4GcmSeal, SM4_KEY_BYTES } from './gm.js';
 export const CRYPTO_PROFILES = ['standard', 'gm'] as const;
 export type CryptoProfileName = (typeof CRYPTO_PROFILES)[number];
 
-export const AEAD_NAMES = ['aes-256-gcm', 'sm4-gcm'] as const;
-export type AeadName = (typeof AEAD_NAMES)[number];
+export type AeadName = 'aes-256-gcm' | 'sm4-gcm';
 
 /** Authenticated encryption with a 96-bit nonce and a 128-bit tag: all the envelope needs of a cipher. */
 export interface Aead {
@@ -34,8 +33,6 @@ export interface CryptoProfile {
   readonly aead: Aead;
   /** The hash under HMAC for blind indexes, as node:crypto names it. */
   readonly macHash: 'sha256' | 'sm3';
-  /** The algorithm of the gateway's own signatures (answers, receipts, alerts): a JWS `alg`. */
-  readonly signatureAlgorithm: 'ES256' | 'SM2';
 }
 
 const AES_256_GCM: Aead = {
@@ -61,8 +58,8 @@ const SM4_GCM: Aead = { name: 'sm4-gcm', keyBytes: SM4_KEY_BYTES, seal: sm4GcmSe
 const AEADS: Readonly<Record<AeadName, Aead>> = { 'aes-256-gcm': AES_256_GCM, 'sm4-gcm': SM4_GCM };
 
 const PROFILES: Readonly<Record<CryptoProfileName, CryptoProfile>> = {
-  standard: { name: 'standard', aead: AES_256_GCM, macHash: 'sha256', signatureAlgorithm: 'ES256' },
-  gm: { name: 'gm', aead: SM4_GCM, macHash: 'sm3', signatureAlgorithm: 'SM2' },
+  standard: { name: 'standard', aead: AES_256_GCM, macHash: 'sha256' },
+  gm: { name: 'gm', aead: SM4_GCM, macHash: 'sm3' },
 };
 
 export function cryptoProfile(name: CryptoProfileName): CryptoProfile {

@@ -1,6 +1,7 @@
 /**
- * Data keys: the keys that seal records (AES-256-GCM, or SM4-GCM under the 国密 profile), stored in the database wrapped by the KEK. The newest is current
- * and seals new records; older ones stay until re-encryption has moved every record off them.
+ * Data keys: the keys that seal records (AES-256-GCM, or SM4-GCM under the 国密 profile), stored in the database
+ * wrapped by the KEK. The newest is current and seals new records; older ones stay until re-encryption has moved
+ * every record off them.
  */
 import { newDataKey, openRecord, recordAssociatedData, sealRecord, sealedKeyId, unwrapDataKey, wrapDataKey, randomNonces, NONCE_BYTES } from '../crypto/index.js';
 import type { CipherKey, DataKey } from '../crypto/index.js';

@@ -3,8 +3,7 @@
  * key. Created once (mode 0600, never overwritten), read at start-up, never logged.
  *
  * Beside them, `crypto-profile` names the crypto profile (gateway/crypto/profile.ts) the keys were made for. It is
- * written with them and never changed: the KEK's cipher, the blind indexes' hash and the gateway's signatures follow
- * it, so a deployment cannot drift into another profile. A keys directory from before profiles has none and is
+ * written with them and never changed: the KEK's cipher and the blind indexes' hash follow it, so a deployment cannot drift into another profile. A keys directory from before profiles has none and is
  * `standard`.
  */
 import fs from 'node:fs';

@@ -2,6 +2,7 @@
  * Wires the gateway's parts from a validated config: keys, store, dataset registry, keyring, ingestor and record
  * reader. The CLI commands and the HTTP server both start from here, so there is one way to open the gateway.
  */
+import type { CryptoProfileName } from '../crypto/index.js';
 import { checkLogAtStart, createAuditLog, createCheckpointer, createWitnessSubmitter } from '../audit/index.js';
 import type { AuditLog, Checkpointer } from '../audit/index.js';
 import type { GatewayConfig } from '../config/index.js';
@@ -61,6 +62,8 @@ export interface AuditRuntime {
 
 export interface Runtime {
   readonly config: GatewayConfig;
+  /** The crypto profile the keys were made for (keys/crypto-profile). */
+  readonly cryptoProfile: CryptoProfileName;
   readonly store: Store;
   readonly registry: DatasetRegistry;
   readonly keyring: DataKeyring;
@@ -248,7 +251,7 @@ export async function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {
       },
     });
     return {
-      config, store, registry, keyring, ingestor, caCertificatePem, signingKeys, audit, signer, questions, monitorRules,
+      config, cryptoProfile: secrets.profile.name, store, registry, keyring, ingestor, caCertificatePem, signingKeys, audit, signer, questions, monitorRules,
       support: createSupportService({
         policies: supportPolicies, questions, records, participants, audit: log, signer, minCell: config.supportMinCell,
       }),

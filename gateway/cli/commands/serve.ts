@@ -13,7 +13,6 @@ import { reconcileConsentUses } from '../../consent/index.js';
 import { auditUnloggedBatches, todayInShanghai } from '../../ingest/index.js';
 import { startServer } from '../../http/server.js';
 import { countIngestedBatch, createLogger, createMetrics } from '../../observability/index.js';
-import { readProfileName } from '../../keys/index.js';
 import { initialise, isFreshDataDirectory } from '../../runtime/index.js';
 import { guarded } from '../output.js';
 import type { CommandContext } from '../context.js';
@@ -76,7 +75,7 @@ export function registerServe(serve: Command, context: CommandContext): void {
       process.once('SIGINT', () => shutdown('SIGINT'));
       logger.info({
         url: running.url, data_dir: config.dataDir, engine: runtime.store.engine.name, database: runtime.store.engine.location,
-        crypto_profile: readProfileName(config.keysDir),
+        crypto_profile: runtime.cryptoProfile,
       }, 'gateway listening');
       process.stderr.write([
         `gateway listening on ${running.url}`,
