@@ -45,6 +45,20 @@ export function sealRecord(key: DataKey, associatedData: Buffer, plaintext: Buff
   return sealed;
 }
 
+/**
+ * The first five bytes a record sealed under `keyId` starts with, one per cipher (the format byte and the key id):
+ * the stores find whether a key still seals a record by these alone, never opening one. Both formats, whatever the
+ * profile, so a key is never taken for unused because its records are sealed with the other cipher.
+ */
+export function sealedHeaders(keyId: number): Buffer[] {
+  return Object.values(RECORD_FORMATS).map((format) => {
+    const header = Buffer.alloc(HEADER_BYTES);
+    header[0] = format;
+    header.writeUInt32BE(keyId, 1);
+    return header;
+  });
+}
+
 /** The id of the data key a sealed record names. */
 export function sealedKeyId(sealed: Uint8Array): number {
   if (sealed.length < HEADER_BYTES + NONCE_BYTES + TAG_BYTES || !Object.values(RECORD_FORMATS).includes(sealed[0]!)) {

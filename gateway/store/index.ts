@@ -4,7 +4,6 @@ export type * from './scorecardStore.js';
 export type * from './enrolmentStore.js';
 export type * from './uplinkStore.js';
 export type * from './retentionStore.js';
-export { sealedHeader } from './retentionStore.js';
 export { openSqliteStore } from './sqlite/sqliteStore.js';
 export { isDatabaseDamage, isStorageFull } from './sqlite/errors.js';
 export type * from './auditStore.js';

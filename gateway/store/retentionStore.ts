@@ -5,7 +5,7 @@
  * Contract: a purge deletes all of the batch's records in one transaction and marks the batch purged; the batch's
  * metadata stays (receipts and audit entries that name it stay checkable), the supersession history of other batches
  * is untouched, and purging a batch again changes nothing. A record's data key is the one its sealed bytes' header
- * names (gateway/crypto/envelope.ts); the store reads that header only, never the ciphertext. The newest data key is
+ * names (gateway/crypto/envelope.ts, `sealedHeaders`); the store reads that header only, never the ciphertext. The newest data key is
  * the current one and is never destroyed, nor is a key some record is still sealed under; a destroyed key's id is
  * remembered and never given to a new key.
  */
@@ -46,18 +46,4 @@ export interface RetentionStore {
   destroyDataKey(keyId: number, at: string): Promise<'destroyed' | 'in_use' | 'absent'>;
   /** In key-id order. */
   destroyedDataKeys(): Promise<DestroyedDataKey[]>;
-}
-
-const RECORD_FORMAT = 0x01;
-
-/**
- * The first five bytes of every record sealed under `keyId`: the envelope's format byte and the key id, big-endian
- * (gateway/crypto/envelope.ts). Both engines index records by these bytes, so finding whether a key still seals a
- * record is one index probe, and the column is derived from the bytes already stored (nothing to backfill).
- */
-export function sealedHeader(keyId: number): Buffer {
-  const header = Buffer.alloc(5);
-  header[0] = RECORD_FORMAT;
-  header.writeUInt32BE(keyId, 1);
-  return header;
 }

@@ -5,17 +5,21 @@
  */
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
-import { sealedHeader, type SealedRecord, type Store } from '../../gateway/store/index.js';
+import { sealedHeaders } from '../../gateway/crypto/envelope.js';
+import type { SealedRecord, Store } from '../../gateway/store/index.js';
 import type { StoreFactory } from './contract.js';
 import { batchMetadata, blindIndex, DATASET } from './fixtures.js';
 
 const AT = '2026-12-01T00:00:00.000Z';
 
-/** Records whose sealed bytes carry the envelope header of `keyId` (the rest is filler: the store never opens them). */
-function recordsUnder(keyId: number, keys: readonly string[], subject = 'subject-A'): SealedRecord[] {
+/**
+ * Records whose sealed bytes carry the envelope header of `keyId` for one cipher (0: AES-256-GCM, 1: SM4-GCM); the
+ * rest is filler: the store never opens them.
+ */
+function recordsUnder(keyId: number, keys: readonly string[], cipher: 0 | 1 = 0): SealedRecord[] {
   return keys.map((key, offset) => ({
-    rowNumber: offset + 1, keyIndex: blindIndex(key), subjectIndex: blindIndex(subject),
-    sealed: Buffer.concat([sealedHeader(keyId), Buffer.from(`${key}`.padEnd(28, '.'))]),
+    rowNumber: offset + 1, keyIndex: blindIndex(key), subjectIndex: blindIndex('subject-A'),
+    sealed: Buffer.concat([sealedHeaders(keyId)[cipher] as Buffer, Buffer.from(`${key}`.padEnd(28, '.'))]),
   }));
 }
 
@@ -91,6 +95,14 @@ export function retentionStoreContract(engine: string, factory: StoreFactory): v
       expect((await store.listDataKeys()).map((key) => key.keyId)).to.deep.equal([second, third]);
       expect(await store.destroyedDataKeys()).to.deep.equal([{ keyId: first, destroyedAt: AT }]);
       expect(await store.dataKeysWithoutRecords()).to.deep.equal([]);
+      expect(await store.countRecords(DATASET)).to.equal(1);
+    });
+
+    it('takes a key whose records are sealed with SM4-GCM (the 国密 profile) for in use, as one sealing AES-256-GCM', async () => {
+      const [first] = await addKeys(store, 2) as [number, number];
+      await commit(store, 'under-first-sm4', '2019-06-30', recordsUnder(first, ['k1'], 1));
+      expect(await store.dataKeysWithoutRecords()).to.deep.equal([]);
+      expect(await store.destroyDataKey(first, AT)).to.equal('in_use');
       expect(await store.countRecords(DATASET)).to.equal(1);
     });
 

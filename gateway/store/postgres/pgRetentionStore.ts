@@ -2,14 +2,15 @@
  * Retention on PostgreSQL (migration 0004), as on SQLite: a batch's records are one record-id range, deleted by
  * primary key; a key's records are found by the index on their sealed bytes' header.
  */
-import { sealedHeader, type ExpiredBatch, type RetentionStore } from '../retentionStore.js';
+import { sealedHeaders } from '../../crypto/envelope.js';
+import type { ExpiredBatch, RetentionStore } from '../retentionStore.js';
 import type { Database, Queryable } from './pgDatabase.js';
 
 // The same expression as the index, so the probe uses it.
-const SEALS_RECORD = 'SELECT EXISTS (SELECT 1 FROM records WHERE substring(sealed from 1 for 5) = $1) AS found';
+const SEALS_RECORD = 'SELECT EXISTS (SELECT 1 FROM records WHERE substring(sealed from 1 for 5) = ANY($1::bytea[])) AS found';
 
 async function sealsRecord(q: Queryable, keyId: number): Promise<boolean> {
-  return (await q.query<{ found: boolean }>(SEALS_RECORD, [sealedHeader(keyId)])).rows[0]?.found === true;
+  return (await q.query<{ found: boolean }>(SEALS_RECORD, [sealedHeaders(keyId)])).rows[0]?.found === true;
 }
 
 export function retentionStore(db: Database, rowsPerBatch: number): RetentionStore {

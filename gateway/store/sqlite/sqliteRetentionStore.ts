@@ -4,7 +4,8 @@
  */
 import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { reclaimWal } from './sqliteStore.js';
-import { sealedHeader, type ExpiredBatch, type RetentionStore } from '../retentionStore.js';
+import { sealedHeaders } from '../../crypto/envelope.js';
+import type { ExpiredBatch, RetentionStore } from '../retentionStore.js';
 import type { Synchronous } from './serial.js';
 
 export function retentionStore(db: SqliteDatabase, rowsPerBatch: number): Synchronous<RetentionStore> {
@@ -23,12 +24,12 @@ export function retentionStore(db: SqliteDatabase, rowsPerBatch: number): Synchr
     keyExists: db.prepare('SELECT 1 FROM data_keys WHERE key_id = ?').pluck(),
     newestKey: db.prepare('SELECT max(key_id) FROM data_keys').pluck(),
     // The same expression as the index, so the probe uses it.
-    sealsRecord: db.prepare('SELECT EXISTS (SELECT 1 FROM records WHERE substr(sealed, 1, 5) = ?)').pluck(),
+    sealsRecord: db.prepare('SELECT EXISTS (SELECT 1 FROM records WHERE substr(sealed, 1, 5) IN (?, ?))').pluck(),
     deleteKey: db.prepare('DELETE FROM data_keys WHERE key_id = ?'),
     rememberDestroyed: db.prepare('INSERT INTO destroyed_data_keys (key_id, destroyed_at) VALUES (?, ?)'),
     destroyed: db.prepare('SELECT key_id, destroyed_at FROM destroyed_data_keys ORDER BY key_id'),
   };
-  const sealsRecord = (keyId: number): boolean => statements.sealsRecord.get(sealedHeader(keyId)) === 1;
+  const sealsRecord = (keyId: number): boolean => statements.sealsRecord.get(...sealedHeaders(keyId)) === 1;
   /**
    * Runs `work` with secure_delete on: SQLite then zeroes what it deletes instead of leaving it in free pages, so the
    * purged records and a destroyed wrapped key are not left readable in the database file. Only for these deletes:
