@@ -27,7 +27,7 @@ import type { RecordReader } from '../records/index.js';
 import type {
   BatchTransaction, NewOutboxEvent, ObjectionEvent, ObjectionRecord, ObjectionState, ObjectionTransaction, Store,
 } from '../store/index.js';
-import { answerQuestions, readSubjectRecords } from '../verification/answers.js';
+import { answerQuestions } from '../verification/answers.js';
 import type { AnswerCorrectedClaims, CorrectedAnswer } from '../monitoring/events.js';
 import { cursorOf, seqOf } from '../store/cursor.js';
 
@@ -280,7 +280,7 @@ export function createObjectionService(deps: ObjectionDependencies): ObjectionSe
     }
     if (latest.size === 0) return new Map();
     const questions = [...new Set([...latest.values()].map((given) => given.question))].map((id) => deps.questions.get(id));
-    const records = await readSubjectRecords(deps.records, objection.uscc, new Set(questions.flatMap((question) => question.datasets)));
+    const records = await deps.records.forQuestions(objection.uscc, questions);
     const current = new Map(answerQuestions(questions, records, todayInShanghai(now()), new Set()).map((answer) => [answer.id, answer]));
     const byBank = new Map<string, CorrectedAnswer[]>();
     for (const given of [...latest.values()].sort((a, b) => a.auditIndex - b.auditIndex)) {

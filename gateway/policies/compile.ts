@@ -53,6 +53,11 @@ export interface Program {
    * them): by dataset, for the evaluator to check before answering.
    */
   readonly unknownWithout: ReadonlyArray<{ readonly dataset: string; readonly fields: readonly string[] }>;
+  /**
+   * Every field the expression reads, by dataset: besides these, the evaluator reads only how many records each
+   * dataset has and their as-of dates, so records cut down to these fields give the same answer (subject facts).
+   */
+  readonly reads: ReadonlyArray<{ readonly dataset: string; readonly fields: readonly string[] }>;
   readonly bounds: readonly BoundSpec[];
   readonly answer: (records: RecordsByDataset, context: Context) => Answer;
 }
@@ -133,6 +138,7 @@ class Compiler {
   private readonly usedDatasets = new Set<string>();
   private readonly datasets = new Map<string, DatasetDefinition>();
   private readonly unknownWithout = new Map<string, Set<string>>();
+  private readonly reads = new Map<string, Set<string>>();
 
   constructor(
     private readonly definition: QuestionDefinition,
@@ -164,8 +170,11 @@ class Compiler {
     for (const name of Object.keys(definition.parameters)) {
       if (!this.usedParams.has(name)) this.fail(`parameter "${name}" is never used`);
     }
-    const unknownWithout = [...this.unknownWithout].map(([dataset, fields]) => ({ dataset, fields: [...fields].sort() }));
-    return { datasets: definition.datasets, knownIf: definition.known_if_records_in, unknownWithout, bounds: this.bounds, answer };
+    const byDataset = (fields: Map<string, Set<string>>) => [...fields].map(([dataset, names]) => ({ dataset, fields: [...names].sort() }));
+    return {
+      datasets: definition.datasets, knownIf: definition.known_if_records_in, unknownWithout: byDataset(this.unknownWithout),
+      reads: byDataset(this.reads), bounds: this.bounds, answer,
+    };
   }
 
   private answer(): Program['answer'] {
@@ -270,10 +279,9 @@ class Compiler {
     if (!field) {
       this.fail(`${where}: dataset ${dataset.id} has no field "${name}"; its fields: ${dataset.fields.map((f) => f.name).join(', ')}`);
     }
-    if (field.unknownIfAbsent) {
-      const fields = this.unknownWithout.get(dataset.id) ?? new Set<string>();
-      this.unknownWithout.set(dataset.id, fields.add(name));
-    }
+    const note = (fields: Map<string, Set<string>>) => fields.set(dataset.id, (fields.get(dataset.id) ?? new Set<string>()).add(name));
+    note(this.reads);
+    if (field.unknownIfAbsent) note(this.unknownWithout);
     const kind = FIELD_KINDS[field.kind] ?? 'text';
     const enumValues = field.kind === 'id_type' ? ID_TYPES : field.enumValues;
     return { kind, enumValues, name: `${dataset.id}.${name}` };

@@ -6,7 +6,9 @@ import { createBlindIndexer, openRecord, recordAssociatedData, sealedKeyId } fro
 import type { SubjectId, BlindIndexKey } from '../crypto/index.js';
 import type { DatasetRegistry, NormalisedRecord } from '../datasets/registry.js';
 import type { DataKeyring } from '../keys/index.js';
+import type { Question, RecordsByDataset } from '../policies/index.js';
 import type { Store } from '../store/index.js';
+import { createSubjectFacts } from './subjectFacts.js';
 
 export interface OpenedRecord {
   readonly recordId: number;
@@ -21,6 +23,11 @@ export interface OpenedRecord {
 export interface RecordReader {
   /** Current records of a subject in a dataset (with history when asked). */
   bySubject(dataset: string, subject: SubjectId, options?: { includeHistory?: boolean }): Promise<OpenedRecord[]>;
+  /**
+   * What `questions` read of an enterprise's current records, from its subject facts (subjectFacts.ts): the
+   * evaluator's input, giving the answers the full records give. Only questions of the catalog the reader was made with.
+   */
+  forQuestions(uscc: string, questions: readonly Question[]): Promise<RecordsByDataset>;
 }
 
 /** A sealed record's values, opened in memory: the one place records are decrypted for reading. */
@@ -29,9 +36,18 @@ export async function openValues(keyring: DataKeyring, dataset: string, recordId
   return JSON.parse(openRecord(() => key, recordAssociatedData(dataset, recordId), sealed).toString('utf8')) as NormalisedRecord;
 }
 
-export function createRecordReader(store: Store, registry: DatasetRegistry, keyring: DataKeyring, blindIndexKey: BlindIndexKey): RecordReader {
+export function createRecordReader(
+  store: Store, registry: DatasetRegistry, keyring: DataKeyring, blindIndexKey: BlindIndexKey, questions: readonly Question[],
+): RecordReader {
   const indexer = createBlindIndexer(blindIndexKey);
+  const facts = createSubjectFacts({
+    store, keyring, blindIndexKey, questions,
+    currentRecords: async (dataset, subjectIndex) => Promise.all((await store.recordsBySubject(dataset, subjectIndex)).map(async (stored) => ({
+      values: await openValues(keyring, dataset, stored.recordId, stored.sealed), asOf: stored.asOf,
+    }))),
+  });
   return {
+    forQuestions: (uscc, asked) => facts.read(uscc, asked),
     async bySubject(dataset, subject, options) {
       const definition = registry.get(dataset);
       const stored = await store.recordsBySubject(definition.id, indexer.subject(subject), options);

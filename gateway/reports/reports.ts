@@ -26,7 +26,7 @@ import type { RecordReader } from '../records/index.js';
 import { SIGNED_TYPES } from '../signing/signer.js';
 import type { GatewaySigner } from '../signing/signer.js';
 import type { ConsentStore, IdentityStore, ReportRecord, ReportStore } from '../store/index.js';
-import { answerQuestions, consentRefusal, readSubjectRecords } from '../verification/answers.js';
+import { answerQuestions, consentRefusal } from '../verification/answers.js';
 import type { GivenAnswer, RefusalCode } from '../verification/answers.js';
 
 export interface ReportRequest {
@@ -185,7 +185,7 @@ export function createReportService(deps: ReportDependencies): ReportService {
 
     const generatedAt = now();
     const asOf = todayInShanghai(generatedAt);
-    const records = await readSubjectRecords(deps.records, consent.uscc, new Set(template.questions.flatMap((question) => question.datasets)));
+    const records = await deps.records.forQuestions(consent.uscc, template.questions);
     const disputed = new Set(await deps.store.disputedDatasets(consent.uscc));
     const answers = answerQuestions(template.questions, records, asOf, disputed);
     const [counted] = await deps.store.useConsents([{ consentId: consent.consentId, count: answers.length, at: generatedAt.toISOString() }]);

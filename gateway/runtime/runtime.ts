@@ -211,7 +211,7 @@ export async function openRuntime(config: GatewayConfig, hooks: RuntimeHooks = {
     const resolveTarget = (url: string) => resolveWebhookTarget(url, config.webhookAllowedNetworks, resolveHost);
     const nowSeconds = () => Math.floor(Date.now() / 1000);
     const signer = createGatewaySigner({ keys: signingKeys, issuer: config.gatewayId, lifetimeDays: config.signatureLifetimeDays });
-    const records = createRecordReader(store, registry, keyring, secrets.blindIndex);
+    const records = createRecordReader(store, registry, keyring, secrets.blindIndex, questions.questions);
     const monitoring = createMonitoring({
       store, questions, rules: monitorRules, keyring, blindIndexKey: secrets.blindIndex, records, audit: log, signer,
       consents: () => consents, delivery: config.alertDelivery, resolveTarget, logger,

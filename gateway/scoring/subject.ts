@@ -7,7 +7,7 @@ import { UNKNOWN } from '../policies/index.js';
 import type { Answer } from '../policies/index.js';
 import type { RecordReader } from '../records/index.js';
 import type { ScorecardRecord, ScorecardStore } from '../store/index.js';
-import { answerQuestions, readSubjectRecords } from '../verification/answers.js';
+import { answerQuestions } from '../verification/answers.js';
 import { evaluateScorecard } from './evaluate.js';
 import type { ScoreResult } from './evaluate.js';
 import type { ReviewRules, ScorecardDocument } from './scorecard.js';
@@ -47,7 +47,7 @@ export function reasonLimit(document: ScorecardDocument, rules: ReviewRules): nu
 export async function scoreSubject(document: ScorecardDocument, deps: { questions: QuestionCatalog; records: RecordReader }, uscc: string, asOf: string,
   disputed: ReadonlySet<string>, maxReasons: number): Promise<SubjectScore> {
   const questions = document.features.map((feature) => deps.questions.get(feature.question));
-  const records = await readSubjectRecords(deps.records, uscc, new Set(questions.flatMap((question) => question.datasets)));
+  const records = await deps.records.forQuestions(uscc, questions);
   const given = answerQuestions(questions, records, asOf, disputed);
   const answers = new Map<string, Answer>(given.map((answer) => [answer.id, answer.stale ? UNKNOWN : answer.answer]));
   return { ...evaluateScorecard(document, answers, maxReasons), disputed: given.some((answer) => answer.disputed === true) };

@@ -4,6 +4,7 @@ export type * from './scorecardStore.js';
 export type * from './enrolmentStore.js';
 export type * from './uplinkStore.js';
 export type * from './retentionStore.js';
+export type * from './factsStore.js';
 export { openSqliteStore } from './sqlite/sqliteStore.js';
 export { isDatabaseDamage, isStorageFull } from './sqlite/errors.js';
 export type * from './auditStore.js';

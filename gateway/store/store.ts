@@ -20,6 +20,7 @@ import type { ScorecardStore } from './scorecardStore.js';
 import type { EnrolmentStore } from './enrolmentStore.js';
 import type { UplinkBatchTransaction, UplinkStore } from './uplinkStore.js';
 import type { RetentionStore } from './retentionStore.js';
+import type { FactsStore } from './factsStore.js';
 
 export interface BatchMetadata {
   readonly batchId: string;
@@ -377,7 +378,7 @@ export interface Coordination {
   join(recover: () => Promise<void>): Promise<boolean>;
 }
 
-export interface Store extends Coordination, IdentityStore, ConsentStore, MonitorStore, ReportStore, ScorecardStore, EnrolmentStore, UplinkStore, RetentionStore {
+export interface Store extends Coordination, IdentityStore, ConsentStore, MonitorStore, ReportStore, ScorecardStore, EnrolmentStore, UplinkStore, RetentionStore, FactsStore {
   findBatch(dataset: string, contentHash: string): Promise<StoredBatch | undefined>;
   findBatchById(batchId: string): Promise<StoredBatch | undefined>;
   /** The most recent `limit` committed batches, newest first. */

@@ -13,7 +13,7 @@ import type { Answer, QuestionCatalog } from '../policies/index.js';
 import type { RecordReader } from '../records/index.js';
 import { SIGNED_TYPES } from '../signing/signer.js';
 import type { GatewaySigner } from '../signing/signer.js';
-import { answerQuestions, readSubjectRecords } from '../verification/answers.js';
+import { answerQuestions } from '../verification/answers.js';
 import { eligibilityOf } from './eligibility.js';
 import type { Eligibility } from './eligibility.js';
 import type { SupportPolicies, SupportPolicy } from './policies.js';
@@ -65,13 +65,12 @@ export function suppress(counts: Readonly<Record<Eligibility, number>>, minCell:
 export function createSupportService(deps: SupportDependencies): SupportService {
   const now = deps.now ?? (() => new Date());
 
-  // The questions and datasets every evaluation reads: fixed once the policies are loaded.
+  // The questions every evaluation reads: fixed once the policies are loaded.
   const questions = [...new Set(deps.policies.policies.flatMap((policy) => policy.conditions.map((condition) => condition.question)))]
     .map((id) => deps.questions.get(id));
-  const datasets = new Set(questions.flatMap((question) => question.datasets));
 
   async function resultsFor(uscc: string, asOf: string): Promise<EligibilityResult[]> {
-    const records = await readSubjectRecords(deps.records, uscc, datasets);
+    const records = await deps.records.forQuestions(uscc, questions);
     const answers = new Map<string, Answer>(answerQuestions(questions, records, asOf, new Set()).map((given) => [given.id, given.answer]));
     return deps.policies.policies.map((policy: SupportPolicy) => ({
       policy: policy.id, version: policy.version, definition_hash: policy.definitionHash, eligibility: eligibilityOf(policy, answers),

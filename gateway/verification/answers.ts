@@ -7,7 +7,6 @@ import type { ConsentState } from '../consent/index.js';
 import type { Principal } from '../identity/index.js';
 import { evaluate } from '../policies/index.js';
 import type { Answer, Question, QuestionCatalog, RecordsByDataset } from '../policies/index.js';
-import type { RecordReader } from '../records/index.js';
 import type { ConsentRecord } from '../store/index.js';
 
 /** One answer as the gateway signs it. */
@@ -43,15 +42,6 @@ export async function consentRefusal(consent: ConsentRecord | undefined, check: 
   if (check.questions.some((question) => !consent.questions.includes(question))) return 'question_not_covered';
   if (check.questions.some((question) => !check.catalog.allowsPurpose(question, consent.purpose))) return 'purpose_not_allowed';
   return undefined;
-}
-
-/** The subject's current records in `datasets`, opened in memory. */
-export async function readSubjectRecords(records: RecordReader, uscc: string, datasets: Iterable<string>): Promise<RecordsByDataset> {
-  const read: Record<string, { values: Record<string, string | number | boolean>; asOf: string }[]> = {};
-  for (const dataset of datasets) {
-    read[dataset] = (await records.bySubject(dataset, { idType: 'uscc', idNumber: uscc })).map((record) => ({ values: record.values, asOf: record.asOf }));
-  }
-  return read;
 }
 
 /** `{ disputed: true }` when the question reads a disputed dataset, else nothing. */

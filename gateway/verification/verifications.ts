@@ -32,7 +32,7 @@ import { SIGNED_TYPES } from '../signing/signer.js';
 import type { GatewaySigner } from '../signing/signer.js';
 import { createGroupCommit } from '../store/groupCommit.js';
 import type { ConsentRecord, ConsentStore, ConsentUse, ReportStore } from '../store/index.js';
-import { answerQuestions, consentRefusal, disputedMark, readSubjectRecords } from './answers.js';
+import { answerQuestions, consentRefusal, disputedMark } from './answers.js';
 import type { GivenAnswer, RefusalCode } from './answers.js';
 
 export interface VerificationItemRequest {
@@ -170,7 +170,7 @@ export function createVerificationService(deps: VerificationDependencies): Verif
       return !kept || kept.until <= nowSeconds;
     });
     const questions = fresh.map((id) => deps.questions.get(id));
-    const records = await readSubjectRecords(deps.records, consent.uscc, new Set(questions.flatMap((question) => question.datasets)));
+    const records = await deps.records.forQuestions(consent.uscc, questions);
     // Read now, also for a repeated answer: an objection raised since the answer was first given marks it too.
     const disputed = new Set(await deps.disputes.disputedDatasets(consent.uscc));
     const answers = new Map(answerQuestions(questions, records, asOf, disputed).map((given) => [given.id, { ...given, repeated: false }]));

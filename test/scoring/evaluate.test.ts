@@ -115,6 +115,10 @@ describe('scorecard evaluation (properties)', function () {
           read.add(dataset);
           return [];
         },
+        async forQuestions(_uscc, questions) {
+          for (const question of questions) for (const dataset of question.datasets) read.add(dataset);
+          return {};
+        },
       };
       await scoreSubject(document, { questions: catalog, records }, '91350100M000100Y43', '2026-12-04', new Set(), 3);
       const declared = new Set<string>(document.features.flatMap((feature) => catalog.get(feature.question).datasets));

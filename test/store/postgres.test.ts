@@ -18,6 +18,7 @@ import { reportStoreContract } from './reportContract.js';
 import { scorecardStoreContract } from './scorecardContract.js';
 import { uplinkStoreContract } from './uplinkContract.js';
 import { retentionStoreContract } from './retentionContract.js';
+import { factsStoreContract } from './factsContract.js';
 
 let server: PostgresServer | undefined;
 let databaseUrl = '';
@@ -104,6 +105,7 @@ describe('PostgreSQL engine', function () {
   scorecardStoreContract('postgres', postgres);
   uplinkStoreContract('postgres', postgres);
   retentionStoreContract('postgres', postgres);
+  factsStoreContract('postgres', postgres);
   auditStoreContract('postgres', postgresAudit);
   crashContract('postgres', postgres, new URL('./postgresOpener.js', import.meta.url), () => databaseUrl);
 

@@ -17,6 +17,7 @@ import { reportStoreContract } from './reportContract.js';
 import { scorecardStoreContract } from './scorecardContract.js';
 import { uplinkStoreContract } from './uplinkContract.js';
 import { retentionStoreContract } from './retentionContract.js';
+import { factsStoreContract } from './factsContract.js';
 
 let dir = '';
 const sqlite: StoreFactory = {
@@ -35,6 +36,7 @@ reportStoreContract('sqlite', sqlite);
 scorecardStoreContract('sqlite', sqlite);
 uplinkStoreContract('sqlite', sqlite);
 retentionStoreContract('sqlite', sqlite);
+factsStoreContract('sqlite', sqlite);
 
 let auditDir = '';
 const sqliteAudit: AuditStoreFactory = {

@@ -70,6 +70,10 @@ function stubRecords(): RecordReader & { set(uscc: string, records: RecordsByDat
         receivedAt: `${record.asOf}T00:00:00.000Z`, supersededBy: undefined,
       }));
     },
+    async forQuestions(uscc, questions) {
+      const held = bySubject.get(uscc) ?? {};
+      return Object.fromEntries(questions.flatMap((question) => question.datasets).map((dataset) => [dataset, held[dataset] ?? []]));
+    },
   };
 }
 

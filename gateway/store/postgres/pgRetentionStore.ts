@@ -27,11 +27,14 @@ export function retentionStore(db: Database, rowsPerBatch: number): RetentionSto
     },
     purgeBatch: (batchId, at, auditIndex) => db.transaction(async (tx) => {
       // FOR UPDATE: two instances purging the same batch at once, the second sees it purged.
-      const batch = (await tx.query<{ batch_no: number; purged_at: string | null }>(
-        'SELECT batch_no, purged_at FROM batches WHERE batch_id = $1 FOR UPDATE', [batchId])).rows[0];
+      const batch = (await tx.query<{ batch_no: number; dataset_no: number; purged_at: string | null }>(
+        'SELECT batch_no, dataset_no, purged_at FROM batches WHERE batch_id = $1 FOR UPDATE', [batchId])).rows[0];
       if (batch === undefined || batch.purged_at !== null) return undefined;
       const deleted = await tx.query('DELETE FROM records WHERE record_id BETWEEN $1::bigint * $2 AND $1::bigint * $2 + $2 - 1', [batch.batch_no, rowsPerBatch]);
       await tx.query('UPDATE batches SET purged_at = $1, purge_audit_index = $2 WHERE batch_no = $3', [at, auditIndex, batch.batch_no]);
+      // The dataset's current records changed, and its facts may hold the purged ones (factsStore.ts).
+      await tx.query('UPDATE datasets SET generation = generation + 1 WHERE dataset_no = $1', [batch.dataset_no]);
+      await tx.query('DELETE FROM subject_facts WHERE dataset_no = $1', [batch.dataset_no]);
       return deleted.rowCount ?? 0;
     }),
     async countPurgedBatches() {
@@ -54,6 +57,7 @@ export function retentionStore(db: Database, rowsPerBatch: number): RetentionSto
       if (keys[keys.length - 1] === keyId || await sealsRecord(tx, keyId)) return 'in_use';
       await tx.query('DELETE FROM data_keys WHERE key_id = $1', [keyId]);
       await tx.query('INSERT INTO destroyed_data_keys (key_id, destroyed_at) VALUES ($1, $2)', [keyId, at]);
+      await tx.query('DELETE FROM subject_facts WHERE substring(sealed from 1 for 5) = ANY($1::bytea[])', [sealedHeaders(keyId)]);
       return 'destroyed';
     }),
     destroyedDataKeys: async () =>

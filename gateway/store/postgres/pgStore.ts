@@ -17,6 +17,7 @@ import type { ScorecardStore } from '../scorecardStore.js';
 import type { EnrolmentStore } from '../enrolmentStore.js';
 import type { UplinkStore } from '../uplinkStore.js';
 import type { RetentionStore } from '../retentionStore.js';
+import type { FactsStore } from '../factsStore.js';
 import {
   applyMigrations, bytes, constraintOf, createDatabase, isUniqueViolation, mapError, pgTypes, queryable, type Database, type Queryable,
 } from './pgDatabase.js';
@@ -25,6 +26,7 @@ import { reportStore } from './pgReportStore.js';
 import { enrolmentStore, scorecardStore } from './pgScorecardStore.js';
 import { uplinkBatchTransaction, uplinkStore } from './pgUplinkStore.js';
 import { retentionStore } from './pgRetentionStore.js';
+import { factsStore } from './pgFactsStore.js';
 import { toConsent } from '../rows/consents.js';
 import type { ConsentRow } from '../rows/consents.js';
 import { toBatch } from '../rows/batches.js';
@@ -192,6 +194,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
             throw error;
           }
           await supersede(q, dsNo, batchNo, firstId, metadata.asOf);
+          // The dataset's current records changed: facts derived before are no longer served (factsStore.ts).
+          await q.query('UPDATE datasets SET generation = generation + 1 WHERE dataset_no = $1', [dsNo]);
           // The client is this batch's alone, so awaiting here lets nothing else into its transaction.
           await beforeCommit?.({ ...batchTransaction(q, firstId, lastId), ...uplinkBatchTransaction(q, batchNo) });
           await q.query('COMMIT');
@@ -208,7 +212,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   }
 
   const records: Omit<Store, keyof IdentityStore | keyof ConsentStore | keyof MonitorStore | keyof ReportStore | keyof ScorecardStore | keyof EnrolmentStore
-    | keyof UplinkStore | keyof RetentionStore | keyof Coordination | 'engine'> = {
+    | keyof UplinkStore | keyof RetentionStore | keyof FactsStore | keyof Coordination | 'engine'> = {
     maxBatchRows: ROWS_PER_BATCH - 1,
     findBatch: async (dataset, contentHash) => {
       const row = await findBatch(dataset, contentHash);
@@ -302,6 +306,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     ...enrolmentStore(db),
     ...uplinkStore(db),
     ...retentionStore(db, ROWS_PER_BATCH),
+    ...factsStore(db),
     ...records,
   };
 }

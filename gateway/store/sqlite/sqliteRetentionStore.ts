@@ -15,9 +15,13 @@ export function retentionStore(db: SqliteDatabase, rowsPerBatch: number): Synchr
         (SELECT count(*) FROM records r WHERE r.record_id BETWEEN b.batch_no * @rows AND b.batch_no * @rows + @rows - 1) AS stored
       FROM batches b JOIN datasets d ON d.dataset_no = b.dataset_no
       WHERE d.dataset = @dataset AND b.purged_at IS NULL AND b.as_of < @before ORDER BY b.as_of, b.batch_no LIMIT @limit`),
-    batch: db.prepare('SELECT batch_no, purged_at FROM batches WHERE batch_id = ?'),
+    batch: db.prepare('SELECT batch_no, dataset_no, purged_at FROM batches WHERE batch_id = ?'),
     deleteRecords: db.prepare('DELETE FROM records WHERE record_id BETWEEN @batch * @rows AND @batch * @rows + @rows - 1'),
     markPurged: db.prepare('UPDATE batches SET purged_at = ?, purge_audit_index = ? WHERE batch_no = ?'),
+    // The dataset's current records changed, and its facts may hold the purged ones (factsStore.ts).
+    nextGeneration: db.prepare('UPDATE datasets SET generation = generation + 1 WHERE dataset_no = ?'),
+    deleteFacts: db.prepare('DELETE FROM subject_facts WHERE dataset_no = ?'),
+    deleteFactsUnderKey: db.prepare('DELETE FROM subject_facts WHERE substr(sealed, 1, 5) IN (?, ?)'),
     countPurged: db.prepare(`SELECT d.dataset, count(*) AS n FROM batches b JOIN datasets d ON d.dataset_no = b.dataset_no
       WHERE b.purged_at IS NOT NULL GROUP BY d.dataset ORDER BY d.dataset`),
     keys: db.prepare('SELECT key_id FROM data_keys ORDER BY key_id').pluck(),
@@ -50,10 +54,12 @@ export function retentionStore(db: SqliteDatabase, rowsPerBatch: number): Synchr
           batchId: row.batch_id, dataset: row.dataset, source: row.source, rowCount: row.row_count, asOf: row.as_of, storedRecords: row.stored,
         })),
     purgeBatch: (batchId, at, auditIndex) => erasing(() => db.transaction(() => {
-      const batch = statements.batch.get(batchId) as { batch_no: number; purged_at: string | null } | undefined;
+      const batch = statements.batch.get(batchId) as { batch_no: number; dataset_no: number; purged_at: string | null } | undefined;
       if (batch === undefined || batch.purged_at !== null) return undefined;
       const deleted = statements.deleteRecords.run({ batch: batch.batch_no, rows: rowsPerBatch }).changes;
       statements.markPurged.run(at, auditIndex, batch.batch_no);
+      statements.nextGeneration.run(batch.dataset_no);
+      statements.deleteFacts.run(batch.dataset_no);
       return deleted;
     }).immediate()),
     countPurgedBatches: () =>
@@ -69,6 +75,7 @@ export function retentionStore(db: SqliteDatabase, rowsPerBatch: number): Synchr
         if (statements.newestKey.get() === keyId || sealsRecord(keyId)) return 'in_use';
         statements.deleteKey.run(keyId);
         statements.rememberDestroyed.run(keyId, at);
+        statements.deleteFactsUnderKey.run(...sealedHeaders(keyId));
         return 'destroyed';
       }).immediate());
       // The WAL still holds the page as it was, wrapped key included, until it is checkpointed and truncated.

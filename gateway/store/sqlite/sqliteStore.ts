@@ -17,6 +17,7 @@ import { scorecardStore } from './sqliteScorecardStore.js';
 import { enrolmentStore } from './sqliteEnrolmentStore.js';
 import { uplinkBatchTransaction, uplinkStore } from './sqliteUplinkStore.js';
 import { retentionStore } from './sqliteRetentionStore.js';
+import { factsStore } from './sqliteFactsStore.js';
 import { createKeyedLock } from '../keyedLock.js';
 import { createSerial, LOCK_WAIT_MS, whenUnlocked, type Synchronous } from './serial.js';
 import type {
@@ -27,6 +28,7 @@ import type { ScorecardStore } from '../scorecardStore.js';
 import type { EnrolmentStore } from '../enrolmentStore.js';
 import type { UplinkStore } from '../uplinkStore.js';
 import type { RetentionStore } from '../retentionStore.js';
+import type { FactsStore } from '../factsStore.js';
 import { toConsent } from '../rows/consents.js';
 import type { ConsentRow } from '../rows/consents.js';
 import { toBatch } from '../rows/batches.js';
@@ -320,6 +322,8 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
           writer.prepare(`INSERT INTO main.records (record_id, dataset_no, batch_no, key_index, subject_index, sealed)
             SELECT record_id, ?, ?, key_index, subject_index, sealed FROM staging.staged ORDER BY record_id`).run(dsNo, batchNo);
           supersede(writer, dsNo, batchNo, firstId, metadata.asOf);
+          // The dataset's current records changed: facts derived before are no longer served (factsStore.ts).
+          writer.prepare('UPDATE datasets SET generation = generation + 1 WHERE dataset_no = ?').run(dsNo);
           // The writer's connection is this batch's alone, so awaiting here lets nothing else into its transaction;
           // other writes in the process wait for its lock on a timer (serial.ts).
           await beforeCommit?.({ ...batchTransaction(writer, firstId, lastId), ...uplinkBatchTransaction(writer, batchNo) });
@@ -336,7 +340,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
   }
 
   const serial = createSerial(db);
-  const records: Synchronous<Omit<Store, keyof IdentityStore | keyof ConsentStore | keyof MonitorStore | keyof ReportStore | keyof ScorecardStore | keyof EnrolmentStore | keyof UplinkStore | keyof RetentionStore | keyof Coordination | 'engine'>> = {
+  const records: Synchronous<Omit<Store, keyof IdentityStore | keyof ConsentStore | keyof MonitorStore | keyof ReportStore | keyof ScorecardStore | keyof EnrolmentStore | keyof UplinkStore | keyof RetentionStore | keyof FactsStore | keyof Coordination | 'engine'>> = {
     maxBatchRows: ROWS_PER_BATCH - 1,
     findBatch: (dataset, contentHash) => {
       const row = statements.batchByContent.get(dataset, contentHash) as BatchRow | undefined;
@@ -427,6 +431,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     ...serial.wrap(enrolmentStore(db)),
     ...serial.wrap(uplinkStore(db)),
     ...serial.wrap(retentionStore(db, ROWS_PER_BATCH)),
+    ...serial.wrap(factsStore(db)),
     ...serial.wrap(records),
   };
 }
