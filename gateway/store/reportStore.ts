@@ -87,8 +87,11 @@ export type ObjectionScope =
 
 /** What a batch's transaction may do with objections (a correcting batch). */
 export interface ObjectionTransaction {
-  /** The datasets of the subject's open objections. */
-  disputedDatasets(uscc: string): Promise<string[]>;
+  /**
+   * The datasets of the open objections of each of `usccs` that has one (sorted); one read for a whole set of
+   * subjects, since a batch may watch a hundred thousand.
+   */
+  disputedDatasetsOf(usccs: readonly string[]): Promise<Map<string, string[]>>;
   getObjection(objectionId: string): Promise<ObjectionRecord | undefined>;
   /** Whether this batch holds a record of the subject. */
   batchHasSubject(subjectIndex: Uint8Array): Promise<boolean>;

@@ -83,6 +83,14 @@ export interface WatchedSubject {
   readonly rules: readonly string[];
 }
 
+/** A current record of a subject, as change detection reads it inside a batch. */
+export interface CurrentRecord {
+  readonly subjectIndex: Uint8Array;
+  readonly recordId: number;
+  readonly sealed: Uint8Array;
+  readonly asOf: string;
+}
+
 /** The answer a subscription last saw for a question, as JSON text. */
 export interface MonitorAnswer {
   readonly subscriptionId: string;
@@ -111,9 +119,10 @@ export interface NewOutboxEvent {
 export interface BatchTransaction extends ObjectionTransaction, UplinkBatchTransaction {
   /** Subscriptions watching a subject that has a record in this batch (one indexed probe when there are none). */
   watchedSubjects(nowSeconds: number): Promise<WatchedSubject[]>;
-  /** Current records of a subject in a dataset, this batch's included. */
-  currentRecords(dataset: string, subjectIndex: Uint8Array): Promise<{ readonly recordId: number; readonly sealed: Uint8Array; readonly asOf: string }[]>;
-  monitorAnswers(subscriptionId: string): Promise<MonitorAnswer[]>;
+  /** Current records in a dataset of each of `subjectIndexes`, this batch's included, in record order. */
+  currentRecords(dataset: string, subjectIndexes: readonly Uint8Array[]): Promise<CurrentRecord[]>;
+  /** The answers the given subscriptions last saw. */
+  monitorAnswers(subscriptionIds: readonly string[]): Promise<MonitorAnswer[]>;
   setMonitorAnswers(answers: readonly MonitorAnswer[]): Promise<void>;
   addEvents(events: readonly NewOutboxEvent[]): Promise<void>;
 }

@@ -44,7 +44,7 @@ export async function readInsideBatch<T>(store: Store, read: (transaction: Batch
 }
 
 export function answersOf(store: Store, subscriptionId: string): Promise<MonitorAnswer[]> {
-  return readInsideBatch(store, (transaction) => transaction.monitorAnswers(subscriptionId));
+  return readInsideBatch(store, (transaction) => transaction.monitorAnswers([subscriptionId]));
 }
 
 export function addEvents(store: Store, events: readonly NewOutboxEvent[]): Promise<void> {

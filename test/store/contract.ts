@@ -275,7 +275,23 @@ export function storeContract(engine: string, factory: StoreFactory): void {
         expect(result.outcome).to.equal('stored');
         expect(await store.countRecords()).to.equal(1);
         expect((await store.getEvent('e-1'))?.state).to.equal('pending');
-        expect(await readInsideBatch(store, (transaction) => transaction.monitorAnswers('s-1'))).to.deep.equal([{ subscriptionId: 's-1', questionId: 'q', answer: 'true' }]);
+        expect(await readInsideBatch(store, (transaction) => transaction.monitorAnswers(['s-1']))).to.deep.equal([{ subscriptionId: 's-1', questionId: 'q', answer: 'true' }]);
+      });
+
+      it('reads the answers last seen by many subscriptions in one read', async () => {
+        await store.addSubscription(subscription('s-1'), async () => []);
+        await store.addSubscription(subscription('s-2'), async () => []);
+        await store.addSubscription(subscription('s-3'), async () => []);
+        const writer = await openBatch(store, 'b1', ['k1']);
+        await writer.commit(batchMetadata('b1', 'h1', '2026-01-31', 1), async (transaction) => {
+          await transaction.setMonitorAnswers([
+            { subscriptionId: 's-1', questionId: 'q', answer: 'true' }, { subscriptionId: 's-1', questionId: 'r', answer: '"unknown"' },
+            { subscriptionId: 's-2', questionId: 'q', answer: 'false' }, { subscriptionId: 's-3', questionId: 'q', answer: 'true' },
+          ]);
+        });
+        const read = await readInsideBatch(store, (transaction) => transaction.monitorAnswers(['s-1', 's-2', 's-4']));
+        expect(read.map((row) => `${row.subscriptionId}/${row.questionId}=${row.answer}`).sort()).to.deep.equal(['s-1/q=true', 's-1/r="unknown"', 's-2/q=false']);
+        expect(await readInsideBatch(store, (transaction) => transaction.monitorAnswers([]))).to.deep.equal([]);
       });
 
       it('rolls the batch back whole when it throws: its records, answers and events, and the commit rejects with its error', async () => {
@@ -291,7 +307,7 @@ export function storeContract(engine: string, factory: StoreFactory): void {
         expect(await store.countRecords()).to.equal(0);
         expect(await store.findBatchById('b1')).to.equal(undefined);
         expect(await store.getEvent('e-1')).to.equal(undefined);
-        expect(await readInsideBatch(store, (transaction) => transaction.monitorAnswers('s-1'))).to.deep.equal([]);
+        expect(await readInsideBatch(store, (transaction) => transaction.monitorAnswers(['s-1']))).to.deep.equal([]);
         expect((await writeBatch(store, 'b1', '2026-01-31', ['k1'], 'h1')).outcome).to.equal('stored');
       });
 
@@ -305,14 +321,21 @@ export function storeContract(engine: string, factory: StoreFactory): void {
         expect([result.outcome, ran]).to.deep.equal(['duplicate', false]);
       });
 
-      it('sees the batch\'s own records as current, beside the earlier ones it does not supersede', async () => {
+      it('sees the batch\'s own records as current, beside the earlier ones it does not supersede, for many subjects in one read', async () => {
         await writeBatch(store, 'jan', '2026-01-31', ['k1', 'k2']);
+        await writeBatch(store, 'jan-b', '2026-01-31', ['kb'], undefined, 'subject-B');
+        await writeBatch(store, 'jan-c', '2026-01-31', ['kc'], undefined, 'subject-C');
         const writer = await openBatch(store, 'feb', ['k1']);
         let seen: string[] = [];
+        let none: unknown[] = [];
         await writer.commit(batchMetadata('feb', 'h-feb', '2026-02-28', 1), async (transaction) => {
-          seen = (await transaction.currentRecords(DATASET, blindIndex('subject-A'))).map((record) => `${Buffer.from(record.sealed).toString()}@${record.asOf}`);
+          const subjects = [blindIndex('subject-A'), blindIndex('subject-B'), blindIndex('subject-D')];
+          seen = (await transaction.currentRecords(DATASET, subjects))
+            .map((record) => `${Buffer.from(record.subjectIndex).toString().replace(/\.+$/, '')}:${Buffer.from(record.sealed).toString()}@${record.asOf}`);
+          none = await transaction.currentRecords(DATASET, []);
         });
-        expect(seen.sort()).to.deep.equal(['feb:k1@2026-02-28', 'jan:k2@2026-01-31']);
+        expect(seen.sort()).to.deep.equal(['subject-A:feb:k1@2026-02-28', 'subject-A:jan:k2@2026-01-31', 'subject-B:jan-b:kb@2026-01-31']);
+        expect(none).to.deep.equal([]);
       });
 
       it('finds the subscriptions watching a subject of the batch, under an active unexpired consent of an active enterprise', async () => {
@@ -343,7 +366,7 @@ export function storeContract(engine: string, factory: StoreFactory): void {
         const committing = writer.commit(batchMetadata('b1', 'h1', '2026-01-31', 1), async (transaction) => {
           await transaction.setMonitorAnswers([{ subscriptionId: 's-1', questionId: 'q', answer: 'false' }]);
           await held.opened;
-          expect(await transaction.monitorAnswers('s-1')).to.deep.equal([{ subscriptionId: 's-1', questionId: 'q', answer: 'false' }]);
+          expect(await transaction.monitorAnswers(['s-1'])).to.deep.equal([{ subscriptionId: 's-1', questionId: 'q', answer: 'false' }]);
         });
         await settle();
         expect(await store.countRecords()).to.equal(0);

@@ -56,6 +56,12 @@ export function reportStoreContract(engine: string, factory: StoreFactory): void
       expect(await store.getObjection('o-1')).to.include({ state: 'open', reason: '已结清', auditIndex: 7, overdueAt: undefined, resolvedAt: undefined });
       expect(await store.disputedDatasets('91350100M000100Y43')).to.deep.equal(['medical_insurance_arrears', 'medical_insurance_payments']);
       expect(await store.disputedDatasets('91370124962235783B')).to.deep.equal([]);
+      await correctingBatch(store, 'batch-1', async (transaction) => {
+        expect(await transaction.disputedDatasetsOf(['91350100M000100Y43', '91110108722619411A', '91370124962235783B'])).to.deep.equal(new Map([
+          ['91350100M000100Y43', ['medical_insurance_arrears', 'medical_insurance_payments']], ['91110108722619411A', ['water_accounts']],
+        ]));
+        expect(await transaction.disputedDatasetsOf([])).to.deep.equal(new Map());
+      });
       expect((await store.objectionEvents('o-1')).map((event) => [event.type, event.actor, event.auditIndex])).to.deep.equal([['raised', 'enterprise-1', 7]]);
     });
 
@@ -93,7 +99,7 @@ export function reportStoreContract(engine: string, factory: StoreFactory): void
         expect(await transaction.resolveObjection('o-1', {
           state: 'corrected', by: 'source-1', at: '2026-11-02T00:00:00.000Z', resolution: '{"batch_id":"batch-1"}', auditIndex: undefined,
         })).to.equal(true);
-        expect(await transaction.disputedDatasets('91350100M000100Y43')).to.deep.equal([]);
+        expect(await transaction.disputedDatasetsOf(['91350100M000100Y43'])).to.deep.equal(new Map());
       });
       expect((await store.getObjection('o-1'))?.state).to.equal('corrected');
       const [unaudited] = await store.unauditedObjectionEvents();

@@ -242,15 +242,16 @@ export function batchTransaction(client: Queryable, firstId: number, lastId: num
         rules: JSON.parse(row.rules) as string[],
       }));
     },
-    async currentRecords(dataset, subjectIndex) {
-      const { rows } = await client.query<{ record_id: number; sealed: Buffer; as_of: string }>(`SELECT r.record_id, r.sealed, b.as_of FROM records r
-        JOIN batches b ON b.batch_no = r.batch_no
-        WHERE r.dataset_no = $1 AND r.subject_index = $2 AND r.superseded_by IS NULL ORDER BY r.record_id`, [await datasetNo(dataset), bytes(subjectIndex)]);
-      return rows.map((row) => ({ recordId: row.record_id, sealed: row.sealed, asOf: row.as_of }));
+    async currentRecords(dataset, subjectIndexes) {
+      const { rows } = await client.query<{ subject_index: Buffer; record_id: number; sealed: Buffer; as_of: string }>(`SELECT r.subject_index, r.record_id, r.sealed, b.as_of
+        FROM records r JOIN batches b ON b.batch_no = r.batch_no
+        WHERE r.dataset_no = $1 AND r.subject_index = ANY($2::bytea[]) AND r.superseded_by IS NULL ORDER BY r.record_id`,
+      [await datasetNo(dataset), subjectIndexes.map(bytes)]);
+      return rows.map((row) => ({ subjectIndex: row.subject_index, recordId: row.record_id, sealed: row.sealed, asOf: row.as_of }));
     },
-    async monitorAnswers(subscriptionId) {
+    async monitorAnswers(subscriptionIds) {
       const { rows } = await client.query<{ subscription_id: string; question_id: string; answer: string }>(
-        'SELECT subscription_id, question_id, answer FROM monitor_answers WHERE subscription_id = $1 ORDER BY question_id', [subscriptionId]);
+        'SELECT subscription_id, question_id, answer FROM monitor_answers WHERE subscription_id = ANY($1::text[]) ORDER BY subscription_id, question_id', [subscriptionIds]);
       return rows.map((row): MonitorAnswer => ({ subscriptionId: row.subscription_id, questionId: row.question_id, answer: row.answer }));
     },
     setMonitorAnswers: (answers) => setAnswers(client, answers),

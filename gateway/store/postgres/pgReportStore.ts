@@ -9,15 +9,12 @@ import type {
   Resolution } from '../reportStore.js';
 import { bytes, isUniqueViolation, type Database, type Queryable } from './pgDatabase.js';
 import { insertEvents, sequenceLock } from './pgMonitorStore.js';
-import { toEvent, toObjection, toReport } from '../rows/reports.js';
+import { datasetsByUscc, datasetsOf, toEvent, toObjection, toReport } from '../rows/reports.js';
 import type { EventRow, ObjectionRow, ReportRow } from '../rows/reports.js';
 
 const INSERT_EVENT = 'INSERT INTO objection_events (objection_id, type, actor, at, details, audit_index) VALUES ($1, $2, $3, $4, $5, $6)';
 const OPEN_DATASETS = `SELECT datasets FROM objections WHERE uscc = $1 AND state = 'open'`;
 
-function datasetsOf(rows: readonly { datasets: string }[]): string[] {
-  return [...new Set(rows.flatMap((row) => JSON.parse(row.datasets) as string[]))].sort();
-}
 
 /** The resolution and its event, on `q` (inside a transaction: the store's own, or a batch's). */
 async function resolve(q: Queryable, objectionId: string, resolution: Resolution): Promise<boolean> {
@@ -117,7 +114,8 @@ export function reportStore(db: Database): ReportStore {
 /** The objection view of an open batch transaction on `client`, whose records have ids firstId … lastId. */
 export function objectionTransaction(client: Queryable, firstId: number, lastId: number): ObjectionTransaction {
   return {
-    disputedDatasets: async (uscc) => datasetsOf((await client.query<{ datasets: string }>(OPEN_DATASETS, [uscc])).rows),
+    disputedDatasetsOf: async (usccs) => datasetsByUscc((await client.query<{ uscc: string; datasets: string }>(
+      `SELECT uscc, datasets FROM objections WHERE uscc = ANY($1::text[]) AND state = 'open'`, [usccs])).rows),
     async getObjection(objectionId) {
       const { rows } = await client.query<ObjectionRow>('SELECT * FROM objections WHERE objection_id = $1', [objectionId]);
       return rows[0] && toObjection(rows[0]);

@@ -71,3 +71,15 @@ export function toEvent(row: EventRow): ObjectionEvent {
     auditIndex: row.audit_index ?? undefined,
   };
 }
+
+/** The datasets of open objections' rows, once each, sorted. */
+export function datasetsOf(rows: readonly { datasets: string }[]): string[] {
+  return [...new Set(rows.flatMap((row) => JSON.parse(row.datasets) as string[]))].sort();
+}
+
+/** `datasetsOf` per USCC, for the USCCs that have rows. */
+export function datasetsByUscc(rows: readonly { uscc: string; datasets: string }[]): Map<string, string[]> {
+  const byUscc = new Map<string, { uscc: string; datasets: string }[]>();
+  for (const row of rows) byUscc.set(row.uscc, [...(byUscc.get(row.uscc) ?? []), row]);
+  return new Map([...byUscc].map(([uscc, ofUscc]) => [uscc, datasetsOf(ofUscc)]));
+}

@@ -210,9 +210,10 @@ function batchStatements(writer: SqliteDatabase, firstId: number, lastId: number
   let prepared: Record<'datasetNo' | 'current' | 'answers' | 'setAnswer', Statement> | undefined;
   const statements = () => prepared ??= {
     datasetNo: writer.prepare('SELECT dataset_no FROM datasets WHERE dataset = ?'),
-    current: writer.prepare(`SELECT r.record_id, r.sealed, b.as_of FROM records r JOIN batches b ON b.batch_no = r.batch_no
-      WHERE r.dataset_no = ? AND r.subject_index = ? AND r.superseded_by IS NULL ORDER BY r.record_id`),
-    answers: writer.prepare('SELECT subscription_id, question_id, answer FROM monitor_answers WHERE subscription_id = ?'),
+    // The subjects arrive as a JSON array of hex strings: a blob cannot travel in JSON, and one statement serves any count.
+    current: writer.prepare(`SELECT r.subject_index, r.record_id, r.sealed, b.as_of FROM records r JOIN batches b ON b.batch_no = r.batch_no
+      WHERE r.dataset_no = ? AND r.subject_index IN (SELECT unhex(value) FROM json_each(?)) AND r.superseded_by IS NULL ORDER BY r.record_id`),
+    answers: writer.prepare('SELECT subscription_id, question_id, answer FROM monitor_answers WHERE subscription_id IN (SELECT value FROM json_each(?))'),
     setAnswer: writer.prepare('INSERT OR REPLACE INTO monitor_answers (subscription_id, question_id, answer) VALUES (?, ?, ?)'),
   };
   const datasetNumbers = new Map<string, number>();
@@ -241,12 +242,13 @@ function batchStatements(writer: SqliteDatabase, firstId: number, lastId: number
         rules: JSON.parse(row.rules) as string[],
       }));
     },
-    currentRecords(dataset, subjectIndex) {
-      const rows = statements().current.all(datasetNo(dataset), subjectIndex) as { record_id: number; sealed: Buffer; as_of: string }[];
-      return rows.map((row) => ({ recordId: row.record_id, sealed: row.sealed, asOf: row.as_of }));
+    currentRecords(dataset, subjectIndexes) {
+      const subjects = JSON.stringify(subjectIndexes.map((index) => Buffer.from(index).toString('hex')));
+      const rows = statements().current.all(datasetNo(dataset), subjects) as { subject_index: Buffer; record_id: number; sealed: Buffer; as_of: string }[];
+      return rows.map((row) => ({ subjectIndex: row.subject_index, recordId: row.record_id, sealed: row.sealed, asOf: row.as_of }));
     },
-    monitorAnswers(subscriptionId) {
-      return (statements().answers.all(subscriptionId) as { subscription_id: string; question_id: string; answer: string }[])
+    monitorAnswers(subscriptionIds) {
+      return (statements().answers.all(JSON.stringify(subscriptionIds)) as { subscription_id: string; question_id: string; answer: string }[])
         .map((row): MonitorAnswer => ({ subscriptionId: row.subscription_id, questionId: row.question_id, answer: row.answer }));
     },
     setMonitorAnswers(answers) {

@@ -10,16 +10,13 @@ import type {
   Resolution } from '../reportStore.js';
 import { insertEvents } from './sqliteMonitorStore.js';
 import type { Synchronous } from './serial.js';
-import { toEvent, toObjection, toReport } from '../rows/reports.js';
+import { datasetsByUscc, datasetsOf, toEvent, toObjection, toReport } from '../rows/reports.js';
 import type { EventRow, ObjectionRow, ReportRow } from '../rows/reports.js';
 
 const INSERT_EVENT = 'INSERT INTO objection_events (objection_id, type, actor, at, details, audit_index) VALUES (?, ?, ?, ?, ?, ?)';
 const RESOLVE = `UPDATE objections SET state = ?, resolved_at = ?, resolved_by = ?, resolution = ? WHERE objection_id = ? AND state = 'open'`;
 const OPEN_DATASETS = `SELECT datasets FROM objections WHERE uscc = ? AND state = 'open'`;
 
-function datasetsOf(rows: readonly { datasets: string }[]): string[] {
-  return [...new Set(rows.flatMap((row) => JSON.parse(row.datasets) as string[]))].sort();
-}
 
 /** The resolution and its event, on `db` (the shared connection or a batch writer inside its transaction). */
 function resolve(statements: { resolve: Statement; insertEvent: Statement }, objectionId: string, resolution: Resolution): boolean {
@@ -123,16 +120,16 @@ export function reportStore(db: SqliteDatabase): Synchronous<ReportStore> {
 /** The objection view of an open batch transaction on `writer`, whose records have ids firstId … lastId. */
 export function objectionTransaction(writer: SqliteDatabase, firstId: number, lastId: number): Synchronous<ObjectionTransaction> {
   // Prepared on first use, on the writer's connection: the shared one would wait for this very transaction's lock.
-  let prepared: Record<'openDatasets' | 'objection' | 'hasSubject' | 'resolve' | 'insertEvent', Statement> | undefined;
+  let prepared: Record<'openDatasetsOf' | 'objection' | 'hasSubject' | 'resolve' | 'insertEvent', Statement> | undefined;
   const statements = () => prepared ??= {
-    openDatasets: writer.prepare(OPEN_DATASETS),
+    openDatasetsOf: writer.prepare(`SELECT uscc, datasets FROM objections WHERE uscc IN (SELECT value FROM json_each(?)) AND state = 'open'`),
     objection: writer.prepare('SELECT * FROM objections WHERE objection_id = ?'),
     hasSubject: writer.prepare('SELECT EXISTS (SELECT 1 FROM records WHERE record_id BETWEEN ? AND ? AND subject_index = ?) AS found'),
     resolve: writer.prepare(RESOLVE),
     insertEvent: writer.prepare(INSERT_EVENT),
   };
   return {
-    disputedDatasets: (uscc) => datasetsOf(statements().openDatasets.all(uscc) as { datasets: string }[]),
+    disputedDatasetsOf: (usccs) => datasetsByUscc(statements().openDatasetsOf.all(JSON.stringify(usccs)) as { uscc: string; datasets: string }[]),
     getObjection(objectionId) {
       const row = statements().objection.get(objectionId) as ObjectionRow | undefined;
       return row && toObjection(row);
